@@ -1,0 +1,66 @@
+"""The command line: `webhook-desk VERB ...`; with no verb it opens the GUI.
+
+Each verb group lives in its own module with a `register(subparsers)` that adds its
+parser and sets `handler`. A handler gets the parsed args and returns an exit code.
+A UserError becomes one line on stderr and exit code 1; no traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from webhook_desk import __version__
+from webhook_desk.errors import UserError
+
+VERB_MODULES = [
+    "webhook_desk.cli.registrations",
+    "webhook_desk.cli.events",
+    "webhook_desk.cli.audit",
+    "webhook_desk.cli.health",
+    "webhook_desk.cli.demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib import import_module
+
+    parser = argparse.ArgumentParser(
+        prog="webhook-desk", description="Register, fire, receive and analyse webhooks."
+    )
+    parser.add_argument("--version", action="version", version=f"webhook-desk {__version__}")
+    add_db_option(parser)
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name in VERB_MODULES:
+        import_module(name).register(subparsers)
+    return parser
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="database URL (default: WEBHOOK_DESK_DB or the user's SQLite file)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "verb", None):
+        from webhook_desk.ui.app import run_gui
+
+        return run_gui(getattr(args, "db", None))
+    try:
+        return args.handler(args) or 0
+    except UserError as error:
+        print(f"webhook-desk: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("webhook-desk: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

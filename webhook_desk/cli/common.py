@@ -1,0 +1,67 @@
+"""What every verb shares: the --db option, opening the database, printing records."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from webhook_desk.db import Database
+from webhook_desk.settings import resolve_db_url
+
+
+def add_verb(subparsers, name: str, help_text: str, handler) -> argparse.ArgumentParser:
+    """Add a verb whose parser also takes --db, so it may come after the verb too."""
+    from webhook_desk.cli import add_db_option
+
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    add_db_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def open_db(args) -> Database:
+    from webhook_desk.catalog import sync_catalog
+
+    db = Database.open(resolve_db_url(getattr(args, "db", None)))
+    with db.session() as session:
+        sync_catalog(session)
+    return db
+
+
+def _default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(document) -> None:
+    json.dump(document, sys.stdout, indent=2, default=_default)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    """A plain aligned text table for people; scripts use --json."""
+    if not rows:
+        print("(none)")
+        return
+    texts = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(t[i]) for t in texts)) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for t in texts:
+        print("  ".join(v.ljust(w) for v, w in zip(t, widths, strict=True)).rstrip())
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)

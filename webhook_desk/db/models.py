@@ -1,0 +1,282 @@
+"""The records webhook_desk keeps, as typed SQLAlchemy 2 models.
+
+Timestamps are stored as naive UTC and come back as aware UTC (UTCDateTime), so
+SQLite and PostgreSQL behave the same. Secret values are never stored here: a
+SecretVersion holds only metadata and a short fingerprint.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC and read back as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class EventCategory(Base):
+    __tablename__ = "event_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    module: Mapped[str] = mapped_column(String(20))  # centrepoint | ecg
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    events: Mapped[list[EventType]] = relationship(back_populates="category")
+
+
+class EventType(Base):
+    __tablename__ = "event_type"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("event_category.id"))
+    code: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    json_schema: Mapped[dict] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    category: Mapped[EventCategory] = relationship(back_populates="events")
+    samples: Mapped[list[SamplePayload]] = relationship(
+        back_populates="event_type", cascade="all, delete-orphan", order_by="SamplePayload.id"
+    )
+
+
+class SamplePayload(Base):
+    __tablename__ = "sample_payload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_type_id: Mapped[int] = mapped_column(ForeignKey("event_type.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))  # e.g. "completed", "ack", "vitals-observation"
+    payload: Mapped[dict] = mapped_column()
+
+    event_type: Mapped[EventType] = relationship(back_populates="samples")
+
+
+class Registration(Base):
+    __tablename__ = "registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    study_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    organization_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    event_version: Mapped[str] = mapped_column(String(20), default="v1")
+    auth_type: Mapped[str] = mapped_column(String(30), default="none")
+    username: Mapped[str | None] = mapped_column(String(200))
+    token_url: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(200))
+    oauth_scope: Mapped[str | None] = mapped_column(String(500))
+    is_development: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="enabled")  # enabled|disabled|archived
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    validation_state: Mapped[str] = mapped_column(String(20), default="pending")
+    validation_error: Mapped[str | None] = mapped_column(Text)
+    validated_at: Mapped[datetime | None] = mapped_column()
+    retry_schedule: Mapped[str | None] = mapped_column(String(200))  # "5s,5m,30m"; None = default
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None] = mapped_column()
+    last_delivery_at: Mapped[datetime | None] = mapped_column()
+    last_delivery_status: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), default="local")  # local|centrepoint|ecg
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    events: Mapped[list[RegistrationEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="RegistrationEvent.event_code"
+    )
+    secrets: Mapped[list[SecretVersion]] = relationship(
+        back_populates="registration", order_by="SecretVersion.version"
+    )
+
+    @property
+    def event_codes(self) -> list[str]:
+        return [e.event_code for e in self.events]
+
+
+class RegistrationEvent(Base):
+    __tablename__ = "registration_event"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_code: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SecretVersion(Base):
+    """Metadata of one secret value; the value itself lives in the OS keyring."""
+
+    __tablename__ = "secret_version"
+    __table_args__ = (UniqueConstraint("registration_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    # hmac | standard-webhooks | basic-password | oauth2-client-secret
+    kind: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()  # set when a newer version replaces it
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    registration: Mapped[Registration] = relationship(back_populates="secrets")
+
+    @property
+    def keyring_key(self) -> str:
+        return f"registration-{self.registration_id}/{self.kind}/v{self.version}"
+
+
+class Delivery(Base):
+    """One event sent to one target; all its attempts share `uuid` (X-ActiGraph-Delivery)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_created", "created_at", "id"),
+        Index("ix_delivery_registration_created", "registration_id", "created_at", "id"),
+        Index("ix_delivery_event_created", "event_code", "created_at", "id"),
+        Index("ix_delivery_status_created", "status", "created_at", "id"),
+        Index("ix_delivery_code_created", "response_code", "created_at", "id"),
+        Index("ix_delivery_study_created", "study_id", "created_at", "id"),
+        Index("ix_delivery_subject_created", "subject_id", "created_at", "id"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL")
+    )
+    target_url: Mapped[str] = mapped_column(Text)
+    event_code: Mapped[str] = mapped_column(String(100))
+    event_version: Mapped[str] = mapped_column(String(20), default="v1")
+    payload: Mapped[str] = mapped_column(Text)  # the exact body bytes sent, as UTF-8 text
+    study_id: Mapped[str | None] = mapped_column(String(100))
+    subject_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|succeeded|failed
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    is_validation: Mapped[bool] = mapped_column(Boolean, default=False)
+    resent_from_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"))
+    source: Mapped[str] = mapped_column(String(20), default="local")  # local|demo|import|sync
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column()
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+
+    attempts: Mapped[list[Attempt]] = relationship(
+        back_populates="delivery", cascade="all, delete-orphan", order_by="Attempt.number"
+    )
+
+
+class Attempt(Base):
+    __tablename__ = "attempt"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    retried_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(Text)
+    request_headers: Mapped[dict] = mapped_column()  # Authorization redacted
+    request_body: Mapped[str] = mapped_column(Text)
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    response_headers: Mapped[dict | None] = mapped_column()
+    response_body: Mapped[str | None] = mapped_column(Text)  # capped
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts")
+
+
+class ReceivedRequest(Base):
+    """One request the built-in receiver captured (its inbox)."""
+
+    __tablename__ = "received_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[dict] = mapped_column()
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_is_json: Mapped[bool] = mapped_column(Boolean, default=True)
+    remote_addr: Mapped[str] = mapped_column(String(100), default="")
+    status_code: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str | None] = mapped_column(String(100))
+    delivery_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    signature: Mapped[str] = mapped_column(String(20), default="unchecked")
+    signature_scheme: Mapped[str | None] = mapped_column(String(40))
+    secret_version: Mapped[str | None] = mapped_column(String(100))
+    duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[dict | None] = mapped_column()
+    after: Mapped[dict | None] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,39 @@
+"""Where things live: the default database, the shipped resources, and tunable defaults."""
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "webhook-desk"
+DB_ENV_VAR = "WEBHOOK_DESK_DB"
+KEYRING_SERVICE = "webhook-desk"
+SECRET_GRACE_HOURS = 24
+RECEIVER_DEFAULT_HOST = "127.0.0.1"
+RECEIVER_DEFAULT_PORT = 8787
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{data_dir() / 'webhook_desk.sqlite3'}"
+
+
+def resolve_db_url(explicit: str | None) -> str:
+    """The database URL: --db first, then WEBHOOK_DESK_DB, then the user's SQLite file."""
+    return explicit or os.environ.get(DB_ENV_VAR) or default_db_url()
+
+
+def resources_dir() -> Path:
+    """The shipped data folder, in a checkout or inside a PyInstaller bundle."""
+    bundled = getattr(sys, "_MEIPASS", None)
+    if bundled:
+        return Path(bundled) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def receiver_default_url() -> str:
+    return f"http://{RECEIVER_DEFAULT_HOST}:{RECEIVER_DEFAULT_PORT}/"

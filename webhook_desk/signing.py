@@ -1,0 +1,164 @@
+"""Signature schemes: how a body is signed for sending and checked on receipt.
+
+- `actigraph`: X-ActiGraph-Signature = base64(HMAC-SHA256(UTF-8 secret, raw body)).
+- `actigraph-legacy`: "sha1=" + 128 hex digits (an HMAC-SHA512, as seed 003 shows); verify only.
+- `standard-webhooks`: webhook-id / webhook-timestamp / webhook-signature ("v1,<base64>",
+  space-separated when several secrets are valid) over "id.timestamp.body" with a whsec_ key.
+- the ECG module's payload hash: 64 hex digits, HMAC-SHA256 over "createdAt.canonical JSON".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ACTIGRAPH_HEADER = "X-ActiGraph-Signature"
+LEGACY_PREFIX = "sha1="
+TIMESTAMP_TOLERANCE_S = 5 * 60
+SCHEMES = ("actigraph", "actigraph-legacy", "standard-webhooks")
+VERDICTS = ("valid", "invalid", "missing", "unchecked")
+
+
+@dataclass(frozen=True)
+class KnownSecret:
+    """A secret a receiver may check against: `label` says which one and which version."""
+
+    label: str
+    kind: str  # "hmac" or "standard-webhooks"
+    value: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # one of VERDICTS
+    scheme: str | None = None
+    secret_label: str | None = None
+    reason: str = ""
+
+
+def _hmac(key: bytes, message: bytes, digest=hashlib.sha256) -> bytes:
+    return hmac.new(key, message, digest).digest()
+
+
+def actigraph_signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(_hmac(secret.encode("utf-8"), body)).decode("ascii")
+
+
+def legacy_signature(secret: str, body: bytes) -> str:
+    digest = _hmac(secret.encode("utf-8"), body, hashlib.sha512)
+    return LEGACY_PREFIX + digest.hex().upper()
+
+
+def whsec_key(secret: str) -> bytes:
+    """The raw key of a Standard Webhooks secret (base64 after an optional whsec_ prefix)."""
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except ValueError:
+        raise ValueError("A Standard Webhooks secret must be whsec_ followed by base64.") from None
+
+
+def new_whsec_secret() -> str:
+    import secrets
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+
+
+def new_hmac_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+def standard_webhooks_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(_hmac(whsec_key(secret), signed)).decode("ascii")
+
+
+def standard_webhooks_headers(
+    secrets: Iterable[str], msg_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
+    """Headers signing `body` with every given secret (all valid versions during a rotation)."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    signatures = " ".join(standard_webhooks_signature(s, msg_id, ts, body) for s in secrets)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": signatures}
+
+
+def canonical_json(payload) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def payload_hash(secret: str, payload, created_at: int) -> str:
+    """The ECG module's payload hash: 64 hex digits binding a payload to its creation time."""
+    message = f"{created_at}.".encode() + canonical_json(payload)
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def payload_hash_valid(secret: str, payload, created_at: int, given: str) -> bool:
+    return hmac.compare_digest(payload_hash(secret, payload, created_at), given.strip().lower())
+
+
+def verify(
+    headers: Mapping[str, str],
+    body: bytes,
+    secrets: Iterable[KnownSecret],
+    now: float | None = None,
+) -> Verdict:
+    """Check a received request's signature against every known secret."""
+    known = list(secrets)
+    lower = {k.lower(): v for k, v in headers.items()}
+    if "webhook-signature" in lower:
+        return _verify_standard(lower, body, known, time.time() if now is None else now)
+    if ACTIGRAPH_HEADER.lower() in lower:
+        return _verify_actigraph(lower[ACTIGRAPH_HEADER.lower()].strip(), body, known)
+    if not known:
+        return Verdict("unchecked", reason="no secret is known for this endpoint")
+    return Verdict("missing", reason="the request carries no signature header")
+
+
+def _verify_actigraph(given: str, body: bytes, known: list[KnownSecret]) -> Verdict:
+    legacy = given.lower().startswith(LEGACY_PREFIX)
+    scheme = "actigraph-legacy" if legacy else "actigraph"
+    candidates = [s for s in known if s.kind == "hmac"]
+    if not candidates:
+        return Verdict("unchecked", scheme, reason="no HMAC secret is known for this endpoint")
+    for secret in candidates:
+        expected = (
+            legacy_signature(secret.value, body)
+            if legacy
+            else actigraph_signature(secret.value, body)
+        )
+        if hmac.compare_digest(
+            expected.lower() if legacy else expected, given.lower() if legacy else given
+        ):
+            return Verdict("valid", scheme, secret.label)
+    return Verdict("invalid", scheme, reason="no known secret produces this signature")
+
+
+def _verify_standard(
+    lower: dict[str, str], body: bytes, known: list[KnownSecret], now: float
+) -> Verdict:
+    scheme = "standard-webhooks"
+    msg_id, stamp = lower.get("webhook-id"), lower.get("webhook-timestamp")
+    if not msg_id or not stamp or not stamp.strip().isdigit():
+        return Verdict("invalid", scheme, reason="webhook-id or webhook-timestamp is missing")
+    timestamp = int(stamp)
+    if abs(now - timestamp) > TIMESTAMP_TOLERANCE_S:
+        return Verdict("invalid", scheme, reason="webhook-timestamp is outside the 5 minute window")
+    candidates = [s for s in known if s.kind == "standard-webhooks"]
+    if not candidates:
+        return Verdict("unchecked", scheme, reason="no whsec_ secret is known for this endpoint")
+    offered = {part.strip() for part in lower["webhook-signature"].split(" ") if part.strip()}
+    for secret in candidates:
+        try:
+            expected = standard_webhooks_signature(secret.value, msg_id, timestamp, body)
+        except ValueError:
+            continue
+        if any(hmac.compare_digest(expected, sig) for sig in offered):
+            return Verdict("valid", scheme, secret.label)
+    return Verdict("invalid", scheme, reason="no known secret produces any offered signature")
