@@ -166,6 +166,11 @@ class MemoryKeyring(KeyringBackend):
             raise keyring.errors.PasswordDeleteError(f"no secret {username} in {service}")
 
 
+# Every KeyringBackend subclass registers itself as a candidate default; left registered,
+# this one would make keyring pick a ChainerBackend over the real Secret Service.
+KeyringBackend._classes.discard(MemoryKeyring)
+
+
 @pytest.fixture
 def memory_keyring():
     previous = keyring.get_keyring()
