@@ -1,0 +1,384 @@
+"""The event catalog: categories, versioned event types with JSON Schemas, and sample payloads.
+
+The shipped catalog lives in resources/catalog/*.json (one file per category) and is copied into
+the database by `sync_catalog`, which runs on every start; after that the database is the
+catalog. Users change only an entry's status (activate, deactivate, archive, restore), and every
+change is audited.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from webhook_desk import audit
+from webhook_desk.db.models import AuditEntry, EventCategory, EventType, SamplePayload
+from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.payload_errors import payload_problems
+from webhook_desk.settings import resources_dir
+
+STATUSES = ("active", "inactive", "archived")
+ACTIONS = ("activate", "deactivate", "archive", "restore")
+TARGETS = ("category", "event")
+_ENTITY_TYPES = {"category": "event_category", "event": "event_type"}
+
+
+# --- the shipped catalog -----------------------------------------------------------------
+
+
+def catalog_dir() -> Path:
+    return resources_dir() / "catalog"
+
+
+@lru_cache(maxsize=4)
+def shipped_categories(directory: Path | None = None) -> tuple[dict, ...]:
+    """The category documents shipped with the app, read once per process."""
+    folder = directory or catalog_dir()
+    return tuple(
+        json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))
+    )
+
+
+def _shipped_view(categories: tuple[dict, ...]) -> dict[tuple, object]:
+    """Everything sync maintains, keyed so the shipped and stored catalogs compare directly."""
+    view: dict[tuple, object] = {}
+    for cat in categories:
+        view[("category", cat["code"])] = (cat["name"], cat.get("description"), cat["module"])
+        for ev in cat["events"]:
+            key = (ev["code"], ev["version"])
+            view[("event", *key)] = (cat["code"], ev["name"], ev.get("description"), ev["schema"])
+            for sample in ev["samples"]:
+                view[("sample", *key, sample["name"])] = sample["payload"]
+    return view
+
+
+def _stored_view(session: Session) -> dict[tuple, object]:
+    """The same view of the database, in one query."""
+    rows = session.execute(
+        select(
+            EventCategory.code,
+            EventCategory.name,
+            EventCategory.description,
+            EventCategory.module,
+            EventType.code,
+            EventType.version,
+            EventType.name,
+            EventType.description,
+            EventType.json_schema,
+            SamplePayload.name,
+            SamplePayload.payload,
+        )
+        .select_from(EventCategory)
+        .outerjoin(EventType, EventType.category_id == EventCategory.id)
+        .outerjoin(SamplePayload, SamplePayload.event_type_id == EventType.id)
+    ).all()
+    view: dict[tuple, object] = {}
+    for cat, cat_name, cat_desc, module, code, version, name, desc, schema, s_name, s_body in rows:
+        view[("category", cat)] = (cat_name, cat_desc, module)
+        if code is not None:
+            view[("event", code, version)] = (cat, name, desc, schema)
+        if s_name is not None:
+            view[("sample", code, version, s_name)] = s_body
+    return view
+
+
+def sync_catalog(session: Session, directory: Path | None = None) -> int:
+    """Bring the database's catalog up to the shipped one; returns how many entries changed.
+
+    Missing categories, events and samples are added and shipped texts, schemas and payloads
+    are refreshed; statuses are never touched, so a user's deactivation or archive survives
+    every start. When nothing changed this is one small SELECT.
+    """
+    shipped = _shipped_view(shipped_categories(directory))
+    stored = _stored_view(session)
+    changed = [key for key, value in shipped.items() if stored.get(key, _MISSING) != value]
+    if not changed:
+        return 0
+    try:
+        # A savepoint, so that another process syncing the same new database at the same
+        # moment costs us only our copy of the work, not the caller's transaction.
+        with session.begin_nested():
+            _apply(session, shipped_categories(directory), set(changed))
+    except IntegrityError:
+        return 0
+    return len(changed)
+
+
+_MISSING = object()
+
+
+def _apply(session: Session, categories: tuple[dict, ...], changed: set[tuple]) -> None:
+    by_code = {c.code: c for c in session.scalars(select(EventCategory))}
+    events = {
+        (e.code, e.version): e
+        for e in session.scalars(select(EventType).options(selectinload(EventType.samples)))
+    }
+    for doc in categories:
+        category = by_code.get(doc["code"])
+        if category is None:
+            category = EventCategory(code=doc["code"], status="active")
+            session.add(category)
+        if ("category", doc["code"]) in changed:
+            category.name, category.description = doc["name"], doc.get("description")
+            category.module = doc["module"]
+        for ev in doc["events"]:
+            _apply_event(session, category, events.get((ev["code"], ev["version"])), ev, changed)
+    session.flush()
+
+
+def _apply_event(
+    session: Session, category: EventCategory, event: EventType | None, doc: dict, changed: set
+) -> None:
+    key = (doc["code"], doc["version"])
+    if event is None:
+        event = EventType(code=doc["code"], version=doc["version"], status="active")
+        event.category = category
+        session.add(event)
+    if ("event", *key) in changed:
+        event.category = category
+        event.name, event.description = doc["name"], doc.get("description")
+        event.json_schema = copy.deepcopy(doc["schema"])
+    stored = {s.name: s for s in event.samples}
+    for sample in doc["samples"]:
+        if ("sample", *key, sample["name"]) not in changed:
+            continue
+        if sample["name"] in stored:
+            stored[sample["name"]].payload = copy.deepcopy(sample["payload"])
+        else:
+            event.samples.append(
+                SamplePayload(name=sample["name"], payload=copy.deepcopy(sample["payload"]))
+            )
+
+
+# --- looking things up -------------------------------------------------------------------
+
+
+def _version_key(version: str) -> tuple[int, str]:
+    match = re.fullmatch(r"v(\d+)", version)
+    return (int(match.group(1)) if match else -1, version)
+
+
+def list_events(session: Session) -> list[EventType]:
+    """Every event type, with its category loaded, ordered by module, category, code, version."""
+    query = (
+        select(EventType)
+        .join(EventType.category)
+        .options(contains_eager(EventType.category), selectinload(EventType.samples))
+        .order_by(EventCategory.module, EventCategory.code, EventType.code, EventType.version)
+    )
+    return list(session.scalars(query).unique())
+
+
+def list_categories(session: Session) -> list[EventCategory]:
+    query = (
+        select(EventCategory)
+        .options(selectinload(EventCategory.events))
+        .order_by(EventCategory.module, EventCategory.code)
+    )
+    return list(session.scalars(query))
+
+
+def get_event(session: Session, code: str, version: str | None = None) -> EventType:
+    """The event `code` at `version`, or its newest version when none is given."""
+    query = (
+        select(EventType)
+        .where(EventType.code == code)
+        .options(selectinload(EventType.category), selectinload(EventType.samples))
+    )
+    events = list(session.scalars(query))
+    if not events:
+        known = session.scalars(select(EventType.code).distinct()).all()
+        raise NotFound(_unknown_sentence("event", code, known))
+    if version is None:
+        return max(events, key=lambda e: _version_key(e.version))
+    for event in events:
+        if event.version == version:
+            return event
+    versions = ", ".join(sorted((e.version for e in events), key=_version_key))
+    raise NotFound(f"Event '{code}' has no version '{version}'; it has {versions}.")
+
+
+def get_category(session: Session, code: str) -> EventCategory:
+    category = session.scalar(select(EventCategory).where(EventCategory.code == code))
+    if category is None:
+        known = session.scalars(select(EventCategory.code)).all()
+        raise NotFound(_unknown_sentence("category", code, known))
+    return category
+
+
+def _unknown_sentence(kind: str, code: str, known: list[str]) -> str:
+    wanted = code.strip().lower()
+    near = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
+    near += [k for k in sorted(known) if wanted and wanted in k.lower() and k not in near][:3]
+    if near:
+        names = " or ".join(f"'{n}'" for n in near[:3])
+        return f"There is no {kind} '{code}' in the catalog; did you mean {names}?"
+    return f"There is no {kind} '{code}' in the catalog; `webhook-desk events list` shows them."
+
+
+# --- samples and validation --------------------------------------------------------------
+
+
+def sample_payload(event_type: EventType, name: str | None = None) -> dict:
+    """A copy of a sample payload (the first one when no name is given), safe to edit."""
+    samples = list(event_type.samples)
+    if not samples:
+        raise NotFound(f"Event '{event_type.code}' {event_type.version} has no sample payload.")
+    if name is None:
+        return copy.deepcopy(samples[0].payload)
+    for sample in samples:
+        if sample.name == name:
+            return copy.deepcopy(sample.payload)
+    names = ", ".join(s.name for s in samples)
+    raise NotFound(
+        f"Event '{event_type.code}' {event_type.version} has no sample '{name}'; it has {names}."
+    )
+
+
+def validate_payload(event_type: EventType, payload) -> list[str]:
+    """One sentence per problem, each starting with the field's path; empty when valid."""
+    return payload_problems(event_type.json_schema, payload)
+
+
+# --- status changes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    target: str  # category | event
+    code: str
+    version: str | None
+    before: str
+    after: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.code}" + (f" {self.version}" if self.version else "")
+
+
+def set_status(
+    session: Session,
+    target: str,
+    code: str,
+    action: str,
+    reason: str | None = None,
+    version: str | None = None,
+) -> list[StatusChange]:
+    """Activate, deactivate, archive or restore a category or an event (every version of it
+    unless `version` is given); each real change is audited. Asking for the state an entry
+    is already in changes nothing and is not an error, so scripts can repeat themselves."""
+    if target not in TARGETS:
+        raise InvalidInput(f"'{target}' is not a catalog target; use category or event.")
+    if action not in ACTIONS:
+        raise InvalidInput(f"'{action}' is not a status action; use {', '.join(ACTIONS)}.")
+    if target == "category":
+        entries = [(get_category(session, code), None)]
+    elif version is not None:
+        entries = [(get_event(session, code, version), version)]
+    else:
+        get_event(session, code)  # one clear sentence when the code is unknown
+        found = session.scalars(select(EventType).where(EventType.code == code))
+        entries = [(e, e.version) for e in sorted(found, key=lambda e: _version_key(e.version))]
+    return [_change(session, target, entry, ver, action, reason) for entry, ver in entries]
+
+
+def _entity_id(entry, version: str | None) -> str:
+    return f"{entry.code}@{version}" if version else entry.code
+
+
+def _change(session, target, entry, version, action, reason) -> StatusChange:
+    before = entry.status
+    after = _next_status(session, target, entry, version, action)
+    if after != before:
+        entry.status = after
+        audit.record(
+            session,
+            f"{target}.{action}",
+            _ENTITY_TYPES[target],
+            _entity_id(entry, version),
+            before={"status": before},
+            after={"status": after},
+            reason=reason,
+        )
+    return StatusChange(target, entry.code, version, before, after)
+
+
+def _next_status(session, target, entry, version, action) -> str:
+    label = f"The {target} '{entry.code}'" + (f" {version}" if version else "")
+    if action in ("activate", "deactivate") and entry.status == "archived":
+        raise InvalidInput(f"{label} is archived; restore it before you {action} it.")
+    if action == "activate":
+        return "active"
+    if action == "deactivate":
+        return "inactive"
+    if action == "archive":
+        return "archived"
+    if entry.status != "archived":
+        return entry.status
+    return _status_before_archive(session, target, entry, version)
+
+
+def _status_before_archive(session, target, entry, version) -> str:
+    """What the entry was when it was last archived, read from the audit trail."""
+    last_archive = session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity_type == _ENTITY_TYPES[target],
+            AuditEntry.entity_id == _entity_id(entry, version),
+            AuditEntry.action == f"{target}.archive",
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+    earlier = (last_archive.before or {}).get("status") if last_archive else None
+    return earlier if earlier in ("active", "inactive") else "active"
+
+
+# --- presenting --------------------------------------------------------------------------
+
+
+def effective_status(event: EventType) -> str:
+    """An event is only as available as its category: archived or inactive wins."""
+    for status in ("archived", "inactive"):
+        if status in (event.status, event.category.status):
+            return status
+    return "active"
+
+
+def event_as_dict(event: EventType, detail: bool = True) -> dict:
+    out = {
+        "code": event.code,
+        "version": event.version,
+        "name": event.name,
+        "description": event.description,
+        "status": event.status,
+        "effective_status": effective_status(event),
+        "category": event.category.code,
+        "category_status": event.category.status,
+        "module": event.category.module,
+        "sample_names": [s.name for s in event.samples],
+    }
+    if detail:
+        out["schema"] = event.json_schema
+        out["samples"] = [{"name": s.name, "payload": s.payload} for s in event.samples]
+    return out
+
+
+def category_as_dict(category: EventCategory) -> dict:
+    return {
+        "code": category.code,
+        "name": category.name,
+        "description": category.description,
+        "module": category.module,
+        "status": category.status,
+        "events": sorted({e.code for e in category.events}),
+    }

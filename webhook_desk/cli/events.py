@@ -1,0 +1,134 @@
+"""`webhook-desk events ...`: browse the event catalog, check payloads, change statuses."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from webhook_desk import catalog
+from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.errors import InvalidInput, NotFound
+
+LIST_COLUMNS = ["code", "version", "category", "status", "name"]
+CATEGORY_COLUMNS = ["code", "module", "status", "name", "events"]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("events", help="browse the event catalog")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = add_verb(verbs, "list", "list event types", _list)
+    add_json_option(listing)
+
+    categories = add_verb(verbs, "categories", "list event categories", _categories)
+    add_json_option(categories)
+
+    show = add_verb(verbs, "show", "show an event's schema and samples", _show)
+    show.add_argument("code")
+    show.add_argument("--version", help="an event version such as v2 (default: the newest)")
+    add_json_option(show)
+
+    check = add_verb(verbs, "validate", "check a payload against an event's schema", _validate)
+    check.add_argument("code")
+    check.add_argument("--version", help="an event version (default: the newest)")
+    check.add_argument("--payload", default="-", metavar="FILE", help="JSON file, or - for stdin")
+
+    for action in catalog.ACTIONS:
+        verb = add_verb(
+            verbs, action, f"{action} an event (or, with --category, a category)", _set_status
+        )
+        verb.add_argument("code")
+        verb.add_argument("--category", action="store_true", help="CODE names a category")
+        verb.add_argument("--version", help="only this version of the event (default: all)")
+        verb.add_argument("--reason", help="why, for the audit trail")
+        verb.set_defaults(status_action=action)
+
+
+def _list(args) -> int:
+    with open_db(args).session() as session:
+        events = [catalog.event_as_dict(e, detail=False) for e in catalog.list_events(session)]
+    if args.json:
+        print_json(events)
+        return 0
+    for event in events:
+        # An active event in an inactive or archived category is not usable: say so.
+        if event["category_status"] != "active":
+            event["status"] += f" (category {event['category_status']})"
+    print_table(events, LIST_COLUMNS)
+    return 0
+
+
+def _categories(args) -> int:
+    with open_db(args).session() as session:
+        rows = [catalog.category_as_dict(c) for c in catalog.list_categories(session)]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, CATEGORY_COLUMNS)
+    return 0
+
+
+def _show(args) -> int:
+    with open_db(args).session() as session:
+        event = catalog.event_as_dict(catalog.get_event(session, args.code, args.version))
+    if args.json:
+        print_json(event)
+        return 0
+    print(f"{event['code']} {event['version']}: {event['name']}")
+    print(f"category {event['category']} ({event['module']}), status {event['status']}")
+    if event["description"]:
+        print(event["description"])
+    print("\nschema:")
+    print(json.dumps(event["schema"], indent=2, ensure_ascii=False))
+    for sample in event["samples"]:
+        print(f"\nsample {sample['name']}:")
+        print(json.dumps(sample["payload"], indent=2, ensure_ascii=False))
+    return 0
+
+
+def _validate(args) -> int:
+    payload = _read_payload(args.payload)
+    with open_db(args).session() as session:
+        event = catalog.get_event(session, args.code, args.version)
+        problems = catalog.validate_payload(event, payload)
+        label = f"{event.code} {event.version}"
+    if not problems:
+        print(f"The payload is a valid {label}.")
+        return 0
+    print(f"The payload is not a valid {label}:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
+def _read_payload(source: str):
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    except FileNotFoundError:
+        raise NotFound(f"There is no payload file {source}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Cannot read the payload file {source}: {exc}.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = "standard input" if source == "-" else source
+        raise InvalidInput(
+            f"The payload in {where} is not JSON ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno})."
+        ) from None
+
+
+def _set_status(args) -> int:
+    target = "category" if args.category else "event"
+    if args.category and args.version:
+        raise InvalidInput("--version applies to events, not to categories.")
+    with open_db(args).session() as session:
+        changes = catalog.set_status(
+            session, target, args.code, args.status_action, args.reason, version=args.version
+        )
+    for change in changes:
+        if change.before == change.after:
+            print(f"{change.label} is already {change.after}.")
+        else:
+            print(f"{change.label}: {change.before} -> {change.after}")
+    return 0
