@@ -25,8 +25,8 @@ import keyring.errors  # noqa: E402
 import pytest  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
-from webhook_desk.db import Database  # noqa: E402
 from webhook_desk.settings import KEYRING_SERVICE  # noqa: E402
+from webhook_desk.startup import open_database  # noqa: E402
 
 PG_BIN = Path(os.environ.get("WEBHOOK_DESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_START_ATTEMPTS = 3
@@ -38,7 +38,7 @@ PG_START_ATTEMPTS = 3
 @pytest.fixture
 def sqlite_db(tmp_path):
     """A migrated Database in a fresh SQLite file."""
-    db = Database.open(f"sqlite:///{tmp_path / 'webhook_desk.sqlite3'}")
+    db = open_database(f"sqlite:///{tmp_path / 'webhook_desk.sqlite3'}")
     yield db
     db.dispose()
 
@@ -130,7 +130,7 @@ def pg_db(pg_cluster):
     name = f"test_{uuid.uuid4().hex[:12]}"
     with pg_cluster.admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database.open(pg_cluster.url(name))
+    db = open_database(pg_cluster.url(name))
     yield db
     db.dispose()
     with pg_cluster.admin() as admin:

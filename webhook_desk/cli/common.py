@@ -8,7 +8,6 @@ import sys
 from datetime import datetime
 
 from webhook_desk.db import Database
-from webhook_desk.settings import resolve_db_url
 
 
 def add_verb(subparsers, name: str, help_text: str, handler) -> argparse.ArgumentParser:
@@ -26,12 +25,9 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def open_db(args) -> Database:
-    from webhook_desk.catalog import sync_catalog
+    from webhook_desk.startup import open_database
 
-    db = Database.open(resolve_db_url(getattr(args, "db", None)))
-    with db.session() as session:
-        sync_catalog(session)
-    return db
+    return open_database(getattr(args, "db", None))
 
 
 def _default(value):

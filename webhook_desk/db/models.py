@@ -136,7 +136,10 @@ class Registration(Base):
         cascade="all, delete-orphan", order_by="RegistrationEvent.event_code"
     )
     secrets: Mapped[list[SecretVersion]] = relationship(
-        back_populates="registration", order_by="SecretVersion.version"
+        back_populates="registration",
+        order_by="SecretVersion.version",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     @property

@@ -1,0 +1,34 @@
+"""Demo data: a working set of registrations and a history that looks like the real thing."""
+
+from sqlalchemy import func, select
+
+from webhook_desk.db.models import Attempt, Delivery
+
+
+def test_demo_adds_registrations_and_a_month_of_mixed_history(cli, sqlite_db, memory_keyring):
+    result = cli("demo", "--deliveries", "3000")
+    assert result.code == 0, result.err
+    regs = cli("registrations", "list", "--all", "--json").json()
+    assert any(r["is_development"] and r["url"].startswith("http://127.0.0.1:8787/") for r in regs)
+    with sqlite_db.session() as session:
+        assert session.scalar(select(func.count(Delivery.id))) == 3000
+        assert session.scalar(select(func.count(Attempt.id))) > 3000
+        codes = set(session.scalars(select(Delivery.response_code).distinct()))
+        studies = set(session.scalars(select(Delivery.study_id).distinct()))
+        events = set(session.scalars(select(Delivery.event_code).distinct()))
+        first, last = session.execute(
+            select(func.min(Delivery.created_at), func.max(Delivery.created_at))
+        ).one()
+        retried = session.scalar(select(func.count()).where(Delivery.attempt_count > 1))
+        uuids = session.scalar(select(func.count(Delivery.uuid.distinct())))
+    assert {200, 500, None} <= codes and len(codes) >= 6
+    assert len(studies) >= 3 and len(events) >= 4
+    assert (last - first).days >= 25
+    assert retried > 0 and uuids == 3000
+
+
+def test_demo_runs_twice_without_clashing_ids(cli, sqlite_db, memory_keyring):
+    assert cli("demo", "--deliveries", "200").code == 0
+    assert cli("demo", "--deliveries", "200").code == 0
+    with sqlite_db.session() as session:
+        assert session.scalar(select(func.count(Delivery.id))) == 400

@@ -1,0 +1,231 @@
+"""`webhook-desk registrations ...`: list, show, add and change webhook registrations."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from webhook_desk import registrations
+from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.errors import InvalidInput
+from webhook_desk.secrets import SecretStore
+
+LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
+STATUS_VERBS = ("enable", "disable", "archive", "restore")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("registrations", help="manage webhook registrations")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = add_verb(verbs, "list", "list registrations", _list)
+    listing.add_argument("--all", action="store_true", help="include archived registrations")
+    add_json_option(listing)
+
+    show = add_verb(verbs, "show", "show one registration", _show)
+    show.add_argument("id")
+    add_json_option(show)
+
+    _add_parser(verbs)
+
+    for verb in STATUS_VERBS:
+        p = add_verb(verbs, verb, f"{verb} a registration", _set_status)
+        p.add_argument("id")
+        p.add_argument("--reason", help="why, for the audit trail")
+        p.set_defaults(status_action=verb)
+
+    delete = add_verb(verbs, "delete", "delete a registration and its secrets", _delete)
+    delete.add_argument("id")
+    delete.add_argument("--reason", help="why, for the audit trail")
+
+    rotate = add_verb(verbs, "rotate-secret", "start a new secret version", _rotate)
+    rotate.add_argument("id")
+    rotate.add_argument("--secret-stdin", action="store_true", help="read the new secret")
+    rotate.add_argument(
+        "--grace-hours",
+        type=float,
+        default=24.0,
+        help="how long the previous secret stays valid (default 24)",
+    )
+    rotate.add_argument("--reason", help="why, for the audit trail")
+    add_json_option(rotate)
+
+    validate = add_verb(verbs, "validate", "run the validation handshake now", _validate)
+    validate.add_argument("id")
+    add_json_option(validate)
+
+
+def _add_parser(verbs) -> None:
+    add = add_verb(verbs, "add", "add a registration (prints its id)", _add)
+    add.add_argument("--url", required=True)
+    scope = add.add_mutually_exclusive_group()
+    scope.add_argument("--study", dest="study_id")
+    scope.add_argument("--organization", "--organisation", dest="organization_id")
+    add.add_argument("--events", help="comma-separated event codes (default: all of the module)")
+    add.add_argument("--event-version", default="v1")
+    add.add_argument("--name", default="")
+    add.add_argument("--auth", default="none", choices=registrations.AUTH_TYPES)
+    add.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read the HMAC or whsec_ secret from standard input",
+    )
+    add.add_argument("--username", help="Basic auth user; the password is read from stdin")
+    add.add_argument("--token-url", help="OAuth2 token endpoint")
+    add.add_argument("--client-id", help="OAuth2 client id; the client secret is read from stdin")
+    add.add_argument("--scope", dest="oauth_scope", help="OAuth2 scope")
+    add.add_argument(
+        "--development", action="store_true", help="a development registration (plain http allowed)"
+    )
+    add.add_argument("--retry-schedule", help="waits between tries, e.g. 5s,5m,30m")
+    add.add_argument("--reason", help="why, for the audit trail")
+    add_json_option(add)
+
+
+def read_secret(prompt: str) -> str:
+    """One secret from standard input (a prompt without echo when it is a terminal)."""
+    if sys.stdin is None:
+        raise InvalidInput("No standard input to read the secret from.")
+    if sys.stdin.isatty():
+        value = getpass.getpass(prompt)
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise InvalidInput("The secret read from standard input is empty.")
+    return value
+
+
+def _secret_for_add(args) -> str | None:
+    if args.auth == "basic":
+        return read_secret("Password: ")
+    if args.auth == "oauth2":
+        return read_secret("Client secret: ")
+    if args.secret_stdin:
+        if args.auth not in ("hmac", "standard-webhooks"):
+            raise InvalidInput("--secret-stdin is for --auth hmac or standard-webhooks.")
+        return read_secret("Secret: ")
+    return None
+
+
+def _add(args) -> int:
+    data = registrations.RegistrationInput(
+        url=args.url,
+        events=[e.strip() for e in (args.events or "").split(",") if e.strip()],
+        name=args.name,
+        study_id=args.study_id,
+        organization_id=args.organization_id,
+        auth_type=args.auth,
+        username=args.username,
+        token_url=args.token_url,
+        client_id=args.client_id,
+        oauth_scope=args.oauth_scope,
+        event_version=args.event_version,
+        is_development=args.development,
+        retry_schedule=args.retry_schedule,
+    )
+    secret = _secret_for_add(args)
+    db = open_db(args)
+    with db.session() as session:
+        reg, generated = registrations.add(session, SecretStore(), data, secret, args.reason)
+        result = registrations.as_dict(reg)
+    if args.json:
+        print_json({**result, **({"secret": generated} if generated else {})})
+        return 0
+    print(result["id"])
+    if generated:
+        print(f"Secret (shown once, store it now): {generated}", file=sys.stderr)
+    return 0
+
+
+def _row(reg) -> dict:
+    data = registrations.as_dict(reg)
+    scope = (
+        f"study {reg.study_id}"
+        if reg.study_id
+        else (f"org {reg.organization_id}" if reg.organization_id else "-")
+    )
+    return {**data, "scope": scope}
+
+
+def _list(args) -> int:
+    db = open_db(args)
+    with db.session() as session:
+        rows = [_row(r) for r in registrations.list_all(session, include_archived=args.all)]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, LIST_COLUMNS)
+    return 0
+
+
+def _show(args) -> int:
+    db = open_db(args)
+    with db.session() as session:
+        reg = registrations.get(session, args.id)
+        data = {
+            **registrations.as_dict(reg),
+            "secrets": registrations.secret_summary(reg),
+            "created_at": reg.created_at,
+            "updated_at": reg.updated_at,
+        }
+    if args.json:
+        print_json(data)
+        return 0
+    for key, value in data.items():
+        if key != "secrets":
+            print(f"{key:>18}: {'-' if value is None else value}")
+    for s in data["secrets"]:
+        state = "valid" if s["valid"] else "expired"
+        expiry = f", expires {s['expires_at']:%Y-%m-%d %H:%M} UTC" if s["expires_at"] else ""
+        print(f"{'secret':>18}: {s['kind']} v{s['version']} {s['fingerprint']} ({state}{expiry})")
+    return 0
+
+
+def _set_status(args) -> int:
+    db = open_db(args)
+    with db.session() as session:
+        reg = registrations.set_status(session, args.id, args.status_action, args.reason)
+        print(f"Registration {reg.id} is {reg.status}.")
+    return 0
+
+
+def _delete(args) -> int:
+    db = open_db(args)
+    with db.session() as session:
+        registrations.delete(session, SecretStore(), args.id, args.reason)
+    print(f"Registration {args.id} deleted.")
+    return 0
+
+
+def _rotate(args) -> int:
+    secret = read_secret("New secret: ") if args.secret_stdin else None
+    db = open_db(args)
+    with db.session() as session:
+        reg = registrations.get(session, args.id)
+        if reg.auth_type in ("basic", "oauth2") and secret is None:
+            secret = read_secret("New password: " if reg.auth_type == "basic" else "New secret: ")
+        version, generated = registrations.rotate_secret(
+            session, SecretStore(), args.id, secret, args.grace_hours, args.reason
+        )
+        result = {
+            "id": reg.id,
+            "kind": version.kind,
+            "version": version.version,
+            "fingerprint": version.fingerprint,
+        }
+    if args.json:
+        print_json({**result, **({"secret": generated} if generated else {})})
+        return 0
+    print(
+        f"Registration {result['id']} now signs with {result['kind']} v{result['version']}; "
+        f"the previous version stays valid for {args.grace_hours:g} h."
+    )
+    if generated:
+        print(f"Secret (shown once, store it now): {generated}", file=sys.stderr)
+    return 0
+
+
+def _validate(args) -> int:
+    from webhook_desk.cli.delivery import validate_handler
+
+    return validate_handler(args)

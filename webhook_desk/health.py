@@ -1,0 +1,49 @@
+"""Health of the installation: database reachable at the newest schema, keyring usable."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from webhook_desk.db import Database
+from webhook_desk.db.migrate import current_revision, head_revision
+from webhook_desk.errors import UserError
+from webhook_desk.secrets import SecretStore
+
+
+def check(db_url: str, store: SecretStore | None = None) -> dict:
+    """A report of what works; never raises for a broken part, it says what is wrong instead."""
+    store = store or SecretStore()
+    report = {"database": _database(db_url), "keyring": _keyring(store), "warnings": []}
+    report["ok"] = report["database"]["ok"] and report["keyring"]["ok"]
+    return report
+
+
+def _database(db_url: str) -> dict:
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    try:
+        db = Database.open(db_url)
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        revision = current_revision(db.engine)
+        db.dispose()
+    except UserError as error:
+        return {"ok": False, "url": shown, "error": str(error)}
+    head = head_revision()
+    return {
+        "ok": revision == head,
+        "url": shown,
+        "backend": make_url(db_url).get_backend_name(),
+        "revision": revision,
+        "head": head,
+    }
+
+
+def _keyring(store: SecretStore) -> dict:
+    reason = store.unusable_reason()
+    works = reason is None and store.works()
+    result = {"ok": works, "backend": store.backend}
+    if not works:
+        result["error"] = reason or f"The keyring {store.backend} failed a store/read test."
+    return result

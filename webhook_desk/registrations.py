@@ -1,0 +1,446 @@
+"""Webhook registrations: per study (CentrePoint) or per organisation (ECG), with their secrets.
+
+Every change goes through here and is audited. Secret values go to the OS keyring; the
+database keeps a SecretVersion row per value. Rotation keeps the previous version valid
+for a grace period so receivers can move over without failing deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from webhook_desk import audit, catalog, signing
+from webhook_desk.db.models import Registration, RegistrationEvent, SecretVersion, utcnow
+from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.secrets import SecretStore, fingerprint
+from webhook_desk.settings import SECRET_GRACE_HOURS
+
+log = logging.getLogger(__name__)
+
+AUTH_TYPES = ("none", "basic", "hmac", "standard-webhooks", "oauth2")
+SECRET_KIND = {
+    "basic": "basic-password",
+    "hmac": "hmac",
+    "standard-webhooks": "standard-webhooks",
+    "oauth2": "oauth2-client-secret",
+}
+GENERATED = {"hmac": signing.new_hmac_secret, "standard-webhooks": signing.new_whsec_secret}
+STATUS_ACTIONS = {
+    "enable": ("enabled", ("disabled",)),
+    "disable": ("disabled", ("enabled",)),
+    "archive": ("archived", ("enabled", "disabled")),
+    "restore": ("disabled", ("archived",)),
+}
+# Changing any of these sends the registration through the validation handshake again.
+CREDENTIAL_FIELDS = ("url", "auth_type", "username", "token_url", "client_id", "oauth_scope")
+
+
+@dataclass
+class RegistrationInput:
+    url: str
+    events: list[str] = field(default_factory=list)
+    name: str = ""
+    study_id: str | None = None
+    organization_id: str | None = None
+    auth_type: str = "none"
+    username: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    oauth_scope: str | None = None
+    event_version: str = "v1"
+    is_development: bool = False
+    retry_schedule: str | None = None
+
+
+def url_problem(url: str, development: bool) -> str | None:
+    """Why `url` cannot be a target, or None. Plain http is for development registrations."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"'{url}' is not an absolute http(s) URL."
+    if parts.scheme == "http" and not development:
+        return f"'{url}' uses plain http; only a development registration may (add --development)."
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return f"'{url}' has an invalid port."
+    return None
+
+
+def _check(session: Session, data: RegistrationInput) -> None:
+    problem = url_problem(data.url, data.is_development)
+    if problem:
+        raise InvalidInput(problem)
+    if data.auth_type not in AUTH_TYPES:
+        raise InvalidInput(
+            f"Unknown auth type '{data.auth_type}'; use one of {', '.join(AUTH_TYPES)}."
+        )
+    if data.study_id and data.organization_id:
+        raise InvalidInput("A registration belongs to a study or an organisation, not both.")
+    if data.auth_type == "basic" and not data.username:
+        raise InvalidInput("Basic authentication needs a username (--username).")
+    if (
+        data.auth_type == "basic"
+        and urlsplit(data.url).scheme != "https"
+        and not data.is_development
+    ):
+        raise InvalidInput("Basic authentication is only allowed over https.")
+    if data.auth_type == "oauth2":
+        missing = [n for n in ("token_url", "client_id") if not getattr(data, n)]
+        if missing:
+            flags = " and ".join("--" + m.replace("_", "-") for m in missing)
+            raise InvalidInput(f"OAuth2 client credentials need {flags}.")
+        problem = url_problem(data.token_url, data.is_development)
+        if problem:
+            raise InvalidInput("Token URL: " + problem)
+    if data.retry_schedule:
+        from webhook_desk.engine.retry import parse_schedule
+
+        parse_schedule(data.retry_schedule)
+    for code in data.events:
+        catalog.get_event(session, code)
+
+
+def _default_events(session: Session, data: RegistrationInput) -> list[str]:
+    module = "ecg" if data.organization_id else "centrepoint"
+    codes = {
+        e.code
+        for e in catalog.list_events(session)
+        if e.category.module == module and e.status == "active" and e.code != "validation"
+    }
+    return sorted(codes)
+
+
+def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]:
+    """The secret to store and whether we generated it (to be shown once)."""
+    if auth_type == "none":
+        return None, False
+    if secret:
+        if auth_type == "standard-webhooks":
+            try:
+                signing.whsec_key(secret)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
+        return secret, False
+    if auth_type in GENERATED:
+        return GENERATED[auth_type](), True
+    what = "password" if auth_type == "basic" else "client secret"
+    raise InvalidInput(f"{auth_type} authentication needs its {what} on standard input.")
+
+
+def _store_secret(
+    session: Session, store: SecretStore, reg: Registration, kind: str, value: str
+) -> SecretVersion:
+    previous = session.scalars(
+        select(SecretVersion)
+        .where(SecretVersion.registration_id == reg.id, SecretVersion.kind == kind)
+        .order_by(SecretVersion.version.desc())
+    ).first()
+    version = SecretVersion(
+        registration_id=reg.id,
+        kind=kind,
+        version=(previous.version + 1) if previous else 1,
+        fingerprint=fingerprint(value),
+    )
+    store.put(version.keyring_key, value)
+    session.add(version)
+    return version
+
+
+def add(
+    session: Session,
+    store: SecretStore,
+    data: RegistrationInput,
+    secret: str | None = None,
+    reason: str | None = None,
+) -> tuple[Registration, str | None]:
+    """Create a registration; returns it and the generated secret (None when given or unused)."""
+    _check(session, data)
+    value, generated = _secret_value(data.auth_type, secret)
+    if value is not None:
+        store.require_usable()  # before anything is written
+    events = data.events or _default_events(session, data)
+    reg = Registration(
+        name=data.name or urlsplit(data.url).hostname or "",
+        study_id=data.study_id,
+        organization_id=data.organization_id,
+        url=data.url.strip(),
+        event_version=data.event_version,
+        auth_type=data.auth_type,
+        username=data.username,
+        token_url=data.token_url,
+        client_id=data.client_id,
+        oauth_scope=data.oauth_scope,
+        is_development=data.is_development,
+        retry_schedule=data.retry_schedule,
+        events=[RegistrationEvent(event_code=c) for c in dict.fromkeys(events)],
+    )
+    session.add(reg)
+    session.flush()
+    if value is not None:
+        _store_secret(session, store, reg, SECRET_KIND[data.auth_type], value)
+    audit.record(
+        session, "registration.add", "registration", reg.id, after=as_dict(reg), reason=reason
+    )
+    log.info("registration %s added for %s", reg.id, reg.url)
+    return reg, value if generated else None
+
+
+def update(
+    session: Session,
+    store: SecretStore,
+    reg_id: int,
+    changes: dict,
+    secret: str | None = None,
+    reason: str | None = None,
+) -> Registration:
+    """Edit a registration; new credentials replace the old and send it through validation."""
+    reg = get(session, reg_id)
+    before = as_dict(reg)
+    data = RegistrationInput(
+        url=changes.get("url", reg.url),
+        events=changes.get("events", reg.event_codes),
+        name=changes.get("name", reg.name),
+        study_id=changes.get("study_id", reg.study_id),
+        organization_id=changes.get("organization_id", reg.organization_id),
+        auth_type=changes.get("auth_type", reg.auth_type),
+        username=changes.get("username", reg.username),
+        token_url=changes.get("token_url", reg.token_url),
+        client_id=changes.get("client_id", reg.client_id),
+        oauth_scope=changes.get("oauth_scope", reg.oauth_scope),
+        event_version=changes.get("event_version", reg.event_version),
+        is_development=changes.get("is_development", reg.is_development),
+        retry_schedule=changes.get("retry_schedule", reg.retry_schedule),
+    )
+    _check(session, data)
+    auth_changed = data.auth_type != reg.auth_type
+    if auth_changed and data.auth_type not in ("none", *GENERATED) and not secret:
+        _secret_value(data.auth_type, None)  # raises: this auth type needs its secret
+    for name in (
+        "url",
+        "name",
+        "study_id",
+        "organization_id",
+        "auth_type",
+        "username",
+        "token_url",
+        "client_id",
+        "oauth_scope",
+        "event_version",
+        "is_development",
+        "retry_schedule",
+    ):
+        setattr(reg, name, getattr(data, name))
+    reg.events = [RegistrationEvent(event_code=c) for c in dict.fromkeys(data.events)]
+    if secret or (auth_changed and data.auth_type != "none"):
+        value, _ = _secret_value(data.auth_type, secret)
+        store.require_usable()
+        _replace_secrets(session, store, reg, SECRET_KIND[data.auth_type], value, grace_hours=0)
+    if secret or any(before[f] != getattr(reg, f) for f in CREDENTIAL_FIELDS):
+        reg.validation_state, reg.validation_error = "pending", None
+    audit.record(
+        session,
+        "registration.update",
+        "registration",
+        reg.id,
+        before=before,
+        after=as_dict(reg),
+        reason=reason,
+    )
+    return reg
+
+
+def _replace_secrets(session, store, reg, kind, value, grace_hours: float) -> SecretVersion:
+    now = utcnow()
+    for old in _current_versions(session, reg, kind, now):
+        old.expires_at = now + timedelta(hours=grace_hours)
+    return _store_secret(session, store, reg, kind, value)
+
+
+def rotate_secret(
+    session: Session,
+    store: SecretStore,
+    reg_id: int,
+    secret: str | None = None,
+    grace_hours: float = SECRET_GRACE_HOURS,
+    reason: str | None = None,
+) -> tuple[SecretVersion, str | None]:
+    """A new secret version; the old one stays valid for `grace_hours`. Returns the version and
+    the generated value (None when the caller supplied it)."""
+    reg = get(session, reg_id)
+    if reg.auth_type == "none":
+        raise InvalidInput(f"Registration {reg.id} uses no authentication, so it has no secret.")
+    value, generated = _secret_value(reg.auth_type, secret)
+    store.require_usable()
+    version = _replace_secrets(session, store, reg, SECRET_KIND[reg.auth_type], value, grace_hours)
+    session.flush()
+    reg.validation_state, reg.validation_error = "pending", None
+    audit.record(
+        session,
+        "secret.rotate",
+        "registration",
+        reg.id,
+        after={
+            "kind": version.kind,
+            "version": version.version,
+            "fingerprint": version.fingerprint,
+            "grace_hours": grace_hours,
+        },
+        reason=reason,
+    )
+    return version, value if generated else None
+
+
+def _current_versions(session, reg, kind, now: datetime) -> list[SecretVersion]:
+    return list(
+        session.scalars(
+            select(SecretVersion)
+            .where(
+                SecretVersion.registration_id == reg.id,
+                SecretVersion.kind == kind,
+                SecretVersion.revoked_at.is_(None),
+                (SecretVersion.expires_at.is_(None)) | (SecretVersion.expires_at > now),
+            )
+            .order_by(SecretVersion.version.desc())
+        )
+    )
+
+
+def valid_secrets(
+    session: Session, store: SecretStore, reg: Registration, kind: str, now: datetime | None = None
+) -> list[tuple[SecretVersion, str]]:
+    """Every version of `kind` still valid at `now`, newest first, with its value."""
+    versions = _current_versions(session, reg, kind, now or utcnow())
+    return [(v, store.get(v.keyring_key)) for v in versions]
+
+
+def credential(session: Session, store: SecretStore, reg: Registration, kind: str) -> str:
+    secrets = valid_secrets(session, store, reg, kind)
+    if not secrets:
+        raise NotFound(f"Registration {reg.id} has no valid {kind} secret; rotate it to set one.")
+    return secrets[0][1]
+
+
+def set_status(
+    session: Session, reg_id: int, action: str, reason: str | None = None
+) -> Registration:
+    """enable | disable | archive | restore, as the platform allows them."""
+    reg = get(session, reg_id)
+    target, allowed_from = STATUS_ACTIONS[action]
+    if reg.status == target:
+        return reg
+    if reg.status not in allowed_from:
+        raise InvalidInput(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
+    before = as_dict(reg)
+    reg.status = target
+    reg.disabled_reason = reason if target == "disabled" else None
+    if action == "enable":
+        reg.failure_streak, reg.failing_since = 0, None
+    audit.record(
+        session,
+        f"registration.{action}",
+        "registration",
+        reg.id,
+        before=before,
+        after=as_dict(reg),
+        reason=reason,
+    )
+    return reg
+
+
+def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None = None) -> None:
+    """Remove a registration and its keyring secrets; its delivery history stays."""
+    reg = get(session, reg_id)
+    before = as_dict(reg)
+    keys = [v.keyring_key for v in reg.secrets]
+    session.delete(reg)
+    audit.record(
+        session, "registration.delete", "registration", reg_id, before=before, reason=reason
+    )
+    session.flush()
+    for key in keys:
+        store.delete(key)
+
+
+def record_validation(session: Session, reg: Registration, ok: bool, error: str | None) -> None:
+    before = reg.validation_state
+    reg.validation_state = "validated" if ok else "failed"
+    reg.validation_error = None if ok else error
+    reg.validated_at = utcnow() if ok else reg.validated_at
+    if before != reg.validation_state:
+        audit.record(
+            session,
+            "registration.validation",
+            "registration",
+            reg.id,
+            before={"validation_state": before},
+            after={"validation_state": reg.validation_state, "error": reg.validation_error},
+        )
+
+
+def get(session: Session, reg_id) -> Registration:
+    try:
+        key = int(reg_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"'{reg_id}' is not a registration id (ids are whole numbers).") from None
+    reg = session.get(Registration, key)
+    if reg is None:
+        raise NotFound(f"No registration with id {key}.")
+    return reg
+
+
+def list_all(session: Session, include_archived: bool = False) -> list[Registration]:
+    query = (
+        select(Registration).options(selectinload(Registration.events)).order_by(Registration.id)
+    )
+    if not include_archived:
+        query = query.where(Registration.status != "archived")
+    return list(session.scalars(query))
+
+
+def secret_summary(reg: Registration, now: datetime | None = None) -> list[dict]:
+    now = now or utcnow()
+    return [
+        {
+            "kind": v.kind,
+            "version": v.version,
+            "fingerprint": v.fingerprint,
+            "created_at": v.created_at,
+            "expires_at": v.expires_at,
+            "valid": v.revoked_at is None and (v.expires_at is None or v.expires_at > now),
+        }
+        for v in reg.secrets
+    ]
+
+
+def as_dict(reg: Registration) -> dict:
+    """The registration as plain data (no secret values): for --json, the audit and the GUI."""
+    return {
+        "id": reg.id,
+        "name": reg.name,
+        "study_id": reg.study_id,
+        "organization_id": reg.organization_id,
+        "url": reg.url,
+        "events": reg.event_codes,
+        "event_version": reg.event_version,
+        "auth_type": reg.auth_type,
+        "username": reg.username,
+        "token_url": reg.token_url,
+        "client_id": reg.client_id,
+        "oauth_scope": reg.oauth_scope,
+        "is_development": reg.is_development,
+        "status": reg.status,
+        "disabled_reason": reg.disabled_reason,
+        "validation_state": reg.validation_state,
+        "validation_error": reg.validation_error,
+        "retry_schedule": reg.retry_schedule,
+        "failure_streak": reg.failure_streak,
+        "last_delivery_at": reg.last_delivery_at.isoformat() if reg.last_delivery_at else None,
+        "last_delivery_status": reg.last_delivery_status,
+        "source": reg.source,
+    }

@@ -1,0 +1,13 @@
+"""What every front end does first: open the database at its newest schema with the catalog."""
+
+from webhook_desk.catalog import sync_catalog
+from webhook_desk.db import Database
+from webhook_desk.settings import resolve_db_url
+
+
+def open_database(url: str | None = None) -> Database:
+    """The database at `url` (or the default), migrated, with the shipped catalog loaded."""
+    db = Database.open(resolve_db_url(url))
+    with db.session() as session:
+        sync_catalog(session)
+    return db
