@@ -1,0 +1,33 @@
+"""The main window over a fresh SQLite database, an in-memory keyring and a throwaway QSettings."""
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from webhook_desk.catalog import sync_catalog
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.jobs import wait_for_jobs
+
+
+@pytest.fixture
+def context(sqlite_db, memory_keyring, qapp):
+    with sqlite_db.session() as session:
+        sync_catalog(session)
+    context = AppContext(sqlite_db)
+    yield context
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "webhook-desk.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(context, settings, qtbot):
+    from webhook_desk.ui.main_window import MainWindow
+
+    window = MainWindow(context, settings)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.shutdown()
+    wait_for_jobs()

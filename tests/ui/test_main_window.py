@@ -1,0 +1,34 @@
+"""The main window: its tabs, its status bar, and a layout that survives a restart."""
+
+from webhook_desk import firing
+from webhook_desk.ui.main_window import MainWindow
+
+
+def test_window_shows_the_four_tabs_and_the_status_bar(window, qtbot):
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles == ["Registrations", "Events", "History", "Receiver"]
+    assert window.status.engine_label.text() == "Engine: stopped"
+    assert window.status.receiver_label.text() == "Receiver: off"
+    assert not window.windowIcon().isNull()
+
+
+def test_status_bar_counts_queued_deliveries(window, qtbot, context):
+    with context.db.session() as session:
+        firing.fire(session, "upload", url="http://127.0.0.1:9/", count=3)
+    window.status.refresh()
+    qtbot.waitUntil(lambda: window.status.counts_label.text().startswith("Queued 3 "))
+
+
+def test_window_size_and_tab_are_remembered(context, settings, qtbot):
+    first = MainWindow(context, settings)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(720, 520)
+    first.tabs.setCurrentIndex(2)
+    first.close()
+    second = MainWindow(context, settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert (second.width(), second.height()) == (720, 520)
+    assert second.tabs.currentIndex() == 2
+    second.close()

@@ -1,0 +1,63 @@
+"""Starting the GUI: `webhook-desk` with no verb lands here."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from webhook_desk import __version__
+from webhook_desk.db import Database
+from webhook_desk.errors import UserError
+from webhook_desk.settings import APP_NAME, resolve_db_url
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.icons import icon
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, named so that QSettings finds the same place every start."""
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationDisplayName("Webhook Desk")
+    app.setWindowIcon(icon("app"))
+    app.setDesktopFileName(APP_NAME)
+    return app
+
+
+def open_database(url: str) -> Database:
+    """Open (and migrate) the database and make sure the event catalog is loaded."""
+    from webhook_desk.catalog import sync_catalog
+
+    db = Database.open(url)
+    with db.session() as session:
+        sync_catalog(session)
+    return db
+
+
+def run_gui(db_url: str | None, self_test: bool = False) -> int:
+    app = make_application()
+    url = resolve_db_url(db_url)
+    try:
+        db = open_database(url)
+    except UserError as error:
+        if self_test:
+            print(f"webhook-desk: self-test failed: {error}", file=sys.stderr)
+        else:
+            QMessageBox.critical(None, "Webhook Desk", str(error))
+        return 1
+    from webhook_desk.ui.main_window import MainWindow
+
+    context = AppContext(db)
+    window = MainWindow(context)
+    window.show()
+    if self_test:
+        from webhook_desk.ui.self_test import run_self_test
+
+        return run_self_test(app, window)
+    QTimer.singleShot(0, window.start_services)
+    code = app.exec()
+    db.dispose()
+    return code

@@ -1,0 +1,29 @@
+"""What every tab shares: the database, the secret store, the running services, change news.
+
+Tabs never talk to each other directly: a tab that changes data announces it here and the
+others refresh themselves.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from webhook_desk.db import Database
+from webhook_desk.secrets import SecretStore
+
+
+class AppContext(QObject):
+    registrations_changed = Signal()
+    deliveries_changed = Signal()
+    status_message = Signal(str)
+
+    def __init__(self, db: Database, store: SecretStore | None = None, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.store = store or SecretStore()
+        self.engine = None  # ui.engine_thread.EngineThread, once started
+        self.receiver = None  # ui.receiver_controller.ReceiverController
+
+    def say(self, sentence: str) -> None:
+        """Show a short note in the status bar."""
+        self.status_message.emit(sentence)

@@ -1,0 +1,1 @@
+"""The window's dialogs; each opens with open() so nothing blocks the event loop."""

@@ -1,0 +1,317 @@
+"""Add or edit a registration: a form that checks itself as you type.
+
+Save stays disabled while the form breaks a rule, and the first broken rule is shown in
+words under the form. A saved secret is never shown again: in edit mode the secret fields
+start empty and a value typed there replaces the stored one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from webhook_desk import registrations, signing
+from webhook_desk.errors import UserError
+from webhook_desk.registrations import AUTH_TYPES, RegistrationInput
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.jobs import run_job
+
+AUTH_LABELS = {
+    "none": "None",
+    "basic": "Basic (username and password)",
+    "hmac": "Keyed hash (HMAC-SHA256 signature)",
+    "standard-webhooks": "Standard Webhooks signature",
+    "oauth2": "OAuth2 client credentials",
+}
+ERROR_STYLE = "color: #c62828;"
+
+
+def _line(placeholder: str = "", secret: bool = False) -> QLineEdit:
+    field = QLineEdit()
+    field.setPlaceholderText(placeholder)
+    if secret:
+        field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+class RegistrationDialog(QDialog):
+    """`saved(reg_id, generated_secret_or_empty)` after the service accepted the form."""
+
+    saved = Signal(int, str)
+
+    def __init__(
+        self, context: AppContext, events: list[dict], existing: dict | None = None, parent=None
+    ):
+        super().__init__(parent)
+        self.context = context
+        self.existing = existing
+        self.setWindowTitle("Edit registration" if existing else "Add registration")
+        self.setMinimumWidth(560)
+        self._build_fields(events)
+        self._build_credentials()
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.credentials)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        if existing:
+            self._fill(existing)
+        for field in self.findChildren(QLineEdit):
+            field.textChanged.connect(self.check)
+        self.development.toggled.connect(self.check)
+        self.auth_type.currentIndexChanged.connect(self._auth_changed)
+        self.events_list.itemChanged.connect(self.check)
+        self._auth_changed()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_fields(self, events: list[dict]) -> None:
+        self.name = _line("e.g. Sleep lab data hub")
+        self.owner_kind = QComboBox()
+        self.owner_kind.addItems(["Study", "Organisation"])
+        self.owner_id = _line("study id, e.g. 1064")
+        self.owner_kind.currentIndexChanged.connect(self._owner_changed)
+        owner = QHBoxLayout()
+        owner.addWidget(self.owner_kind)
+        owner.addWidget(self.owner_id, 1)
+        self.url = _line("https://example.org/webhooks")
+        self.development = QCheckBox("Development (allows plain http, e.g. a local receiver)")
+        self.events_list = QListWidget()
+        self.events_list.setMinimumHeight(140)
+        for event in events:
+            item = QListWidgetItem(f"{event['code']}  —  {event['name']}")
+            item.setData(Qt.ItemDataRole.UserRole, event["code"])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.events_list.addItem(item)
+        self.auth_type = QComboBox()
+        for name in AUTH_TYPES:
+            self.auth_type.addItem(AUTH_LABELS[name], name)
+        self.retry_schedule = _line("default: 5s,5m,30m,2h,5h,10h,10h")
+        self.reason = _line("Reason for the audit trail (optional)")
+        self.form = QFormLayout()
+        self.form.addRow("Name", self.name)
+        self.form.addRow("Owner", owner)
+        self.form.addRow("Target URL", self.url)
+        self.form.addRow("", self.development)
+        self.form.addRow("Events", self.events_list)
+        self.form.addRow("Retry schedule", self.retry_schedule)
+        self.form.addRow("Authentication", self.auth_type)
+
+    def _build_credentials(self) -> None:
+        keep = "saved — leave empty to keep it" if self.existing else ""
+        self.username = _line("username")
+        self.password = _line(keep or "password", secret=True)
+        self.hmac_secret = _line(keep or "leave empty to generate one", secret=True)
+        self.whsec_secret = _line(keep or "whsec_… — leave empty to generate one", secret=True)
+        self.token_url = _line("https://auth.example.org/oauth2/token")
+        self.client_id = _line("client id")
+        self.client_secret = _line(keep or "client secret", secret=True)
+        self.scope = _line("scope (optional)")
+        self.credentials = QStackedWidget()
+        self.pages = {}
+        for name, rows in (
+            ("none", []),
+            ("basic", [("Username", self.username), ("Password", self.password)]),
+            ("hmac", [("Secret key", self.hmac_secret)]),
+            ("standard-webhooks", [("Signing secret", self.whsec_secret)]),
+            (
+                "oauth2",
+                [
+                    ("Token URL", self.token_url),
+                    ("Client id", self.client_id),
+                    ("Client secret", self.client_secret),
+                    ("Scope", self.scope),
+                ],
+            ),
+        ):
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setContentsMargins(0, 0, 0, 0)
+            for label, field in rows:
+                form.addRow(label, field)
+            self.pages[name] = self.credentials.addWidget(page)
+
+    def _fill(self, row: dict) -> None:
+        self.name.setText(row["name"])
+        if row.get("organization_id"):
+            self.owner_kind.setCurrentIndex(1)
+            self.owner_id.setText(row["organization_id"])
+        else:
+            self.owner_id.setText(row.get("study_id") or "")
+        self.url.setText(row["url"])
+        self.development.setChecked(row["is_development"])
+        chosen = set(row["events"])
+        for i in range(self.events_list.count()):
+            item = self.events_list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) in chosen:
+                item.setCheckState(Qt.CheckState.Checked)
+        self.auth_type.setCurrentIndex(AUTH_TYPES.index(row["auth_type"]))
+        self.retry_schedule.setText(row.get("retry_schedule") or "")
+        self.username.setText(row.get("username") or "")
+        self.token_url.setText(row.get("token_url") or "")
+        self.client_id.setText(row.get("client_id") or "")
+        self.scope.setText(row.get("oauth_scope") or "")
+
+    def _owner_changed(self) -> None:
+        study = self.owner_kind.currentIndex() == 0
+        self.owner_id.setPlaceholderText("study id, e.g. 1064" if study else "organisation id")
+
+    def _auth_changed(self) -> None:
+        self.credentials.setCurrentIndex(self.pages[self.auth_type.currentData()])
+        self.check()
+
+    # --- checking -----------------------------------------------------------------------
+
+    def chosen_events(self) -> list[str]:
+        items = (self.events_list.item(i) for i in range(self.events_list.count()))
+        return [
+            i.data(Qt.ItemDataRole.UserRole)
+            for i in items
+            if i.checkState() == Qt.CheckState.Checked
+        ]
+
+    def secret(self) -> str | None:
+        field = {
+            "basic": self.password,
+            "hmac": self.hmac_secret,
+            "standard-webhooks": self.whsec_secret,
+            "oauth2": self.client_secret,
+        }
+        chosen = field.get(self.auth_type.currentData())
+        return (chosen.text() or None) if chosen else None
+
+    def problem(self) -> str | None:
+        """The first rule the form breaks, as the sentence the user reads; None when fine."""
+        url = self.url.text().strip()
+        if not url:
+            return "Enter the target URL."
+        problem = registrations.url_problem(url, self.development.isChecked())
+        if problem:
+            return problem.replace("(add --development)", "(tick Development)")
+        if not self.owner_id.text().strip():
+            return f"Enter the {self.owner_kind.currentText().lower()} id."
+        if not self.chosen_events():
+            return "Choose at least one event."
+        if self.retry_schedule.text().strip():
+            from webhook_desk.engine.retry import parse_schedule
+
+            try:
+                parse_schedule(self.retry_schedule.text().strip())
+            except (UserError, ValueError) as error:
+                return str(error)
+        return self._credential_problem()
+
+    def _credential_problem(self) -> str | None:
+        auth = self.auth_type.currentData()
+        needs_secret = not self.existing or self.existing["auth_type"] != auth
+        if auth == "basic":
+            if not self.username.text().strip():
+                return "Basic authentication needs a username."
+            if needs_secret and not self.password.text():
+                return "Basic authentication needs a password."
+            if (
+                not self.url.text().strip().startswith("https:")
+                and not self.development.isChecked()
+            ):
+                return "Basic authentication is only allowed over https."
+        if auth == "standard-webhooks" and self.whsec_secret.text():
+            try:
+                signing.whsec_key(self.whsec_secret.text())
+            except ValueError as error:
+                return str(error)
+        if auth == "oauth2":
+            if not self.token_url.text().strip():
+                return "OAuth2 needs the token URL."
+            problem = registrations.url_problem(
+                self.token_url.text().strip(), self.development.isChecked()
+            )
+            if problem:
+                return "Token URL: " + problem.replace("(add --development)", "(tick Development)")
+            if not self.client_id.text().strip():
+                return "OAuth2 needs the client id."
+            if needs_secret and not self.client_secret.text():
+                return "OAuth2 needs the client secret."
+        return None
+
+    def check(self) -> None:
+        problem = self.problem()
+        self.error_label.setText(problem or "")
+        self.save_button.setEnabled(problem is None)
+
+    # --- saving -------------------------------------------------------------------------
+
+    def form_input(self) -> RegistrationInput:
+        auth = self.auth_type.currentData()
+        owner = self.owner_id.text().strip()
+        study = self.owner_kind.currentIndex() == 0
+        oauth = auth == "oauth2"
+        return RegistrationInput(
+            url=self.url.text().strip(),
+            events=self.chosen_events(),
+            name=self.name.text().strip(),
+            study_id=owner if study else None,
+            organization_id=None if study else owner,
+            auth_type=auth,
+            username=self.username.text().strip() or None if auth == "basic" else None,
+            token_url=self.token_url.text().strip() or None if oauth else None,
+            client_id=self.client_id.text().strip() or None if oauth else None,
+            oauth_scope=self.scope.text().strip() or None if oauth else None,
+            is_development=self.development.isChecked(),
+            retry_schedule=self.retry_schedule.text().strip() or None,
+        )
+
+    def submit(self) -> None:
+        if self.problem():
+            return
+        self.save_button.setEnabled(False)
+        data, secret, reason = self.form_input(), self.secret(), self.reason.text().strip() or None
+        db, store, existing = self.context.db, self.context.store, self.existing
+
+        def save() -> tuple[int, str]:
+            with db.session() as session:
+                if existing:
+                    changes = {k: v for k, v in data.__dict__.items() if k != "event_version"}
+                    reg = registrations.update(
+                        session, store, existing["id"], changes, secret=secret, reason=reason
+                    )
+                    return reg.id, ""
+                reg, generated = registrations.add(
+                    session, store, data, secret=secret, reason=reason
+                )
+                session.flush()
+                return reg.id, generated or ""
+
+        run_job(save, self._saved, self._refused)
+
+    def _saved(self, result: tuple[int, str]) -> None:
+        self.accept()
+        self.saved.emit(*result)
+
+    def _refused(self, sentence: str) -> None:
+        self.error_label.setText(sentence)
+        self.save_button.setEnabled(True)

@@ -1,0 +1,153 @@
+"""The main window: the four tabs, the menus, the status bar, and a remembered layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+
+from webhook_desk import __version__
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.events_tab import EventsTab
+from webhook_desk.ui.history_tab import HistoryTab
+from webhook_desk.ui.icons import icon
+from webhook_desk.ui.jobs import wait_for_jobs
+from webhook_desk.ui.receiver_tab import ReceiverTab
+from webhook_desk.ui.registrations_tab import RegistrationsTab
+from webhook_desk.ui.status_bar import StatusBar
+
+DEFAULT_SIZE = (1280, 800)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: AppContext, settings: QSettings | None = None):
+        super().__init__()
+        self.context = context
+        self.settings = settings or QSettings()
+        self.setWindowTitle("Webhook Desk")
+        self.setWindowIcon(icon("app"))
+        self.registrations_tab = RegistrationsTab(context, self)
+        self.events_tab = EventsTab(context, self)
+        self.history_tab = HistoryTab(context, self)
+        self.receiver_tab = ReceiverTab(context, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        for widget, title, name in (
+            (self.registrations_tab, "Registrations", "registrations"),
+            (self.events_tab, "Events", "events"),
+            (self.history_tab, "History", "history"),
+            (self.receiver_tab, "Receiver", "receiver"),
+        ):
+            self.tabs.addTab(widget, icon(name), title)
+        self.setCentralWidget(self.tabs)
+        self.status = StatusBar(context, self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+        self._restore_layout()
+
+    # --- menus --------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.demo_action = self._action("Load &demo data…", self.offer_demo, icon_name="demo")
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        view_menu = bar.addMenu("&View")
+        for index, title in enumerate(("Registrations", "Events", "History", "Receiver")):
+            view_menu.addAction(
+                self._action(
+                    title,
+                    lambda _=False, i=index: self.tabs.setCurrentIndex(i),
+                    f"Ctrl+{index + 1}",
+                )
+            )
+        view_menu.addSeparator()
+        view_menu.addAction(
+            self._action("&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
+        )
+
+        self.engine_menu = bar.addMenu("&Delivery")
+        self.receiver_menu = bar.addMenu("&Receiver")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About Webhook Desk", self.show_about))
+
+    def refresh_all(self) -> None:
+        self.context.registrations_changed.emit()
+        self.context.deliveries_changed.emit()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Webhook Desk",
+            f"<b>Webhook Desk {__version__}</b><br>Register, fire, receive and analyse "
+            "CentrePoint and ECG webhooks on your own machine.<br><br>"
+            f"Database: {self.context.db.engine.url.render_as_string(hide_password=True)}",
+        )
+
+    def offer_demo(self) -> None:
+        from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
+
+        self.first_start = FirstStartDialog(self.context, self, first_start=False)
+        self.first_start.open()
+
+    def start_services(self) -> None:
+        """After the window shows: offer demo data on a first start."""
+        from webhook_desk import delivery_counts
+        from webhook_desk.ui.jobs import run_job
+
+        db = self.context.db
+
+        def empty() -> bool:
+            with db.session() as session:
+                return delivery_counts.is_empty(session)
+
+        run_job(empty, lambda is_empty: is_empty and self.offer_first_start())
+
+    def offer_first_start(self) -> None:
+        from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
+
+        self.first_start = FirstStartDialog(self.context, self, first_start=True)
+        self.first_start.open()
+
+    # --- layout -------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the engine and the receiver and let background jobs finish: nothing is lost."""
+        self.status.timer.stop()
+        if self.context.engine is not None:
+            self.context.engine.stop()
+        if self.context.receiver is not None:
+            self.context.receiver.stop()
+        wait_for_jobs()

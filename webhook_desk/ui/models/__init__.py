@@ -1,0 +1,1 @@
+"""Qt item models that present service results to the tabs' views."""

@@ -1,0 +1,80 @@
+"""The registrations table: one row per registration, as plain data from the service."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from webhook_desk.ui.formatting import local_time, owner
+
+COLUMNS = [
+    ("Name", lambda r: r["name"]),
+    ("Study / organisation", owner),
+    ("URL", lambda r: r["url"]),
+    ("Auth", lambda r: r["auth_type"]),
+    ("Events", lambda r: ", ".join(r["events"])),
+    ("Status", lambda r: r["status"]),
+    ("Validation", lambda r: r["validation_state"]),
+    ("Last delivery", lambda r: local_time(r["last_delivery_at"])),
+    ("Result", lambda r: r["last_delivery_status"] or ""),
+    ("Failure streak", lambda r: r["failure_streak"]),
+]
+STATUS_COLOURS = {"enabled": "#1b7f3b", "disabled": "#b26a00", "archived": "#6b7280"}
+VALIDATION_COLOURS = {"validated": "#1b7f3b", "failed": "#c62828", "pending": "#6b7280"}
+RESULT_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828"}
+NO_PARENT = QModelIndex()
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class RegistrationsModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def row_for(self, reg_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r["id"] == reg_id), None)
+
+    def rowCount(self, parent=NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        value = COLUMNS[index.column()][1](row)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(value)
+        if role == Qt.ItemDataRole.EditRole:  # the sort key: numbers sort as numbers
+            return value
+        if role == ID_ROLE:
+            return row["id"]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colours = {5: STATUS_COLOURS, 6: VALIDATION_COLOURS, 8: RESULT_COLOURS}
+            colour = colours.get(index.column(), {}).get(value)
+            return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 6:
+            return row.get("validation_error")
+        return None
+
+
+class RegistrationsFilter(QSortFilterProxyModel):
+    """Search across every column, case-insensitively; sort by the raw values."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.setSortRole(Qt.ItemDataRole.EditRole)

@@ -1,0 +1,15 @@
+"""The Receiver tab."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from webhook_desk.ui.context import AppContext
+
+
+class ReceiverTab(QWidget):
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(parent)
+        self.context = context
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Receiver"))

@@ -1,0 +1,97 @@
+"""The panel beside the registrations table: everything about the selected registration."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from webhook_desk.ui.formatting import local_time, owner
+
+FIELDS = [
+    ("Name", lambda r: r["name"]),
+    ("Owner", owner),
+    ("Target URL", lambda r: r["url"]),
+    ("Authentication", lambda r: r["auth_type"] + (f" ({r['username']})" if r["username"] else "")),
+    (
+        "Status",
+        lambda r: r["status"] + (f" — {r['disabled_reason']}" if r["disabled_reason"] else ""),
+    ),
+    (
+        "Validation",
+        lambda r: (
+            r["validation_state"] + (f" — {r['validation_error']}" if r["validation_error"] else "")
+        ),
+    ),
+    ("Events", lambda r: "\n".join(r["events"]) or "none"),
+    ("Development", lambda r: "yes (plain http allowed)" if r["is_development"] else "no"),
+    ("Retry schedule", lambda r: r["retry_schedule"] or "default"),
+    ("Failure streak", lambda r: str(r["failure_streak"])),
+    (
+        "Last delivery",
+        lambda r: (
+            " ".join(filter(None, [local_time(r["last_delivery_at"]), r["last_delivery_status"]]))
+            or "none"
+        ),
+    ),
+]
+
+
+class RegistrationDetail(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.values: dict[str, QLabel] = {}
+        self.setMinimumWidth(380)
+        details = QGroupBox("Registration")
+        form = QFormLayout(details)
+        for title, _ in FIELDS:
+            label = QLabel()
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[title] = label
+            form.addRow(title, label)
+        secrets_box = QGroupBox("Secret versions")
+        self.secrets = QLabel()
+        self.secrets.setWordWrap(True)
+        QVBoxLayout(secrets_box).addWidget(self.secrets)
+        recent_box = QGroupBox("Recent deliveries")
+        self.recent = QLabel()
+        self.recent.setWordWrap(True)
+        QVBoxLayout(recent_box).addWidget(self.recent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(details)
+        layout.addWidget(secrets_box)
+        layout.addWidget(recent_box)
+        layout.addStretch(1)
+        self.show_row(None)
+
+    def show_row(self, row: dict | None) -> None:
+        for title, read in FIELDS:
+            self.values[title].setText(read(row) if row else "")
+        self.secrets.setText(self._secrets_text(row) if row else "Select a registration.")
+        self.recent.setText("")
+
+    def _secrets_text(self, row: dict) -> str:
+        versions = row.get("secrets") or []
+        if not versions:
+            return "No secret (no authentication)." if row["auth_type"] == "none" else "None."
+        lines = []
+        for v in reversed(versions):
+            state = "valid" if v["valid"] else "expired"
+            until = (
+                f", until {local_time(v['expires_at'])}" if v["expires_at"] and v["valid"] else ""
+            )
+            lines.append(f"v{v['version']} {v['kind']} · {v['fingerprint']} · {state}{until}")
+        return "\n".join(lines)
+
+    def show_recent(self, deliveries: list[dict]) -> None:
+        if not deliveries:
+            self.recent.setText("None yet.")
+            return
+        self.recent.setText(
+            "\n".join(
+                f"{local_time(d['created_at'])}  {d['event_code']}  {d['status']}"
+                f"{'  ' + str(d['response_code']) if d['response_code'] else ''}"
+                for d in deliveries
+            )
+        )

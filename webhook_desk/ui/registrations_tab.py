@@ -1,0 +1,330 @@
+"""The Registrations tab: a searchable table, a detail panel, and the actions on a registration."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from webhook_desk import catalog, registrations
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
+from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
+from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
+from webhook_desk.ui.icons import icon
+from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.models.registrations_model import (
+    ID_ROLE,
+    RegistrationsFilter,
+    RegistrationsModel,
+)
+from webhook_desk.ui.registration_detail import RegistrationDetail
+
+# action -> (button text, question, allowed from statuses)
+STATUS_CHANGES = {
+    "enable": ("Enable", "Enable {name}? Events will be sent to it again.", ("disabled",)),
+    "disable": ("Disable", "Disable {name}? No events will be sent to it.", ("enabled",)),
+    "archive": (
+        "Archive",
+        "Archive {name}? It is hidden from the list until restored.",
+        ("enabled", "disabled"),
+    ),
+    "restore": ("Restore", "Restore {name}? It comes back disabled.", ("archived",)),
+}
+
+
+def load_rows(session, include_archived: bool) -> list[dict]:
+    return [
+        {**registrations.as_dict(reg), "secrets": registrations.secret_summary(reg)}
+        for reg in registrations.list_all(session, include_archived=include_archived)
+    ]
+
+
+class RegistrationsTab(QWidget):
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.model = RegistrationsModel(self)
+        self.proxy = RegistrationsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(self.edit)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search name, study, URL, events…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.show_archived = QCheckBox("Show archived")
+        self.show_archived.toggled.connect(self.refresh)
+        self.detail = RegistrationDetail()
+        self._build_actions()
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.show_archived)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(filters)
+        left_layout.addWidget(self.table)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([860, 420])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.splitter)
+        context.registrations_changed.connect(self.refresh)
+        self._select_after_refresh: int | None = None
+        self.refresh()
+
+    def _build_actions(self) -> None:
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, shortcut, slot in (
+            ("add", "Add…", QKeySequence.StandardKey.New, self.add),
+            ("edit", "Edit…", "Ctrl+E", self.edit),
+            ("validate", "Validate", "Ctrl+Shift+V", self.validate),
+            ("enable", "Enable", None, lambda: self.change_status("enable")),
+            ("disable", "Disable", None, lambda: self.change_status("disable")),
+            ("rotate", "Rotate secret…", None, self.rotate_secret),
+            ("archive", "Archive", None, lambda: self.change_status("archive")),
+            ("restore", "Restore", None, lambda: self.change_status("restore")),
+            ("delete", "Delete…", QKeySequence.StandardKey.Delete, self.delete),
+        ):
+            action = QAction(icon(name), text, self)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.toolbar.addAction(action)
+            self.addAction(action)
+            self.actions_by_name[name] = action
+            if name in ("validate", "rotate"):
+                self.toolbar.addSeparator()
+        self._update_actions()
+
+    # --- reading ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        db, archived = self.context.db, self.show_archived.isChecked()
+
+        def load():
+            with db.session() as session:
+                return load_rows(session, archived)
+
+        run_job(load, self._show_rows, self.context.say)
+
+    def _show_rows(self, rows: list[dict]) -> None:
+        keep = self._select_after_refresh or self.selected_id()
+        self._select_after_refresh = None
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+        for column, width in ((2, 320), (4, 260)):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), width))
+        if keep is not None:
+            self.select(keep)
+        self._selection_changed()
+
+    def select(self, reg_id: int) -> None:
+        row = self.model.row_for(reg_id)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        self.table.selectRow(index.row())
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ID_ROLE) if rows else None
+
+    def selected_row(self) -> dict | None:
+        reg_id = self.selected_id()
+        row = self.model.row_for(reg_id) if reg_id is not None else None
+        return self.model.rows[row] if row is not None else None
+
+    def _selection_changed(self, *_args) -> None:
+        self.detail.show_row(self.selected_row())
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        row = self.selected_row()
+        status = row["status"] if row else None
+        for name, action in self.actions_by_name.items():
+            if name == "add":
+                continue
+            if name in STATUS_CHANGES:
+                action.setEnabled(status in STATUS_CHANGES[name][2])
+            elif name == "rotate":
+                action.setEnabled(bool(row) and row["auth_type"] != "none")
+            elif name == "validate":
+                action.setEnabled(bool(row) and status == "enabled")
+            else:
+                action.setEnabled(row is not None)
+
+    # --- changing -----------------------------------------------------------------------
+
+    def _events(self) -> list[dict]:
+        with self.context.db.session() as session:
+            return [
+                {"code": e.code, "name": e.name}
+                for e in {
+                    e.code: e
+                    for e in catalog.list_events(session)
+                    if e.status == "active" and e.code != "validation"
+                }.values()
+            ]
+
+    def add(self) -> None:
+        dialog = RegistrationDialog(self.context, self._events(), parent=self)
+        dialog.saved.connect(self._saved)
+        dialog.open()
+        self.dialog = dialog
+
+    def edit(self, *_args) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        dialog = RegistrationDialog(self.context, self._events(), existing=row, parent=self)
+        dialog.saved.connect(self._saved)
+        dialog.open()
+        self.dialog = dialog
+
+    def _saved(self, reg_id: int, generated: str) -> None:
+        self._select_after_refresh = reg_id
+        self.context.registrations_changed.emit()
+        self.context.say(f"Registration {reg_id} saved.")
+        if generated:
+            self._show_secret(
+                "New registration's secret",
+                f"The signing secret of registration {reg_id}:",
+                generated,
+            )
+
+    def _show_secret(self, title: str, explanation: str, secret: str) -> None:
+        self.secret_dialog = SecretDialog(title, explanation, secret, self)
+        self.secret_dialog.open()
+
+    def _ask(self, title: str, question: str, button: str, then) -> None:
+        self.reason_dialog = ReasonDialog(title, question, button, self)
+        self.reason_dialog.confirmed.connect(then)
+        self.reason_dialog.open()
+
+    def _run_change(self, work, done_sentence: str) -> None:
+        db = self.context.db
+
+        def change():
+            with db.session() as session:
+                return work(session)
+
+        def done(result):
+            self.context.registrations_changed.emit()
+            self.context.say(done_sentence)
+            return result
+
+        run_job(change, done, self._refused)
+
+    def _refused(self, sentence: str) -> None:
+        from webhook_desk.ui.dialogs.message import show_error
+
+        show_error(self, sentence)
+
+    def change_status(self, action: str) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        button, question, _ = STATUS_CHANGES[action]
+        reg_id = row["id"]
+
+        def confirmed(reason: str) -> None:
+            self._run_change(
+                lambda s: registrations.set_status(s, reg_id, action, reason or None).id,
+                f"Registration {reg_id}: {action}d.",
+            )
+
+        self._ask(f"{button} registration", question.format(name=row["name"]), button, confirmed)
+
+    def delete(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        reg_id, store = row["id"], self.context.store
+
+        def confirmed(reason: str) -> None:
+            self._run_change(
+                lambda s: registrations.delete(s, store, reg_id, reason or None),
+                f"Registration {reg_id} deleted.",
+            )
+
+        self._ask(
+            "Delete registration",
+            f"Delete {row['name']} and its secrets? Its delivery history stays. "
+            "This cannot be undone.",
+            "Delete",
+            confirmed,
+        )
+
+    def rotate_secret(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        reg_id, db, store = row["id"], self.context.db, self.context.store
+
+        def confirmed(reason: str) -> None:
+            def rotate():
+                with db.session() as session:
+                    version, value = registrations.rotate_secret(
+                        session, store, reg_id, reason=reason or None
+                    )
+                    return version.version, value
+
+            run_job(rotate, rotated, self._refused)
+
+        def rotated(result) -> None:
+            version, value = result
+            self.context.registrations_changed.emit()
+            if value:
+                self._show_secret(
+                    "Secret rotated",
+                    f"Secret version {version} of registration {reg_id}. The "
+                    "previous version stays valid for the grace period.",
+                    value,
+                )
+
+        question = (
+            f"Rotate the secret of {row['name']}? A new secret is generated; the old "
+            "one stays valid for a grace period so the receiver can move over."
+        )
+        if row["auth_type"] in ("basic", "oauth2"):
+            question = (
+                f"{row['name']} uses {row['auth_type']}: its password or client secret "
+                "is set with Edit."
+            )
+            self._ask("Rotate secret", question, "OK", lambda _reason: self.edit())
+            return
+        self._ask("Rotate secret", question, "Rotate", confirmed)
+
+    def validate(self) -> None:
+        self.context.say("Validation needs the delivery engine.")

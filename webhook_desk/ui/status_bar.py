@@ -1,0 +1,66 @@
+"""The status bar: engine state, queued / in flight / failed in the last hour, receiver address."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from webhook_desk import delivery_counts
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.jobs import run_job
+
+REFRESH_MS = 2000
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.engine_label = QLabel("Engine: stopped")
+        self.counts_label = QLabel("Queued 0 · In flight 0 · Failed (1 h) 0")
+        self.receiver_label = QLabel("Receiver: off")
+        for label in (self.engine_label, self.counts_label, self.receiver_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            self.addPermanentWidget(label)
+        context.status_message.connect(lambda text: self.showMessage(text, 6000))
+        self._busy = False
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.show_engine_state()
+        self.show_receiver_state()
+        if self._busy:
+            return  # the last count is still running: don't pile up queries
+        self._busy = True
+        db = self.context.db
+
+        def count():
+            with db.session() as session:
+                return delivery_counts.counts(session)
+
+        run_job(count, self._show_counts, self._count_failed)
+
+    def _show_counts(self, counts) -> None:
+        self._busy = False
+        self.counts_label.setText(
+            f"Queued {counts.queued} · In flight {counts.in_flight} · "
+            f"Failed (1 h) {counts.failed_last_hour}"
+        )
+
+    def _count_failed(self, sentence: str) -> None:
+        self._busy = False
+        self.counts_label.setText(sentence)
+
+    def show_engine_state(self) -> None:
+        engine = self.context.engine
+        self.engine_label.setText(f"Engine: {engine.state if engine else 'stopped'}")
+
+    def show_receiver_state(self) -> None:
+        receiver = self.context.receiver
+        if receiver and receiver.is_running:
+            self.receiver_label.setText(f"Receiver: {receiver.url}")
+        else:
+            self.receiver_label.setText("Receiver: off")
