@@ -1,0 +1,75 @@
+"""When to try a failed delivery again: the schedule, jitter, Retry-After, what is retryable."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from webhook_desk.errors import InvalidInput
+
+DEFAULT_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
+JITTER = 0.2  # +-20%, so a receiver that was down is not hit by every retry at once
+MAX_RETRY_AFTER = timedelta(hours=24)  # a receiver cannot park a delivery for longer
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_STEP = re.compile(r"^(\d+)([smhd])$")
+
+
+def parse_schedule(text: str | None) -> list[timedelta]:
+    """'5s,5m,30m' -> the waits after the first try, second try, ...; None means the default."""
+    if text is None or not text.strip():
+        text = DEFAULT_SCHEDULE
+    steps = []
+    for part in text.split(","):
+        match = _STEP.match(part.strip().lower())
+        if not match:
+            raise InvalidInput(
+                f"'{part.strip()}' is not a retry wait; write a number and s, m, h or d "
+                "(e.g. 5s,5m,30m)."
+            )
+        steps.append(timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)]))
+    return steps
+
+
+def is_retryable(status: int | None) -> bool:
+    """Network errors (no status), timeouts, 408, 429 and 5xx are worth another try."""
+    return status is None or status in (408, 429) or status >= 500
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A Retry-After header (seconds or an HTTP date) as a wait, capped; None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        wait = max(when - now, timedelta(0))
+    return min(wait, MAX_RETRY_AFTER)
+
+
+def next_attempt_at(
+    schedule: list[timedelta],
+    tries_so_far: int,
+    now: datetime,
+    retry_after_wait: timedelta | None = None,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """When to try again after `tries_so_far` tries, or None when the schedule is used up.
+
+    A Retry-After from the receiver wins over the schedule when it asks for longer.
+    """
+    if tries_so_far < 1 or tries_so_far > len(schedule):
+        return None
+    wait = schedule[tries_so_far - 1]
+    jittered = wait * (1 + (rng or random).uniform(-JITTER, JITTER))
+    if retry_after_wait is not None and retry_after_wait > jittered:
+        jittered = retry_after_wait
+    return now + jittered

@@ -1,0 +1,152 @@
+"""One HTTP request of a delivery: timeouts, no redirects, and a response read only up to a cap.
+
+Each worker thread keeps its own requests.Session (connection reuse without sharing a pool
+across threads). A failure is a value (Response.error), never an exception: the engine records it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+CONNECT_TIMEOUT_S = 5.0
+TOTAL_TIMEOUT_S = 15.0
+RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
+_CHUNK = 8192
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = CONNECT_TIMEOUT_S
+    total: float = TOTAL_TIMEOUT_S
+
+
+@dataclass
+class Response:
+    """What came back, or why nothing did (error set, status None)."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    duration_ms: int = 0
+    error: str | None = None
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lower), None)
+
+
+class Sender:
+    """Sends requests with per-thread sessions; safe to share between worker threads."""
+
+    def __init__(self, timeouts: Timeouts | None = None, body_cap: int = RESPONSE_BODY_CAP):
+        self.timeouts = timeouts or Timeouts()
+        self.body_cap = body_cap
+        self._local = threading.local()
+
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # a user's proxy variables must not reroute webhooks
+            session.headers.clear()  # only the platform's headers, not requests' defaults
+            self._local.session = session
+        return session
+
+    def post(self, url: str, headers: dict[str, str], body: bytes) -> Response:
+        started = time.monotonic()
+        deadline = started + self.timeouts.total
+        try:
+            raw = self.session().post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=(self.timeouts.connect, self.timeouts.total),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            return Response(error=describe_error(exc, self.timeouts), duration_ms=_ms(started))
+        try:
+            body_bytes, truncated = self._read_capped(raw, deadline)
+        except (requests.RequestException, OSError) as exc:
+            raw.close()
+            return Response(
+                status=raw.status_code,
+                headers=dict(raw.headers),
+                error=f"The response body could not be read: {describe_error(exc, self.timeouts)}",
+                duration_ms=_ms(started),
+            )
+        return Response(
+            status=raw.status_code,
+            headers=dict(raw.headers),
+            body=body_bytes.decode("utf-8", errors="replace"),
+            duration_ms=_ms(started),
+            truncated=truncated,
+        )
+
+    def _read_capped(self, raw: requests.Response, deadline: float) -> tuple[bytes, bool]:
+        """Read at most the cap (+1 byte to know it was cut); stop at the total deadline."""
+        chunks, size = [], 0
+        while size <= self.body_cap:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise requests.Timeout(f"no complete answer within {self.timeouts.total:g} s")
+            _limit_socket_wait(raw, remaining)
+            chunk = raw.raw.read(min(_CHUNK, self.body_cap + 1 - size), decode_content=True)
+            if not chunk:
+                raw.raw.release_conn()  # fully read: the connection can carry the next one
+                return b"".join(chunks), False
+            chunks.append(chunk)
+            size += len(chunk)
+        # Over the cap: drop the connection rather than read a body nobody will keep.
+        raw.close()
+        return b"".join(chunks)[: self.body_cap], True
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+
+
+def _limit_socket_wait(raw: requests.Response, remaining: float) -> None:
+    """Let no single read wait past the total deadline (a receiver that drips bytes)."""
+    connection = getattr(raw.raw, "connection", None) or getattr(raw.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        sock.settimeout(max(remaining, 0.01))
+
+
+def describe_error(exc: BaseException, timeouts: Timeouts | None = None) -> str:
+    """One sentence for the history: what went wrong with the request."""
+    t = timeouts or Timeouts()
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"Timed out connecting after {t.connect:g} s."
+    if isinstance(exc, requests.ReadTimeout | requests.Timeout):
+        return f"No answer within {t.total:g} s."
+    text = str(exc)
+    for needle, sentence in (
+        ("Connection refused", "Connection refused."),
+        ("Connection reset", "Connection reset by the receiver."),
+        ("RemoteDisconnected", "The receiver closed the connection without answering."),
+        ("Name or service not known", "The host name could not be resolved."),
+        ("nodename nor servname", "The host name could not be resolved."),
+        ("CERTIFICATE_VERIFY_FAILED", "The receiver's TLS certificate is not trusted."),
+    ):
+        if needle in text:
+            return sentence
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return f"The URL is not valid: {text}"
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,111 @@
+"""The validation handshake: before any event goes to a new or re-credentialed registration.
+
+We send `X-ActiGraph-Event: validation` with a fresh code in `X-ActiGraph-Hook-Secret` and in
+the body; the receiver passes by answering 200 with the same code in that response header.
+The handshake is stored as a delivery (is_validation) so it shows in the history like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from webhook_desk.db.models import Attempt, Delivery, utcnow
+from webhook_desk.engine import auth
+from webhook_desk.engine.headers import platform_headers
+from webhook_desk.engine.sender import Response, Sender
+
+HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
+EVENT = "validation"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    registration_id: int
+    ok: bool
+    error: str | None
+    delivery_id: int
+    response_code: int | None
+
+
+def validate(
+    db,
+    store,
+    reg_id: int,
+    sender: Sender | None = None,
+    tokens: auth.TokenCache | None = None,
+) -> ValidationResult:
+    """Run the handshake against the registration's URL and record the verdict."""
+    from webhook_desk import registrations
+
+    sender = sender or Sender()
+    tokens = tokens or auth.TokenCache(sender.timeouts.total)
+    with db.session() as session:
+        reg = registrations.get(session, reg_id)
+        reg_id, url = reg.id, reg.url
+        creds = auth.load_credentials(session, store, reg)
+    code = str(uuid.uuid4())
+    delivery_uuid = str(uuid.uuid4())
+    body = json.dumps({"WebhookId": str(reg_id), "ValidationCode": code}, separators=(",", ":"))
+    headers = platform_headers(reg_id, EVENT, delivery_uuid)
+    headers[HOOK_SECRET_HEADER] = code
+    started = utcnow()
+    response = auth.send(sender, tokens, creds, url, headers, body.encode())
+    error = verdict(response, code)
+    with db.session() as session:
+        reg = registrations.get(session, reg_id)
+        delivery = _stored(reg, url, body, delivery_uuid, started, response, error, headers)
+        session.add(delivery)
+        registrations.record_validation(session, reg, error is None, error)
+        session.flush()
+        return ValidationResult(reg_id, error is None, error, delivery.id, response.status)
+
+
+def verdict(response: Response, code: str) -> str | None:
+    """None when the handshake passed, else the sentence a coordinator reads."""
+    if response.status is None:
+        return f"The validation request failed: {response.error}"
+    if response.status != 200:
+        return f"The endpoint answered the validation request with {response.status}, not 200."
+    echoed = response.header(HOOK_SECRET_HEADER)
+    if echoed is None:
+        return f"The endpoint answered 200 but did not echo the {HOOK_SECRET_HEADER} header."
+    if echoed.strip() != code:
+        return f"The endpoint echoed a different {HOOK_SECRET_HEADER} value than was sent."
+    return None
+
+
+def _stored(reg, url, body, delivery_uuid, started, response, error, headers) -> Delivery:
+    delivery = Delivery(
+        uuid=delivery_uuid,
+        registration_id=reg.id,
+        target_url=url,
+        event_code=EVENT,
+        event_version=reg.event_version,
+        payload=body,
+        study_id=reg.study_id,
+        status="succeeded" if error is None else "failed",
+        response_code=response.status,
+        attempt_count=1,
+        error=error,
+        duration_ms=response.duration_ms,
+        is_validation=True,
+        created_at=started,
+        last_sent_at=started,
+    )
+    delivery.attempts.append(
+        Attempt(
+            number=1,
+            started_at=started,
+            url=url,
+            request_headers=auth.redacted(headers),
+            request_body=body,
+            response_code=response.status,
+            response_headers=response.headers or None,
+            response_body=response.body,
+            duration_ms=response.duration_ms,
+            error=response.error or error,
+        )
+    )
+    return delivery

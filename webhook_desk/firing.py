@@ -1,0 +1,124 @@
+"""Firing an event: the outbox. One transaction writes the deliveries; the engine sends them."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from webhook_desk import catalog
+from webhook_desk.db.models import Delivery, Registration, utcnow
+from webhook_desk.errors import InvalidInput
+
+MAX_COUNT = 100_000
+# The platform spells identifiers three ways; history filters need all of them.
+STUDY_KEYS = ("studyId", "study_id", "StudyId")
+SUBJECT_KEYS = ("subjectId", "subject_id", "SubjectId")
+
+
+def fire(
+    session: Session,
+    event_code: str,
+    to_registration: int | Registration | None = None,
+    url: str | None = None,
+    payload: dict | list | str | bytes | None = None,
+    count: int = 1,
+    validate: bool = True,
+) -> list[Delivery]:
+    """Queue `count` deliveries of an event to a registration or an ad-hoc URL.
+
+    The payload is the event's sample unless given (as data or as JSON text, sent byte for
+    byte). A payload that breaks the event's JSON Schema is refused with every broken field
+    named, unless validate=False (for testing how receivers cope).
+    """
+    reg = _target_registration(session, to_registration, url)
+    if not 1 <= count <= MAX_COUNT:
+        raise InvalidInput(f"--count must be between 1 and {MAX_COUNT:,}.")
+    event = catalog.get_event(session, event_code, reg.event_version if reg else None)
+    body, data = _body(event, payload)
+    if validate:
+        problems = catalog.validate_payload(event, data)
+        if problems:
+            raise InvalidInput(
+                f"The payload does not match the {event.code} {event.version} schema: "
+                + "; ".join(problems)
+                + " (use --no-validate to send it anyway)."
+            )
+    now = utcnow()
+    study, subject = identifiers(data)
+    deliveries = [
+        Delivery(
+            registration_id=reg.id if reg else None,
+            target_url=reg.url if reg else url.strip(),
+            event_code=event.code,
+            event_version=event.version,
+            payload=body,
+            study_id=study or (reg.study_id if reg else None),
+            subject_id=subject,
+            status="pending",
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for _ in range(count)
+    ]
+    session.add_all(deliveries)
+    session.flush()
+    return deliveries
+
+
+def _target_registration(
+    session: Session, to_registration: int | Registration | None, url: str | None
+) -> Registration | None:
+    from webhook_desk import registrations
+
+    if (to_registration is None) == (url is None):
+        raise InvalidInput("Fire at a registration (--to ID) or at a URL (--url URL), not both.")
+    if url is not None:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidInput(f"'{url}' is not an absolute http(s) URL.")
+        return None
+    reg = (
+        to_registration
+        if isinstance(to_registration, Registration)
+        else registrations.get(session, to_registration)
+    )
+    if reg.status != "enabled":
+        raise InvalidInput(f"Registration {reg.id} is {reg.status}; enable it to send it events.")
+    return reg
+
+
+def _body(event, payload) -> tuple[str, object]:
+    """The exact body text to send and the parsed data it holds."""
+    if payload is None:
+        data = catalog.sample_payload(event)
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False), data
+    if isinstance(payload, bytes):
+        try:
+            payload = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("The payload is not UTF-8 text.") from None
+    if isinstance(payload, str):
+        try:
+            return payload, json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"The payload is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            ) from None
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False), payload
+
+
+def identifiers(data) -> tuple[str | None, str | None]:
+    """The study and subject a payload is about, whichever way the event spells them."""
+    if not isinstance(data, dict):
+        return None, None
+    return _first(data, STUDY_KEYS), _first(data, SUBJECT_KEYS)
+
+
+def _first(data: dict, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if value is not None and value != "":
+            return str(value)[:100]
+    return None
