@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from webhook_desk import audit
@@ -96,32 +96,43 @@ def sync_catalog(session: Session, directory: Path | None = None) -> int:
 
     Missing categories, events and samples are added and shipped texts, schemas and payloads
     are refreshed; statuses are never touched, so a user's deactivation or archive survives
-    every start. When nothing changed this is one small SELECT.
+    every start. When nothing changed this is one small SELECT. Call it first in a unit of
+    work: when another program fills a new database at the same moment, the session is
+    rolled back and the comparison made again.
     """
+    try:
+        return _sync(session, directory)
+    except (IntegrityError, OperationalError):
+        # Their rows won (a unique code, or on SQLite a snapshot that went stale between our
+        # read and our write). Start over from what is there now; a real fault fails again.
+        session.rollback()
+        return _sync(session, directory)
+
+
+def _sync(session: Session, directory: Path | None) -> int:
     shipped = _shipped_view(shipped_categories(directory))
     stored = _stored_view(session)
     changed = [key for key, value in shipped.items() if stored.get(key, _MISSING) != value]
-    if not changed:
-        return 0
-    try:
-        # A savepoint, so that another process syncing the same new database at the same
-        # moment costs us only our copy of the work, not the caller's transaction.
-        with session.begin_nested():
-            _apply(session, shipped_categories(directory), set(changed))
-    except IntegrityError:
-        return 0
+    if changed:
+        _apply(session, shipped_categories(directory), set(changed))
     return len(changed)
 
 
 _MISSING = object()
 
 
-def _apply(session: Session, categories: tuple[dict, ...], changed: set[tuple]) -> None:
+def _stored_entries(session: Session) -> tuple[dict, dict]:
+    """Categories by code and events by (code, version), as objects to change."""
     by_code = {c.code: c for c in session.scalars(select(EventCategory))}
     events = {
         (e.code, e.version): e
         for e in session.scalars(select(EventType).options(selectinload(EventType.samples)))
     }
+    return by_code, events
+
+
+def _apply(session: Session, categories: tuple[dict, ...], changed: set[tuple]) -> None:
+    by_code, events = _stored_entries(session)
     for doc in categories:
         category = by_code.get(doc["code"])
         if category is None:
