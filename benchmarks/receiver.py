@@ -1,0 +1,228 @@
+"""Requests/s of the built-in receiver, every request captured and its signature checked,
+beside nginx answering 200 under the same load in the same run.
+
+Load: 1.5 KB JSON POSTs signed with X-ActiGraph-Signature, each with its own delivery id,
+16 concurrent keep-alive connections. The load generator is wrk when installed
+(apt-get install wrk), else an aiohttp client in a separate process. nginx comes from the
+system's packages (apt-get install nginx-light); this script installs nothing.
+
+    .venv/bin/python benchmarks/receiver.py [--duration 10] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from webhook_desk.db import Database  # noqa: E402
+from webhook_desk.receiver.answers import ReceiverOptions  # noqa: E402
+from webhook_desk.receiver.server import Receiver  # noqa: E402
+from webhook_desk.signing import KnownSecret, actigraph_signature  # noqa: E402
+
+SECRET = "benchmark-secret"
+GOAL_RATIO = 0.10
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200 '{{"received":true}}'; }} }}
+}}
+"""
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = [[{body}]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-ActiGraph-Event"] = "upload"
+wrk.headers["X-ActiGraph-Signature"] = "{signature}"
+counter = 0
+request = function()
+  counter = counter + 1
+  wrk.headers["X-ActiGraph-Delivery"] = string.format("%d-%d", math.random(1e9), counter)
+  return wrk.format()
+end
+"""
+
+
+def payload() -> bytes:
+    """An upload event padded to about 1.5 KB, like a real one with a few files."""
+    files = [
+        {"fileName": f"TAS1H{n:08d} (2024-05-0{n % 9 + 1}).gt3x", "sizeBytes": 1048576 * n}
+        for n in range(1, 21)
+    ]
+    document = {"studyId": "1234", "subjectId": "5678", "status": "completed", "files": files}
+    return json.dumps(document).encode()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_wrk(url: str, body: bytes, seconds: int, connections: int, workdir: Path) -> dict:
+    script = workdir / "post.lua"
+    script.write_text(
+        WRK_SCRIPT.format(body=body.decode(), signature=actigraph_signature(SECRET, body))
+    )
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": total,
+        "failed": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+async def _client_load(url: str, body: bytes, seconds: int, connections: int) -> dict:
+    import aiohttp
+
+    headers = {
+        "Content-Type": "application/json",
+        "X-ActiGraph-Event": "upload",
+        "X-ActiGraph-Signature": actigraph_signature(SECRET, body),
+    }
+    counts = {"requests": 0, "failed": 0}
+    deadline = time.monotonic() + seconds
+
+    async def one_connection(session, number):
+        sent = 0
+        while time.monotonic() < deadline:
+            sent += 1
+            delivery = {"X-ActiGraph-Delivery": f"{number}-{sent}"}
+            async with session.post(url, data=body, headers=headers | delivery) as response:
+                await response.read()
+                counts["requests"] += 1
+                counts["failed"] += response.status >= 300
+
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.monotonic()
+        await asyncio.gather(*(one_connection(session, n) for n in range(connections)))
+        counts["rps"] = counts["requests"] / (time.monotonic() - started)
+    counts["socket_errors"] = ""
+    return counts
+
+
+def _client_process(url, body, seconds, connections, results) -> None:
+    results.put(asyncio.run(_client_load(url, body, seconds, connections)))
+
+
+def run_python_client(url: str, body: bytes, seconds: int, connections: int, _workdir) -> dict:
+    results = multiprocessing.Queue()
+    process = multiprocessing.Process(
+        target=_client_process, args=(url, body, seconds, connections, results)
+    )
+    process.start()
+    figures = results.get()
+    process.join()
+    return figures
+
+
+def measure_nginx(load, body, seconds, connections, workdir: Path) -> dict | None:
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
+    )
+    if nginx is None:
+        print("nginx is not installed: apt-get install nginx-light (the baseline is skipped).")
+        return None
+    port = free_port()
+    (workdir / "nginx.conf").write_text(NGINX_CONF.format(dir=workdir, port=port))
+    server = subprocess.Popen([nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)])
+    try:
+        wait_for_port(port)
+        return load(f"http://127.0.0.1:{port}/", body, seconds, connections, workdir)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listens on port {port} after {timeout} s")
+
+
+def measure_receiver(load, body, seconds, connections, workdir: Path) -> dict:
+    db = Database.open(f"sqlite:///{workdir / 'inbox.sqlite3'}")
+    tally = {"captured": 0, "valid": 0}
+
+    def count(capture):
+        tally["captured"] += 1
+        tally["valid"] += capture.signature == "valid"
+
+    receiver = Receiver(db, secrets=[KnownSecret("benchmark", "hmac", SECRET)], on_request=count)
+    receiver.start("127.0.0.1", 0, ReceiverOptions())
+    try:
+        figures = load(receiver.url + "hooks/upload", body, seconds, connections, workdir)
+        receiver.flush(timeout=60)
+    finally:
+        receiver.stop()
+        db.dispose()
+    return figures | tally
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per server")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    args = parser.parse_args()
+    body = payload()
+    use_wrk = shutil.which("wrk") and not args.python_client
+    load = run_wrk if use_wrk else run_python_client
+    if not use_wrk:
+        print("Load generator: aiohttp client in a separate process (apt-get install wrk for wrk).")
+    print(f"Body {len(body)} bytes, {args.connections} keep-alive connections, {args.duration} s.")
+    with tempfile.TemporaryDirectory(prefix="receiver-bench-") as tmp:
+        workdir = Path(tmp)
+        baseline = measure_nginx(load, body, args.duration, args.connections, workdir)
+        ours = measure_receiver(load, body, args.duration, args.connections, workdir)
+    print(
+        f"receiver: {ours['rps']:,.0f} requests/s, {ours['requests']:,} answered, "
+        f"{ours['failed']} not 2xx, {ours['captured']:,} captured, "
+        f"{ours['valid']:,} signatures valid {ours['socket_errors']}"
+    )
+    if baseline is None:
+        return 0
+    ratio = ours["rps"] / baseline["rps"]
+    print(f"nginx:    {baseline['rps']:,.0f} requests/s")
+    verdict = "meets" if ratio >= GOAL_RATIO else "misses"
+    print(f"ratio:    {ratio:.1%} of nginx ({verdict} the {GOAL_RATIO:.0%} goal)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

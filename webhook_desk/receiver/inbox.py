@@ -1,0 +1,229 @@
+"""The receiver's inbox: captured requests written by one thread in batches, kept bounded.
+
+SQLite has a single writer, and a commit per request would cap the receiver at the disk's
+sync rate; so the server only queues a Capture and one writer thread inserts whatever has
+queued up in one transaction, then drops the oldest rows beyond the limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from webhook_desk.db.models import ReceivedRequest, utcnow
+from webhook_desk.errors import UserError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 10_000
+INBOX_TABLE = ReceivedRequest.__table__
+BATCH_MAX = 500
+LIST_KEYS = (
+    "received_at",
+    "method",
+    "path",
+    "query",
+    "headers",
+    "body",
+    "remote_addr",
+    "status_code",
+    "event",
+    "delivery_id",
+    "signature",
+    "signature_scheme",
+    "secret_version",
+    "duplicate",
+    "body_is_json",
+)
+
+
+@dataclass
+class Capture:
+    """One request as it arrived and what the receiver answered."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    remote_addr: str
+    status_code: int
+    body_is_json: bool = False
+    event: str | None = None
+    delivery_id: str | None = None
+    signature: str = "unchecked"
+    signature_scheme: str | None = None
+    secret_version: str | None = None
+    duplicate: bool = False
+    received_at: datetime = field(default_factory=utcnow)
+
+    def row(self) -> dict:
+        # Shallow on purpose: dataclasses.asdict deep-copies, a cost per request under load.
+        return {name: getattr(self, name) for name in CAPTURE_FIELDS}
+
+
+CAPTURE_FIELDS = tuple(f.name for f in fields(Capture))
+
+
+class DuplicateTracker:
+    """Delivery ids seen, as many as the inbox holds; a repeat is a duplicate."""
+
+    def __init__(self, limit: int, seen: list[str] = ()):
+        self.limit = limit
+        self._seen: OrderedDict[str, None] = OrderedDict((d, None) for d in seen)
+        self._lock = threading.Lock()
+
+    def is_repeat(self, delivery_id: str | None) -> bool:
+        if not delivery_id:
+            return False
+        with self._lock:
+            if delivery_id in self._seen:
+                return True
+            self._seen[delivery_id] = None
+            if len(self._seen) > self.limit:
+                self._seen.popitem(last=False)
+            return False
+
+
+def recent_delivery_ids(session, limit: int) -> list[str]:
+    """The delivery ids already in the inbox, oldest first, to flag repeats across restarts."""
+    ids = session.scalars(
+        select(ReceivedRequest.delivery_id)
+        .where(ReceivedRequest.delivery_id.is_not(None))
+        .order_by(ReceivedRequest.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(ids))
+
+
+def trim(session, limit: int) -> int:
+    """Delete the oldest requests beyond `limit`; returns how many went."""
+    newest_dropped = (
+        select(ReceivedRequest.id)
+        .order_by(ReceivedRequest.id.desc())
+        .offset(limit)
+        .limit(1)
+        .scalar_subquery()
+    )
+    result = session.execute(delete(INBOX_TABLE).where(INBOX_TABLE.c.id <= newest_dropped))
+    return result.rowcount or 0
+
+
+class InboxWriter:
+    """The single thread that writes captures to the database, batch by batch."""
+
+    def __init__(self, db, limit: int = DEFAULT_LIMIT, on_written: Callable | None = None):
+        self.db = db
+        self.limit = limit
+        self.on_written = on_written
+        # Trimming scans `limit` index entries, so under load it waits for 1% of slack.
+        self.slack = limit // 100
+        self.problem: str | None = None
+        self._queue: queue.SimpleQueue[Capture | None] = queue.SimpleQueue()
+        self._queued = 0
+        self._written = 0
+        self._progress = threading.Condition()
+        with db.session() as session:
+            self._count = session.scalar(select(func.count()).select_from(ReceivedRequest))
+            if self._count > limit:
+                trim(session, limit)
+                self._count = limit
+        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, capture: Capture) -> None:
+        with self._progress:
+            self._queued += 1
+        self._queue.put(capture)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is in the database."""
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            target = self._queued
+            while self._written < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(left)
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _next_batch(self) -> tuple[list[Capture], bool]:
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < BATCH_MAX:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            batch, done = self._next_batch()
+            if batch:
+                self._write(batch)
+
+    def _write(self, batch: list[Capture]) -> None:
+        try:
+            with self.db.session() as session:
+                # Core insert, not ORM bulk: no identity bookkeeping for rows never read back.
+                session.execute(insert(INBOX_TABLE), [c.row() for c in batch])
+                self._count += len(batch)
+                if self._count > self.limit + self.slack:
+                    trim(session, self.limit)
+                    self._count = self.limit
+            self.problem = None
+        except (UserError, SQLAlchemyError) as error:
+            # Keep serving: the answer already went out; say what was lost instead of dying.
+            self.problem = f"{len(batch)} captured requests were not saved: {error}"
+            log.error("%s", self.problem)
+        with self._progress:
+            self._written += len(batch)
+            self._progress.notify_all()
+        if self.on_written is not None:
+            for capture in batch:
+                self.on_written(capture)
+
+
+def body_text(body: bytes) -> tuple[str, str]:
+    """A body for people and JSON: UTF-8 text when it is, else base64."""
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), "base64"
+
+
+def as_dict(row: ReceivedRequest) -> dict:
+    record = {key: getattr(row, key) for key in LIST_KEYS}
+    record["id"] = row.id
+    record["body"], record["body_encoding"] = body_text(row.body)
+    return record
+
+
+def recent(session, limit: int = 50) -> list[dict]:
+    """The newest captured requests first."""
+    rows = session.scalars(
+        select(ReceivedRequest).order_by(ReceivedRequest.id.desc()).limit(limit)
+    ).all()
+    return [as_dict(row) for row in rows]

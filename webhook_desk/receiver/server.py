@@ -1,0 +1,334 @@
+"""The built-in receiver: an aiohttp server on its own thread that captures every request.
+
+aiohttp was chosen by measurement (benchmarks/README.md): its llhttp parser answers 400 to
+malformed request lines and headers and caps header sizes, and its keep-alive timer also
+closes connections that never finish a request. What it leaves to the application, we add:
+a body cap answered with 413 before the body is read, and a deadline for reading a body.
+
+The class has no Qt: the GUI passes `on_request` and turns it into a signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.receiver.answers import Answer, ReceiverOptions, decide
+from webhook_desk.receiver.inbox import Capture, DuplicateTracker, InboxWriter, recent_delivery_ids
+from webhook_desk.receiver.verdicts import SecretBook
+from webhook_desk.secrets import SecretStore
+from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
+
+log = logging.getLogger(__name__)
+
+SECRETS_REFRESH_S = 10.0
+SHUTDOWN_GRACE_S = 1.0
+START_TIMEOUT_S = 10.0
+REDACTED_HEADERS = ("authorization", "proxy-authorization")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class ClientErrorCounter(logging.Filter):
+    """Counts, and keeps out of the log, requests refused for the client's own fault.
+
+    aiohttp logs a traceback for every malformed request it answers with 400 and for every
+    client that hangs up mid-body; a hostile client could fill a log that way.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError | ConnectionResetError):
+            self.count += 1
+            return False
+        return True
+
+
+def binding_warning(host: str) -> str | None:
+    """A sentence when `host` exposes the receiver beyond this machine."""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        if host.lower() == "localhost":
+            return None
+    return (
+        f"The receiver listens on {host or 'every interface'}, so other machines may reach it; "
+        "use --host 127.0.0.1 unless that is what you want."
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or one sentence saying why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise InvalidInput(f"'{host}' is not a host this machine can listen on.") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(1024)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise UserError(
+                f"Port {port} on {host} is already in use; stop what uses it or choose "
+                "another with --port."
+            ) from None
+        if error.errno == errno.EACCES:
+            raise UserError(
+                f"Port {port} needs administrator rights; use a port above 1023."
+            ) from None
+        raise UserError(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _stored_headers(request: web.BaseRequest) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        if name.lower() in REDACTED_HEADERS:
+            value = value.split(" ", 1)[0] + " [redacted]"
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+async def _read_capped(request: web.BaseRequest, cap: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > cap:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_facts(body: bytes) -> tuple[bool, str | None]:
+    """Whether the body is JSON, and the event it names when no header does."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False, None
+    if isinstance(document, dict):
+        for key in ("event", "eventCode", "type"):
+            if isinstance(document.get(key), str):
+                return True, document[key]
+    return True, None
+
+
+class Receiver:
+    """A running (or stopped) receiver; start() and stop() may be called from any thread."""
+
+    def __init__(
+        self,
+        db,
+        store: SecretStore | None = None,
+        secrets=(),
+        on_request: Callable[[Capture], None] | None = None,
+    ):
+        self.db = db
+        self.book = SecretBook(db, store, secrets)
+        self.on_request = on_request
+        self.options = ReceiverOptions()
+        self._address: tuple[str, int] | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._writer: InboxWriter | None = None
+        self._duplicates: DuplicateTracker | None = None
+        self._failure: str | None = None
+        self._client_errors = ClientErrorCounter()
+        self._http_log = logging.getLogger(f"{__name__}.http.{id(self)}")
+        self._http_log.addFilter(self._client_errors)
+
+    @property
+    def refused(self) -> int:
+        """Requests answered 400 as malformed, or dropped by the client, since creation."""
+        return self._client_errors.count
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) while running; the port is the real one when 0 was asked for."""
+        return self._address
+
+    @property
+    def url(self) -> str | None:
+        if self._address is None:
+            return None
+        host, port = self._address
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+    @property
+    def running(self) -> bool:
+        return self._address is not None
+
+    @property
+    def problem(self) -> str | None:
+        """The last sentence about secrets or the inbox that the user should see, if any."""
+        writer_problem = self._writer.problem if self._writer else None
+        return self._failure or writer_problem or self.book.problem
+
+    def start(
+        self,
+        host: str = RECEIVER_DEFAULT_HOST,
+        port: int = RECEIVER_DEFAULT_PORT,
+        options: ReceiverOptions | None = None,
+    ) -> None:
+        if self.running:
+            raise UserError(f"The receiver is already running at {self.url}.")
+        options = options or self.options
+        options.check()
+        self.options = options
+        sock = _bind(host, port)
+        self._address = (host, sock.getsockname()[1])
+        self.book.refresh(host, self._address[1])
+        self._writer = InboxWriter(self.db, options.inbox_limit, self._written)
+        with self.db.session() as session:
+            seen = recent_delivery_ids(session, options.inbox_limit)
+        self._duplicates = DuplicateTracker(options.inbox_limit, seen)
+        started = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock, started), name="receiver", daemon=True
+        )
+        self._thread.start()
+        started.wait(START_TIMEOUT_S)
+        if not self._thread.is_alive():
+            self._writer.close()
+            self._address = None
+            raise UserError(self._failure or "The receiver could not start.")
+
+    def stop(self) -> None:
+        """Stop serving (held requests are dropped) and write what was captured."""
+        if not self.running:
+            return
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stopping.set)
+            self._thread.join()
+        self._writer.close()
+        self._address = None
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every request answered so far is in the inbox."""
+        return self._writer.flush(timeout) if self._writer else True
+
+    def refresh_secrets(self) -> None:
+        """Reload registration secrets now (e.g. after a rotation in the GUI)."""
+        if self._address:
+            self.book.refresh(*self._address)
+
+    def _written(self, capture: Capture) -> None:
+        if self.on_request is not None:
+            self.on_request(capture)
+
+    def _serve(self, sock: socket.socket, started: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._run(sock, started))
+        except Exception as error:  # reported by start(); nothing else can catch it here
+            self._failure = f"The receiver stopped unexpectedly: {error}"
+            log.exception("Receiver failed")
+        finally:
+            started.set()
+            sock.close()
+            self._loop.close()
+
+    async def _run(self, sock: socket.socket, started: threading.Event) -> None:
+        self._stopping = asyncio.Event()
+        server = web.Server(
+            self._handle,
+            handler_cancellation=True,
+            keepalive_timeout=self.options.idle_timeout_s,
+            access_log=None,
+            logger=self._http_log,
+        )
+        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
+        await runner.setup()
+        await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_GRACE_S).start()
+        refresher = asyncio.create_task(self._refresh_secrets_periodically())
+        started.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            refresher.cancel()
+            await runner.cleanup()
+
+    async def _refresh_secrets_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SECRETS_REFRESH_S)
+            # The keyring may be slow (D-Bus): never on the serving loop itself.
+            await asyncio.to_thread(self.refresh_secrets)
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        options = self.options
+        headers = _stored_headers(request)
+        capture = Capture(
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            headers=headers,
+            body=b"",
+            remote_addr=request.remote or "",
+            status_code=0,
+            event=request.headers.get("X-ActiGraph-Event"),
+            delivery_id=request.headers.get("X-ActiGraph-Delivery")
+            or request.headers.get("webhook-id"),
+        )
+        if (request.content_length or 0) > options.body_cap:
+            return self._refuse(capture, 413, "the body is larger than the receiver accepts")
+        try:
+            async with asyncio.timeout(options.body_timeout_s):
+                capture.body = await _read_capped(request, options.body_cap)
+        except BodyTooLarge:
+            return self._refuse(capture, 413, "the body is larger than the receiver accepts")
+        except TimeoutError:
+            return self._refuse(capture, 408, "the body did not arrive in time")
+        answer = self._answer(request, capture)
+        if answer.wait_s:
+            await asyncio.sleep(answer.wait_s)
+        return web.Response(
+            status=answer.status,
+            body=answer.body,
+            headers=answer.headers,
+            content_type="application/json",
+        )
+
+    def _answer(self, request: web.BaseRequest, capture: Capture) -> Answer:
+        verdict = self.book.verdict(request.headers, capture.body)
+        capture.body_is_json, body_event = _json_facts(capture.body)
+        capture.event = capture.event or body_event
+        capture.signature = verdict.status
+        capture.signature_scheme = verdict.scheme
+        capture.secret_version = verdict.secret_label
+        capture.duplicate = self._duplicates.is_repeat(capture.delivery_id)
+        answer = decide(self.options, request.path, request.headers, verdict)
+        capture.status_code = answer.status
+        self._writer.put(capture)
+        return answer
+
+    def _refuse(self, capture: Capture, status: int, reason: str) -> web.Response:
+        capture.status_code = status
+        capture.body_is_json = False
+        self._writer.put(capture)
+        body = json.dumps({"error": reason}).encode()
+        response = web.Response(status=status, body=body, content_type="application/json")
+        response.force_close()  # the rest of the body is not read: the connection is unusable
+        return response

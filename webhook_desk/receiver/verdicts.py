@@ -1,0 +1,112 @@
+"""Which secrets the receiver checks signatures against, and the verdict for one request.
+
+Known secrets are those of registrations in the same database whose URL points at this
+receiver (same port, a host that reaches it), plus any given on standard input. The values
+come from the OS keyring and stay in memory only; labels say where each came from and which
+version it is ("registration 3 v2", "stdin 1"), so a verdict never shows a value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from webhook_desk import registrations, signing
+from webhook_desk.errors import UserError
+from webhook_desk.secrets import SecretStore
+from webhook_desk.signing import KnownSecret, Verdict
+
+log = logging.getLogger(__name__)
+
+SIGNING_KINDS = ("hmac", "standard-webhooks")
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+
+
+def secrets_from_text(text: str) -> list[KnownSecret]:
+    """Secrets given on stdin, one a line: `whsec_...` is Standard Webhooks, anything else HMAC."""
+    values = [line.strip() for line in text.splitlines() if line.strip()]
+    known = []
+    for number, value in enumerate(values, start=1):
+        kind = "standard-webhooks" if value.startswith("whsec_") else "hmac"
+        if kind == "standard-webhooks":
+            try:
+                signing.whsec_key(value)
+            except ValueError as error:
+                raise UserError(f"Secret {number} on standard input: {error}") from None
+        known.append(KnownSecret(f"stdin {number}", kind, value))
+    return known
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def points_at(url: str, host: str, port: int) -> bool:
+    """Whether a registration's URL reaches a receiver bound to host:port."""
+    parts = urlsplit(url)
+    try:
+        url_port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    url_host = (parts.hostname or "").lower()
+    if url_port != port or parts.scheme not in ("http", "https"):
+        return False
+    if host in WILDCARD_HOSTS:
+        return True  # bound everywhere: any name of this machine reaches it
+    if _is_loopback(host):
+        return _is_loopback(url_host)
+    return url_host in {host.lower(), socket.gethostname().lower()}
+
+
+def registration_secrets(session, store: SecretStore, host: str, port: int) -> list[KnownSecret]:
+    known = []
+    for reg in registrations.list_all(session):
+        if not points_at(reg.url, host, port):
+            continue
+        for kind in SIGNING_KINDS:
+            for version, value in registrations.valid_secrets(session, store, reg, kind):
+                known.append(KnownSecret(f"registration {reg.id} v{version.version}", kind, value))
+    return known
+
+
+class SecretBook:
+    """The secrets known right now; refreshed from the database while the receiver runs."""
+
+    def __init__(self, db, store: SecretStore | None = None, extra: Iterable[KnownSecret] = ()):
+        self.db = db
+        self.store = store or SecretStore()
+        self.extra = tuple(extra)
+        self.problem: str | None = None
+        self._known: tuple[KnownSecret, ...] = self.extra
+        self._lock = threading.Lock()
+
+    @property
+    def known(self) -> tuple[KnownSecret, ...]:
+        return self._known
+
+    def refresh(self, host: str, port: int) -> None:
+        """Reload registration secrets; on a keyring or database problem keep the last set."""
+        with self._lock:
+            try:
+                with self.db.session() as session:
+                    found = registration_secrets(session, self.store, host, port)
+            except UserError as error:
+                if str(error) != self.problem:
+                    log.warning("Registration secrets not loaded: %s", error)
+                self.problem = str(error)
+                return
+            self.problem = None
+            self._known = self.extra + tuple(found)
+
+    def verdict(self, headers: Mapping[str, str], body: bytes) -> Verdict:
+        return signing.verify(headers, body, self._known)
