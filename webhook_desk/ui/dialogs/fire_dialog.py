@@ -1,0 +1,225 @@
+"""Fire an event: edit the payload (checked live against the event's schema), pick where it
+goes (registrations, or an ad-hoc URL with the built-in receiver by default), choose a count.
+
+Firing only writes the deliveries (the outbox); the engine sends them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from webhook_desk import catalog, firing
+from webhook_desk.db.models import EventType
+from webhook_desk.settings import receiver_default_url
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.icons import icon
+from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.widgets.json_editor import JsonEditor
+
+CHECK_DELAY_MS = 150  # check the payload once typing pauses, not on every key
+MAX_SHOWN_PROBLEMS = 6
+
+
+class FireDialog(QDialog):
+    """`fired(count)` once the deliveries are queued."""
+
+    fired = Signal(int)
+
+    def __init__(self, context: AppContext, event: EventType, targets: list[dict], parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.event_type = event
+        self.setWindowTitle(f"Fire {event.code} {event.version}")
+        self.resize(900, 620)
+        self.editor = JsonEditor()
+        self.samples = QComboBox()
+        for sample in event.samples:
+            self.samples.addItem(sample.name)
+        self.samples.currentTextChanged.connect(self.load_sample)
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.skip_schema = QCheckBox("Send even if it breaks the schema")
+        self.skip_schema.toggled.connect(self.check)
+        self.timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
+        self.timer.timeout.connect(self.check)
+        self.editor.textChanged.connect(self.timer.start)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.fire_button = self.buttons.addButton("Fire", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.fire_button.setIcon(icon("fire"))
+        self.buttons.accepted.connect(self.fire)
+        self.buttons.rejected.connect(self.reject)
+        splitter = QSplitter()
+        splitter.addWidget(self._payload_panel())
+        splitter.addWidget(self._target_panel(targets))
+        splitter.setSizes([560, 340])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.buttons)
+        self.load_sample(self.samples.currentText())
+
+    def _payload_panel(self) -> QWidget:
+        panel = QWidget()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Sample"))
+        top.addWidget(self.samples, 1)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.problems)
+        layout.addWidget(self.skip_schema)
+        return panel
+
+    def _target_panel(self, targets: list[dict]) -> QWidget:
+        box = QGroupBox("Send to")
+        self.to_url = QRadioButton("A URL")
+        self.to_registrations = QRadioButton("Registrations")
+        self.url = QLineEdit(receiver_default_url())
+        self.registrations = QListWidget()
+        for target in targets:
+            item = QListWidgetItem(f"{target['name']}  ({target['url']})")
+            item.setData(Qt.ItemDataRole.UserRole, target["id"])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.registrations.addItem(item)
+        self.to_url.setChecked(True)
+        self.to_registrations.setEnabled(bool(targets))
+        self.count = QSpinBox()
+        self.count.setRange(1, firing.MAX_COUNT)
+        self.count.setGroupSeparatorShown(True)
+        for signal in (
+            self.to_url.toggled,
+            self.url.textChanged,
+            self.count.valueChanged,
+            self.registrations.itemChanged,
+        ):
+            signal.connect(self.check)
+        self.to_url.toggled.connect(self._target_kind_changed)
+        form = QFormLayout()
+        form.addRow("Count", self.count)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.to_url)
+        layout.addWidget(self.url)
+        layout.addWidget(self.to_registrations)
+        layout.addWidget(self.registrations, 1)
+        layout.addLayout(form)
+        self._target_kind_changed()
+        return box
+
+    def _target_kind_changed(self) -> None:
+        self.url.setEnabled(self.to_url.isChecked())
+        self.registrations.setEnabled(self.to_registrations.isChecked())
+
+    def load_sample(self, name: str) -> None:
+        if not name:
+            return
+        payload = catalog.sample_payload(self.event_type, name)
+        self.editor.setPlainText(json.dumps(payload, indent=2, ensure_ascii=False))
+        self.check()
+
+    # --- checking -----------------------------------------------------------------------
+
+    def chosen_registrations(self) -> list[int]:
+        items = (self.registrations.item(i) for i in range(self.registrations.count()))
+        return [
+            i.data(Qt.ItemDataRole.UserRole)
+            for i in items
+            if i.checkState() == Qt.CheckState.Checked
+        ]
+
+    def payload_problems(self) -> tuple[list[str], bool]:
+        """The payload's problems and whether they are schema problems (which can be waived)."""
+        try:
+            data = json.loads(self.editor.toPlainText())
+        except json.JSONDecodeError as error:
+            return [f"Not JSON: {error.msg} at line {error.lineno}, column {error.colno}."], False
+        return catalog.validate_payload(self.event_type, data), True
+
+    def target_problem(self) -> str | None:
+        if self.to_url.isChecked():
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.url.text().strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return f"'{self.url.text().strip()}' is not an absolute http(s) URL."
+        elif not self.chosen_registrations():
+            return "Choose at least one registration."
+        return None
+
+    def check(self) -> None:
+        problems, waivable = self.payload_problems()
+        target = self.target_problem()
+        shown = problems[:MAX_SHOWN_PROBLEMS]
+        if len(problems) > MAX_SHOWN_PROBLEMS:
+            shown.append(f"… and {len(problems) - MAX_SHOWN_PROBLEMS} more.")
+        lines = shown + ([target] if target else [])
+        self.problems.setStyleSheet("color: #c62828;" if lines else "color: #1b7f3b;")
+        self.problems.setText("\n".join(lines) if lines else "The payload matches the schema.")
+        blocked = bool(target) or (
+            bool(problems) and not (waivable and self.skip_schema.isChecked())
+        )
+        self.fire_button.setEnabled(not blocked)
+
+    # --- firing -------------------------------------------------------------------------
+
+    def fire(self) -> None:
+        self.check()
+        if not self.fire_button.isEnabled():
+            return
+        self.fire_button.setEnabled(False)
+        db, code = self.context.db, self.event_type.code
+        payload = json.loads(self.editor.toPlainText())
+        count, validate = self.count.value(), not self.skip_schema.isChecked()
+        url = self.url.text().strip() if self.to_url.isChecked() else None
+        targets = [None] if url else self.chosen_registrations()
+
+        def work() -> int:
+            with db.session() as session:
+                fired = 0
+                for reg_id in targets:
+                    fired += len(
+                        firing.fire(
+                            session,
+                            code,
+                            to_registration=reg_id,
+                            url=url,
+                            payload=payload,
+                            count=count,
+                            validate=validate,
+                        )
+                    )
+                return fired
+
+        run_job(work, self._fired, self._refused)
+
+    def _fired(self, count: int) -> None:
+        self.context.deliveries_changed.emit()
+        self.context.say(f"Queued {count:,} {self.event_type.code} deliveries.")
+        self.accept()
+        self.fired.emit(count)
+
+    def _refused(self, sentence: str) -> None:
+        self.problems.setStyleSheet("color: #c62828;")
+        self.problems.setText(sentence)
+        self.fire_button.setEnabled(True)
