@@ -321,6 +321,11 @@ def test_a_category_shipped_later_is_added_on_the_next_start(sqlite_db, tmp_path
         assert added.category.code == "phone-logs-2" and added.samples
 
 
+def test_an_installation_without_its_catalog_says_so(sqlite_db, tmp_path):
+    with sqlite_db.session() as session, pytest.raises(NotFound, match="catalog is missing"):
+        catalog.sync_catalog(session, tmp_path / "nowhere")
+
+
 @pytest.mark.parametrize("moment", ["_stored_view", "_stored_entries"])
 def test_two_programs_starting_on_a_new_database_both_succeed(any_db, monkeypatch, moment):
     """Another program fills the catalog while we look at it (before we compare, or between

@@ -43,9 +43,18 @@ def catalog_dir() -> Path:
 def shipped_categories(directory: Path | None = None) -> tuple[dict, ...]:
     """The category documents shipped with the app, read once per process."""
     folder = directory or catalog_dir()
-    return tuple(
-        json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))
-    )
+    paths = sorted(folder.glob("*.json"))
+    if not paths:
+        # An installation without its resources folder would otherwise start with an empty
+        # catalog and fail later with "no such event" everywhere.
+        raise NotFound(f"The shipped event catalog is missing ({folder}); reinstall webhook-desk.")
+    documents = []
+    for path in paths:
+        try:
+            documents.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"The shipped catalog file {path} cannot be read: {exc}.") from None
+    return tuple(documents)
 
 
 def _shipped_view(categories: tuple[dict, ...]) -> dict[tuple, object]:
