@@ -19,6 +19,9 @@ VERB_MODULES = [
     "webhook_desk.cli.audit",
     "webhook_desk.cli.health",
     "webhook_desk.cli.demo",
+    "webhook_desk.cli.delivery",
+    "webhook_desk.cli.history",
+    "webhook_desk.cli.payload_hash",
 ]
 
 

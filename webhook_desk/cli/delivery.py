@@ -1,0 +1,193 @@
+"""`webhook-desk fire | deliver | resend`, and the handler of `registrations validate ID`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json
+from webhook_desk.errors import InvalidInput, NotFound
+
+
+def register(subparsers) -> None:
+    fire = add_verb(
+        subparsers, "fire", "queue deliveries of an event (the engine sends them)", _fire
+    )
+    fire.add_argument("event", metavar="EVENT")
+    target = fire.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="REG_ID", help="a registration")
+    target.add_argument("--url", help="an ad-hoc URL (no registration, no auth)")
+    fire.add_argument("--payload", metavar="FILE|-", help="the JSON body (default: the sample)")
+    fire.add_argument("--count", type=int, default=1, help="how many deliveries (default 1)")
+    fire.add_argument(
+        "--no-validate", action="store_true", help="send a payload that breaks the schema anyway"
+    )
+    add_json_option(fire)
+
+    deliver = add_verb(subparsers, "deliver", "run the delivery engine", _deliver)
+    deliver.add_argument(
+        "--until-idle", action="store_true", help="stop when nothing is due (default: run on)"
+    )
+    deliver.add_argument("--workers", type=int, default=4, help="sending threads (default 4)")
+    deliver.add_argument(
+        "--connect-timeout", type=float, default=5.0, help="seconds to connect (default 5)"
+    )
+    deliver.add_argument(
+        "--timeout", type=float, default=15.0, help="seconds for a whole request (default 15)"
+    )
+    deliver.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    resend = add_verb(subparsers, "resend", "queue deliveries again", _resend)
+    resend.add_argument("delivery", nargs="?", metavar="DELIVERY_ID")
+    resend.add_argument(
+        "--all-matching", action="store_true", help="every delivery the history filters match"
+    )
+    resend.add_argument("--dry-run", action="store_true", help="only say how many would go")
+    from webhook_desk.cli.history import add_filter_options
+
+    add_filter_options(resend)
+    add_json_option(resend)
+
+
+def _read_payload(source: str | None) -> str | None:
+    if source is None:
+        return None
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"No payload file {source}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The payload file {source} cannot be read: {exc}.") from None
+
+
+def _fire(args) -> int:
+    from webhook_desk import firing
+
+    payload = _read_payload(args.payload)
+    db = open_db(args)
+    with db.session() as session:
+        fired = firing.fire(
+            session,
+            args.event,
+            to_registration=args.to,
+            url=args.url,
+            payload=payload,
+            count=args.count,
+            validate=not args.no_validate,
+        )
+        rows = [{"id": d.id, "delivery_id": d.uuid, "target_url": d.target_url} for d in fired]
+    if args.json:
+        print_json(rows)
+    else:
+        where = f"registration {args.to}" if args.to else args.url
+        ids = str(rows[0]["id"]) if len(rows) == 1 else f"{rows[0]['id']}-{rows[-1]['id']}"
+        print(
+            f"Queued {len(rows)} {args.event} deliver{'y' if len(rows) == 1 else 'ies'} "
+            f"to {where} (id {ids}); `webhook-desk deliver` sends them."
+        )
+    return 0
+
+
+def _deliver(args) -> int:
+    from webhook_desk.engine.sender import Timeouts
+    from webhook_desk.engine.worker import Callbacks, Engine
+
+    if args.workers < 1 or args.timeout <= 0 or args.connect_timeout <= 0:
+        raise InvalidInput("--workers and the timeouts must be positive.")
+    db = open_db(args)
+    callbacks = Callbacks(
+        attempt_recorded=None if args.quiet else _print_attempt,
+        registration_disabled=lambda reg_id: print(
+            f"registration {reg_id} disabled: its deliveries kept failing", file=sys.stderr
+        ),
+        error=lambda message: print(f"webhook-desk: {message}", file=sys.stderr),
+    )
+    engine = Engine(
+        db,
+        workers=args.workers,
+        callbacks=callbacks,
+        timeouts=Timeouts(args.connect_timeout, args.timeout),
+    )
+    if args.until_idle:
+        summary = engine.run_until_idle()
+    else:
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())  # finish what is in flight, then exit
+        summary = engine.run_forever(stop)
+    print(
+        f"Sent {summary.sent}: {summary.succeeded} succeeded, {summary.failed} failed, "
+        f"{summary.retrying} to retry later; {summary.validations} validation handshakes."
+    )
+    return 0
+
+
+def _print_attempt(report) -> None:
+    outcome = report.response_code if report.response_code is not None else report.error
+    print(f"{report.delivery_id} {report.event} -> {outcome} ({report.status})", flush=False)
+
+
+def _resend(args) -> int:
+    from webhook_desk import resend
+    from webhook_desk.cli.history import filters_from
+
+    if bool(args.delivery) == bool(args.all_matching):
+        raise InvalidInput("Give one DELIVERY_ID or --all-matching with history filters.")
+    db = open_db(args)
+    with db.session() as session:
+        if args.delivery:
+            if args.dry_run:
+                original = resend.find(session, args.delivery)
+                print(f"Would resend delivery {original.id}.")
+                return 0
+            copy = resend.resend(session, args.delivery)
+            result = {
+                "id": copy.id,
+                "delivery_id": copy.uuid,
+                "resent_from_id": copy.resent_from_id,
+            }
+            text = f"Queued delivery {copy.id} as a resend of {copy.resent_from_id}."
+        else:
+            bulk = resend.resend_matching(session, filters_from(args), dry_run=args.dry_run)
+            result = {
+                "matched": bulk.matched,
+                "queued": bulk.queued,
+                "skipped": bulk.skipped,
+                "dry_run": args.dry_run,
+            }
+            verb = "would be resent" if args.dry_run else "queued again"
+            count = bulk.matched - bulk.skipped
+            text = f"{count} deliver{'y' if count == 1 else 'ies'} {verb}"
+            if bulk.skipped:
+                text += f"; {bulk.skipped} skipped (handshakes or registrations not enabled)"
+            text += "."
+    print_json(result) if args.json else print(text)
+    return 0
+
+
+def validate_handler(args) -> int:
+    """`registrations validate ID`: run the handshake now and say whether it passed."""
+    from webhook_desk.engine import validation
+    from webhook_desk.secrets import SecretStore
+
+    db = open_db(args)
+    result = validation.validate(db, SecretStore(), args.id)
+    if getattr(args, "json", False):
+        print_json(
+            {
+                "registration_id": result.registration_id,
+                "validated": result.ok,
+                "error": result.error,
+                "delivery_id": result.delivery_id,
+                "response_code": result.response_code,
+            }
+        )
+    elif result.ok:
+        print(f"Registration {result.registration_id} passed validation.")
+    else:
+        print(f"Registration {result.registration_id} failed validation: {result.error}")
+    return 0 if result.ok else 1

@@ -1,0 +1,76 @@
+"""`webhook-desk history [filters] [--json]`: the delivery history, newest first."""
+
+from __future__ import annotations
+
+from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.history import queries
+
+COLUMNS = [
+    "id",
+    "event",
+    "registration_id",
+    "status",
+    "response_code",
+    "attempts",
+    "created_at",
+    "last_sent_at",
+]
+
+
+def register(subparsers) -> None:
+    history = add_verb(subparsers, "history", "list deliveries, newest first", _history)
+    add_filter_options(history)
+    history.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    add_json_option(history)
+
+
+def add_filter_options(parser) -> None:
+    """The History tab's filters, shared by `history`, `resend --all-matching` and exports."""
+    parser.add_argument("--study")
+    parser.add_argument("--subject")
+    parser.add_argument("--registration", metavar="ID")
+    parser.add_argument("--event")
+    parser.add_argument("--status", choices=queries.STATUSES)
+    parser.add_argument("--include-codes", metavar="CODES", help="e.g. 2xx,404")
+    parser.add_argument("--exclude-codes", metavar="CODES")
+    parser.add_argument("--since", metavar="T", help="ISO 8601; without offset: local time")
+    parser.add_argument("--until", metavar="T")
+
+
+def filters_from(args) -> queries.Filters:
+    from webhook_desk.errors import InvalidInput
+
+    registration = None
+    if args.registration is not None:
+        if not str(args.registration).isdigit():
+            raise InvalidInput(f"'{args.registration}' is not a registration id.")
+        registration = int(args.registration)
+    return queries.Filters(
+        study=args.study,
+        subject=args.subject,
+        registration_id=registration,
+        event=args.event,
+        status=args.status,
+        include_codes=args.include_codes,
+        exclude_codes=args.exclude_codes,
+        since=queries.parse_time(args.since, "--since"),
+        until=queries.parse_time(args.until, "--until"),
+    )
+
+
+def _history(args) -> int:
+    from webhook_desk.errors import InvalidInput
+
+    if args.limit < 1:
+        raise InvalidInput("--limit must be at least 1.")
+    filters = filters_from(args)
+    db = open_db(args)
+    with db.session() as session:
+        page = queries.list_deliveries(session, filters, args.limit)
+        rows = [queries.as_dict(d) for d in page.rows]
+        times = [{"created_at": d.created_at, "last_sent_at": d.last_sent_at} for d in page.rows]
+    if args.json:
+        print_json(rows)
+    else:  # people read local time
+        print_table([{**r, **t} for r, t in zip(rows, times, strict=True)], COLUMNS)
+    return 0

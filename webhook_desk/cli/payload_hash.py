@@ -1,0 +1,71 @@
+"""`webhook-desk payload-hash generate|validate`: the ECG module's payload hash.
+
+The secret is read from standard input (never a command-line argument, which other users of
+the machine can see); the payload comes from a file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from webhook_desk import signing
+from webhook_desk.cli.common import add_json_option, add_verb, print_json
+from webhook_desk.errors import InvalidInput, NotFound
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("payload-hash", help="the ECG module's payload hash")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    generate = add_verb(verbs, "generate", "hash a payload and its creation time", _generate)
+    validate = add_verb(verbs, "validate", "check a payload hash (exit 1 if it differs)", _validate)
+    for p in (generate, validate):
+        p.add_argument("--payload", required=True, metavar="FILE", help="the JSON payload")
+        p.add_argument(
+            "--secret-stdin",
+            action="store_true",
+            required=True,
+            help="read the secret from standard input",
+        )
+        add_json_option(p)
+    generate.add_argument("--created-at", type=int, help="Unix seconds (default: now)")
+    validate.add_argument("--created-at", type=int, required=True, help="Unix seconds")
+    validate.add_argument("--hash", required=True, help="the 64 hex digits to check")
+
+
+def _inputs(args) -> tuple[str, object]:
+    secret = sys.stdin.read().strip()
+    if not secret:
+        raise InvalidInput("No secret on standard input.")
+    try:
+        payload = json.loads(Path(args.payload).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFound(f"No payload file {args.payload}.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The payload file {args.payload} is not JSON: {exc}.") from None
+    return secret, payload
+
+
+def _generate(args) -> int:
+    secret, payload = _inputs(args)
+    created_at = args.created_at if args.created_at is not None else int(time.time())
+    digest = signing.payload_hash(secret, payload, created_at)
+    if args.json:
+        print_json({"hash": digest, "created_at": created_at})
+    else:
+        print(digest)
+    return 0
+
+
+def _validate(args) -> int:
+    secret, payload = _inputs(args)
+    valid = signing.payload_hash_valid(secret, payload, args.created_at, args.hash)
+    if args.json:
+        print_json({"valid": valid})
+    elif valid:
+        print("The hash is valid.")
+    else:
+        print("The hash does not match this payload, time and secret.")
+    return 0 if valid else 1

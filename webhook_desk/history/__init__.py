@@ -1,0 +1,1 @@
+"""The delivery history: queries (keyset-paged), and later export and import."""

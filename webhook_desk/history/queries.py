@@ -1,0 +1,161 @@
+"""Listing deliveries by the History filters, a page at a time by key (never OFFSET).
+
+Pages run newest first on (created_at, id); every filter has an index in models.Delivery
+that leads with its column and ends with (created_at, id), so a page costs the same on the
+first page and the thousandth.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from webhook_desk.db.models import Delivery
+from webhook_desk.errors import InvalidInput
+
+STATUSES = ("succeeded", "failed", "pending")
+_CODE = re.compile(r"^([1-5])(\d\d|xx)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    study: str | None = None
+    subject: str | None = None
+    registration_id: int | None = None
+    event: str | None = None
+    status: str | None = None
+    include_codes: str | None = None  # "2xx,404"
+    exclude_codes: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list:
+        found = []
+        if self.study:
+            found.append(Delivery.study_id == self.study)
+        if self.subject:
+            found.append(Delivery.subject_id == self.subject)
+        if self.registration_id is not None:
+            found.append(Delivery.registration_id == self.registration_id)
+        if self.event:
+            found.append(Delivery.event_code == self.event)
+        if self.status:
+            if self.status not in STATUSES:
+                raise InvalidInput(
+                    f"'{self.status}' is not a delivery status; use one of {', '.join(STATUSES)}."
+                )
+            found.append(Delivery.status == self.status)
+        if self.include_codes:
+            found.append(or_(*code_conditions(self.include_codes)))
+        if self.exclude_codes:
+            found.append(
+                or_(Delivery.response_code.is_(None), ~or_(*code_conditions(self.exclude_codes)))
+            )
+        if self.since:
+            found.append(Delivery.created_at >= self.since)
+        if self.until:
+            found.append(Delivery.created_at < self.until)
+        return found
+
+
+def code_conditions(text: str) -> list:
+    """'2xx,404' -> conditions on response_code: a class of codes or one code each."""
+    found = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        match = _CODE.match(part)
+        if not match:
+            raise InvalidInput(f"'{part}' is not a response code; write e.g. 404 or 2xx.")
+        if match.group(2).lower() == "xx":
+            low = int(match.group(1)) * 100
+            found.append(Delivery.response_code.between(low, low + 99))
+        else:
+            found.append(Delivery.response_code == int(part))
+    return found
+
+
+def parse_time(text: str | None, what: str) -> datetime | None:
+    """An ISO 8601 date or time; without an offset it is the user's local time."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{what} '{text}' is not a date or time like 2024-05-01T12:00."
+        ) from None
+    if value.tzinfo is None:
+        value = value.astimezone()  # naive: local time
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Delivery]
+    next_key: tuple[datetime, int] | None  # pass as after_key for the next page; None: the end
+
+
+def list_deliveries(
+    session: Session,
+    filters: Filters | None = None,
+    limit: int = 100,
+    after_key: tuple[datetime, int] | None = None,
+) -> Page:
+    """One page of deliveries, newest first, after `after_key` (the last row of the previous)."""
+    query = select(Delivery).where(*(filters or Filters()).conditions())
+    if after_key is not None:
+        created, last_id = after_key
+        query = query.where(
+            or_(
+                Delivery.created_at < created,
+                and_(Delivery.created_at == created, Delivery.id < last_id),
+            )
+        )
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, (rows[-1].created_at, rows[-1].id) if more and rows else None)
+
+
+def iter_matching(session: Session, filters: Filters, page_size: int = 1000):
+    """Every matching delivery, page by page (for bulk work such as resend)."""
+    key = None
+    while True:
+        page = list_deliveries(session, filters, page_size, key)
+        yield from page.rows
+        if page.next_key is None:
+            return
+        key = page.next_key
+
+
+def as_dict(d: Delivery) -> dict:
+    """A delivery for --json and the GUI: snake_case keys, times as ISO 8601 UTC."""
+    return {
+        "id": d.id,
+        "delivery_id": d.uuid,
+        "registration_id": d.registration_id,
+        "event": d.event_code,
+        "event_version": d.event_version,
+        "status": d.status,
+        "response_code": d.response_code,
+        "attempts": d.attempt_count,
+        "created_at": _iso(d.created_at),
+        "last_sent_at": _iso(d.last_sent_at),
+        "next_attempt_at": _iso(d.next_attempt_at) if d.status == "pending" else None,
+        "target_url": d.target_url,
+        "study_id": d.study_id,
+        "subject_id": d.subject_id,
+        "error": d.error,
+        "duration_ms": d.duration_ms,
+        "is_validation": d.is_validation,
+        "resent_from_id": d.resent_from_id,
+        "source": d.source,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
