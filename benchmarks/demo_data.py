@@ -9,7 +9,6 @@ generated beforehand with the same generator, through the sqlite3 module's execu
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 import sys
@@ -19,8 +18,8 @@ from pathlib import Path
 
 from webhook_desk.cli import main as cli_main
 from webhook_desk.db import Database
-from webhook_desk.db.models import Attempt, Delivery, utcnow
-from webhook_desk.demo import history_rows
+from webhook_desk.db.models import utcnow
+from webhook_desk.demo import ATTEMPT_COLUMNS, DELIVERY_COLUMNS, history_rows
 
 
 def run_demo(path: Path, n: int) -> float:
@@ -28,18 +27,6 @@ def run_demo(path: Path, n: int) -> float:
     code = cli_main(["--db", f"sqlite:///{path}", "demo", "--deliveries", str(n)])
     assert code == 0
     return time.perf_counter() - started
-
-
-def _as_tuple(row: dict, columns: list[str]) -> tuple:
-    values = []
-    for column in columns:
-        value = row.get(column)
-        if isinstance(value, dict):
-            value = json.dumps(value)
-        elif hasattr(value, "isoformat"):
-            value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
-        values.append(value)
-    return tuple(values)
 
 
 def run_bare(path: Path, n: int) -> float:
@@ -53,15 +40,15 @@ def run_bare(path: Path, n: int) -> float:
         "upload": [{"status": "completed", "studyId": "189", "subjectId": "2358"}],
         "raw_processing_complete": [{"study_id": 8, "subject_id": 19525}],
     }
-    d_cols = [c.name for c in Delivery.__table__.columns]
-    a_cols = [c.name for c in Attempt.__table__.columns]
+    d_cols, a_cols = DELIVERY_COLUMNS, ATTEMPT_COLUMNS
     deliveries, attempts = [], []
     for delivery, its in history_rows(random.Random(1), targets, samples, n, utcnow(), 1, 1):
-        deliveries.append(_as_tuple(delivery, d_cols))
-        attempts.extend(_as_tuple(a, a_cols) for a in its)
+        deliveries.append(delivery)
+        attempts.extend(its)
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA cache_size=-65536")
     started = time.perf_counter()
     connection.executemany(
         f"INSERT INTO delivery ({','.join(d_cols)}) VALUES ({','.join('?' * len(d_cols))})",

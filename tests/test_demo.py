@@ -32,3 +32,23 @@ def test_demo_runs_twice_without_clashing_ids(cli, sqlite_db, memory_keyring):
     assert cli("demo", "--deliveries", "200").code == 0
     with sqlite_db.session() as session:
         assert session.scalar(select(func.count(Delivery.id))) == 400
+
+
+def test_a_large_demo_load_rebuilds_the_history_indexes_on_postgresql(cli, pg_db, memory_keyring):
+    """Over the bulk threshold the indexes are dropped and rebuilt; they must all be back."""
+    from sqlalchemy import inspect
+
+    import webhook_desk.demo as demo
+
+    before = {ix["name"] for ix in inspect(pg_db.engine).get_indexes("delivery")}
+    saved, demo.BULK_INDEX_THRESHOLD = demo.BULK_INDEX_THRESHOLD, 100
+    try:
+        assert cli("demo", "--deliveries", "500", db=pg_db).code == 0
+    finally:
+        demo.BULK_INDEX_THRESHOLD = saved
+    after = {ix["name"] for ix in inspect(pg_db.engine).get_indexes("delivery")}
+    assert before == after and "ix_delivery_study_created" in after
+    with pg_db.session() as session:
+        assert session.scalar(select(func.count(Delivery.id))) == 500
+        subjects = session.scalars(select(Delivery.subject_id).limit(50)).all()
+    assert any(s and s.isdigit() for s in subjects)

@@ -10,10 +10,11 @@ import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webhook_desk import catalog, registrations
@@ -23,6 +24,7 @@ from webhook_desk.secrets import SecretStore
 from webhook_desk.settings import receiver_default_url
 
 BATCH = 20_000
+BULK_INDEX_THRESHOLD = 50_000
 HISTORY_DAYS = 30
 ORGANIZATION = "7152ff07-72b4-4934-b96c-9283003188a1"
 
@@ -157,6 +159,45 @@ def _with_subject(payload: dict, study: str | None, subject: int) -> dict:
     return body
 
 
+DELIVERY_COLUMNS = (
+    "id",
+    "uuid",
+    "registration_id",
+    "target_url",
+    "event_code",
+    "event_version",
+    "payload",
+    "study_id",
+    "subject_id",
+    "status",
+    "response_code",
+    "attempt_count",
+    "error",
+    "duration_ms",
+    "is_validation",
+    "source",
+    "created_at",
+    "last_sent_at",
+)
+ATTEMPT_COLUMNS = (
+    "id",
+    "delivery_id",
+    "number",
+    "retried_attempt_id",
+    "started_at",
+    "url",
+    "request_headers",
+    "request_body",
+    "response_code",
+    "response_headers",
+    "response_body",
+    "duration_ms",
+    "error",
+)
+_RESPONSE_HEADERS = json.dumps({"Content-Type": "application/json", "Server": "nginx"})
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores naive UTC; PostgreSQL reads it too
+
+
 def history_rows(
     rng: random.Random,
     targets: list[tuple[int, str, str | None, list[str]]],
@@ -165,8 +206,9 @@ def history_rows(
     now: datetime,
     first_delivery_id: int,
     first_attempt_id: int,
-) -> Iterator[tuple[dict, list[dict]]]:
-    """Synthetic deliveries with their attempts, spread over the last 30 days."""
+) -> Iterator[tuple[tuple, list[tuple]]]:
+    """Synthetic deliveries with their attempts, spread over the last 30 days, as rows in
+    DELIVERY_COLUMNS / ATTEMPT_COLUMNS order with values every driver takes as they are."""
     codes, errors, weights = zip(*OUTCOMES, strict=True)
     outcome_ids = rng.choices(range(len(OUTCOMES)), weights=weights, k=count)
     span = HISTORY_DAYS * 86400
@@ -174,84 +216,72 @@ def history_rows(
     attempt_id = first_attempt_id
     bodies = _body_pool(rng, targets, samples)
     for i in range(count):
-        reg_id, url, study, event, body = bodies[rng.randrange(len(bodies))]
+        reg_id, url, study, subject, event, body = bodies[rng.randrange(len(bodies))]
         created = now - timedelta(seconds=rng.random() * span)
         code, error = codes[outcome_ids[i]], errors[outcome_ids[i]]
         tries = 1 if code is not None and code < 300 else rng.randint(1, 4)
-        # Some failures recovered on a later try.
-        if tries > 1 and rng.random() < 0.4:
+        if tries > 1 and rng.random() < 0.4:  # some failures recovered on a later try
             code, error = 200, None
         delivery_id = first_delivery_id + i
         delivery_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        headers = _request_headers(reg_id, event, delivery_uuid)
+        headers = json.dumps(_request_headers(reg_id, event, delivery_uuid))
         attempts, sent = [], created
         for number in range(1, tries + 1):
             last = number == tries
             a_code = code if last else rng.choice((500, 503, None))
+            a_error = error if last else ("Service Unavailable" if a_code else "Read timed out")
+            ok = a_code is not None and a_code < 300
             duration = int(rng.lognormvariate(4.5, 0.6)) if a_code else 15000
             attempts.append(
-                {
-                    "id": attempt_id,
-                    "delivery_id": delivery_id,
-                    "number": number,
-                    "retried_attempt_id": attempt_id - 1 if number > 1 else None,
-                    "started_at": sent,
-                    "url": url,
-                    "request_headers": headers,
-                    "request_body": body,
-                    "response_code": a_code,
-                    "response_headers": _RESPONSE_HEADERS if a_code else None,
-                    "response_body": ""
-                    if a_code and a_code < 300
-                    else (error if last else "error"),
-                    "duration_ms": duration,
-                    "error": None
-                    if a_code and a_code < 400
-                    else (error if last else "Service Unavailable"),
-                }
+                (
+                    attempt_id,
+                    delivery_id,
+                    number,
+                    attempt_id - 1 if number > 1 else None,
+                    sent.strftime(_TIME_FORMAT),
+                    url,
+                    headers,
+                    None,
+                    a_code,
+                    _RESPONSE_HEADERS if a_code else None,
+                    "" if ok else (a_error or ""),
+                    duration,
+                    None if ok else a_error,
+                )
             )
             attempt_id += 1
             if not last:
                 sent = sent + RETRY_WAITS[min(number - 1, len(RETRY_WAITS) - 1)]
         ok = code is not None and code < 300
         yield (
-            {
-                "id": delivery_id,
-                "uuid": delivery_uuid,
-                "registration_id": reg_id,
-                "target_url": url,
-                "event_code": event,
-                "event_version": "v1",
-                "payload": body,
-                "study_id": study,
-                "subject_id": _subject_of(body),
-                "status": "succeeded" if ok else "failed",
-                "response_code": code,
-                "attempt_count": tries,
-                "error": None if ok else error,
-                "duration_ms": attempts[-1]["duration_ms"],
-                "is_validation": False,
-                "source": "demo",
-                "created_at": created,
-                "last_sent_at": sent,
-            },
+            (
+                delivery_id,
+                delivery_uuid,
+                reg_id,
+                url,
+                event,
+                "v1",
+                body,
+                study,
+                subject,
+                "succeeded" if ok else "failed",
+                code,
+                tries,
+                None if ok else error,
+                duration,
+                False,
+                "demo",
+                created.strftime(_TIME_FORMAT),
+                sent.strftime(_TIME_FORMAT),
+            ),
             attempts,
         )
 
 
-_RESPONSE_HEADERS = {"Content-Type": "application/json", "Server": "nginx"}
-_SUBJECT_KEYS = ('"subjectId": "', '"subject_id": ', '"subjectId": ')
-
-
-def _subject_of(body: str) -> str | None:
-    for key in _SUBJECT_KEYS:
-        start = body.find(key)
-        if start >= 0:
-            start += len(key)
-            end = start
-            while end < len(body) and body[end].isdigit():
-                end += 1
-            return body[start:end] or None
+def _subject_of(payload: dict) -> str | None:
+    for key in ("subjectId", "subject_id"):
+        if payload.get(key) is not None:
+            return str(payload[key])
     return None
 
 
@@ -266,16 +296,15 @@ def _request_headers(reg_id: int, event: str, delivery_uuid: str) -> dict:
     }
 
 
-def _body_pool(rng, targets, samples) -> list[tuple[int, str, str | None, str, str]]:
+def _body_pool(rng, targets, samples) -> list[tuple]:
     """A few thousand distinct bodies to draw from: varied, but cheap per row."""
     pool = []
     for reg_id, url, study, events in targets:
         for event in events:
             for payload in samples.get(event, []):
                 for _ in range(300):
-                    subject = rng.randint(10_000, 99_999)
-                    body = json.dumps(_with_subject(payload, study, subject))
-                    pool.append((reg_id, url, study, event, body))
+                    body = _with_subject(payload, study, rng.randint(10_000, 99_999))
+                    pool.append((reg_id, url, study, _subject_of(body), event, json.dumps(body)))
     return pool
 
 
@@ -287,6 +316,24 @@ def insert_history(
 ) -> int:
     """Write generated deliveries and attempts in large executemany batches."""
     connection = session.connection()
+    with _indexes_deferred(connection, total >= BULK_INDEX_THRESHOLD):
+        return _insert_batches(connection, rows, total, progress)
+
+
+@contextmanager
+def _indexes_deferred(connection, deferred: bool):
+    """Build the history indexes once after a bulk load instead of row by row: far faster."""
+    indexes = [ix for table in (Delivery.__table__, Attempt.__table__) for ix in table.indexes]
+    if deferred:
+        for index in indexes:
+            index.drop(connection)
+    yield
+    if deferred:
+        for index in indexes:
+            index.create(connection)
+
+
+def _insert_batches(connection, rows, total, progress) -> int:
     deliveries, attempts, done, attempt_total = [], [], 0, 0
     for delivery, its_attempts in rows:
         deliveries.append(delivery)
@@ -305,7 +352,13 @@ def insert_history(
     return attempt_total
 
 
-def _flush(connection, deliveries: list[dict], attempts: list[dict]) -> int:
-    connection.execute(insert(Delivery), deliveries)
-    connection.execute(insert(Attempt), attempts)
+def _flush(connection, deliveries: list[tuple], attempts: list[tuple]) -> int:
+    # Straight to the driver's executemany: the rows are already in storage form.
+    connection.exec_driver_sql(_insert_sql(connection, "delivery", DELIVERY_COLUMNS), deliveries)
+    connection.exec_driver_sql(_insert_sql(connection, "attempt", ATTEMPT_COLUMNS), attempts)
     return len(attempts)
+
+
+def _insert_sql(connection, table: str, columns: tuple[str, ...]) -> str:
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"

@@ -111,7 +111,9 @@ def _default_events(session: Session, data: RegistrationInput) -> list[str]:
     codes = {
         e.code
         for e in catalog.list_events(session)
-        if e.category.module == module and e.status == "active" and e.code != "validation"
+        if e.category.module == module
+        and catalog.effective_status(e) == "active"
+        and e.code != "validation"
     }
     return sorted(codes)
 

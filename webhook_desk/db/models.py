@@ -238,7 +238,8 @@ class Attempt(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     url: Mapped[str] = mapped_column(Text)
     request_headers: Mapped[dict] = mapped_column()  # Authorization redacted
-    request_body: Mapped[str] = mapped_column(Text)
+    # None: the delivery's payload, byte for byte (as Svix keeps a message's body once).
+    request_body: Mapped[str | None] = mapped_column(Text)
     response_code: Mapped[int | None] = mapped_column(Integer)
     response_headers: Mapped[dict | None] = mapped_column()
     response_body: Mapped[str | None] = mapped_column(Text)  # capped
