@@ -248,6 +248,11 @@ class Attempt(Base):
 
     delivery: Mapped[Delivery] = relationship(back_populates="attempts")
 
+    @property
+    def body_sent(self) -> str:
+        """The request body of this attempt: read this, not request_body, which may be NULL."""
+        return self.delivery.payload if self.request_body is None else self.request_body
+
 
 class ReceivedRequest(Base):
     """One request the built-in receiver captured (its inbox)."""
