@@ -1,15 +1,252 @@
-"""The History tab."""
+"""The History tab: filter the deliveries, read one in full, resend one or all that match."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
+from webhook_desk import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.delivery_panel import DeliveryPanel
+from webhook_desk.ui.dialogs.message import show_error
+from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
+from webhook_desk.ui.history_filters import HistoryFilters
+from webhook_desk.ui.icons import icon
+from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.models.history_model import COLUMNS, ID_ROLE, HistoryModel
+
+COLUMN_WIDTHS = {0: 150, 1: 190, 2: 80, 3: 50, 4: 70, 5: 60, 6: 70, 7: 90, 8: 260, 9: 270}
+
+
+def load_choices(session) -> tuple[list[tuple[int, str]], list[str]]:
+    regs = [(r.id, r.name) for r in registrations.list_all(session, include_archived=True)]
+    events = sorted({e.code for e in catalog.list_events(session)})
+    return regs, events
 
 
 class HistoryTab(QWidget):
     def __init__(self, context: AppContext, parent=None):
         super().__init__(parent)
         self.context = context
+        self.model = HistoryModel(context.db, self)
+        self.model.loaded.connect(self._loaded)
+        self.model.failed.connect(self.context.say)
+        self.filters = HistoryFilters()
+        self.filters.applied.connect(self.model.reload)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        for column, width in COLUMN_WIDTHS.items():
+            self.table.setColumnWidth(column, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.count_label = QLabel()
+        self.panel = DeliveryPanel()
+        self._build_actions()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table)
+        left_layout.addWidget(self.count_label)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.panel)
+        splitter.setSizes([800, 480])
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("History"))
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.filters)
+        layout.addWidget(splitter, 1)
+        self._stale = False
+        context.deliveries_changed.connect(self.deliveries_changed)
+        context.registrations_changed.connect(self.load_choices)
+        self.load_choices()
+        self.model.reload()
+
+    def _build_actions(self) -> None:
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.refresh_action = QAction(icon("refresh"), "Refresh", self)
+        self.refresh_action.triggered.connect(self.refresh)
+        self.resend_action = QAction(icon("resend"), "Resend", self)
+        self.resend_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.resend_action.triggered.connect(self.resend_selected)
+        self.resend_all_action = QAction(icon("resend"), "Resend all matching…", self)
+        self.resend_all_action.triggered.connect(self.resend_all_matching)
+        self.export_action = QAction(icon("export"), "Export…", self)
+        self.export_action.triggered.connect(self.export)
+        for action in (
+            self.refresh_action,
+            self.resend_action,
+            self.resend_all_action,
+            self.export_action,
+        ):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.toolbar.addAction(action)
+            self.addAction(action)
+        self.resend_action.setEnabled(False)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def load_choices(self) -> None:
+        db = self.context.db
+
+        def load():
+            with db.session() as session:
+                return load_choices(session)
+
+        run_job(load, lambda choices: self.filters.set_choices(*choices), self.context.say)
+
+    def refresh(self) -> None:
+        self._stale = False
+        self.model.reload()
+
+    def deliveries_changed(self) -> None:
+        """New or changed deliveries: reload now if the user is at the top, else mark stale."""
+        at_top = self.table.verticalScrollBar().value() == 0
+        if self.isVisible() and at_top:
+            self.refresh()
+        else:
+            self._stale = True
+            self.count_label.setText(self._count_text() + " · new deliveries: Refresh to see")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def _count_text(self) -> str:
+        shown = self.model.rowCount()
+        more = " (scroll for more)" if self.model.has_more else ""
+        return f"{shown:,} deliveries shown{more}"
+
+    def _loaded(self) -> None:
+        self.count_label.setText(self._count_text())
+        if self.panel.record is not None:
+            row = self.model.row_of(self.panel.record["id"])
+            if row is not None and not self.table.selectionModel().hasSelection():
+                self.table.selectRow(row)
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ID_ROLE) if rows else None
+
+    def _selection_changed(self, *_args) -> None:
+        delivery_id = self.selected_id()
+        self.resend_action.setEnabled(delivery_id is not None)
+        if delivery_id is None:
+            return
+        db = self.context.db
+
+        def load():
+            with db.session() as session:
+                return delivery_detail.detail(session, delivery_id)
+
+        run_job(load, self._show_detail, self.context.say)
+
+    def _show_detail(self, record: dict) -> None:
+        if record["id"] == self.selected_id():
+            self.panel.show_delivery(record)
+
+    # --- resending ----------------------------------------------------------------------
+
+    def resend_selected(self) -> None:
+        delivery_id = self.selected_id()
+        if delivery_id is None:
+            return
+        db = self.context.db
+
+        def work():
+            with db.session() as session:
+                return resend.resend(session, delivery_id).id
+
+        def done(new_id: int) -> None:
+            self.context.say(f"Delivery {delivery_id} queued again as {new_id}.")
+            self.context.deliveries_changed.emit()
+
+        run_job(work, done, lambda sentence: show_error(self, sentence))
+
+    def resend_all_matching(self) -> None:
+        """Count first (a dry run), ask, then queue them all in the background."""
+        try:
+            filters = self.filters.filters()
+        except Exception as error:  # UserError: a bad filter, said in the bar
+            self.filters.error.setText(str(error))
+            return
+        db = self.context.db
+
+        def count():
+            with db.session() as session:
+                return resend.resend_matching(session, filters, dry_run=True)
+
+        run_job(
+            count,
+            lambda found: self._confirm_resend_all(filters, found),
+            lambda sentence: show_error(self, sentence),
+        )
+
+    def _confirm_resend_all(self, filters, found) -> None:
+        sendable = found.matched - found.skipped
+        if sendable == 0:
+            show_error(self, f"None of the {found.matched:,} matching deliveries can be resent.")
+            return
+        skipped = (
+            f" {found.skipped:,} are skipped (handshakes, or disabled, archived or "
+            "deleted registrations)."
+            if found.skipped
+            else ""
+        )
+        self.reason_dialog = ReasonDialog(
+            "Resend all matching",
+            f"Resend {sendable:,} of the {found.matched:,} matching deliveries?{skipped}",
+            "Resend",
+            self,
+        )
+        self.reason_dialog.confirmed.connect(lambda _reason: self._resend_all(filters))
+        self.reason_dialog.open()
+
+    def _resend_all(self, filters) -> None:
+        db = self.context.db
+        self.resend_all_action.setEnabled(False)
+        self.context.say("Queuing deliveries again…")
+
+        def work():
+            with db.session() as session:
+                return resend.resend_matching(session, filters)
+
+        def done(result) -> None:
+            self.resend_all_action.setEnabled(True)
+            self.context.say(f"Queued {result.queued:,} deliveries again.")
+            self.context.deliveries_changed.emit()
+
+        def failed(sentence: str) -> None:
+            self.resend_all_action.setEnabled(True)
+            show_error(self, sentence)
+
+        run_job(work, done, failed)
+
+    def export(self) -> None:
+        from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
+
+        try:
+            filters = self.filters.filters()
+        except Exception as error:  # UserError: a bad filter, said in the bar
+            self.filters.error.setText(str(error))
+            return
+        self.export_dialog = open_export_dialog(self.context, filters, self)
+
+
+__all__ = ["COLUMNS", "HistoryTab"]

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from webhook_desk import __version__
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.engine_thread import EngineThread
 from webhook_desk.ui.events_tab import EventsTab
 from webhook_desk.ui.history_tab import HistoryTab
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import wait_for_jobs
+from webhook_desk.ui.jobs import run_job, wait_for_jobs
+from webhook_desk.ui.notifications import notify
+from webhook_desk.ui.receiver_controller import ReceiverController
 from webhook_desk.ui.receiver_tab import ReceiverTab
 from webhook_desk.ui.registrations_tab import RegistrationsTab
 from webhook_desk.ui.status_bar import StatusBar
 
 DEFAULT_SIZE = (1280, 800)
+DELIVERIES_REFRESH_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -26,6 +30,10 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.setWindowTitle("Webhook Desk")
         self.setWindowIcon(icon("app"))
+        if context.engine is None:
+            context.engine = EngineThread(context.db, context.store, parent=self)
+        if context.receiver is None:
+            context.receiver = ReceiverController(context.db, context.store, parent=self)
         self.registrations_tab = RegistrationsTab(context, self)
         self.events_tab = EventsTab(context, self)
         self.history_tab = HistoryTab(context, self)
@@ -44,6 +52,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_menus()
         self._restore_layout()
+        self._connect_services()
 
     # --- menus --------------------------------------------------------------------------
 
@@ -78,10 +87,74 @@ class MainWindow(QMainWindow):
             self._action("&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
         )
 
-        self.engine_menu = bar.addMenu("&Delivery")
-        self.receiver_menu = bar.addMenu("&Receiver")
+        engine_menu = bar.addMenu("&Delivery")
+        self.engine_start_action = self._action(
+            "&Start delivering", self.context.engine.start, "F5", "start"
+        )
+        self.engine_pause_action = self._action(
+            "&Pause delivering", self.toggle_pause, "Ctrl+P", "pause"
+        )
+        engine_menu.addAction(self.engine_start_action)
+        engine_menu.addAction(self.engine_pause_action)
+        receiver_menu = bar.addMenu("&Receiver")
+        self.receiver_toggle_action = self._action(
+            "&Start receiver", self.receiver_tab.toggle, "Ctrl+R", "receiver"
+        )
+        receiver_menu.addAction(self.receiver_toggle_action)
+        receiver_menu.addAction(
+            self._action("&Copy receiver URL", self.receiver_tab.copy_url, "Ctrl+Shift+C", "copy")
+        )
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Webhook Desk", self.show_about))
+
+    # --- services -----------------------------------------------------------------------
+
+    def _connect_services(self) -> None:
+        engine, receiver = self.context.engine, self.context.receiver
+        # Thousands of attempts a minute must not mean thousands of refreshes: coalesce them.
+        self.deliveries_timer = QTimer(self, singleShot=True, interval=DELIVERIES_REFRESH_MS)
+        self.deliveries_timer.timeout.connect(self.context.deliveries_changed.emit)
+        engine.attempt_recorded.connect(self._attempt_recorded)
+        engine.registration_disabled.connect(self._registration_disabled)
+        engine.error.connect(self.context.say)
+        engine.state_changed.connect(self._engine_state_changed)
+        receiver.state_changed.connect(self._receiver_state_changed)
+        # A new or rotated secret must be known to the receiver before the next delivery comes.
+        self.context.registrations_changed.connect(
+            lambda: receiver.is_running and run_job(receiver.refresh_secrets)
+        )
+        self._engine_state_changed()
+        self._receiver_state_changed()
+
+    def _attempt_recorded(self, _report) -> None:
+        if not self.deliveries_timer.isActive():
+            self.deliveries_timer.start()
+
+    def _registration_disabled(self, reg_id: int) -> None:
+        self.context.registrations_changed.emit()
+        notify(
+            self,
+            "Registration disabled",
+            f"Registration {reg_id} failed every delivery for too long and was disabled.",
+        )
+
+    def _engine_state_changed(self, *_args) -> None:
+        state = self.context.engine.state
+        self.engine_start_action.setEnabled(state == "stopped")
+        self.engine_pause_action.setEnabled(state in ("running", "paused"))
+        self.engine_pause_action.setText(
+            "&Resume delivering" if state == "paused" else "&Pause delivering"
+        )
+        self.status.show_engine_state()
+
+    def toggle_pause(self) -> None:
+        engine = self.context.engine
+        engine.resume() if engine.engine.paused else engine.pause()
+
+    def _receiver_state_changed(self, *_args) -> None:
+        running = self.context.receiver.is_running
+        self.receiver_toggle_action.setText("&Stop receiver" if running else "&Start receiver")
+        self.status.show_receiver_state()
 
     def refresh_all(self) -> None:
         self.context.registrations_changed.emit()
@@ -103,7 +176,8 @@ class MainWindow(QMainWindow):
         self.first_start.open()
 
     def start_services(self) -> None:
-        """After the window shows: offer demo data on a first start."""
+        """After the window shows: start delivering, and offer demo data on a first start."""
+        self.context.engine.start()
         from webhook_desk import delivery_counts
         from webhook_desk.ui.jobs import run_job
 

@@ -1,15 +1,232 @@
-"""The Receiver tab."""
+"""The Receiver tab: start/stop the built-in receiver, how it answers, and what arrived."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from webhook_desk.errors import UserError
+from webhook_desk.receiver import MODES, ReceiverOptions
+from webhook_desk.receiver.inbox import body_text, recent
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.formatting import header_lines, pretty_body
+from webhook_desk.ui.icons import icon
+from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
+from webhook_desk.ui.widgets.json_editor import JsonEditor
+
+FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
+
+
+def capture_row(capture) -> dict:
+    row = capture.row()
+    row["body"], row["body_encoding"] = body_text(capture.body)
+    return row
 
 
 class ReceiverTab(QWidget):
     def __init__(self, context: AppContext, parent=None):
         super().__init__(parent)
         self.context = context
+        self.controller = context.receiver
+        self._pending: list[dict] = []
+        self.flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
+        self.flush_timer.timeout.connect(self._flush)
+        self._build_controls()
+        self.model = RequestsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        self.request_headers = QPlainTextEdit(readOnly=True)
+        self.request_headers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.request_body = JsonEditor(read_only=True)
+        detail = QSplitter(Qt.Orientation.Vertical)
+        detail.addWidget(self.request_headers)
+        detail.addWidget(self.request_body)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(detail)
+        splitter.setSizes([420, 300])
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Receiver"))
+        layout.addLayout(self.controls)
+        layout.addLayout(self.mode_controls)
+        layout.addWidget(splitter, 1)
+        if self.controller is not None:
+            self.controller.request_received.connect(self._arrived)
+            self.controller.state_changed.connect(self._show_state)
+        self._show_state()
+        self.load_inbox()
+
+    def _build_controls(self) -> None:
+        self.start_button = QPushButton(icon("start"), "Start")
+        self.start_button.clicked.connect(self.toggle)
+        self.port = QSpinBox()
+        self.port.setRange(0, 65535)
+        self.port.setValue(self.controller.port if self.controller else 8787)
+        self.url = QLineEdit(readOnly=True)
+        self.url.setPlaceholderText("not running")
+        self.copy_button = QPushButton(icon("copy"), "Copy URL")
+        self.copy_button.clicked.connect(self.copy_url)
+        self.state = QLabel()
+        self.controls = QHBoxLayout()
+        for widget in (self.start_button, QLabel("Port"), self.port, QLabel("URL")):
+            self.controls.addWidget(widget)
+        self.controls.addWidget(self.url, 1)
+        self.controls.addWidget(self.copy_button)
+        self.controls.addWidget(self.state)
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.fail_status = QSpinBox()
+        self.fail_status.setRange(100, 599)
+        self.fail_status.setValue(500)
+        self.delay_ms = QSpinBox()
+        self.delay_ms.setRange(0, 600_000)
+        self.delay_ms.setSuffix(" ms")
+        self.delay_ms.setValue(1000)
+        self.failure_rate = QDoubleSpinBox()
+        self.failure_rate.setRange(0, 1)
+        self.failure_rate.setSingleStep(0.1)
+        self.failure_rate.setValue(0.5)
+        self.require_signature = QCheckBox("Answer 401 to a bad signature")
+        self.mode_controls = QHBoxLayout()
+        for label, widget in (
+            ("Mode", self.mode),
+            ("Status", self.fail_status),
+            ("Delay", self.delay_ms),
+            ("Failure rate", self.failure_rate),
+        ):
+            self.mode_controls.addWidget(QLabel(label))
+            self.mode_controls.addWidget(widget)
+        self.mode_controls.addWidget(self.require_signature)
+        self.mode_controls.addStretch(1)
+        for signal in (
+            self.mode.currentTextChanged,
+            self.fail_status.valueChanged,
+            self.delay_ms.valueChanged,
+            self.failure_rate.valueChanged,
+            self.require_signature.toggled,
+        ):
+            signal.connect(self.apply_options)
+        self._mode_fields()
+
+    def _mode_fields(self) -> None:
+        mode = self.mode.currentText()
+        self.fail_status.setEnabled(mode in ("fail", "flaky"))
+        self.delay_ms.setEnabled(mode in ("delay", "timeout"))
+        self.failure_rate.setEnabled(mode == "flaky")
+
+    def options(self) -> ReceiverOptions:
+        mode = self.mode.currentText()
+        return ReceiverOptions(
+            mode=mode,
+            status=self.fail_status.value(),
+            delay_ms=self.delay_ms.value() if mode in ("delay", "timeout") else None,
+            failure_rate=self.failure_rate.value(),
+            require_signature=self.require_signature.isChecked(),
+        )
+
+    def apply_options(self, *_args) -> None:
+        self._mode_fields()
+        if self.controller is not None:
+            self.controller.set_options(self.options())
+
+    # --- running ------------------------------------------------------------------------
+
+    def toggle(self) -> None:
+        if self.controller is None:
+            return
+        if self.controller.is_running:
+            self.controller.stop()
+            return
+        try:
+            self.controller.set_options(self.options())
+            self.controller.start(self.port.value())
+        except UserError as error:
+            self.state.setText(str(error))
+            self.state.setStyleSheet("color: #c62828;")
+
+    def _show_state(self, *_args) -> None:
+        running = self.controller is not None and self.controller.is_running
+        self.start_button.setText("Stop" if running else "Start")
+        self.start_button.setIcon(icon("stop" if running else "start"))
+        self.url.setText(self.controller.url if running else "")
+        self.port.setEnabled(not running)
+        self.copy_button.setEnabled(running)
+        self.state.setStyleSheet("color: #1b7f3b;" if running else "")
+        self.state.setText("Listening" if running else "Stopped")
+
+    def copy_url(self) -> None:
+        QGuiApplication.clipboard().setText(self.url.text())
+        self.context.say("Receiver URL copied.")
+
+    # --- requests -----------------------------------------------------------------------
+
+    def load_inbox(self) -> None:
+        db = self.context.db
+
+        def load():
+            with db.session() as session:
+                return recent(session, MAX_ROWS)
+
+        run_job(load, self.model.set_rows, self.context.say)
+
+    def _arrived(self, capture) -> None:
+        self._pending.append(capture_row(capture))
+        if not self.flush_timer.isActive():
+            self.flush_timer.start()
+
+    def _flush(self) -> None:
+        rows, self._pending = self._pending[::-1], []
+        selected = self.selected_row()
+        self.model.prepend(rows)
+        if selected is not None:
+            self.table.selectRow(self.model.rows.index(selected))
+
+    def selected_row(self) -> dict | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.rows[rows[0].row()] if rows else None
+
+    def _show_selected(self, *_args) -> None:
+        row = self.selected_row()
+        if row is None:
+            self.request_headers.clear()
+            self.request_body.clear()
+            return
+        query = f"?{row['query']}" if row.get("query") else ""
+        self.request_headers.setPlainText(
+            f"{row['method']} {row['path']}{query}\nFrom {row['remote_addr']} · answered "
+            f"{row['status_code']} · signature {row['signature']}"
+            + (
+                f" ({row['signature_scheme']}, {row['secret_version']})"
+                if row.get("signature_scheme")
+                else ""
+            )
+            + "\n\n"
+            + header_lines(row["headers"])
+        )
+        body = row["body"]
+        self.request_body.setPlainText(
+            pretty_body(body) if row.get("body_encoding") != "base64" else f"(base64) {body}"
+        )

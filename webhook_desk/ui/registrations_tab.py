@@ -327,4 +327,23 @@ class RegistrationsTab(QWidget):
         self._ask("Rotate secret", question, "Rotate", confirmed)
 
     def validate(self) -> None:
-        self.context.say("Validation needs the delivery engine.")
+        """Run the handshake now (network: off the GUI thread) and show the verdict."""
+        row = self.selected_row()
+        if row is None:
+            return
+        from webhook_desk.engine import validation
+
+        reg_id, db, store = row["id"], self.context.db, self.context.store
+        self.actions_by_name["validate"].setEnabled(False)
+        self.context.say(f"Validating registration {reg_id}…")
+
+        def done(result) -> None:
+            self.context.registrations_changed.emit()
+            self.context.deliveries_changed.emit()
+            self.context.say(
+                f"Registration {reg_id} passed validation."
+                if result.ok
+                else f"Registration {reg_id} failed validation: {result.error}"
+            )
+
+        run_job(lambda: validation.validate(db, store, reg_id), done, self._refused)

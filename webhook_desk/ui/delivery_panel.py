@@ -1,0 +1,111 @@
+"""The History tab's detail panel: one delivery, its chain of attempts, and each attempt's
+request and response in full (headers, pretty bodies)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from webhook_desk.ui.formatting import header_lines, local_time, pretty_body
+from webhook_desk.ui.widgets.json_editor import JsonEditor
+
+
+def _attempt_line(a: dict) -> str:
+    outcome = str(a["response_code"]) if a["response_code"] is not None else "no answer"
+    took = f" · {a['duration_ms']} ms" if a["duration_ms"] is not None else ""
+    error = f" · {a['error']}" if a["error"] else ""
+    return f"#{a['number']}  {local_time(a['started_at'])}  {outcome}{took}{error}"
+
+
+def _headers_view() -> QPlainTextEdit:
+    view = QPlainTextEdit(readOnly=True)
+    view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    return view
+
+
+class DeliveryPanel(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.attempts = QListWidget()
+        self.attempts.currentRowChanged.connect(self._show_attempt)
+        self.request_headers = _headers_view()
+        self.request_body = JsonEditor(read_only=True)
+        self.response_headers = _headers_view()
+        self.response_body = JsonEditor(read_only=True)
+        self.tabs = QTabWidget()
+        for title, headers, body in (
+            ("Request", self.request_headers, self.request_body),
+            ("Response", self.response_headers, self.response_body),
+        ):
+            split = QSplitter(Qt.Orientation.Vertical)
+            split.addWidget(headers)
+            split.addWidget(body)
+            split.setSizes([120, 240])
+            self.tabs.addTab(split, title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("Attempts"))
+        layout.addWidget(self.attempts)
+        layout.addWidget(self.tabs, 1)
+        self.attempts.setMaximumHeight(110)
+        self.record: dict | None = None
+        self.show_delivery(None)
+
+    def show_delivery(self, record: dict | None) -> None:
+        self.record = record
+        self.attempts.clear()
+        if record is None:
+            self.summary.setText("Select a delivery to see its attempts.")
+            self._show_attempt(-1)
+            return
+        next_try = (
+            f" · next try {local_time(record['next_attempt_at'])}"
+            if record["next_attempt_at"]
+            else ""
+        )
+        resent = f" · resend of #{record['resent_from_id']}" if record["resent_from_id"] else ""
+        self.summary.setText(
+            f"<b>{record['event']}</b> {record['event_version']} · <b>{record['status']}</b>"
+            f"{next_try}{resent}<br>Delivery {record['delivery_id']}<br>{record['target_url']}"
+        )
+        for attempt in record["attempt_chain"]:
+            self.attempts.addItem(QListWidgetItem(_attempt_line(attempt)))
+        if record["attempt_chain"]:
+            self.attempts.setCurrentRow(len(record["attempt_chain"]) - 1)
+        else:
+            self._show_attempt(-1)
+
+    def _show_attempt(self, index: int) -> None:
+        chain = self.record["attempt_chain"] if self.record else []
+        if not 0 <= index < len(chain):
+            body = pretty_body(self.record["payload"]) if self.record else ""
+            for view in (self.request_headers, self.response_headers, self.response_body):
+                view.clear()
+            self.request_body.setPlainText(body)
+            if self.record:
+                self.response_headers.setPlainText("Not sent yet.")
+            return
+        a = chain[index]
+        self.request_headers.setPlainText(
+            f"POST {a['url']}\n\n{header_lines(a['request_headers'])}"
+        )
+        self.request_body.setPlainText(pretty_body(a["request_body"]))
+        status = a["response_code"] if a["response_code"] is not None else "no answer"
+        error = f"\n{a['error']}" if a["error"] else ""
+        self.response_headers.setPlainText(
+            f"{status}{error}\n\n{header_lines(a['response_headers'])}"
+        )
+        self.response_body.setPlainText(pretty_body(a["response_body"]))

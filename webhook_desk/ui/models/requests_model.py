@@ -1,0 +1,79 @@
+"""The receiver's captured requests, newest first, as they arrive."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from webhook_desk.ui.formatting import local_time
+
+MAX_ROWS = 5_000  # the window keeps the newest; the inbox itself keeps more
+NO_PARENT = QModelIndex()
+VERDICT_COLOURS = {"valid": "#1b7f3b", "invalid": "#c62828", "missing": "#b26a00"}
+
+
+def _verdict(r: dict) -> str:
+    scheme = f" ({r['signature_scheme']})" if r.get("signature_scheme") else ""
+    return r["signature"] + scheme
+
+
+COLUMNS = [
+    ("Time", lambda r: local_time(r["received_at"])),
+    ("Method", lambda r: r["method"]),
+    ("Path", lambda r: r["path"] + (f"?{r['query']}" if r.get("query") else "")),
+    ("Remote", lambda r: r["remote_addr"]),
+    ("Event", lambda r: r["event"] or ""),
+    ("Delivery id", lambda r: r["delivery_id"] or ""),
+    ("Signature", _verdict),
+    ("Secret version", lambda r: r["secret_version"] or ""),
+    ("Duplicate", lambda r: "duplicate" if r["duplicate"] else ""),
+    ("Answer", lambda r: str(r["status_code"])),
+]
+
+
+class RequestsModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows[:MAX_ROWS]
+        self.endResetModel()
+
+    def prepend(self, rows: list[dict]) -> None:
+        """Newest first: add `rows` (newest first too) at the top, dropping the oldest."""
+        if not rows:
+            return
+        self.beginInsertRows(NO_PARENT, 0, len(rows) - 1)
+        self.rows[:0] = rows
+        self.endInsertRows()
+        if len(self.rows) > MAX_ROWS:
+            self.beginRemoveRows(NO_PARENT, MAX_ROWS, len(self.rows) - 1)
+            del self.rows[MAX_ROWS:]
+            self.endRemoveRows()
+
+    def rowCount(self, parent=NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[index.column()][1](row)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if index.column() == 6:
+                colour = VERDICT_COLOURS.get(row["signature"])
+                return QBrush(QColor(colour)) if colour else None
+            if index.column() == 9 and row["status_code"] >= 400:
+                return QBrush(QColor("#c62828"))
+        return None
