@@ -32,6 +32,29 @@ PG_BIN = Path(os.environ.get("WEBHOOK_DESK_PG_BIN", "/usr/lib/postgresql/15/bin"
 PG_START_ATTEMPTS = 3
 
 
+# --- no skips ------------------------------------------------------------------------------
+
+
+def _fail_if_skipped(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped tests count as failures in this suite: {reason}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped test proves nothing, so here it fails: a missing tool must be installed."""
+    return _fail_if_skipped((yield))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped while it is collected."""
+    return _fail_if_skipped((yield))
+
+
 # --- SQLite -------------------------------------------------------------------------------
 
 
