@@ -1,0 +1,76 @@
+"""The History tab, as an analyst uses it: filter, scroll a long history, read a delivery."""
+
+from PySide6.QtCore import Qt
+
+from webhook_desk import demo
+
+
+def load_demo(context, deliveries: int):
+    with context.db.session() as session:
+        return demo.load_demo(session, context.store, deliveries=deliveries)
+
+
+def show_history(window, qtbot):
+    tab = window.history_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.refresh()
+    qtbot.waitUntil(lambda: not tab.model.loading)
+    return tab
+
+
+def test_long_history_loads_page_by_page_as_you_scroll(window, qtbot, context):
+    load_demo(context, 1000)
+    tab = show_history(window, qtbot)
+    assert tab.model.rowCount() == 200
+    assert tab.count_label.text() == "200 deliveries shown (scroll for more)"
+    tab.table.scrollToBottom()
+    qtbot.waitUntil(lambda: tab.model.rowCount() > 200)
+    created = [r["created_at"] for r in tab.model.rows]
+    assert created == sorted(created, reverse=True)
+
+
+def test_status_filter_shows_only_failed_deliveries(window, qtbot, context):
+    load_demo(context, 300)
+    tab = show_history(window, qtbot)
+    tab.filters.status.setCurrentIndex(tab.filters.status.findData("failed"))
+    qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.model.loading)
+    statuses = {r["status"] for r in tab.model.rows}
+    assert statuses == {"failed"}
+
+
+def test_response_code_filter_is_typed_as_the_platform_writes_it(window, qtbot, context):
+    load_demo(context, 300)
+    tab = show_history(window, qtbot)
+    qtbot.keyClicks(tab.filters.include_codes, "5xx")
+    qtbot.keyClick(tab.filters.include_codes, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not tab.model.loading and tab.model.rowCount() > 0)
+    assert all(500 <= r["response_code"] <= 599 for r in tab.model.rows)
+
+
+def test_bad_filter_says_what_is_wrong_and_keeps_the_table(window, qtbot, context):
+    load_demo(context, 50)
+    tab = show_history(window, qtbot)
+    qtbot.keyClicks(tab.filters.include_codes, "2x")
+    qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
+    assert tab.filters.error.text() == "'2x' is not a response code; write e.g. 404 or 2xx."
+    assert tab.model.rowCount() == 50
+    tab.filters.include_codes.clear()
+    qtbot.keyClicks(tab.filters.since, "yesterday")
+    qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
+    assert (
+        tab.filters.error.text() == "Since 'yesterday' is not a date or time like 2024-05-01T12:00."
+    )
+
+
+def test_selected_delivery_shows_its_attempt_chain(window, qtbot, context):
+    load_demo(context, 200)
+    tab = show_history(window, qtbot)
+    row = next(i for i, r in enumerate(tab.model.rows) if r["attempts"] >= 2)
+    tab.table.selectRow(row)
+    record = tab.model.rows[row]
+    qtbot.waitUntil(lambda: tab.panel.attempts.count() == record["attempts"])
+    lines = [tab.panel.attempts.item(i).text() for i in range(tab.panel.attempts.count())]
+    assert [line.split()[0] for line in lines] == [f"#{n}" for n in range(1, len(lines) + 1)]
+    assert record["delivery_id"] in tab.panel.summary.text()
+    assert "[redacted]" not in tab.panel.request_body.toPlainText()
