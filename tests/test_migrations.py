@@ -3,8 +3,8 @@
 from sqlalchemy import create_engine, inspect, text
 
 from webhook_desk.db import Database
-from webhook_desk.db.models import Delivery
 from webhook_desk.db.migrate import current_revision, head_revision, upgrade
+from webhook_desk.db.models import Delivery
 
 
 def test_a_database_made_by_the_first_migration_upgrades_to_head_with_its_data(tmp_path):
@@ -21,16 +21,22 @@ def test_a_database_made_by_the_first_migration_upgrades_to_head_with_its_data(t
             )
         )
         c.execute(text("INSERT INTO registration_event VALUES (7, 'upload')"))
-        c.execute(text(
-            "INSERT INTO delivery (id, uuid, registration_id, target_url, event_code,"
-            " event_version, payload, status, attempt_count, is_validation, source, created_at)"
-            " VALUES (1, 'bc0e8916-ca49-41d8-9c97-eb6b286dcc78', 7, 'https://hooks.example.org/cp',"
-            " 'upload', 'v1', '{\"status\": \"started\"}', 'succeeded', 1, 0, 'local',"
-            " '2026-01-02 03:04:06')"))
-        c.execute(text(
-            "INSERT INTO attempt (id, delivery_id, number, started_at, url, request_headers,"
-            " request_body, response_code) VALUES (1, 1, 1, '2026-01-02 03:04:06',"
-            " 'https://hooks.example.org/cp', '{}', '{\"status\": \"started\"}', 200)"))
+        c.execute(
+            text(
+                "INSERT INTO delivery (id, uuid, registration_id, target_url, event_code,"
+                " event_version, payload, status, attempt_count, is_validation, source, created_at)"
+                " VALUES (1, 'bc0e8916-ca49-41d8-9c97-eb6b286dcc78', 7, 'https://hooks.example.org/cp',"
+                " 'upload', 'v1', '{\"status\": \"started\"}', 'succeeded', 1, 0, 'local',"
+                " '2026-01-02 03:04:06')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO attempt (id, delivery_id, number, started_at, url, request_headers,"
+                " request_body, response_code) VALUES (1, 1, 1, '2026-01-02 03:04:06',"
+                " 'https://hooks.example.org/cp', '{}', '{\"status\": \"started\"}', 200)"
+            )
+        )
     engine.dispose()
 
     db = Database.open(url)
