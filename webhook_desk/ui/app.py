@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -38,6 +39,12 @@ def open_database(url: str) -> Database:
 
 
 def run_gui(db_url: str | None, self_test: bool = False) -> int:
+    """Open the main window on the database (`--db`, WEBHOOK_DESK_DB, or the user's file).
+
+    With self_test the window opens offscreen, checks what it stands on, and closes.
+    """
+    if self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_application()
     url = resolve_db_url(db_url)
     try:
