@@ -233,7 +233,10 @@ def test_a_secret_never_reaches_the_database_wal_logs_or_exports(
     reg_id = added.out.strip()
     rotated = cli("registrations", "rotate-secret", reg_id, "--json")
     new_secret = rotated.json()["secret"]
+    fired = cli("fire", "upload", "--to", reg_id, "--count", "2")
+    assert fired.code == 0, fired.err
     outputs = [
+        cli("history", "--json").out,
         cli("registrations", "show", reg_id, "--json").out,
         cli("audit", "--json").out,
         cli("registrations", "list", "--json").out,
@@ -248,3 +251,30 @@ def test_a_secret_never_reaches_the_database_wal_logs_or_exports(
         assert value.encode() not in written
         assert value not in caplog.text
         assert all(value not in out for out in outputs)
+
+
+def test_with_no_keyring_adding_a_secret_names_the_backend_and_writes_nothing(cli, sqlite_db):
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        result = cli(
+            "registrations",
+            "add",
+            "--url",
+            "https://x.org/h",
+            "--events",
+            "upload",
+            "--auth",
+            "hmac",
+        )
+    finally:
+        keyring.set_keyring(previous)
+    assert result.code == 1
+    assert "No usable keyring: found keyring.backends.fail.Keyring" in result.err
+    assert "gnome-keyring" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert cli("registrations", "list", "--all", "--json").json() == []
+    assert cli("audit", "--json").json() == []
