@@ -28,7 +28,14 @@ from keyring.backend import KeyringBackend  # noqa: E402
 from webhook_desk.settings import KEYRING_SERVICE  # noqa: E402
 from webhook_desk.startup import open_database  # noqa: E402
 
-PG_BIN = Path(os.environ.get("WEBHOOK_DESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _newest_pg_bin() -> Path:
+    """Debian 12 ships PostgreSQL 15, newer Ubuntu 16+: take the newest installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    return found[-1] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = Path(os.environ.get("WEBHOOK_DESK_PG_BIN") or _newest_pg_bin())
 PG_START_ATTEMPTS = 3
 
 
