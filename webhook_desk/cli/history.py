@@ -27,7 +27,7 @@ def register(subparsers) -> None:
 def add_filter_options(parser) -> None:
     """The History tab's filters, shared by `history`, `resend --all-matching` and exports."""
     parser.add_argument("--study")
-    parser.add_argument("--subject")
+    parser.add_argument("--subject", help="subjectId / subject_id in the payload")
     parser.add_argument("--registration", metavar="ID")
     parser.add_argument("--event")
     parser.add_argument("--status", choices=queries.STATUSES)
@@ -35,6 +35,7 @@ def add_filter_options(parser) -> None:
     parser.add_argument("--exclude-codes", metavar="CODES")
     parser.add_argument("--since", metavar="T", help="ISO 8601; without offset: local time")
     parser.add_argument("--until", metavar="T")
+    parser.add_argument("--text", metavar="WORDS", help="words within the payload")
 
 
 def filters_from(args) -> queries.Filters:
@@ -55,6 +56,7 @@ def filters_from(args) -> queries.Filters:
         exclude_codes=args.exclude_codes,
         since=queries.parse_time(args.since, "--since"),
         until=queries.parse_time(args.until, "--until"),
+        text=args.text,
     )
 
 

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery
 from webhook_desk.errors import InvalidInput
+from webhook_desk.history import payload_text
 
 STATUSES = ("succeeded", "failed", "pending")
 _CODE = re.compile(r"^([1-5])(\d\d|xx)$", re.IGNORECASE)
@@ -32,8 +33,10 @@ class Filters:
     exclude_codes: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    text: str | None = None  # within payloads
 
-    def conditions(self) -> list:
+    def conditions(self, session: Session | None = None) -> list:
+        """WHERE conditions for these filters; the payload text needs the `session`."""
         found = []
         if self.study:
             found.append(Delivery.study_id == self.study)
@@ -59,7 +62,12 @@ class Filters:
             found.append(Delivery.created_at >= self.since)
         if self.until:
             found.append(Delivery.created_at < self.until)
+        if self.text and self.text.strip():
+            found.append(payload_text.condition(session, self.text))
         return found
+
+    def is_empty(self) -> bool:
+        return self == Filters()
 
 
 def code_conditions(text: str) -> list:
@@ -105,7 +113,7 @@ def list_deliveries(
     after_key: tuple[datetime, int] | None = None,
 ) -> Page:
     """One page of deliveries, newest first, after `after_key` (the last row of the previous)."""
-    query = select(Delivery).where(*(filters or Filters()).conditions())
+    query = select(Delivery).where(*(filters or Filters()).conditions(session))
     if after_key is not None:
         created, last_id = after_key
         query = query.where(
@@ -130,6 +138,12 @@ def iter_matching(session: Session, filters: Filters, page_size: int = 1000):
         if page.next_key is None:
             return
         key = page.next_key
+
+
+def count(session: Session, filters: Filters | None = None) -> int:
+    """How many deliveries match (the History tab's live count)."""
+    query = select(func.count()).select_from(Delivery)
+    return session.scalar(query.where(*(filters or Filters()).conditions(session))) or 0
 
 
 def as_dict(d: Delivery) -> dict:
