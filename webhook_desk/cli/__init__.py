@@ -22,6 +22,7 @@ VERB_MODULES = [
     "webhook_desk.cli.delivery",
     "webhook_desk.cli.history",
     "webhook_desk.cli.payload_hash",
+    "webhook_desk.cli.receive",
 ]
 
 
