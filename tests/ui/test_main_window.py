@@ -34,3 +34,15 @@ def test_window_size_and_tab_are_remembered(context, settings, qtbot):
     assert (second.width(), second.height()) == size
     assert second.tabs.currentIndex() == 2
     second.close()
+
+
+def test_window_survives_thousands_of_signals(window, qapp):
+    """PySide6 6.12.0 lost a reference to True on every emit and aborted after a few hundred;
+    a busy engine emits thousands a minute, so the installed PySide6 must not."""
+    import sys
+
+    before = sys.getrefcount(True)
+    for _ in range(3000):
+        window.context.status_message.emit("busy")
+    qapp.processEvents()
+    assert sys.getrefcount(True) >= before - 10

@@ -58,8 +58,8 @@ def test_registration_added_in_the_dialog_appears_in_the_table(window, qtbot):
     tab = window.registrations_tab
     wait_for_rows(tab, qtbot, 1)
     row = table_texts(tab)[0]
-    assert row[:4] == ["Sleep lab", "Study 1064", GOOD_URL, "none"]
-    assert row[4] == "upload"
+    assert row[:5] == ["Sleep lab", "Study 1064", "enabled", "pending", "none"]
+    assert row[8:] == [GOOD_URL, "upload"]
     assert not dialog.isVisible()
 
 
@@ -158,7 +158,7 @@ def test_disable_asks_for_a_reason_that_goes_to_the_audit(window, qtbot, context
     tab.actions_by_name["disable"].trigger()
     qtbot.keyClicks(tab.reason_dialog.reason, "receiver down for maintenance")
     qtbot.mouseClick(tab.reason_dialog.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: table_texts(tab)[0][5] == "disabled")
+    qtbot.waitUntil(lambda: table_texts(tab)[0][2] == "disabled")
     assert tab.actions_by_name["enable"].isEnabled()
     assert not tab.actions_by_name["disable"].isEnabled()
     with context.db.session() as session:

@@ -36,7 +36,6 @@ class DeliveryPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.summary = QLabel()
-        self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.attempts = QListWidget()
         self.attempts.currentRowChanged.connect(self._show_attempt)

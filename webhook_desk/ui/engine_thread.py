@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from webhook_desk.engine.worker import AttemptReport, Callbacks, Engine
 
 log = logging.getLogger(__name__)
-STOP_WAIT_MS = 60_000  # in-flight requests time out after 15 s; recording takes a moment more
+STOP_WAIT_MS = 60_000
+REPORTS_KEPT = 10_000  # in-flight requests time out after 15 s; recording takes a moment more
 
 
 class _Loop(QThread):
@@ -33,7 +35,8 @@ class _Loop(QThread):
 
 
 class EngineThread(QObject):
-    attempt_recorded = Signal(object)  # AttemptReport
+    # Signals carry no Python objects across threads (see ui.jobs): reports wait in a deque.
+    attempt_recorded = Signal()
     claimed = Signal(int)
     idle = Signal()
     registration_disabled = Signal(int)
@@ -52,9 +55,18 @@ class EngineThread(QObject):
         self.engine = Engine(db, store, workers=workers, callbacks=callbacks, **engine_options)
         self._stop_event = threading.Event()
         self._loop: _Loop | None = None
+        self.reports: deque[AttemptReport] = deque(maxlen=REPORTS_KEPT)
 
     def _recorded(self, report: AttemptReport) -> None:
-        self.attempt_recorded.emit(report)
+        self.reports.append(report)
+        self.attempt_recorded.emit()
+
+    def take_reports(self) -> list[AttemptReport]:
+        """The attempts recorded since the last call (the newest REPORTS_KEPT at most)."""
+        taken = []
+        while self.reports:
+            taken.append(self.reports.popleft())
+        return taken
 
     @property
     def state(self) -> str:

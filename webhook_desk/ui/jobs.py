@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 from webhook_desk.errors import UserError
 
@@ -19,32 +19,54 @@ _running: set[Job] = set()  # keeps each job's signals alive until it reports ba
 
 
 class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
+    # No Python object crosses threads inside a signal: PySide6 (6.12) miscounts references
+    # to objects carried by queued signals and the process can die with "deallocating None".
+    # The result stays on the job; the signal only says it is there.
+    done = Signal()
+    failed = Signal()
 
 
 class Job(QRunnable):
-    def __init__(self, work: Callable[[], Any]):
+    def __init__(self, work: Callable[[], Any], on_done=None, on_error=None):
         super().__init__()
         self.setAutoDelete(False)
         self.work = work
+        self.on_done = on_done
+        self.on_error = on_error
+        self.result: Any = None
+        self.error: str = ""
         self.signals = _Signals()
-        self.signals.done.connect(self._forget, Qt.ConnectionType.QueuedConnection)
-        self.signals.failed.connect(self._forget, Qt.ConnectionType.QueuedConnection)
+        self.signals.done.connect(self._done, Qt.ConnectionType.QueuedConnection)
+        self.signals.failed.connect(self._failed, Qt.ConnectionType.QueuedConnection)
 
     def run(self) -> None:
         try:
             result = self.work()
         except UserError as error:
-            self.signals.failed.emit(str(error))
+            self.error = str(error)
+            self.signals.failed.emit()
         except Exception as error:  # a bug: say so in the window and keep the traceback in the log
             log.exception("background job failed")
-            self.signals.failed.emit(f"Unexpected error: {type(error).__name__}: {error}")
+            self.error = f"Unexpected error: {type(error).__name__}: {error}"
+            self.signals.failed.emit()
         else:
-            self.signals.done.emit(result)
+            self.result = result
+            self.signals.done.emit()
 
-    def _forget(self, _result=None) -> None:
-        _running.discard(self)
+    def _done(self) -> None:
+        self._release_later()
+        if self.on_done:
+            self.on_done(self.result)
+
+    def _failed(self) -> None:
+        self._release_later()
+        if self.on_error:
+            self.on_error(self.error)
+
+    def _release_later(self) -> None:
+        # Dropping the last reference here would free the signals object while it is still
+        # delivering this very signal; let the event loop drop it once delivery is over.
+        QTimer.singleShot(0, lambda: _running.discard(self))
 
 
 def run_job(
@@ -54,11 +76,7 @@ def run_job(
 ) -> Job:
     """Start `work` in the pool; `on_done(result)` or `on_error(sentence)` then runs on the
     GUI thread."""
-    job = Job(work)
-    if on_done:
-        job.signals.done.connect(on_done, Qt.ConnectionType.QueuedConnection)
-    if on_error:
-        job.signals.failed.connect(on_error, Qt.ConnectionType.QueuedConnection)
+    job = Job(work, on_done, on_error)
     _running.add(job)
     QThreadPool.globalInstance().start(job)
     return job

@@ -6,21 +6,38 @@ is emitted from that writer thread and Qt queues it onto the GUI thread.
 
 from __future__ import annotations
 
+from collections import deque
+
 from PySide6.QtCore import QObject, Signal
 
-from webhook_desk.receiver import Receiver, ReceiverOptions
+from webhook_desk.receiver import Capture, Receiver, ReceiverOptions
 from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
+
+CAPTURES_KEPT = 10_000
 
 
 class ReceiverController(QObject):
-    request_received = Signal(object)  # receiver.Capture, already in the inbox
+    # Captures wait in a deque; the signal carries no Python object across threads (ui.jobs).
+    request_received = Signal()
     state_changed = Signal(bool)
 
     def __init__(self, db, store, parent=None):
         super().__init__(parent)
-        self.receiver = Receiver(db, store, on_request=self.request_received.emit)
+        self.captures: deque[Capture] = deque(maxlen=CAPTURES_KEPT)
+        self.receiver = Receiver(db, store, on_request=self._captured)
         self.host = RECEIVER_DEFAULT_HOST
         self.port = RECEIVER_DEFAULT_PORT
+
+    def _captured(self, capture: Capture) -> None:
+        self.captures.append(capture)
+        self.request_received.emit()
+
+    def take_captures(self) -> list[Capture]:
+        """Requests captured since the last call, oldest first."""
+        taken = []
+        while self.captures:
+            taken.append(self.captures.popleft())
+        return taken
 
     @property
     def is_running(self) -> bool:

@@ -31,7 +31,18 @@ from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 
-FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
+FLUSH_MS = 200
+COLUMN_WIDTHS = (
+    150,
+    60,
+    170,
+    90,
+    190,
+    285,
+    200,
+    170,
+    80,
+)  # new requests are added to the table in batches, not one repaint each
 
 
 def capture_row(capture) -> dict:
@@ -45,7 +56,6 @@ class ReceiverTab(QWidget):
         super().__init__(parent)
         self.context = context
         self.controller = context.receiver
-        self._pending: list[dict] = []
         self.flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self.flush_timer.timeout.connect(self._flush)
         self._build_controls()
@@ -58,6 +68,8 @@ class ReceiverTab(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
         self.request_headers = QPlainTextEdit(readOnly=True)
         self.request_headers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -192,13 +204,12 @@ class ReceiverTab(QWidget):
 
         run_job(load, self.model.set_rows, self.context.say)
 
-    def _arrived(self, capture) -> None:
-        self._pending.append(capture_row(capture))
+    def _arrived(self) -> None:
         if not self.flush_timer.isActive():
             self.flush_timer.start()
 
     def _flush(self) -> None:
-        rows, self._pending = self._pending[::-1], []
+        rows = [capture_row(c) for c in reversed(self.controller.take_captures())]
         selected = self.selected_row()
         self.model.prepend(rows)
         if selected is not None:

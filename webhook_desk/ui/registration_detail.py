@@ -40,6 +40,7 @@ class RegistrationDetail(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.values: dict[str, QLabel] = {}
+        self.row: dict | None = None
         self.setMinimumWidth(380)
         details = QGroupBox("Registration")
         form = QFormLayout(details)
@@ -50,12 +51,10 @@ class RegistrationDetail(QWidget):
             self.values[title] = label
             form.addRow(title, label)
         secrets_box = QGroupBox("Secret versions")
-        self.secrets = QLabel()
-        self.secrets.setWordWrap(True)
+        self.secrets = QLabel()  # one line per version: no wrapping, so it sizes itself
         QVBoxLayout(secrets_box).addWidget(self.secrets)
         recent_box = QGroupBox("Recent deliveries")
         self.recent = QLabel()
-        self.recent.setWordWrap(True)
         QVBoxLayout(recent_box).addWidget(self.recent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -66,6 +65,7 @@ class RegistrationDetail(QWidget):
         self.show_row(None)
 
     def show_row(self, row: dict | None) -> None:
+        self.row = row
         for title, read in FIELDS:
             self.values[title].setText(read(row) if row else "")
         self.secrets.setText(self._secrets_text(row) if row else "Select a registration.")
@@ -90,7 +90,7 @@ class RegistrationDetail(QWidget):
             return
         self.recent.setText(
             "\n".join(
-                f"{local_time(d['created_at'])}  {d['event_code']}  {d['status']}"
+                f"{local_time(d['created_at'])}  {d['event']}  {d['status']}"
                 f"{'  ' + str(d['response_code']) if d['response_code'] else ''}"
                 for d in deliveries
             )

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk import catalog, registrations
+from webhook_desk.history import queries
+from webhook_desk.history.queries import Filters
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
@@ -31,6 +33,7 @@ from webhook_desk.ui.models.registrations_model import (
 )
 from webhook_desk.ui.registration_detail import RegistrationDetail
 
+RECENT = 8  # deliveries shown in the detail panel
 # action -> (button text, question, allowed from statuses)
 STATUS_CHANGES = {
     "enable": ("Enable", "Enable {name}? Events will be sent to it again.", ("disabled",)),
@@ -97,6 +100,8 @@ class RegistrationsTab(QWidget):
         layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter)
         context.registrations_changed.connect(self.refresh)
+        # The engine moves validation state, last delivery and failure streak along.
+        context.deliveries_changed.connect(self.refresh)
         self._select_after_refresh: int | None = None
         self.refresh()
 
@@ -143,7 +148,7 @@ class RegistrationsTab(QWidget):
         self._select_after_refresh = None
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
-        for column, width in ((2, 320), (4, 260)):
+        for column, width in ((8, 320), (9, 260)):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), width))
         if keep is not None:
             self.select(keep)
@@ -166,8 +171,28 @@ class RegistrationsTab(QWidget):
         return self.model.rows[row] if row is not None else None
 
     def _selection_changed(self, *_args) -> None:
-        self.detail.show_row(self.selected_row())
+        row = self.selected_row()
+        if row is not None and row is not self.detail.row:
+            self.detail.show_row(row)
+            self._load_recent(row["id"])
+        elif row is None:
+            self.detail.show_row(None)
         self._update_actions()
+
+    def _load_recent(self, reg_id: int) -> None:
+        db = self.context.db
+
+        def load():
+            with db.session() as session:
+                page = queries.list_deliveries(session, Filters(registration_id=reg_id), RECENT)
+                return reg_id, [queries.as_dict(d) for d in page.rows]
+
+        run_job(load, self._show_recent, self.context.say)
+
+    def _show_recent(self, result) -> None:
+        reg_id, deliveries = result
+        if self.detail.row is not None and self.detail.row["id"] == reg_id:
+            self.detail.show_recent(deliveries)
 
     def _update_actions(self) -> None:
         row = self.selected_row()

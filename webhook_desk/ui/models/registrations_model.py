@@ -10,14 +10,14 @@ from webhook_desk.ui.formatting import local_time, owner
 COLUMNS = [
     ("Name", lambda r: r["name"]),
     ("Study / organisation", owner),
-    ("URL", lambda r: r["url"]),
-    ("Auth", lambda r: r["auth_type"]),
-    ("Events", lambda r: ", ".join(r["events"])),
     ("Status", lambda r: r["status"]),
     ("Validation", lambda r: r["validation_state"]),
+    ("Auth", lambda r: r["auth_type"]),
     ("Last delivery", lambda r: local_time(r["last_delivery_at"])),
     ("Result", lambda r: r["last_delivery_status"] or ""),
     ("Failure streak", lambda r: r["failure_streak"]),
+    ("URL", lambda r: r["url"]),
+    ("Events", lambda r: ", ".join(r["events"])),
 ]
 STATUS_COLOURS = {"enabled": "#1b7f3b", "disabled": "#b26a00", "archived": "#6b7280"}
 VALIDATION_COLOURS = {"validated": "#1b7f3b", "failed": "#c62828", "pending": "#6b7280"}
@@ -62,10 +62,10 @@ class RegistrationsModel(QAbstractTableModel):
         if role == ID_ROLE:
             return row["id"]
         if role == Qt.ItemDataRole.ForegroundRole:
-            colours = {5: STATUS_COLOURS, 6: VALIDATION_COLOURS, 8: RESULT_COLOURS}
+            colours = {2: STATUS_COLOURS, 3: VALIDATION_COLOURS, 6: RESULT_COLOURS}
             colour = colours.get(index.column(), {}).get(value)
             return QBrush(QColor(colour)) if colour else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 6:
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
             return row.get("validation_error")
         return None
 
