@@ -52,3 +52,28 @@ def test_a_large_demo_load_rebuilds_the_history_indexes_on_postgresql(cli, pg_db
         assert session.scalar(select(func.count(Delivery.id))) == 500
         subjects = session.scalars(select(Delivery.subject_id).limit(50)).all()
     assert any(s and s.isdigit() for s in subjects)
+
+
+def test_a_bulk_demo_load_is_searchable_by_payload_text_and_keeps_indexing_after(
+    cli, sqlite_db, memory_keyring, tmp_path
+):
+    import webhook_desk.demo as demo
+
+    saved, demo.BULK_INDEX_THRESHOLD = demo.BULK_INDEX_THRESHOLD, 100
+    try:
+        assert cli("demo", "--deliveries", "400").code == 0
+    finally:
+        demo.BULK_INDEX_THRESHOLD = saved
+    found = cli("history", "--text", "TAS1F39160412", "--limit", "1000", "--json").json()
+    with sqlite_db.session() as session:
+        expected = session.scalar(
+            select(func.count()).where(Delivery.payload.contains("TAS1F39160412"))
+        )
+    assert expected > 0 and len(found) == expected
+    payload = tmp_path / "upload.json"
+    payload.write_text(
+        '{"status": "error", "message": "Upload of TAS1Z99999999 failed", "uploadId": "1",'
+        ' "subjectId": "2", "studyId": "3"}'
+    )
+    assert cli("fire", "upload", "--url", "https://x.org/h", "--payload", str(payload)).code == 0
+    assert len(cli("history", "--text", "TAS1Z99999999", "--json").json()) == 1

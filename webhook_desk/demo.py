@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from webhook_desk import catalog, registrations
 from webhook_desk.db.models import Attempt, Delivery, utcnow
+from webhook_desk.history import payload_text
 from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
 from webhook_desk.settings import receiver_default_url
@@ -112,16 +113,11 @@ def load_demo(
     session.flush()
     targets = [(r.id, r.url, r.study_id, r.event_codes) for r in regs]
     samples = _sample_bodies(session)
+    first_id = _next_id(session, Delivery)
     rows = history_rows(
-        rng,
-        targets,
-        samples,
-        deliveries,
-        utcnow(),
-        _next_id(session, Delivery),
-        _next_id(session, Attempt),
+        rng, targets, samples, deliveries, utcnow(), first_id, _next_id(session, Attempt)
     )
-    attempts = insert_history(session, rows, deliveries, progress)
+    attempts = insert_history(session, rows, deliveries, first_id, progress)
     if warning:
         warning = "Demo registrations were added without authentication. " + warning
     return DemoResult(len(regs), deliveries, attempts, warning)
@@ -310,27 +306,28 @@ def _body_pool(rng, targets, samples) -> list[tuple]:
 
 def insert_history(
     session: Session,
-    rows: Iterator[tuple[dict, list[dict]]],
+    rows: Iterator[tuple[tuple, list[tuple]]],
     total: int,
+    first_id: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write generated deliveries and attempts in large executemany batches."""
     connection = session.connection()
-    with _indexes_deferred(connection, total >= BULK_INDEX_THRESHOLD):
+    if total < BULK_INDEX_THRESHOLD:
+        return _insert_batches(connection, rows, total, progress)
+    with _indexes_deferred(connection), payload_text.bulk_load(connection, first_id):
         return _insert_batches(connection, rows, total, progress)
 
 
 @contextmanager
-def _indexes_deferred(connection, deferred: bool):
+def _indexes_deferred(connection):
     """Build the history indexes once after a bulk load instead of row by row: far faster."""
     indexes = [ix for table in (Delivery.__table__, Attempt.__table__) for ix in table.indexes]
-    if deferred:
-        for index in indexes:
-            index.drop(connection)
+    for index in indexes:
+        index.drop(connection)
     yield
-    if deferred:
-        for index in indexes:
-            index.create(connection)
+    for index in indexes:
+        index.create(connection)
 
 
 def _insert_batches(connection, rows, total, progress) -> int:

@@ -14,6 +14,7 @@ created index and probe the match set, which finds a page within a few thousand 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from sqlalchemy import column, false, select, table
 from sqlalchemy import text as sql_text
@@ -52,3 +53,26 @@ def fts_phrase(text: str) -> str:
 
 def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_SQLITE_INSERT_TRIGGER = (
+    "CREATE TRIGGER delivery_text_insert AFTER INSERT ON delivery BEGIN "
+    "INSERT INTO delivery_text(rowid, payload) VALUES (new.id, new.payload); END"
+)
+
+
+@contextmanager
+def bulk_load(connection, first_id: int):
+    """Index rows inserted inside the block in one pass after it, not one trigger per row:
+    a million-row load indexes in seconds instead of about a minute. SQLite only; the
+    PostgreSQL index needs no help."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("DROP TRIGGER IF EXISTS delivery_text_insert")
+    yield
+    connection.exec_driver_sql(
+        "INSERT INTO delivery_text(rowid, payload) SELECT id, payload FROM delivery WHERE id >= ?",
+        (first_id,),
+    )
+    connection.exec_driver_sql(_SQLITE_INSERT_TRIGGER)

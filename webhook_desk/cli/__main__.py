@@ -1,0 +1,7 @@
+"""`python -m webhook_desk.cli`: the same as the webhook-desk command."""
+
+import sys
+
+from webhook_desk.cli import main
+
+sys.exit(main())
