@@ -193,3 +193,55 @@ def test_search_narrows_the_table(window, qtbot, context):
     assert [row[0] for row in table_texts(tab)] == ["Cardio ingest"]
     tab.search.clear()
     assert tab.proxy.rowCount() == 2
+
+
+def test_validate_runs_the_handshake_against_the_built_in_receiver(window, qtbot, context):
+    receiver = window.receiver_tab
+    receiver.port.setValue(0)
+    qtbot.mouseClick(receiver.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: receiver.url.text() != "")
+    add_registration(context, url=receiver.url.text() + "hooks/1064", is_development=True)
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+    assert table_texts(tab)[0][3] == "pending"
+    qtbot.mouseClick(
+        tab.toolbar.widgetForAction(tab.actions_by_name["validate"]), Qt.MouseButton.LeftButton
+    )
+    qtbot.waitUntil(lambda: table_texts(tab)[0][3] == "validated", timeout=10_000)
+    assert tab.detail.values["Validation"].text() == "validated"
+
+
+def test_failed_handshake_says_why(window, qtbot, context):
+    receiver = window.receiver_tab
+    receiver.port.setValue(0)
+    receiver.fail_validation.setChecked(True)
+    qtbot.mouseClick(receiver.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: receiver.url.text() != "")
+    add_registration(context, url=receiver.url.text() + "hooks/1064", is_development=True)
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+    tab.actions_by_name["validate"].trigger()
+    qtbot.waitUntil(lambda: table_texts(tab)[0][3] == "failed", timeout=10_000)
+    assert tab.detail.values["Validation"].text() == (
+        "failed — The endpoint answered 200 but did not echo the X-ActiGraph-Hook-Secret header."
+    )
+
+
+def test_without_a_keyring_the_dialog_says_so_and_stores_nothing(window, qtbot, context):
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # the memory_keyring fixture restores the old one
+    dialog = open_add_dialog(window, qtbot)
+    fill(dialog, qtbot)
+    dialog.auth_type.setCurrentIndex(dialog.auth_type.findData("hmac"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.error_label.text().startswith("No usable keyring"))
+    assert "keyring.backends.fail.Keyring" in dialog.error_label.text()
+    assert dialog.isVisible()
+    with context.db.session() as session:
+        assert registrations.list_all(session) == []

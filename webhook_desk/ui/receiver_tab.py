@@ -122,6 +122,7 @@ class ReceiverTab(QWidget):
         self.failure_rate.setSingleStep(0.1)
         self.failure_rate.setValue(0.5)
         self.require_signature = QCheckBox("Answer 401 to a bad signature")
+        self.fail_validation = QCheckBox("Fail the validation handshake")
         self.mode_controls = QHBoxLayout()
         for label, widget in (
             ("Mode", self.mode),
@@ -132,6 +133,7 @@ class ReceiverTab(QWidget):
             self.mode_controls.addWidget(QLabel(label))
             self.mode_controls.addWidget(widget)
         self.mode_controls.addWidget(self.require_signature)
+        self.mode_controls.addWidget(self.fail_validation)
         self.mode_controls.addStretch(1)
         for signal in (
             self.mode.currentTextChanged,
@@ -139,6 +141,7 @@ class ReceiverTab(QWidget):
             self.delay_ms.valueChanged,
             self.failure_rate.valueChanged,
             self.require_signature.toggled,
+            self.fail_validation.toggled,
         ):
             signal.connect(self.apply_options)
         self._mode_fields()
@@ -157,6 +160,7 @@ class ReceiverTab(QWidget):
             delay_ms=self.delay_ms.value() if mode in ("delay", "timeout") else None,
             failure_rate=self.failure_rate.value(),
             require_signature=self.require_signature.isChecked(),
+            fail_validation=self.fail_validation.isChecked(),
         )
 
     def apply_options(self, *_args) -> None:
