@@ -198,12 +198,15 @@ class InboxWriter:
             # Keep serving: the answer already went out; say what was lost instead of dying.
             self.problem = f"{len(batch)} captured requests were not saved: {error}"
             log.error("%s", self.problem)
-        with self._progress:
-            self._written += len(batch)
-            self._progress.notify_all()
         if self.on_written is not None:
             for capture in batch:
-                self.on_written(capture)
+                try:
+                    self.on_written(capture)
+                except Exception:  # a listener's bug must not stop the capture of requests
+                    log.exception("on_request callback failed")
+        with self._progress:  # after the callbacks, so flush() means "heard of" too
+            self._written += len(batch)
+            self._progress.notify_all()
 
 
 def body_text(body: bytes) -> tuple[str, str]:

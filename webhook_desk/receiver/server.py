@@ -262,7 +262,7 @@ class Receiver:
         )
         runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
         await runner.setup()
-        await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_GRACE_S).start()
+        await web.SockSite(runner, sock).start()
         refresher = asyncio.create_task(self._refresh_secrets_periodically())
         started.set()
         try:

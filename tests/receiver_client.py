@@ -1,0 +1,114 @@
+"""A sender's side for the receiver tests: signing done independently of webhook_desk.signing
+(Python's hmac and base64, the `standardwebhooks` reference library), raw sockets for
+hostile input, and a look into the inbox."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import socket
+import time
+from datetime import UTC, datetime
+
+import requests
+from standardwebhooks import Webhook
+
+from webhook_desk.receiver import Receiver, ReceiverOptions, inbox
+
+PROMPT_S = 1.0
+
+
+def start(db, secrets=(), store=None, on_request=None, **options) -> Receiver:
+    receiver = Receiver(db, store=store, secrets=secrets, on_request=on_request)
+    receiver.start("127.0.0.1", 0, ReceiverOptions(**options))
+    return receiver
+
+
+def actigraph_headers(secret: str, body: bytes) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return {"X-ActiGraph-Signature": base64.b64encode(digest).decode()}
+
+
+def legacy_headers(secret: str, body: bytes) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha512).hexdigest().upper()
+    return {"X-ActiGraph-Signature": "sha1=" + digest}
+
+
+def standard_headers(secret: str, msg_id: str, body: bytes, at: datetime | None = None) -> dict:
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, at, body.decode())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def post(receiver: Receiver, path: str = "/hooks", body: bytes = b"{}", headers=None, **kw):
+    return requests.post(receiver.url.rstrip("/") + path, data=body, headers=headers, **kw)
+
+
+def captured(receiver: Receiver) -> list[dict]:
+    """The inbox, oldest first, once everything answered so far is written."""
+    assert receiver.flush(), "the inbox writer did not catch up"
+    with receiver.db.session() as session:
+        return list(reversed(inbox.recent(session, limit=100_000)))
+
+
+def last_capture(receiver: Receiver) -> dict:
+    return captured(receiver)[-1]
+
+
+def assert_still_serving(receiver: Receiver, captured_before: list[dict]) -> None:
+    """A normal request is answered promptly and nothing captured earlier was lost."""
+    started = time.monotonic()
+    response = post(receiver, "/after", b'{"normal": true}', timeout=5)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert elapsed < PROMPT_S, f"a normal request took {elapsed:.2f} s"
+    now = captured(receiver)
+    before_ids = [row["id"] for row in captured_before]
+    assert [row["id"] for row in now[: len(before_ids)]] == before_ids
+    assert now[-1]["path"] == "/after"
+
+
+def connect(receiver: Receiver, timeout: float = 5.0) -> socket.socket:
+    host, port = receiver.address
+    return socket.create_connection((host, port), timeout=timeout)
+
+
+def exchange(receiver: Receiver, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes and read until the server closes or a full header block arrives."""
+    with connect(receiver, timeout) as sock:
+        sock.sendall(data)
+        return read_head(sock)
+
+
+def read_head(sock: socket.socket) -> bytes:
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def status_of(head: bytes) -> int:
+    return int(head.split(b" ", 2)[1])
+
+
+def closed_by_server(sock: socket.socket, deadline_s: float) -> bool:
+    """Whether the server closes `sock` within `deadline_s` (reading what it may send)."""
+    sock.settimeout(0.1)
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except OSError:
+            return True
+    return False
