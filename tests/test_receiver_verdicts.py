@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from receiver_client import (
     actigraph_headers,
+    exchange,
     last_capture,
     legacy_headers,
     post,
     standard_headers,
     start,
+    status_of,
 )
 
 from webhook_desk import catalog, registrations
@@ -171,3 +173,21 @@ def test_secrets_of_registrations_pointing_at_the_receiver_are_known_by_version(
     assert last_capture(receiver)["secret_version"] == f"registration {sw} v1"
     post(receiver, body=BODY, headers=actigraph_headers(HMAC_SECRET, BODY))
     assert last_capture(receiver)["signature"] == "invalid", f"registration {elsewhere} leaked"
+
+
+@pytest.mark.parametrize(
+    "header_lines",
+    [
+        b"X-ActiGraph-Signature: \xc3\xa9t\xc3\xa9",
+        b"X-ActiGraph-Signature: sha1=\xc3\xa9",
+        b"webhook-id: m\r\nwebhook-timestamp: \xc2\xb2\r\nwebhook-signature: v1,abc",
+        b"webhook-id: m\r\nwebhook-timestamp: %d\r\nwebhook-signature: v1,\xc3\xa9"
+        % int(datetime.now(UTC).timestamp()),
+    ],
+    ids=["non-ascii signature", "non-ascii legacy", "superscript timestamp", "non-ascii v1"],
+)
+def test_garbled_signature_headers_are_invalid_not_a_server_error(receive, header_lines):
+    receiver = receive(known(HMAC_SECRET, WHSEC))
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n%s\r\n\r\n{}" % header_lines
+    assert status_of(exchange(receiver, request)) == 200
+    assert last_capture(receiver)["signature"] == "invalid"

@@ -45,6 +45,14 @@ def _hmac(key: bytes, message: bytes, digest=hashlib.sha256) -> bytes:
     return hmac.new(key, message, digest).digest()
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also copes with non-ASCII input from a hostile sender.
+
+    hmac.compare_digest raises TypeError on str with non-ASCII characters, so compare bytes.
+    """
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
+
+
 def actigraph_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(_hmac(secret.encode("utf-8"), body)).decode("ascii")
 
@@ -133,9 +141,7 @@ def _verify_actigraph(given: str, body: bytes, known: list[KnownSecret]) -> Verd
             if legacy
             else actigraph_signature(secret.value, body)
         )
-        if hmac.compare_digest(
-            expected.lower() if legacy else expected, given.lower() if legacy else given
-        ):
+        if _same(expected.lower(), given.lower()) if legacy else _same(expected, given):
             return Verdict("valid", scheme, secret.label)
     return Verdict("invalid", scheme, reason="no known secret produces this signature")
 
@@ -145,7 +151,8 @@ def _verify_standard(
 ) -> Verdict:
     scheme = "standard-webhooks"
     msg_id, stamp = lower.get("webhook-id"), lower.get("webhook-timestamp")
-    if not msg_id or not stamp or not stamp.strip().isdigit():
+    # isascii first: str.isdigit accepts digits such as "²" that int() refuses.
+    if not msg_id or not stamp or not (stamp.strip().isascii() and stamp.strip().isdigit()):
         return Verdict("invalid", scheme, reason="webhook-id or webhook-timestamp is missing")
     timestamp = int(stamp)
     if abs(now - timestamp) > TIMESTAMP_TOLERANCE_S:
@@ -159,6 +166,6 @@ def _verify_standard(
             expected = standard_webhooks_signature(secret.value, msg_id, timestamp, body)
         except ValueError:
             continue
-        if any(hmac.compare_digest(expected, sig) for sig in offered):
+        if any(_same(expected, sig) for sig in offered):
             return Verdict("valid", scheme, secret.label)
     return Verdict("invalid", scheme, reason="no known secret produces any offered signature")
