@@ -180,3 +180,18 @@ def test_on_request_hears_of_each_capture_once_it_is_in_the_inbox(sqlite_db):
         assert [capture.path for capture in heard] == ["/one", "/two"]
     finally:
         receiver.stop()
+
+
+def test_inbox_works_the_same_on_sqlite_and_postgresql(any_db):
+    receiver = start(any_db, inbox_limit=3)
+    try:
+        for number, delivery in enumerate(["d-1", "d-2", "d-1", "d-3", "d-1"]):
+            post(receiver, f"/n{number}", headers={"X-ActiGraph-Delivery": delivery})
+        rows = captured(receiver)
+    finally:
+        receiver.stop()
+    assert [(row["path"], row["duplicate"]) for row in rows] == [
+        ("/n2", True),
+        ("/n3", False),
+        ("/n4", True),
+    ]
