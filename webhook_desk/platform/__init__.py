@@ -1,0 +1,1 @@
+"""The hosted platform: an emulator of its webhook APIs and the sync that pulls from them."""

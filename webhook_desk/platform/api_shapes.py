@@ -1,0 +1,270 @@
+"""Our records in the platform APIs' JSON shapes: CentrePoint v3 webhook registrations
+(seeds 000/001) and the ECG Webhooks Module's categories, events, subscriptions, secret
+histories and activities (seed 004). History items and records are centrepoint_format's.
+
+The ECG module names everything by UUID; ours are integers, so UUIDs are derived from them
+(stable across runs), unless the row is itself a mirror of the platform and keeps its own.
+Where seed 004 folds an object away (archiveInfo, auditInfo, activeInfo), the fields here are
+the emulator's reading of it, and the sync reads the same names.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
+from webhook_desk.history.centrepoint_format import platform_time, redacted
+
+_NAMESPACE = uuid.UUID("0e6f6b1c-3d0a-4c55-9e8e-6a0d2f7c9b31")
+MODULE_USER = "webhooks-module"
+
+
+def derived_id(kind: str, key) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}/{key}"))
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """ECG times: ISO 8601 UTC with milliseconds and Z ("2022-08-18T10:03:03.750Z")."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---- CentrePoint v3 --------------------------------------------------------------------
+
+
+def v3_webhook(reg: Registration, event_ids: dict[str, int]) -> dict:
+    """GET /centrepoint/v3/Studies/{studyId}/Webhooks/{webhookId}."""
+    return {
+        "id": reg.id,
+        "studyId": int(reg.study_id) if (reg.study_id or "").isdigit() else reg.study_id,
+        "url": reg.url,
+        "createdDate": platform_time(reg.created_at),
+        "isDisabled": reg.status != "enabled",
+        "webhookEvents": [v3_event(code, event_ids) for code in reg.event_codes],
+    }
+
+
+def v3_event(code: str, event_ids: dict[str, int], description: str | None = None) -> dict:
+    """A Webhook Event as CentrePoint's /WebhookEvents lists it: id, name, description."""
+    return {"id": event_ids.get(code), "name": code, "description": description}
+
+
+# ---- ECG: catalog ----------------------------------------------------------------------
+
+
+def _archive_info(status: str) -> dict:
+    return {"isArchived": status == "archived", "archivedAt": None, "archivedBy": None}
+
+
+def _active_info(status: str) -> dict:
+    return {"isActive": status == "active", "activatedAt": None, "deactivatedAt": None}
+
+
+def _audit_info(created: datetime | None, updated: datetime | None = None) -> dict:
+    return {
+        "createdAt": iso_z(created),
+        "createdBy": MODULE_USER,
+        "updatedAt": iso_z(updated or created),
+        "updatedBy": MODULE_USER,
+    }
+
+
+def category_id(category: EventCategory) -> str:
+    return derived_id("category", category.code)
+
+
+def event_id(event: EventType) -> str:
+    return derived_id("event", f"{event.code}/{event.version}")
+
+
+def ecg_category(category: EventCategory) -> dict:
+    return {
+        "id": category_id(category),
+        "name": category.name,
+        "description": category.description,
+        "code": category.code,
+        "archiveInfo": _archive_info(category.status),
+        "auditInfo": _audit_info(category.created_at),
+        "activeInfo": _active_info(category.status),
+    }
+
+
+def ecg_event(event: EventType) -> dict:
+    category = event.category
+    return {
+        "id": event_id(event),
+        "name": event.name,
+        "description": event.description,
+        "version": event.version,
+        "code": event.code,
+        "archiveInfo": _archive_info(event.status),
+        "auditInfo": _audit_info(event.created_at),
+        "activeInfo": _active_info(event.status),
+        "webhookCategory": {
+            "id": category_id(category),
+            "name": category.name,
+            "code": category.code,
+        },
+    }
+
+
+def ecg_sample(event: EventType, payload: dict, version: str, name: str) -> dict:
+    """A sample payload: the seed shows `payload` as a JSON string ("{}")."""
+    return {
+        "id": derived_id("sample", f"{event.code}/{version}/{name}"),
+        "event": {"id": event_id(event), "code": event.code, "version": event.version},
+        "payload": json.dumps(payload),
+        "version": version,
+        "auditInfo": _audit_info(event.created_at),
+    }
+
+
+# ---- ECG: subscriptions ----------------------------------------------------------------
+
+
+def subscription_id(reg: Registration) -> str:
+    if reg.source == "ecg" and reg.remote_id:
+        return reg.remote_id
+    return derived_id("subscription", reg.id)
+
+
+def ecg_subscription(reg: Registration) -> dict:
+    # secretKey: the emulator never hands out a secret value; the field is there, empty.
+    return {
+        "id": subscription_id(reg),
+        "organizationId": reg.organization_id,
+        "postUri": reg.url,
+        "version": reg.event_version,
+        "secretKey": None,
+        "events": reg.event_codes,
+        "isDevelopment": reg.is_development,
+        "auditInfo": _audit_info(reg.created_at, reg.updated_at),
+        "activeInfo": {
+            "isActive": reg.status == "enabled",
+            "activatedAt": None,
+            "deactivatedAt": None,
+        },
+        "archiveInfo": _archive_info(reg.status),
+    }
+
+
+def ecg_secret_history(reg: Registration) -> list[dict]:
+    """Secret versions as history entries: when and which (by fingerprint), never the value."""
+    return [
+        {
+            "id": derived_id("secret", f"{reg.id}/{v.kind}/{v.version}"),
+            "subscriptionId": subscription_id(reg),
+            "secretKey": f"[redacted; fingerprint {v.fingerprint}]",
+            "version": v.version,
+            "expiresAt": iso_z(v.expires_at),
+            "revokedAt": iso_z(v.revoked_at),
+            "auditInfo": _audit_info(v.created_at),
+        }
+        for v in reg.secrets
+    ]
+
+
+# ---- ECG: activities -------------------------------------------------------------------
+
+
+_ACTIVITY_PREFIX = "ac7e0000-0000-4000-8000-"
+
+
+def activity_id(attempt: Attempt) -> str:
+    return activity_id_of(attempt.id)
+
+
+def activity_id_of(attempt_id: int) -> str:
+    """A UUID that carries the attempt's id, so the emulator finds an activity by index."""
+    return f"{_ACTIVITY_PREFIX}{attempt_id:012x}"
+
+
+def attempt_id_of(activity: str) -> int | None:
+    if not activity.startswith(_ACTIVITY_PREFIX):
+        return None
+    try:
+        return int(activity[len(_ACTIVITY_PREFIX) :], 16)
+    except ValueError:
+        return None
+
+
+def _payload(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def ecg_activity(
+    attempt: Attempt, reg: Registration | None, event: EventType | None, include=()
+) -> dict:
+    """One post (an attempt) of a subscription; a retry names the post it retried."""
+    delivery: Delivery = attempt.delivery
+    code = attempt.response_code
+    is_last = attempt.number == delivery.attempt_count
+    activity = {
+        "id": activity_id(attempt),
+        "type": 0 if attempt.number == 1 else 1,
+        "postedAt": iso_z(attempt.started_at),
+        "httpStatusCode": code,
+        "payload": _payload(attempt.body_sent),
+        "rawMessage": {
+            "headers": redacted(attempt.request_headers or {}),
+            "body": attempt.body_sent,
+        },
+        "retryingFromPostId": (
+            activity_id_of(attempt.retried_attempt_id) if attempt.retried_attempt_id else None
+        ),
+        "nextRetryAt": iso_z(delivery.next_attempt_at) if is_last else None,
+        "rawResponse": (
+            {"headers": attempt.response_headers or {}, "body": attempt.response_body}
+            if code is not None
+            else None
+        ),
+        "error": attempt.error,
+        "success": code is not None and 200 <= code < 300,
+        "auditInfo": _audit_info(attempt.started_at),
+    }
+    if "subscription" in include and reg is not None:
+        activity["subscription"] = {
+            "id": subscription_id(reg),
+            "organizationId": reg.organization_id,
+            "postUri": reg.url,
+            "version": reg.event_version,
+        }
+    if "event" in include:
+        activity["event"] = {
+            "id": event_id(event) if event else None,
+            "code": delivery.event_code,
+            "version": delivery.event_version,
+        }
+    return activity
+
+
+def nested_activity(activity: dict, children: list[dict], level: int = 1) -> dict:
+    """The seed's nested mode: snake_case `posted_at`, a `level`, and `childPostHistory`."""
+    nested = {
+        "id": activity["id"],
+        "level": level,
+        "type": activity["type"],
+        "posted_at": activity["postedAt"],
+    }
+    nested.update(
+        (k, activity[k])
+        for k in (
+            "payload",
+            "subscription",
+            "event",
+            "retryingFromPostId",
+            "nextRetryAt",
+            "rawResponse",
+            "error",
+            "success",
+        )
+        if k in activity
+    )
+    nested["childPostHistory"] = children
+    return nested

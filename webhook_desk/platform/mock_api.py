@@ -1,0 +1,287 @@
+"""The platform emulator: CentrePoint v3/v1 and ECG Webhooks Module endpoints over real HTTP.
+
+Integration developers point their code at it; our sync tests run against it. It serves a
+database (demo data by default), checks a bearer token, answers errors in each API's own
+shape, and can be made slow (latency), flaky (random 503s) or rate-limited (429 with
+Retry-After), switchable while it runs. An aiohttp server on its own thread, as the receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from aiohttp import web
+
+from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.platform import mock_endpoints as ep
+from webhook_desk.receiver.server import _bind
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 10.0
+_ORG = "/api/organizations/{organizationId}"
+_SUB = _ORG + "/webhook-subscriptions/{subscriptionId}"
+_CAT = "/api/webhook-categories/{webhookCategoryId}"
+_EVT = _CAT + "/webhook-events/{webhookEventId}"
+_STUDY = "/centrepoint/v3/Studies/{studyId}/Webhooks"
+
+ROUTES = [
+    (_STUDY, ep.v3_webhooks),
+    (_STUDY + "/{webhookId}", ep.v3_webhook),
+    (_STUDY + "/{webhookId}/history", ep.v3_history),
+    ("/centrepoint/v1/WebhookEvents", ep.v3_webhook_events),
+    ("/v1/webhooks/history", ep.v1_history),
+    ("/healthcheck", ep.healthcheck),
+    ("/api/webhook-categories", ep.categories),
+    (_CAT, ep.category),
+    (_CAT + "/webhook-events", ep.events),
+    (_EVT, ep.event),
+    (_EVT + "/sample-payloads", ep.sample_payload),
+    (_EVT + "/sample-payloads-examples", ep.sample_examples),
+    ("/api/webhook-events/{eventCode}/subscriptions", ep.event_subscriptions),
+    ("/api/seed-data/versions", ep.seed_versions),
+    ("/api/webhook-deliveries/payload", ep.random_payload),
+    (_ORG + "/webhook-subscriptions", ep.subscriptions),
+    (_SUB, ep.subscription),
+    (_SUB + "/secrets", ep.secrets),
+    (_SUB + "/webhook-secret-histories", ep.secret_histories),
+    (_SUB + "/activations", ep.activation_list),
+    (_SUB + "/activations/{activationId}", ep.activation),
+    (_SUB + "/activity", ep.activity_list),
+    (_SUB + "/activity/{activityId}", ep.activity),
+]
+UNAUTHENTICATED = {"/healthcheck"}
+
+
+@dataclass
+class MockOptions:
+    """The emulator's switches; change them on a running emulator and they apply at once."""
+
+    token: str = ""
+    latency_ms: int = 0
+    failure_rate: float = 0.0  # share of requests answered 503
+    rate_limit: float = 0.0  # requests per second; 0 = unlimited
+
+    def check(self) -> None:
+        if not self.token:
+            raise InvalidInput("The emulator needs a token (--token).")
+        if self.latency_ms < 0:
+            raise InvalidInput("--latency-ms cannot be negative.")
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise InvalidInput("--failure-rate is a share between 0 and 1, e.g. 0.2.")
+        if self.rate_limit < 0:
+            raise InvalidInput("--rate-limit cannot be negative.")
+
+
+def parse_rate(text: str) -> float:
+    """'20/s' or '20' -> 20.0 requests per second."""
+    number = text.strip().removesuffix("/s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise InvalidInput(
+            f"'{text}' is not a rate; write requests per second, e.g. 20/s."
+        ) from None
+    if value <= 0:
+        raise InvalidInput("--rate-limit must be above 0 requests per second.")
+    return value
+
+
+def new_token() -> str:
+    return "mock-" + secrets.token_urlsafe(18)
+
+
+class RateLimiter:
+    """A token bucket holding one second's worth of requests."""
+
+    def __init__(self):
+        self.tokens = 0.0
+        self.stamp = time.monotonic()
+        self.rate = 0.0
+
+    def wait_s(self, rate: float) -> float:
+        """0 when a request may pass now, else the seconds until one may."""
+        now = time.monotonic()
+        if rate != self.rate:
+            self.rate, self.tokens = rate, rate
+        self.tokens = min(rate, self.tokens + (now - self.stamp) * rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / rate
+
+
+def _error_body(path: str, status: int, message: str) -> dict:
+    """CentrePoint (ASP.NET) answers problem details; the ECG module (NestJS) its own shape."""
+    reason = _reason(status)
+    if path.startswith(("/centrepoint/", "/v1/")):
+        return {"type": None, "title": reason, "status": status, "detail": message}
+    return {"statusCode": status, "message": message, "error": reason}
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class MockApi:
+    """A running (or stopped) emulator over `db`."""
+
+    def __init__(self, db, options: MockOptions | None = None):
+        self.db = db
+        self.options = options or MockOptions(token=new_token())
+        self.requests = 0  # answered, of any status: tests read it to see retries happen
+        self._limiter = RateLimiter()
+        self._address: tuple[str, int] | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._failure: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        if self._address is None:
+            return None
+        host, port = self._address
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.options.check()
+        sock = _bind(host, port)
+        self._address = (host, sock.getsockname()[1])
+        started = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock, started), name="mock-api", daemon=True
+        )
+        self._thread.start()
+        started.wait(START_TIMEOUT_S)
+        if not self._thread.is_alive():
+            self._address = None
+            raise UserError(self._failure or "The platform emulator could not start.")
+
+    def stop(self) -> None:
+        if self._address is None:
+            return
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stopping.set)
+            self._thread.join()
+        self._address = None
+
+    def wait(self) -> None:
+        """Block until stopped (the CLI's foreground run)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def __enter__(self):
+        if self._address is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _serve(self, sock, started: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._run(sock, started))
+        except Exception as error:  # reported by start(); nothing else can catch it here
+            self._failure = f"The platform emulator stopped unexpectedly: {error}"
+            log.exception("Platform emulator failed")
+        finally:
+            started.set()
+            sock.close()
+            self._loop.close()
+
+    async def _run(self, sock, started: threading.Event) -> None:
+        self._stopping = asyncio.Event()
+        app = web.Application(middlewares=[self._switches])
+        for path, handler in ROUTES:
+            app.router.add_get(path, self._endpoint(handler))
+        app.router.add_post("/api/webhook-processors/success-response", self._processor(200))
+        app.router.add_post("/api/webhook-processors/failed-response", self._processor(500))
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        started.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()
+
+    @web.middleware
+    async def _switches(self, request: web.Request, handler) -> web.StreamResponse:
+        self.requests += 1
+        options = self.options
+        if options.latency_ms:
+            await asyncio.sleep(options.latency_ms / 1000)
+        if options.rate_limit:
+            wait = self._limiter.wait_s(options.rate_limit)
+            if wait:
+                retry_after = str(max(1, math.ceil(wait)))
+                return self._error(request, 429, "Too many requests; slow down.", retry_after)
+        if options.failure_rate and random.random() < options.failure_rate:
+            return self._error(request, 503, "The service is briefly unavailable; try again.")
+        if request.path not in UNAUTHENTICATED and not self._authorized(request):
+            return self._error(request, 401, "The bearer token is missing, wrong or expired.")
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return self._error(request, 404, f"No endpoint {request.path}.")
+        except web.HTTPMethodNotAllowed:
+            return self._error(request, 405, f"{request.method} is not served on {request.path}.")
+
+    def _authorized(self, request: web.Request) -> bool:
+        given = request.headers.get("Authorization", "")
+        scheme, _, token = given.partition(" ")
+        return scheme.lower() == "bearer" and secrets.compare_digest(
+            token.strip().encode(), self.options.token.encode()
+        )
+
+    def _error(
+        self, request: web.Request, status: int, message: str, retry_after: str | None = None
+    ) -> web.Response:
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        body = json.dumps(_error_body(request.path, status, message))
+        return web.Response(
+            status=status, text=body, content_type="application/json", headers=headers
+        )
+
+    def _endpoint(self, handler):
+        async def answer(request: web.Request) -> web.Response:
+            call = ep.Request(
+                params=dict(request.match_info),
+                query={k: request.query.getall(k) for k in request.query},
+                url=f"{request.scheme}://{request.host}{request.path}",
+            )
+            try:
+                document = await asyncio.to_thread(self._read, handler, call)
+            except ep.ApiError as error:
+                return self._error(request, error.status, error.message)
+            return web.Response(text=json.dumps(document), content_type="application/json")
+
+        return answer
+
+    def _read(self, handler, call: ep.Request):
+        with self.db.session() as session:
+            return handler(session, call)
+
+    def _processor(self, status: int):
+        async def answer(request: web.Request) -> web.Response:
+            body = json.dumps({"value": status == 200})
+            return web.Response(status=status, text=body, content_type="application/json")
+
+        return answer
