@@ -1,10 +1,14 @@
-"""`webhook-desk history [filters] [--json]`: the delivery history, newest first."""
+"""The history verbs: `history` (newest first), `export` (what a filter selects, to a file)
+and `import` (CentrePoint v3 pages or v1 records)."""
 
 from __future__ import annotations
+
+import sys
 
 from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
 from webhook_desk.history import queries
 
+EXPORT_FORMATS = ("csv", "xlsx", "ndjson", "v3", "v1")
 COLUMNS = [
     "id",
     "event",
@@ -22,6 +26,16 @@ def register(subparsers) -> None:
     add_filter_options(history)
     history.add_argument("--limit", type=int, default=100, help="how many (default 100)")
     add_json_option(history)
+
+    export = add_verb(
+        subparsers, "export", "write the deliveries a filter selects to a file", _export
+    )
+    add_filter_options(export)
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    export.add_argument("--output", required=True, metavar="FILE")
+    export.add_argument(
+        "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
+    )
 
 
 def add_filter_options(parser) -> None:
@@ -76,3 +90,30 @@ def _history(args) -> int:
     else:  # people read local time
         print_table([{**r, **t} for r, t in zip(rows, times, strict=True)], COLUMNS)
     return 0
+
+
+def _export(args) -> int:
+    from webhook_desk.history.export import export
+
+    filters = filters_from(args)
+    db = open_db(args)
+    show = _progress_line if sys.stderr.isatty() else None
+    result = export(db, filters, args.format, args.output, args.attempts, progress=show)
+    if show:
+        sys.stderr.write("\n")
+    unit = {"v3": "v3 item", "v1": "v1 record"}.get(args.format)
+    unit = unit or ("attempt" if args.attempts else "delivery")
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    print(f"Exported {_count(result.rows, unit)} to {result.path}.")
+    return 0
+
+
+def _progress_line(done: int, total: int) -> None:
+    sys.stderr.write(f"\rExporting: {done:,} of {total:,}")
+    sys.stderr.flush()
+
+
+def _count(n: int, unit: str) -> str:
+    plural = "deliveries" if unit == "delivery" else unit + "s"
+    return f"{n:,} {unit if n == 1 else plural}"

@@ -111,9 +111,15 @@ def list_deliveries(
     filters: Filters | None = None,
     limit: int = 100,
     after_key: tuple[datetime, int] | None = None,
+    options: list | None = None,
 ) -> Page:
-    """One page of deliveries, newest first, after `after_key` (the last row of the previous)."""
+    """One page of deliveries, newest first, after `after_key` (the last row of the previous).
+
+    `options`: loader options such as selectinload(Delivery.attempts) for the whole page.
+    """
     query = select(Delivery).where(*(filters or Filters()).conditions(session))
+    if options:
+        query = query.options(*options)
     if after_key is not None:
         created, last_id = after_key
         query = query.where(
