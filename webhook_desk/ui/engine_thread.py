@@ -56,13 +56,19 @@ class EngineThread(QObject):
         self._stop_event = threading.Event()
         self._loop: _Loop | None = None
         self.reports: deque[AttemptReport] = deque(maxlen=REPORTS_KEPT)
+        self._signalled = False
 
     def _recorded(self, report: AttemptReport) -> None:
         self.reports.append(report)
-        self.attempt_recorded.emit()
+        # One signal per batch, not per attempt: each queued signal costs the GUI thread a
+        # wake-up and a turn at the GIL, and thousands a second make the window stutter.
+        if not self._signalled:
+            self._signalled = True
+            self.attempt_recorded.emit()
 
     def take_reports(self) -> list[AttemptReport]:
         """The attempts recorded since the last call (the newest REPORTS_KEPT at most)."""
+        self._signalled = False  # before draining: a report appended after this signals again
         taken = []
         while self.reports:
             taken.append(self.reports.popleft())

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         engine, receiver = self.context.engine, self.context.receiver
         # Thousands of attempts a minute must not mean thousands of refreshes: coalesce them.
         self.deliveries_timer = QTimer(self, singleShot=True, interval=DELIVERIES_REFRESH_MS)
-        self.deliveries_timer.timeout.connect(self.context.deliveries_changed.emit)
+        self.deliveries_timer.timeout.connect(self._deliveries_progressed)
         engine.attempt_recorded.connect(self._attempt_recorded)
         engine.registration_disabled.connect(self._registration_disabled)
         engine.error.connect(self.context.say)
@@ -127,9 +127,13 @@ class MainWindow(QMainWindow):
         self._receiver_state_changed()
 
     def _attempt_recorded(self) -> None:
-        self.context.engine.take_reports()  # only the fact matters here; keep the deque small
         if not self.deliveries_timer.isActive():
             self.deliveries_timer.start()
+
+    def _deliveries_progressed(self) -> None:
+        # Taking the reports re-arms the engine's signal; until then it stays quiet.
+        self.context.engine.take_reports()
+        self.context.deliveries_changed.emit()
 
     def _registration_disabled(self, reg_id: int) -> None:
         self.context.registrations_changed.emit()

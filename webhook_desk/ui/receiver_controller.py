@@ -24,16 +24,20 @@ class ReceiverController(QObject):
     def __init__(self, db, store, parent=None):
         super().__init__(parent)
         self.captures: deque[Capture] = deque(maxlen=CAPTURES_KEPT)
+        self._signalled = False
         self.receiver = Receiver(db, store, on_request=self._captured)
         self.host = RECEIVER_DEFAULT_HOST
         self.port = RECEIVER_DEFAULT_PORT
 
     def _captured(self, capture: Capture) -> None:
         self.captures.append(capture)
-        self.request_received.emit()
+        if not self._signalled:  # one signal until the window takes them (see EngineThread)
+            self._signalled = True
+            self.request_received.emit()
 
     def take_captures(self) -> list[Capture]:
         """Requests captured since the last call, oldest first."""
+        self._signalled = False
         taken = []
         while self.captures:
             taken.append(self.captures.popleft())

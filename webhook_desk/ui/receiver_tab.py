@@ -84,6 +84,7 @@ class ReceiverTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(self.controls)
         layout.addLayout(self.mode_controls)
+        layout.addLayout(self.check_controls)
         layout.addWidget(splitter, 1)
         if self.controller is not None:
             self.controller.request_received.connect(self._arrived)
@@ -132,9 +133,11 @@ class ReceiverTab(QWidget):
         ):
             self.mode_controls.addWidget(QLabel(label))
             self.mode_controls.addWidget(widget)
-        self.mode_controls.addWidget(self.require_signature)
-        self.mode_controls.addWidget(self.fail_validation)
         self.mode_controls.addStretch(1)
+        self.check_controls = QHBoxLayout()
+        self.check_controls.addWidget(self.require_signature)
+        self.check_controls.addWidget(self.fail_validation)
+        self.check_controls.addStretch(1)
         for signal in (
             self.mode.currentTextChanged,
             self.fail_status.valueChanged,
