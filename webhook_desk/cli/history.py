@@ -37,6 +37,12 @@ def register(subparsers) -> None:
         "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
     )
 
+    imports = add_verb(
+        subparsers, "import", "add CentrePoint v3 history pages or v1 records", _import
+    )
+    imports.add_argument("file", metavar="FILE")
+    add_json_option(imports)
+
 
 def add_filter_options(parser) -> None:
     """The History tab's filters, shared by `history`, `resend --all-matching` and exports."""
@@ -117,3 +123,22 @@ def _progress_line(done: int, total: int) -> None:
 def _count(n: int, unit: str) -> str:
     plural = "deliveries" if unit == "delivery" else unit + "s"
     return f"{n:,} {unit if n == 1 else plural}"
+
+
+def _import(args) -> int:
+    from dataclasses import asdict
+
+    from webhook_desk.history.importer import import_file
+
+    db = open_db(args)
+    result = import_file(db, args.file)
+    if args.json:
+        print_json({**asdict(result), "path": str(result.path)})
+        return 0
+    shape = "CentrePoint v3 history" if result.shape == "v3" else "CentrePoint v1 history"
+    print(
+        f"Imported {_count(result.deliveries_added, 'delivery')} with "
+        f"{_count(result.attempts_added, 'attempt')} from {result.path} ({shape}); "
+        f"{_count(result.already_present, 'attempt')} already present."
+    )
+    return 0

@@ -162,17 +162,17 @@ _STRING_OR_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(?=\s*[\]}])')
 
 
 def loads_lenient(text: str):
-    """JSON as the platform's exports write it: trailing commas (seed 001) are accepted.
-
-    Commas become spaces, so a json.JSONDecodeError still names the right line and column.
-    """
+    """JSON as the platform's exports write it: trailing commas (seed 001) are accepted."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        cleaned = _STRING_OR_TRAILING_COMMA.sub(
-            lambda m: " " if m.group() == "," else m.group(), text
-        )
-        return json.loads(cleaned)
+        return json.loads(without_trailing_commas(text))
+
+
+def without_trailing_commas(text: str) -> str:
+    """`text` with each comma before a closing bracket made a space, so that a
+    json.JSONDecodeError still names the right line and column."""
+    return _STRING_OR_TRAILING_COMMA.sub(lambda m: " " if m.group() == "," else m.group(), text)
 
 
 class FormatError(ValueError):

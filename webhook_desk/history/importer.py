@@ -1,0 +1,249 @@
+"""Import CentrePoint delivery history: v3 pages (one, a list of them, or several documents
+one after another) and v1 record lists, as the platform returns them, trailing commas and all.
+
+One file is one transaction: a file that is not history, is cut short, or holds a malformed
+item is refused with one sentence naming the line, and nothing from it is kept. Importing
+the same file again adds nothing: deliveries are known by their hash (X-ActiGraph-Delivery /
+WebhookDeliveryHash), attempts by when they were sent and what came back.
+"""
+
+from __future__ import annotations
+
+import json
+import json.scanner
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from webhook_desk.db.models import Attempt, Delivery, Registration
+from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.history import centrepoint_format as cp
+
+EXPECTED = "CentrePoint v3 history pages or a list of v1 history records"
+LOOKUP_BATCH = 500
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    shape: str  # "v3" | "v1"
+    items: int = 0
+    deliveries_added: int = 0
+    attempts_added: int = 0
+    already_present: int = 0  # attempts the database had already
+
+
+def import_file(db, path, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Read `path` and add its deliveries and attempts (source 'import') in one transaction."""
+    path = Path(path)
+    text = _read(path)
+    documents = _documents(path, text)
+    shape, items = _items(path, text, documents)
+    result = ImportResult(path, shape, len(items))
+    read = cp.from_v3_item if shape == "v3" else cp.from_v1_record
+    pairs = []
+    for item in items:
+        try:
+            pairs.append(read(item))
+        except cp.FormatError as exc:
+            raise InvalidInput(f"{path.name} line {_line_of(text, item)}: {exc}.") from None
+    with db.session() as session:
+        _store(session, cp.group(pairs), result, progress)
+    return result
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"There is no file {path}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path.name} is not text; expected {EXPECTED} as JSON.") from None
+    except OSError as exc:
+        raise UserError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def _documents(path: Path, text: str) -> list:
+    """Every JSON document in `text` (usually one), trailing commas forgiven."""
+    cleaned = cp.without_trailing_commas(text)
+    decoder, documents, at = json.JSONDecoder(), [], 0
+    while True:
+        at = _skip_space(cleaned, at)
+        if at >= len(cleaned):
+            break
+        try:
+            document, at = decoder.raw_decode(cleaned, at)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(_broken_json(path, cleaned, exc)) from None
+        documents.append(document)
+    if not documents:
+        raise InvalidInput(f"{path.name} is empty; expected {EXPECTED}.")
+    return documents
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _broken_json(path: Path, text: str, exc: json.JSONDecodeError) -> str:
+    if exc.pos >= len(text.rstrip()):
+        return (
+            f"{path.name} line {exc.lineno}: the file ends before its JSON does (cut short?); "
+            f"expected {EXPECTED}."
+        )
+    return f"{path.name} line {exc.lineno}: this is not JSON ({exc.msg}); expected {EXPECTED}."
+
+
+def _items(path: Path, text: str, documents: list) -> tuple[str, list]:
+    """('v3' | 'v1', the items or records) of the documents, or one sentence why not."""
+    if len(documents) == 1 and isinstance(documents[0], list):
+        documents = documents[0]  # a list of v3 pages, or of v1 records
+        if not documents:
+            raise InvalidInput(f"{path.name} holds an empty list; expected {EXPECTED}.")
+    if all(isinstance(d, dict) and isinstance(d.get("items"), list) for d in documents):
+        return "v3", [item for page in documents for item in page["items"]]
+    if all(isinstance(d, dict) and "WebhookEvent" in d for d in documents):
+        return "v1", documents
+    odd = next(
+        d
+        for d in documents
+        if not (isinstance(d, dict) and (isinstance(d.get("items"), list) or "WebhookEvent" in d))
+    )
+    return _not_history(path, text, odd)
+
+
+def _not_history(path: Path, text: str, odd) -> tuple[str, list]:
+    if isinstance(odd, dict):
+        keys = ", ".join(list(odd)[:4]) or "no keys"
+        found = f"an object with {keys}"
+    else:
+        found = {list: "a list", str: "a string"}.get(type(odd), f"a {type(odd).__name__}")
+    line = _line_of(text, odd)
+    raise InvalidInput(
+        f"{path.name} line {line} is not CentrePoint history: found {found}; "
+        f"expected a v3 page (with items) or v1 records (with WebhookEvent)."
+    )
+
+
+# ---- where in the file: only when something is wrong --------------------------------------
+
+
+def _line_of(text: str, value) -> int:
+    """The line where `value` (an object or list from this file) starts.
+
+    Re-parses with the pure-Python scanner, which lets us note where each object and list
+    begins; slow, so only used to word an error.
+    """
+    if not isinstance(value, dict | list):
+        return 1
+    starts: dict[int, int] = {}
+    decoder = json.JSONDecoder()
+    plain_object, plain_array = decoder.parse_object, decoder.parse_array
+
+    def parse_object(s_and_end, *args):
+        found, end = plain_object(s_and_end, *args)
+        starts.setdefault(_key(found), s_and_end[1] - 1)
+        return found, end
+
+    def parse_array(s_and_end, *args):
+        found, end = plain_array(s_and_end, *args)
+        starts.setdefault(_key(found), s_and_end[1] - 1)
+        return found, end
+
+    decoder.parse_object, decoder.parse_array = parse_object, parse_array
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    cleaned, at = cp.without_trailing_commas(text), 0
+    while _key(value) not in starts and (at := _skip_space(cleaned, at)) < len(cleaned):
+        try:
+            _, at = decoder.raw_decode(cleaned, at)
+        except json.JSONDecodeError:
+            break
+    return cleaned.count("\n", 0, starts.get(_key(value), 0)) + 1
+
+
+def _key(value) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+# ---- into the database ------------------------------------------------------------------
+
+
+def _store(session: Session, found: list[cp.ImportedDelivery], result: ImportResult, progress):
+    registrations = _registrations_by_remote_id(session)
+    for start in range(0, len(found), LOOKUP_BATCH):
+        batch = found[start : start + LOOKUP_BATCH]
+        known = _known(session, [f.delivery["uuid"] for f in batch])
+        for imported in batch:
+            existing = known.get(imported.delivery["uuid"])
+            if existing is None:
+                _add(session, imported, registrations, result)
+            else:
+                _merge(session, existing, imported, result)
+        session.flush()
+        if progress:
+            progress(start + len(batch), len(found))
+
+
+def _registrations_by_remote_id(session: Session) -> dict[str, int]:
+    """Registrations pulled from the platform, so imported history links to them."""
+    rows = session.execute(
+        select(Registration.remote_id, Registration.id).where(Registration.remote_id.isnot(None))
+    )
+    return {remote: local for remote, local in rows}
+
+
+def _known(session: Session, hashes: list[str]) -> dict[str, Delivery]:
+    query = (
+        select(Delivery).where(Delivery.uuid.in_(hashes)).options(selectinload(Delivery.attempts))
+    )
+    return {d.uuid: d for d in session.scalars(query)}
+
+
+def _add(session: Session, imported: cp.ImportedDelivery, registrations, result) -> None:
+    fields = imported.delivery
+    delivery = Delivery(**fields, registration_id=registrations.get(fields["remote_id"]))
+    for attempt in imported.attempts:
+        delivery.attempts.append(Attempt(**_attempt_columns(attempt)))
+    session.add(delivery)
+    result.deliveries_added += 1
+    result.attempts_added += len(imported.attempts)
+
+
+def _merge(session: Session, existing: Delivery, imported: cp.ImportedDelivery, result) -> None:
+    """Attempts of a delivery we have already: add those we lack (a later page may hold a
+    retry of a delivery from an earlier one), keep the rest."""
+    have = {_identity(a.started_at, a.response_code) for a in existing.attempts}
+    new = [
+        a for a in imported.attempts if _identity(a["started_at"], a["response_code"]) not in have
+    ]
+    result.already_present += len(imported.attempts) - len(new)
+    if not new:
+        return
+    for attempt in existing.attempts:  # out of the way of (delivery, number) being unique
+        attempt.number += 10_000
+    session.flush()
+    existing.attempts.extend(Attempt(**_attempt_columns(a)) for a in new)
+    ordered = sorted(existing.attempts, key=lambda a: a.started_at)
+    for number, attempt in enumerate(ordered, 1):
+        attempt.number = number
+    last = ordered[-1]
+    code = last.response_code
+    existing.status = "succeeded" if code is not None and 200 <= code < 300 else "failed"
+    existing.response_code, existing.error = code, last.error
+    existing.attempt_count, existing.last_sent_at = len(ordered), last.started_at
+    existing.created_at = min(existing.created_at, ordered[0].started_at)
+    result.attempts_added += len(new)
+
+
+def _identity(started_at, code) -> tuple:
+    # The platform's dates carry whole seconds; ours carry microseconds.
+    return started_at.replace(microsecond=0), code
+
+
+def _attempt_columns(attempt: dict) -> dict:
+    return {k: v for k, v in attempt.items() if k != "remote_id"}
