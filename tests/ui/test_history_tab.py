@@ -74,3 +74,37 @@ def test_selected_delivery_shows_its_attempt_chain(window, qtbot, context):
     assert [line.split()[0] for line in lines] == [f"#{n}" for n in range(1, len(lines) + 1)]
     assert record["delivery_id"] in tab.panel.summary.text()
     assert "[redacted]" not in tab.panel.request_body.toPlainText()
+
+
+def test_export_writes_what_the_filters_select(window, qtbot, context, tmp_path):
+    import csv
+
+    load_demo(context, 300)
+    tab = show_history(window, qtbot)
+    tab.filters.status.setCurrentIndex(tab.filters.status.findData("failed"))
+    qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.model.loading)
+    failed = tab.model.rowCount()
+    tab.export_action.trigger()
+    dialog = tab.export_dialog
+    target = tmp_path / "failed.csv"
+    dialog.path.setText(str(target))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Exported"), timeout=10_000)
+    assert dialog.message.text() == f"Exported {failed:,} rows to {target}."
+    with target.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == failed
+    assert {r["status"] for r in rows} == {"failed"}
+
+
+def test_export_to_an_unwritable_place_says_so(window, qtbot, context, tmp_path):
+    load_demo(context, 20)
+    tab = show_history(window, qtbot)
+    tab.export_action.trigger()
+    dialog = tab.export_dialog
+    dialog.path.setText(str(tmp_path / "missing-folder" / "x.csv"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.running)
+    assert "missing-folder" in dialog.message.text()
+    assert not (tmp_path / "missing-folder").exists()
