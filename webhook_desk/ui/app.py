@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from webhook_desk import __version__
 from webhook_desk.db import Database
 from webhook_desk.errors import UserError
-from webhook_desk.settings import APP_NAME, resolve_db_url
+from webhook_desk.settings import APP_NAME, DB_ENV_VAR, resolve_db_url
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.icons import icon
 
@@ -53,6 +53,17 @@ def open_database(url: str) -> Database:
     return db
 
 
+def database_url(explicit: str | None) -> str:
+    """--db first, then WEBHOOK_DESK_DB, then the Settings dialog's choice, then the default."""
+    from PySide6.QtCore import QSettings
+
+    from webhook_desk.ui.preferences import Preferences
+
+    if explicit or os.environ.get(DB_ENV_VAR):
+        return resolve_db_url(explicit)
+    return Preferences.load(QSettings()).database_url or resolve_db_url(None)
+
+
 def run_gui(db_url: str | None, self_test: bool = False) -> int:
     """Open the main window on the database (`--db`, WEBHOOK_DESK_DB, or the user's file).
 
@@ -61,7 +72,7 @@ def run_gui(db_url: str | None, self_test: bool = False) -> int:
     if self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_application()
-    url = resolve_db_url(db_url)
+    url = database_url(db_url)
     try:
         db = open_database(url)
     except UserError as error:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from webhook_desk import __version__
+from webhook_desk.engine.sender import Timeouts
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.engine_thread import EngineThread
 from webhook_desk.ui.events_tab import EventsTab
@@ -14,6 +15,7 @@ from webhook_desk.ui.history_tab import HistoryTab
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, wait_for_jobs
 from webhook_desk.ui.notifications import notify
+from webhook_desk.ui.preferences import Preferences
 from webhook_desk.ui.receiver_controller import ReceiverController
 from webhook_desk.ui.receiver_tab import ReceiverTab
 from webhook_desk.ui.registrations_tab import RegistrationsTab
@@ -30,10 +32,15 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.setWindowTitle("Webhook Desk")
         self.setWindowIcon(icon("app"))
+        prefs = Preferences.load(self.settings)
         if context.engine is None:
-            context.engine = EngineThread(context.db, context.store, parent=self)
+            timeouts = Timeouts(prefs.connect_timeout_s, prefs.total_timeout_s)
+            context.engine = EngineThread(
+                context.db, context.store, prefs.engine_workers, self, timeouts=timeouts
+            )
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)
+            context.receiver.port = prefs.receiver_port
         self.registrations_tab = RegistrationsTab(context, self)
         self.events_tab = EventsTab(context, self)
         self.history_tab = HistoryTab(context, self)
@@ -70,6 +77,11 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self.demo_action = self._action("Load &demo data…", self.offer_demo, icon_name="demo")
         file_menu.addAction(self.demo_action)
+        file_menu.addAction(
+            self._action(
+                "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences, "settings"
+            )
+        )
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
@@ -173,6 +185,12 @@ class MainWindow(QMainWindow):
             "CentrePoint and ECG webhooks on your own machine.<br><br>"
             f"Database: {self.context.db.engine.url.render_as_string(hide_password=True)}",
         )
+
+    def open_settings(self) -> None:
+        from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
+
+        self.settings_dialog = SettingsDialog(self.settings, self)
+        self.settings_dialog.open()
 
     def offer_demo(self) -> None:
         from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog

@@ -1,0 +1,43 @@
+"""Settings: what a user sets is kept, checked, and used when the engine and receiver start."""
+
+from PySide6.QtCore import Qt
+
+from webhook_desk.ui.main_window import MainWindow
+from webhook_desk.ui.preferences import Preferences
+
+
+def open_settings(window, qtbot):
+    window.open_settings()
+    qtbot.waitUntil(lambda: window.settings_dialog.isVisible())
+    return window.settings_dialog
+
+
+def save_button(dialog):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    return dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+
+
+def test_saved_settings_are_used_by_the_next_window(window, qtbot, context, settings):
+    dialog = open_settings(window, qtbot)
+    dialog.receiver_port.setValue(9911)
+    dialog.engine_workers.setValue(2)
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert Preferences.load(settings).receiver_port == 9911
+    context.engine = context.receiver = None  # a new start builds them from the settings
+    second = MainWindow(context, settings)
+    qtbot.addWidget(second)
+    assert second.receiver_tab.port.value() == 9911
+    assert context.engine.engine.workers == 2
+    second.shutdown()
+
+
+def test_connect_timeout_longer_than_total_is_refused(window, qtbot, settings):
+    dialog = open_settings(window, qtbot)
+    dialog.connect_timeout.setValue(30)
+    dialog.total_timeout.setValue(10)
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert dialog.error.text() == "The connect timeout cannot be longer than the total timeout."
+    assert Preferences.load(settings).connect_timeout_s == 5.0

@@ -1,0 +1,94 @@
+"""Settings: the database, the receiver's port, the engine's threads and timeouts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from webhook_desk.ui.preferences import Preferences
+
+
+def _seconds(value: float, low: float, high: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSuffix(" s")
+    box.setDecimals(1)
+    box.setValue(value)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: QSettings, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(520)
+        prefs = Preferences.load(settings)
+        self.database_url = QLineEdit(prefs.database_url)
+        self.database_url.setPlaceholderText("the user's SQLite file (or --db / WEBHOOK_DESK_DB)")
+        self.receiver_port = QSpinBox()
+        self.receiver_port.setRange(1, 65535)
+        self.receiver_port.setValue(prefs.receiver_port)
+        self.engine_workers = QSpinBox()
+        self.engine_workers.setRange(1, 64)
+        self.engine_workers.setValue(prefs.engine_workers)
+        self.connect_timeout = _seconds(prefs.connect_timeout_s, 0.5, 60)
+        self.total_timeout = _seconds(prefs.total_timeout_s, 1, 300)
+        form = QFormLayout()
+        form.addRow("Database URL", self.database_url)
+        form.addRow("Receiver port", self.receiver_port)
+        form.addRow("Sending threads", self.engine_workers)
+        form.addRow("Connect timeout", self.connect_timeout)
+        form.addRow("Total timeout", self.total_timeout)
+        note = QLabel(
+            "The database changes on the next start; the engine and the receiver use "
+            "these when they next start. Retry schedules are set per registration."
+        )
+        note.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c62828;")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def preferences(self) -> Preferences:
+        return Preferences(
+            database_url=self.database_url.text().strip(),
+            receiver_port=self.receiver_port.value(),
+            engine_workers=self.engine_workers.value(),
+            connect_timeout_s=self.connect_timeout.value(),
+            total_timeout_s=self.total_timeout.value(),
+        )
+
+    def accept(self) -> None:
+        prefs = self.preferences()
+        if prefs.connect_timeout_s > prefs.total_timeout_s:
+            self.error.setText("The connect timeout cannot be longer than the total timeout.")
+            return
+        if prefs.database_url:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(prefs.database_url)
+            except ArgumentError:
+                self.error.setText(f"'{prefs.database_url}' is not a database URL.")
+                return
+        prefs.save(self.settings)
+        super().accept()
