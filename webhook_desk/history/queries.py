@@ -122,17 +122,65 @@ def list_deliveries(
         query = query.options(*options)
     if after_key is not None:
         created, last_id = after_key
-        query = query.where(
-            or_(
-                Delivery.created_at < created,
-                and_(Delivery.created_at == created, Delivery.id < last_id),
-            )
-        )
+        query = query.where(*_before(created, last_id, inclusive=False))
     query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, (rows[-1].created_at, rows[-1].id) if more and rows else None)
+
+
+def page_from(
+    session: Session, filters: Filters, first_key: tuple[datetime, int], limit: int
+) -> list[Delivery]:
+    """`limit` deliveries, newest first, starting at the row whose key is `first_key`."""
+    created, first_id = first_key
+    query = select(Delivery).where(
+        *filters.conditions(session), *_before(created, first_id, inclusive=True)
+    )
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def page_keys(session: Session, filters: Filters, every: int) -> tuple[list, int]:
+    """(the key of every `every`-th matching row from the newest, how many match).
+
+    Bookmarks for a lazy table: page n starts at keys[n] and is fetched by key, so any page
+    of a million rows costs what the first does. One pass over the filter's index.
+    """
+    number = func.row_number().over(order_by=(Delivery.created_at.desc(), Delivery.id.desc()))
+    ranked = (
+        select(Delivery.created_at, Delivery.id, number.label("n"))
+        .where(*filters.conditions(session))
+        .subquery()
+    )
+    keys = session.execute(
+        select(ranked.c.created_at, ranked.c.id)
+        .where(ranked.c.n % every == 1 % every)
+        .order_by(ranked.c.n)
+    ).all()
+    return [tuple(k) for k in keys], count(session, filters)
+
+
+def newer_than(session: Session, filters: Filters, key: tuple[datetime, int]) -> int:
+    """How many matching deliveries sort before `key` (arrived since it was the newest)."""
+    created, last_id = key
+    query = select(func.count()).select_from(Delivery)
+    query = query.where(
+        *filters.conditions(session),
+        or_(
+            Delivery.created_at > created,
+            and_(Delivery.created_at == created, Delivery.id > last_id),
+        ),
+    )
+    return session.scalar(query) or 0
+
+
+def _before(created: datetime, last_id: int, inclusive: bool) -> list:
+    """Rows after the key (created, id) in newest-first order. The plain `created <=` bound
+    lets the index seek straight to the key instead of filtering every row before it."""
+    same_time = Delivery.id <= last_id if inclusive else Delivery.id < last_id
+    return [Delivery.created_at <= created, or_(Delivery.created_at < created, same_time)]
 
 
 def iter_matching(session: Session, filters: Filters, page_size: int = 1000):
