@@ -46,3 +46,35 @@ def test_window_survives_thousands_of_signals(window, qapp):
         window.context.status_message.emit("busy")
     qapp.processEvents()
     assert sys.getrefcount(True) >= before - 10
+
+
+def test_registration_failing_for_days_is_announced_once(window, qtbot, context, qapp):
+    from datetime import timedelta
+
+    from webhook_desk import registrations
+    from webhook_desk.db.models import utcnow
+    from webhook_desk.registrations import RegistrationInput
+
+    with context.db.session() as session:
+        reg, _ = registrations.add(
+            session,
+            context.store,
+            RegistrationInput(
+                url="https://hooks.example.org/x", study_id="8", name="Flaky lab", events=["upload"]
+            ),
+        )
+        reg.failure_streak, reg.failing_since = 40, utcnow() - timedelta(days=4)
+        session.flush()
+        reg_id = reg.id
+    window.check_disable_warnings()
+    qtbot.waitUntil(lambda: "about to be disabled" in window.statusBar().currentMessage())
+    assert f"Registration {reg_id} has failed every delivery since" in (
+        window.statusBar().currentMessage()
+    )
+    window.statusBar().clearMessage()
+    window.check_disable_warnings()
+    from webhook_desk.ui.jobs import wait_for_jobs
+
+    wait_for_jobs()  # the check has answered...
+    qapp.processEvents()  # ...and the answer has reached the window
+    assert window.statusBar().currentMessage() == ""

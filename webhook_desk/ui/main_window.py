@@ -23,6 +23,7 @@ from webhook_desk.ui.status_bar import StatusBar
 
 DEFAULT_SIZE = (1280, 800)
 DELIVERIES_REFRESH_MS = 1000
+WARNING_CHECK_MS = 60_000
 
 
 class MainWindow(QMainWindow):
@@ -137,6 +138,28 @@ class MainWindow(QMainWindow):
         )
         self._engine_state_changed()
         self._receiver_state_changed()
+        self._warned: set[int] = set()
+        self.warning_timer = QTimer(self, interval=WARNING_CHECK_MS)
+        self.warning_timer.timeout.connect(self.check_disable_warnings)
+        self.warning_timer.start()
+
+    def check_disable_warnings(self) -> None:
+        """Tell the user, once each, about registrations on their way to being auto-disabled."""
+        from webhook_desk.engine import streaks
+
+        db = self.context.db
+
+        def find():
+            with db.session() as session:
+                return streaks.on_the_way_to_disabling(session)
+
+        run_job(find, self._warn)
+
+    def _warn(self, warnings: list[dict]) -> None:
+        for warning in warnings:
+            if warning["id"] not in self._warned:
+                self._warned.add(warning["id"])
+                notify(self, "Registration about to be disabled", warning["message"])
 
     def _attempt_recorded(self) -> None:
         if not self.deliveries_timer.isActive():
@@ -211,6 +234,7 @@ class MainWindow(QMainWindow):
                 return delivery_counts.is_empty(session)
 
         run_job(empty, lambda is_empty: is_empty and self.offer_first_start())
+        self.check_disable_warnings()
 
     def offer_first_start(self) -> None:
         from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
@@ -243,6 +267,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the engine and the receiver and let background jobs finish: nothing is lost."""
         self.status.timer.stop()
+        self.warning_timer.stop()
         if self.context.engine is not None:
             self.context.engine.stop()
         if self.context.receiver is not None:
