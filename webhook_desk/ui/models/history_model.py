@@ -1,8 +1,21 @@
-"""The delivery history as a lazy table: pages are fetched by key, off the GUI thread, as the
-view scrolls, so a million rows cost no more than the few hundred on screen.
+"""The delivery history as a lazy table over a million rows, for the History tab.
+
+How the tab uses it: `HistoryModel(db)` is the QTableView's model; the filter bar calls
+`reload(filters)`; `deliveries_changed` calls `update()`, which inserts new deliveries at
+the top (so the view keeps its selection and scroll position) and refreshes the live count;
+`loaded` / `count_changed` / `failed` drive the count label and status bar; `ID_ROLE` gives
+the selected row's delivery id for the detail panel.
+
+How it stays fast: the first page is shown as soon as it arrives; meanwhile one pass over
+the filter's index notes the key of every PAGE_SIZE-th row (`queries.page_keys`). The table
+then has its full row count, and any page anywhere is one keyset query from its bookmark,
+run off the GUI thread when the view first paints a row of it. At most CACHED_PAGES pages
+are kept, so scrolling to the last row costs no more memory than the first screen.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -13,9 +26,12 @@ from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.jobs import run_job
 
 PAGE_SIZE = 200
+CACHED_PAGES = 40
+RECENT_PAGES = 4  # pages re-read at once when new deliveries arrive (about a screenful)
 NO_PARENT = QModelIndex()
 STATUS_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828", "pending": "#b26a00"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+LOADING_TEXT = "…"
 
 COLUMNS = [
     ("Created", lambda r: local_time(r["created_at"])),
@@ -32,84 +48,215 @@ COLUMNS = [
 ]
 
 
-def fetch_page(db, filters: Filters, after_key) -> tuple[list[dict], object]:
+def as_row(delivery) -> dict:
+    """A delivery as the table shows it, with its key for finding newer ones."""
+    return {**queries.as_dict(delivery), "_key": (delivery.created_at, delivery.id)}
+
+
+def fetch_first(db, filters: Filters) -> list[dict]:
     with db.session() as session:
-        page = queries.list_deliveries(session, filters, PAGE_SIZE, after_key)
-        return [queries.as_dict(d) for d in page.rows], page.next_key
+        return [as_row(d) for d in queries.list_deliveries(session, filters, PAGE_SIZE).rows]
+
+
+def fetch_bookmarks(db, filters: Filters) -> tuple[list, int]:
+    with db.session() as session:
+        return queries.page_keys(session, filters, PAGE_SIZE)
+
+
+def fetch_page(db, filters: Filters, key) -> list[dict]:
+    with db.session() as session:
+        return [as_row(d) for d in queries.page_from(session, filters, key, PAGE_SIZE)]
+
+
+def fetch_news(db, filters: Filters, top_key, recent: list[int]) -> tuple:
+    """(rows newer than the old top row, fresh bookmarks, fresh count, fresh pages).
+
+    The pages are those that now hold the rows of the `recent` pages (the ones on screen),
+    so the view swaps to them in one step and shows no placeholders on its way.
+    """
+    with db.session() as session:
+        newer = queries.newer_than(session, filters, top_key) if top_key else 0
+        keys, total = queries.page_keys(session, filters, PAGE_SIZE)
+        wanted = set()
+        for page in recent:
+            first = page * PAGE_SIZE + newer
+            wanted.update({first // PAGE_SIZE, (first + PAGE_SIZE - 1) // PAGE_SIZE})
+        pages = {
+            page: [as_row(d) for d in queries.page_from(session, filters, keys[page], PAGE_SIZE)]
+            for page in sorted(wanted)
+            if page < len(keys)
+        }
+        return newer, keys, total, pages
 
 
 class HistoryModel(QAbstractTableModel):
-    loaded = Signal()  # a page arrived
+    loaded = Signal()  # the first page, or another page, arrived
+    count_changed = Signal(int)  # how many deliveries match the filter
     failed = Signal(str)
 
     def __init__(self, db, parent=None):
         super().__init__(parent)
         self.db = db
-        self.rows: list[dict] = []
         self.filters = Filters()
-        self.next_key = None
-        self.has_more = False
+        self.total: int | None = None  # None until counted
         self.loading = False
-        self._generation = 0  # pages of an older filter that arrive late are dropped
+        self._rows = 0
+        self._keys: list = []
+        self._pages: OrderedDict[int, list[dict]] = OrderedDict()
+        self._asked: set[int] = set()
+        self._pending_bookmarks = None  # (keys, total) that came before the first page
+        self._first_ready = False
+        self._generation = 0  # answers for an older filter that arrive late are dropped
+
+    # --- loading ----------------------------------------------------------------------
 
     def reload(self, filters: Filters | None = None) -> None:
+        """Show `filters` (or the current ones again) from the top."""
         if filters is not None:
             self.filters = filters
         self._generation += 1
-        self.loading = True
+        self.loading, self.total, self._pending_bookmarks = True, None, None
+        self._first_ready, self._keys = False, []
         generation, filters = self._generation, self.filters
         run_job(
-            lambda: fetch_page(self.db, filters, None),
+            lambda: fetch_first(self.db, filters),
             lambda result: self._first_page(generation, result),
             self._failed,
         )
-
-    def _first_page(self, generation: int, result) -> None:
-        if generation != self._generation:
-            return
-        rows, self.next_key = result
-        self.beginResetModel()
-        self.rows = rows
-        self.has_more = self.next_key is not None
-        self.loading = False
-        self.endResetModel()
-        self.loaded.emit()
-
-    def canFetchMore(self, parent=NO_PARENT) -> bool:
-        return not parent.isValid() and self.has_more and not self.loading
-
-    def fetchMore(self, parent=NO_PARENT) -> None:
-        if not self.canFetchMore(parent):
-            return
-        self.loading = True
-        generation, filters, key = self._generation, self.filters, self.next_key
         run_job(
-            lambda: fetch_page(self.db, filters, key),
-            lambda result: self._next_page(generation, result),
+            lambda: fetch_bookmarks(self.db, filters),
+            lambda result: self._bookmarks(generation, result),
             self._failed,
         )
 
-    def _next_page(self, generation: int, result) -> None:
+    def _first_page(self, generation: int, rows: list[dict]) -> None:
         if generation != self._generation:
             return
-        rows, self.next_key = result
-        self.loading = False
-        self.has_more = self.next_key is not None
-        if rows:
-            self.beginInsertRows(NO_PARENT, len(self.rows), len(self.rows) + len(rows) - 1)
-            self.rows.extend(rows)
+        self.beginResetModel()
+        self._pages, self._asked = OrderedDict({0: rows}), set()
+        self._rows, self._first_ready = len(rows), True
+        self.endResetModel()
+        self.loaded.emit()
+        self._settle()
+
+    def _bookmarks(self, generation: int, result) -> None:
+        if generation != self._generation:
+            return
+        keys, total = result
+        self._pending_bookmarks = (keys, total)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Once both the first page and the bookmarks are in, show the full length."""
+        pending = self._pending_bookmarks
+        if pending is None or not self._first_ready:
+            return
+        self._pending_bookmarks = None
+        self._keys, self.total = pending
+        if self.total > self._rows:
+            self.beginInsertRows(NO_PARENT, self._rows, self.total - 1)
+            self._rows = self.total
             self.endInsertRows()
+        elif self.total < self._rows:
+            self.beginRemoveRows(NO_PARENT, self.total, self._rows - 1)
+            self._rows = self.total
+            self.endRemoveRows()
+        self.loading = False
+        self.count_changed.emit(self.total)
+        self.loaded.emit()
+
+    def update(self) -> None:
+        """New or changed deliveries: insert the new ones at the top, keep the rest."""
+        if self.loading or self.total is None:
+            return
+        generation, filters = self._generation, self.filters
+        top = self._row_dict(0)
+        top_key = top["_key"] if top else None
+        recent = list(self._pages)[-RECENT_PAGES:]
+        run_job(
+            lambda: fetch_news(self.db, filters, top_key, recent),
+            lambda result: self._news(generation, result),
+            self._failed,
+        )
+
+    def _news(self, generation: int, result) -> None:
+        if generation != self._generation:
+            return
+        newer, keys, total, pages = result
+        if total != self.total + newer:  # rows also left the filter: start again
+            self.reload()
+            return
+        self._keys, self._pages, self._asked = keys, OrderedDict(pages), set()
+        if newer:
+            self.beginInsertRows(NO_PARENT, 0, newer - 1)
+            self._rows, self.total = self._rows + newer, total
+            self.endInsertRows()
+        last = self.index(max(self._rows - 1, 0), len(COLUMNS) - 1)
+        self.dataChanged.emit(self.index(0, 0), last)
+        self.count_changed.emit(self.total)
+        self.loaded.emit()
+
+    def _request(self, page: int) -> None:
+        if page in self._asked or page >= len(self._keys):
+            return
+        self._asked.add(page)
+        generation, filters, key = self._generation, self.filters, self._keys[page]
+        run_job(
+            lambda: fetch_page(self.db, filters, key),
+            lambda rows: self._page_arrived(generation, page, rows),
+            self._failed,
+        )
+
+    def _page_arrived(self, generation: int, page: int, rows: list[dict]) -> None:
+        if generation != self._generation:
+            return
+        self._asked.discard(page)
+        self._pages[page] = rows
+        while len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+        first = page * PAGE_SIZE
+        last = min(first + len(rows), self._rows) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
         self.loaded.emit()
 
     def _failed(self, sentence: str) -> None:
         self.loading = False
         self.failed.emit(sentence)
 
+    # --- reading ----------------------------------------------------------------------
+
+    def _row_dict(self, row: int) -> dict | None:
+        page = self._pages.get(row // PAGE_SIZE)
+        if page is None:
+            self._request(row // PAGE_SIZE)
+            return None
+        self._pages.move_to_end(row // PAGE_SIZE)
+        offset = row % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def rows(self) -> list[dict]:
+        """The rows loaded from the top without a gap (what a test or a copy can read)."""
+        found, page = [], 0
+        while page in self._pages:
+            found.extend(self._pages[page])
+            page += 1
+        return found[: self._rows]
+
+    @property
+    def has_more(self) -> bool:
+        return self.total is None
+
     def row_of(self, delivery_id: int) -> int | None:
-        return next((i for i, r in enumerate(self.rows) if r["id"] == delivery_id), None)
+        for page, rows in self._pages.items():
+            for offset, row in enumerate(rows):
+                if row["id"] == delivery_id:
+                    return page * PAGE_SIZE + offset
+        return None
 
     def rowCount(self, parent=NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent=NO_PARENT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
@@ -122,7 +269,9 @@ class HistoryModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
+        row = self._row_dict(index.row())
+        if row is None:
+            return LOADING_TEXT if role == Qt.ItemDataRole.DisplayRole else None
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[index.column()][1](row)
         if role == ID_ROLE:
