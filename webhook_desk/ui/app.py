@@ -6,17 +6,21 @@ import gc
 import os
 import sys
 
-from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from webhook_desk import __version__
-from webhook_desk.db import Database
 from webhook_desk.errors import UserError
 from webhook_desk.settings import APP_NAME, DB_ENV_VAR, resolve_db_url
-from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.icons import icon
 
+# Only Qt and light modules are imported up here: the splash must show before SQLAlchemy,
+# Alembic, aiohttp and the rest load (about a second on a cold start).
+
 GUI_SWITCH_INTERVAL_S = 0.001
+SPLASH_SIZE = (420, 150)
+SPLASH_ALIGN = Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -43,9 +47,10 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def open_database(url: str) -> Database:
+def open_database(url: str):
     """Open (and migrate) the database and make sure the event catalog is loaded."""
     from webhook_desk.catalog import sync_catalog
+    from webhook_desk.db import Database
 
     db = Database.open(url)
     with db.session() as session:
@@ -64,6 +69,61 @@ def database_url(explicit: str | None) -> str:
     return Preferences.load(QSettings()).database_url or resolve_db_url(None)
 
 
+class Splash(QLabel):
+    """The app's icon and a line saying what is happening, while the heavy parts load.
+
+    A plain frameless label rather than QSplashScreen, which waits up to a second for the
+    window system to confirm the splash is visible before returning.
+    """
+
+    def __init__(self):
+        super().__init__(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+        self.pixmap_ = QPixmap(*SPLASH_SIZE)
+        self.pixmap_.fill(QColor("#f5f7fa"))
+        painter = QPainter(self.pixmap_)
+        icon("app").paint(painter, 24, 20, 96, 96)
+        painter.setPen(QColor("#1b4f7a"))
+        font = QFont()
+        font.setPointSize(20)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(140, 80, "Webhook Desk")
+        painter.end()
+        self.setPixmap(self.pixmap_)
+
+    def say(self, text: str) -> None:
+        pixmap = QPixmap(self.pixmap_)
+        painter = QPainter(pixmap)
+        painter.setPen(QColor("#374151"))
+        painter.drawText(pixmap.rect().adjusted(0, 0, 0, -14), SPLASH_ALIGN, text)
+        painter.end()
+        self.setPixmap(pixmap)
+        QApplication.processEvents()
+
+
+def show_splash(app: QApplication) -> Splash:
+    splash = Splash()
+    splash.show()
+    splash.say("Opening the database…")
+    return splash
+
+
+def open_window(url: str, splash: Splash | None = None):
+    """Open the database and show the main window over it (raises UserError)."""
+    db = open_database(url)
+    if splash is not None:
+        splash.say("Building the window…")
+    from webhook_desk.ui.context import AppContext
+    from webhook_desk.ui.main_window import MainWindow
+
+    window = MainWindow(AppContext(db))
+    window.show()
+    if splash is not None:
+        splash.close()
+    freeze_startup_objects()
+    return window
+
+
 def run_gui(db_url: str | None, self_test: bool = False) -> int:
     """Open the main window on the database (`--db`, WEBHOOK_DESK_DB, or the user's file).
 
@@ -72,21 +132,18 @@ def run_gui(db_url: str | None, self_test: bool = False) -> int:
     if self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_application()
-    url = database_url(db_url)
+    splash = None if self_test else show_splash(app)
     try:
-        db = open_database(url)
+        window = open_window(database_url(db_url), splash)
     except UserError as error:
+        if splash is not None:
+            splash.close()
         if self_test:
             print(f"webhook-desk: self-test failed: {error}", file=sys.stderr)
         else:
             QMessageBox.critical(None, "Webhook Desk", str(error))
         return 1
-    from webhook_desk.ui.main_window import MainWindow
-
-    context = AppContext(db)
-    window = MainWindow(context)
-    window.show()
-    freeze_startup_objects()
+    db = window.context.db
     if self_test:
         from webhook_desk.ui.self_test import run_self_test
 
