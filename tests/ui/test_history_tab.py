@@ -18,11 +18,11 @@ def show_history(window, qtbot):
     return tab
 
 
-def test_long_history_loads_page_by_page_as_you_scroll(window, qtbot, context):
+def test_long_history_has_its_full_length_and_pages_arrive_as_you_scroll(window, qtbot, context):
     load_demo(context, 1000)
     tab = show_history(window, qtbot)
     assert tab.model.rowCount() == 1000  # the full length at once; pages come as reached
-    assert tab.count_label.text() == "1,000 deliveries shown"
+    assert tab.count_label.text() == "1,000 matching deliveries"
     tab.table.scrollToBottom()
     qtbot.waitUntil(lambda: tab.model.data(tab.model.index(999, 0)) != "…")
     created = [r["created_at"] for r in tab.model.rows]
@@ -108,3 +108,18 @@ def test_export_to_an_unwritable_place_says_so(window, qtbot, context, tmp_path)
     qtbot.waitUntil(lambda: not dialog.running)
     assert "missing-folder" in dialog.message.text()
     assert not (tmp_path / "missing-folder").exists()
+
+
+def test_new_deliveries_appear_on_top_keeping_the_selection(window, qtbot, context):
+    from webhook_desk import firing
+
+    load_demo(context, 300)
+    tab = show_history(window, qtbot)
+    tab.table.selectRow(5)
+    chosen = tab.model.rows[5]["id"]
+    with context.db.session() as session:
+        firing.fire(session, "upload", url="http://127.0.0.1:9/", count=3)
+    context.deliveries_changed.emit()
+    qtbot.waitUntil(lambda: tab.count_label.text() == "303 matching deliveries")
+    assert [r["status"] for r in tab.model.rows[:3]] == ["pending"] * 3
+    assert tab.selected_id() == chosen

@@ -115,13 +115,12 @@ class HistoryTab(QWidget):
         self.model.reload()
 
     def deliveries_changed(self) -> None:
-        """New or changed deliveries: reload now if the user is at the top, else mark stale."""
-        at_top = self.table.verticalScrollBar().value() == 0
-        if self.isVisible() and at_top:
-            self.refresh()
+        """New or changed deliveries: the model inserts them on top, keeping the selection
+        and scroll position; a hidden tab catches up when it is shown."""
+        if self.isVisible():
+            self.model.update()
         else:
             self._stale = True
-            self.count_label.setText(self._count_text() + " · new deliveries: Refresh to see")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -129,9 +128,10 @@ class HistoryTab(QWidget):
             self.refresh()
 
     def _count_text(self) -> str:
-        shown = self.model.rowCount()
-        more = " (scroll for more)" if self.model.has_more else ""
-        return f"{shown:,} deliveries shown{more}"
+        total = getattr(self.model, "total", None)
+        if total is None:
+            return f"{self.model.rowCount():,} deliveries shown (counting…)"
+        return f"{total:,} matching deliveries"
 
     def _loaded(self) -> None:
         self.count_label.setText(self._count_text())
