@@ -1,0 +1,31 @@
+"""The History charts follow the tab's filter: outcomes, latency and the worst registrations."""
+
+from webhook_desk import demo
+from webhook_desk.history.queries import Filters
+from webhook_desk.ui.history_charts import HistoryCharts
+from webhook_desk.ui.jobs import wait_for_jobs
+
+
+def test_charts_follow_the_filter(context, qtbot):
+    with context.db.session() as session:
+        demo.load_demo(session, context.store, deliveries=800, seed=3)
+    charts = HistoryCharts(context.db)
+    qtbot.addWidget(charts)
+    charts.resize(700, 800)
+    charts.show()
+    charts.follow(Filters())
+    qtbot.waitUntil(lambda: not charts.busy)
+    assert charts.status.text() == "800 deliveries, by day"
+    [stacked] = charts.outcomes_view.chart().series()
+    assert [s.label() for s in stacked.barSets()] == ["succeeded", "failed", "pending"]
+    assert sum(sum(s.at(i) for i in range(s.count())) for s in stacked.barSets()) == 800
+    assert [s.name() for s in charts.latency_view.chart().series()] == ["p50", "p95"]
+
+    charts.follow(Filters(status="failed"))
+    qtbot.waitUntil(lambda: not charts.busy)
+    succeeded, failed, _ = charts.outcomes_view.chart().series()[0].barSets()
+    assert sum(succeeded.at(i) for i in range(succeeded.count())) == 0
+    assert sum(failed.at(i) for i in range(failed.count())) > 0
+    [worst] = charts.failing_view.chart().series()
+    assert worst.barSets()[0].count() == len(charts.data.failing) > 0
+    wait_for_jobs()

@@ -1,0 +1,178 @@
+"""The History tab's charts (QtCharts): deliveries over time by outcome, latency p50/p95
+over time, and the registrations that fail most, all for the tab's current filter.
+
+How the tab uses it: `HistoryCharts(db)` sits beside (or below) the table; whenever the
+filter bar applies filters the tab calls `follow(filters)`, and when deliveries change it
+calls `refresh()`. The numbers come from `history.trends` in a worker thread (a million rows
+take a few seconds); `computed` is emitted once the charts show them, `failed` with a
+sentence otherwise. Nothing here builds a query.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSet,
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QHorizontalBarSeries,
+    QLineSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from webhook_desk.history import trends
+from webhook_desk.history.queries import Filters
+from webhook_desk.ui.jobs import run_job
+
+OUTCOME_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828", "pending": "#b26a00"}
+
+
+def compute(db, filters: Filters) -> trends.Trends:
+    with db.session() as session:
+        return trends.trends(session, filters)
+
+
+class HistoryCharts(QWidget):
+    computed = Signal()
+    failed = Signal(str)
+
+    def __init__(self, db, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.filters = Filters()
+        self.data: trends.Trends | None = None
+        self.busy = False
+        self._generation = 0
+        self.outcomes_view = _chart_view("Deliveries over time by outcome")
+        self.latency_view = _chart_view("Latency over time (ms)")
+        self.failing_view = _chart_view("Registrations that fail most")
+        self.status = QLabel()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        for view in (self.outcomes_view, self.latency_view, self.failing_view):
+            splitter.addWidget(view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+    def follow(self, filters: Filters) -> None:
+        """Show the charts for `filters` (the History tab's current filter)."""
+        self.filters = filters
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation, filters = self._generation, self.filters
+        self.busy = True
+        self.status.setText("Computing charts…")
+        run_job(
+            lambda: compute(self.db, filters),
+            lambda data: self._show(generation, data),
+            self._failed,
+        )
+
+    def _failed(self, sentence: str) -> None:
+        self.busy = False
+        self.status.setText(sentence)
+        self.failed.emit(sentence)
+
+    def _show(self, generation: int, data: trends.Trends) -> None:
+        if generation != self._generation:
+            return  # an older filter's numbers
+        self.data, self.busy = data, False
+        total = sum(o.succeeded + o.failed + o.pending for o in data.outcomes)
+        self.status.setText(f"{total:,} deliveries, by {_bucket_name(data)}")
+        self.outcomes_view.setChart(outcomes_chart(data))
+        self.latency_view.setChart(latency_chart(data))
+        self.failing_view.setChart(failing_chart(data))
+        self.computed.emit()
+
+
+def _chart_view(title: str) -> QChartView:
+    chart = QChart()
+    chart.setTitle(title)
+    view = QChartView(chart)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(160)
+    return view
+
+
+def _bucket_name(data: trends.Trends) -> str:
+    return {3600: "hour", 86400: "day"}.get(int(data.bucket.total_seconds()), "week")
+
+
+def _axis_label(data: trends.Trends, when) -> str:
+    local = when.astimezone()
+    return local.strftime("%d %b %H:%M" if _bucket_name(data) == "hour" else "%d %b")
+
+
+def outcomes_chart(data: trends.Trends) -> QChart:
+    chart = QChart()
+    chart.setTitle("Deliveries over time by outcome")
+    series = QStackedBarSeries()
+    for outcome, colour in OUTCOME_COLOURS.items():
+        bars = QBarSet(outcome)
+        bars.setColor(QColor(colour))
+        bars.append([getattr(o, outcome) for o in data.outcomes])
+        series.append(bars)
+    chart.addSeries(series)
+    axis_x = QBarCategoryAxis()
+    axis_x.append([_axis_label(data, o.start) for o in data.outcomes])
+    axis_y = QValueAxis()
+    axis_y.setLabelFormat("%d")
+    _attach(chart, series, axis_x, axis_y)
+    return chart
+
+
+def latency_chart(data: trends.Trends) -> QChart:
+    chart = QChart()
+    chart.setTitle("Latency over time (ms)")
+    axis_x, axis_y = QDateTimeAxis(), QValueAxis()
+    axis_x.setFormat("dd MMM HH:mm" if _bucket_name(data) == "hour" else "dd MMM")
+    axis_y.setLabelFormat("%d")
+    top = 1
+    for name, pick in (("p50", lambda p: p.p50), ("p95", lambda p: p.p95)):
+        series = QLineSeries()
+        series.setName(name)
+        for point in data.latency:
+            series.append(int(point.start.timestamp() * 1000), pick(point))
+            top = max(top, pick(point))
+        chart.addSeries(series)
+        _attach(chart, series, axis_x, axis_y)
+    axis_y.setRange(0, top * 1.1)
+    return chart
+
+
+def failing_chart(data: trends.Trends) -> QChart:
+    chart = QChart()
+    chart.setTitle("Registrations that fail most")
+    series = QHorizontalBarSeries()
+    bars = QBarSet("failed")
+    bars.setColor(QColor(OUTCOME_COLOURS["failed"]))
+    worst_last = list(reversed(data.failing))  # Qt draws the first category at the bottom
+    bars.append([f.failed for f in worst_last])
+    series.append(bars)
+    chart.addSeries(series)
+    axis_y = QBarCategoryAxis()
+    axis_y.append([f"{f.name} ({f.failed / f.total:.0%})" for f in worst_last])
+    axis_x = QValueAxis()
+    axis_x.setLabelFormat("%d")
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    series.attachAxis(axis_y)
+    series.attachAxis(axis_x)
+    chart.legend().hide()
+    return chart
+
+
+def _attach(chart: QChart, series, axis_x, axis_y) -> None:
+    if axis_x not in chart.axes():
+        chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis_x)
+    series.attachAxis(axis_y)
