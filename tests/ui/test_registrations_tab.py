@@ -245,3 +245,15 @@ def test_without_a_keyring_the_dialog_says_so_and_stores_nothing(window, qtbot, 
     assert dialog.isVisible()
     with context.db.session() as session:
         assert registrations.list_all(session) == []
+
+
+def test_disabled_registration_is_not_offered_as_a_target(window, qtbot, context):
+    reg_id = add_registration(context)
+    with context.db.session() as session:
+        registrations.set_status(session, reg_id, "disable", "receiver retired")
+    events = window.events_tab
+    qtbot.waitUntil(lambda: events.tree.topLevelItemCount() > 0)
+    events.select_event("upload")
+    events.fire_action.trigger()
+    assert events.fire_dialog.registrations.count() == 0
+    assert not events.fire_dialog.to_registrations.isEnabled()

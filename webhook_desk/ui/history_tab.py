@@ -128,7 +128,7 @@ class HistoryTab(QWidget):
             self.refresh()
 
     def _count_text(self) -> str:
-        total = getattr(self.model, "total", None)
+        total = self.model.total
         if total is None:
             return f"{self.model.rowCount():,} deliveries shown (counting…)"
         return f"{total:,} matching deliveries"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from PySide6 import QtSvg  # noqa: F401 - SVG icons need it; it also tells PyInstaller so
 from PySide6.QtGui import QIcon
 
 from webhook_desk.settings import resources_dir
