@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from webhook_desk import catalog
-from webhook_desk.db.models import Delivery, Registration, utcnow
+from webhook_desk.db.models import Delivery, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
 
 MAX_COUNT = 100_000
@@ -47,23 +48,23 @@ def fire(
             )
     now = utcnow()
     study, subject = identifiers(data)
-    deliveries = [
-        Delivery(
-            registration_id=reg.id if reg else None,
-            target_url=reg.url if reg else url.strip(),
-            event_code=event.code,
-            event_version=event.version,
-            payload=body,
-            study_id=study or (reg.study_id if reg else None),
-            subject_id=subject,
-            status="pending",
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for _ in range(count)
-    ]
-    session.add_all(deliveries)
-    session.flush()
+    row = {
+        "registration_id": reg.id if reg else None,
+        "target_url": reg.url if reg else url.strip(),
+        "event_code": event.code,
+        "event_version": event.version,
+        "payload": body,
+        "study_id": study or (reg.study_id if reg else None),
+        "subject_id": subject,
+        "status": "pending",
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    # One multi-row INSERT ... RETURNING: firing 10,000 costs one statement, not 10,000 objects.
+    rows = [{**row, "uuid": new_uuid()} for _ in range(count)]
+    deliveries = list(
+        session.scalars(insert(Delivery).returning(Delivery, sort_by_parameter_order=True), rows)
+    )
     return deliveries
 
 

@@ -104,7 +104,7 @@ def claim(
     due = (
         select(Delivery.id)
         .where(*sendable(now), *(exclude.conditions() if exclude else ()))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .order_by(Delivery.next_attempt_at)  # not also by id: that would sort every due row
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":

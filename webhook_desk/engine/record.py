@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Attempt, Delivery
@@ -75,7 +75,7 @@ def record_batch(
     if not sent:
         return []
     numbers = _next_numbers(session, [o.claimed.id for o in sent])
-    session.execute(insert(Attempt), [_attempt_row(o, numbers) for o in sent])
+    session.execute(Attempt.__table__.insert(), [_attempt_row(o, numbers) for o in sent])
     session.execute(_UPDATE_DELIVERY, [_delivery_params(o, owner) for o in sent])
     runs: dict[int, streaks.RunOfOutcomes] = {}
     for o in sent:
@@ -103,7 +103,7 @@ def _attempt_row(o: Outcome, numbers: dict[int, int]) -> dict:
         "started_at": o.started_at,
         "url": o.url,
         "request_headers": o.request_headers,
-        "request_body": o.claimed.payload,
+        "request_body": None,  # the delivery's payload, byte for byte: not stored twice
         "response_code": r.status,
         "response_headers": r.headers or None,
         "response_body": r.body,

@@ -1,10 +1,11 @@
 """The Engine: claim due deliveries, send them on a pool of threads, record every attempt.
 
 Plain Python, no Qt: `webhook-desk deliver` runs it headless and the GUI runs it in a QThread,
-both learning about progress through Callbacks. Three kinds of thread:
-- the caller's thread claims due work in batches and hands it to the pool;
-- the pool's threads sign and send (one requests.Session each);
-- one writer thread stores outcomes in batches, because SQLite has a single writer.
+both learning about progress through Callbacks. Two kinds of thread:
+- the caller's thread is the only one that writes: it stores finished attempts in batches
+  and claims due work in batches (SQLite has a single writer, so this process never waits
+  on its own lock), and hands the work to
+- the sending threads, which sign and send (one requests.Session each).
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import exists, select
 
 from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.delivery_counts import DeliveryCounts, counts
 from webhook_desk.engine import auth, claim, record, retry, streaks, validation
+from webhook_desk.engine.fairness import TargetShares, target_key
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
 from webhook_desk.errors import UserError
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 TARGET_CACHE_S = 5.0  # how long a registration's URL and credentials are reused between batches
 POLL_INTERVAL_S = 0.5  # how often an idle engine looks for newly fired deliveries
 WRITE_BATCH = 500
-WRITE_LINGER_S = 0.02  # wait this long for more outcomes so one transaction carries many
+OTHERS_IDLE_S = 1.0
 SLOW_MS = 2000  # a target answering slower than this (or not at all) is "struggling"
 
 
@@ -81,7 +82,7 @@ class Target:
     schedule: list[timedelta] = field(default_factory=lambda: retry.parse_schedule(None))
 
 
-_STOP = object()
+_WAKE = object()  # put on the results queue to make the database loop look again
 _ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
 
 
@@ -107,26 +108,31 @@ class Engine:
         self.timeouts = timeouts or Timeouts()
         self.sender = Sender(self.timeouts, body_cap)
         self.tokens = auth.TokenCache(self.timeouts.total)
-        self.lease = lease
         self.disable_after = disable_after
         self.poll_interval = poll_interval
         self.owner = claim.new_owner()
         self.summary = RunSummary()
-        # Enough claimed work to keep every thread busy while the next batch is claimed.
-        self.capacity = max(self.workers * 4, 32)
-        self._cond = threading.Condition()
+        # Claimed work waiting for a thread: enough to keep every thread busy while the next
+        # batch is claimed; sent but unrecorded outcomes are bounded by max_outstanding.
+        self.capacity = max(self.workers * 16, 64)
+        self.max_outstanding = self.capacity * 4
+        # A lease must outlast the wait behind the whole claimed backlog, not just one request.
+        self.lease = max(
+            lease, timedelta(seconds=self.timeouts.total * (self.capacity / self.workers + 2))
+        )
+        self._lock = threading.Lock()  # guards the counters below
         self._outstanding = 0  # claimed and not yet recorded
-        self._per_target: Counter = Counter()  # claimed and not yet sent, by target
-        self._sending: Counter = Counter()  # being sent right now, by target
-        self._struggling: set = set()  # targets whose last request failed slowly
+        self.shares = TargetShares(self.workers, self.capacity)
         self._validating: set[int] = set()
         self._targets: dict[int, tuple[Target, float]] = {}
         self._paused = threading.Event()
         self._stopping = threading.Event()
         self._results: queue.Queue = queue.Queue()
-        self._pool: ThreadPoolExecutor | None = None
-        self._writer: threading.Thread | None = None
+        self._work: queue.SimpleQueue = queue.SimpleQueue()  # callables for the sending threads
+        self._threads: list[threading.Thread] = []
         self._last_validation_check = 0.0
+        self._others_idle_until = 0.0
+        self._next_poll = 0.0  # when nothing was due, look again only after poll_interval
 
     # --- control -------------------------------------------------------------------------
 
@@ -159,111 +165,107 @@ class Engine:
         with self.db.session() as session:
             return counts(session)
 
-    # --- the claiming loop ---------------------------------------------------------------
+    # --- the database loop: record, then claim -------------------------------------------
 
     def _run(self, stop_event: threading.Event, until_idle: bool) -> RunSummary:
+        """Record finished attempts and claim new work, both on this one thread.
+
+        SQLite has a single writer: doing both here means this process never waits on its
+        own lock, and each transaction carries everything that finished meanwhile.
+        """
         self._stopping.clear()
         self._start_threads()
         idle_reported = False
         try:
             with self.db.session() as session:
                 claim.release_dead_local_owners(session)
-            while not (stop_event.is_set() or self._stopping.is_set()):
+            while True:
+                if stop_event.is_set():
+                    self._stopping.set()
+                self._record_finished(self._wait_time())
+                if self._stopping.is_set():
+                    if not self._busy():
+                        break
+                    continue
                 if self._paused.is_set():
-                    self._wait(self.poll_interval)
                     continue
                 self._start_validations()
-                if self._free() < min(self.workers, self.capacity // 2):
-                    self._wait(self.poll_interval)
-                    continue
-                if self._claim_and_dispatch():
+                if self._free() >= self.capacity // 2 and self._claim_and_dispatch():
                     idle_reported = False
                     continue
                 if self._busy():
-                    self._wait(self.poll_interval)
                     continue
                 if not idle_reported and self.callbacks.idle:
                     self.callbacks.idle()
                 idle_reported = True
                 if until_idle:
                     break
-                stop_event.wait(self.poll_interval)
         finally:
             self._stopping.set()
-            self._drain_and_stop_threads()
+            while self._busy():
+                self._record_finished(self.poll_interval)
+            self._stop_threads()
         return self.summary
 
+    def _wait_time(self) -> float:
+        """How long to wait for outcomes: not at all while work can be claimed."""
+        if self._stopping.is_set() or self._paused.is_set():
+            return self.poll_interval
+        if self._free() >= self.capacity // 2 and not self._nothing_due_recently():
+            return 0.0
+        return self.poll_interval
+
+    def _nothing_due_recently(self) -> bool:
+        return time.monotonic() < self._next_poll
+
     def _free(self) -> int:
-        with self._cond:
-            return self.capacity - self._outstanding
+        with self._lock:
+            outstanding = self._outstanding
+        return min(self.capacity - self.shares.queued, self.max_outstanding - outstanding)
 
     def _busy(self) -> bool:
-        with self._cond:
+        with self._lock:
             return self._outstanding > 0 or bool(self._validating)
 
-    def _wait(self, seconds: float) -> None:
-        with self._cond:
-            self._cond.wait(seconds)
-
     def _wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
+        self._results.put(_WAKE)
 
     def _claim_and_dispatch(self) -> int:
         """Claim a batch (other targets first when one is saturated) and hand it to the pool."""
         free = self._free()
         with self.db.session() as session:
-            saturated = self._saturated()
-            claimed = claim.claim(session, self.owner, free, self.lease, exclude=saturated)
-            if not claimed and saturated:
-                # Nothing else is waiting: let healthy targets use the spare threads too.
+            saturated = self.shares.exclusion()
+            claimed = []
+            if saturated and time.monotonic() >= self._others_idle_until:
+                claimed = claim.claim(session, self.owner, free, self.lease, exclude=saturated)
+                if not claimed:
+                    # Nothing else is due; do not ask again for a while (the query that
+                    # excludes the busy targets walks all their due rows).
+                    self._others_idle_until = time.monotonic() + OTHERS_IDLE_S
+            if not claimed:
+                # Let healthy targets use the spare threads too; struggling ones stay capped.
                 claimed = claim.claim(
-                    session, self.owner, free, self.lease, exclude=self._struggling_keys()
+                    session,
+                    self.owner,
+                    free,
+                    self.lease,
+                    exclude=self.shares.exclusion(only_struggling=True),
                 )
-            claimed, surplus = self._trim(claimed)
+            claimed, surplus = self.shares.trim(claimed)
             claim.release(session, self.owner, [c.id for c in surplus])
             targets = self._load_targets(session, {c.registration_id for c in claimed})
         if not claimed:
+            self._next_poll = time.monotonic() + self.poll_interval
             return 0
-        with self._cond:
+        with self._lock:
             self._outstanding += len(claimed)
-            for c in claimed:
-                self._per_target[_key(c)] += 1
+        self.shares.claimed(claimed)
         if self.callbacks.claimed:
             self.callbacks.claimed(len(claimed))
         for c in claimed:
             target = targets.get(c.registration_id, _ADHOC)
-            self._pool.submit(self._send_one, c, target)
+            self._work.put(partial(self._send_one, c, target))
         return len(claimed)
-
-    def _cap(self, key) -> int:
-        """Threads one target may hold: a slow or dead one must not starve the others."""
-        if key in self._struggling:
-            return max(1, self.workers // 4)
-        return max(1, self.workers - 1)
-
-    def _saturated(self) -> claim.Exclusion:
-        with self._cond:
-            keys = [k for k, n in self._per_target.items() if n >= self._cap(k)]
-        return claim.Exclusion.of(keys)
-
-    def _struggling_keys(self) -> claim.Exclusion:
-        with self._cond:
-            keys = [k for k in self._struggling if self._per_target[k] >= self._cap(k)]
-        return claim.Exclusion.of(keys)
-
-    def _trim(self, claimed: list[claim.Claimed]):
-        """Keep what struggling targets may take now; the rest goes back unsent."""
-        kept, surplus, taken = [], [], Counter()
-        with self._cond:
-            for c in claimed:
-                key = _key(c)
-                if key in self._struggling and self._per_target[key] + taken[key] >= self._cap(key):
-                    surplus.append(c)
-                else:
-                    taken[key] += 1
-                    kept.append(c)
-        return kept, surplus
 
     def _load_targets(self, session, reg_ids: set) -> dict[int, Target]:
         now = time.monotonic()
@@ -304,11 +306,14 @@ class Engine:
                 )
             ).all()
         for reg_id in reg_ids:
-            with self._cond:
+            with self._lock:
                 if reg_id in self._validating:
                     continue
                 self._validating.add(reg_id)
-            self._pool.submit(self._validate_one, reg_id)
+            # Its own thread: a handshake must not queue behind deliveries to slow receivers.
+            threading.Thread(
+                target=self._validate_one, args=(reg_id,), name=f"webhook-validate-{reg_id}"
+            ).start()
 
     def _validate_one(self, reg_id: int) -> None:
         try:
@@ -318,45 +323,39 @@ class Engine:
             log.exception("validation of registration %s failed", reg_id)
             self._report_error(f"Validating registration {reg_id} failed: {exc}")
         finally:
-            with self._cond:
+            with self._lock:
                 self._validating.discard(reg_id)
                 self._targets.pop(reg_id, None)
-                self._cond.notify_all()
+            self._wake()
 
     # --- sending (pool threads) ----------------------------------------------------------
 
     def _send_one(self, c: claim.Claimed, target: Target) -> None:
-        key = _key(c)
+        key = target_key(c)
+        if self._stopping.is_set():
+            self.shares.given_back(key)
+            self._results.put(record.Outcome(c, released=True))
+        elif self.shares.may_send(key, partial(self._send_admitted, c, target)):
+            self._send_admitted(c, target)
+
+    def _send_admitted(self, c: claim.Claimed, target: Target) -> None:
+        response = None
+        if self._stopping.is_set():  # parked until now, and the engine is stopping
+            for job in self.shares.finished(target_key(c), None):
+                self._work.put(job)
+            self._results.put(record.Outcome(c, released=True))
+            return
         try:
-            with self._cond:
-                give_back = self._stopping.is_set() or (
-                    key in self._struggling and self._sending[key] >= self._cap(key)
-                )
-                if not give_back:
-                    self._sending[key] += 1
-            if give_back:
-                outcome = record.Outcome(c, released=True)
-            else:
-                try:
-                    outcome = self._attempt(c, target)
-                finally:
-                    with self._cond:
-                        self._sending[key] -= 1
-                self._note_health(key, outcome.response)
+            outcome = self._attempt(c, target)
+            response = outcome.response
         except Exception as exc:  # never lose a claimed delivery to a bug: record it as an error
             log.exception("sending delivery %s failed", c.id)
-            outcome = self._outcome(
-                c,
-                target,
-                target.url or c.target_url,
-                {},
-                utcnow(),
-                Response(error=f"Internal error: {exc}"),
-            )
-        with self._cond:
-            self._per_target[key] -= 1
-            if self._per_target[key] <= 0:
-                del self._per_target[key]
+            url = target.url or c.target_url
+            error = Response(error=f"Internal error: {exc}")
+            outcome = self._outcome(c, target, url, {}, utcnow(), error)
+        finally:
+            for job in self.shares.finished(target_key(c), response):
+                self._work.put(job)
         self._results.put(outcome)
 
     def _attempt(self, c: claim.Claimed, target: Target) -> record.Outcome:
@@ -386,46 +385,39 @@ class Engine:
             next_attempt_at=next_at,
         )
 
-    def _note_health(self, key, response: Response) -> None:
-        slow = response.status is None or response.duration_ms > SLOW_MS
-        with self._cond:
-            if slow:
-                self._struggling.add(key)
-            else:
-                self._struggling.discard(key)
-
-    # --- recording (the writer thread) ---------------------------------------------------
-
     def _start_threads(self) -> None:
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="webhook-send")
-        self._writer = threading.Thread(target=self._write_loop, name="webhook-record")
-        self._writer.start()
+        self._threads = [
+            threading.Thread(target=self._work_loop, name=f"webhook-send-{n}")
+            for n in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _drain_and_stop_threads(self) -> None:
-        """Wait for everything claimed to be sent or given back and recorded."""
-        with self._cond:
-            while self._outstanding > 0 or self._validating:
-                self._cond.wait(0.1)
-        self._pool.shutdown(wait=True)
-        self._results.put(_STOP)
-        self._writer.join()
+    def _stop_threads(self) -> None:
+        for _thread in self._threads:
+            self._work.put(None)
+        for thread in self._threads:
+            thread.join()
         self.sender.close()
 
-    def _write_loop(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self._results.get()]
-            deadline = time.monotonic() + WRITE_LINGER_S
+    def _work_loop(self) -> None:
+        while (job := self._work.get()) is not None:
+            job()
+
+    def _record_finished(self, wait: float) -> None:
+        """Store every outcome that has arrived, waiting up to `wait` for the first."""
+        batch = []
+        try:
+            batch.append(
+                self._results.get(timeout=wait) if wait > 0 else self._results.get_nowait()
+            )
             while len(batch) < WRITE_BATCH:
-                try:
-                    batch.append(self._results.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            if _STOP in batch:
-                stopping = True
-                batch = [o for o in batch if o is not _STOP]
-            if batch:
-                self._write(batch)
+                batch.append(self._results.get_nowait())
+        except queue.Empty:
+            pass
+        batch = [o for o in batch if o is not _WAKE]
+        if batch:
+            self._write(batch)
 
     def _write(self, batch: list[record.Outcome]) -> None:
         disabled: list[int] = []
@@ -440,9 +432,8 @@ class Engine:
                     # The leases will expire and the deliveries be sent again: at least once.
                     self._report_error(f"Could not record {len(batch)} attempts: {exc}")
                 time.sleep(0.2 * (attempt + 1))
-        with self._cond:
+        with self._lock:
             self._outstanding -= len(batch)
-            self._cond.notify_all()
         self._report(batch, disabled)
 
     def _report(self, batch: list[record.Outcome], disabled: list[int]) -> None:
@@ -478,8 +469,3 @@ class Engine:
     def _report_error(self, message: str) -> None:
         if self.callbacks.error:
             self.callbacks.error(message)
-
-
-def _key(c: claim.Claimed):
-    """A target: a registration, or a bare URL for ad-hoc deliveries."""
-    return c.registration_id if c.registration_id is not None else "url:" + c.target_url

@@ -1,0 +1,178 @@
+"""End-to-end deliveries/s of the engine beside a bare requests.Session loop, same run.
+
+10,000 deliveries of `upload` are fired at an HMAC registration (one transaction), then the
+engine claims, signs, sends and records every attempt in a SQLite database. The receiver is
+nginx answering 200 (it echoes the validation handshake too). The baseline posts the same
+body to the same nginx from the same number of threads, each with its own requests.Session,
+and records nothing. nginx comes from the system's packages; this script installs nothing.
+
+    .venv/bin/python benchmarks/deliver.py [--count 10000] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keyring  # noqa: E402
+import requests  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+
+from webhook_desk import catalog, firing, registrations  # noqa: E402
+from webhook_desk.db import Database  # noqa: E402
+from webhook_desk.engine.worker import Engine  # noqa: E402
+from webhook_desk.secrets import SecretStore  # noqa: E402
+
+GOAL_RATIO = 0.60
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      add_header X-ActiGraph-Hook-Secret $http_x_actigraph_hook_secret;
+      return 200 '{{"received":true}}';
+    }}
+  }}
+}}
+"""
+
+
+class BenchmarkKeyring(KeyringBackend):
+    """Secrets in memory: the benchmark measures delivery, not the desktop's keyring."""
+
+    priority = 0
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+
+    def get_password(self, service, username):
+        return self.values.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.values[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.values.pop((service, username), None)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_nginx(directory: Path) -> tuple[subprocess.Popen, str]:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        sys.exit("nginx is not installed (apt-get install nginx-light).")
+    port = free_port()
+    conf = directory / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=directory, port=port))
+    process = subprocess.Popen(
+        [binary, "-c", str(conf), "-p", str(directory)], stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/hook"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.post(url, data=b"{}", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    sys.exit("nginx did not start.")
+
+
+def bare_loop(url: str, body: bytes, count: int, threads: int) -> float:
+    """Requests/s of threads posting with their own sessions, nothing signed or stored."""
+    remaining = iter(range(count))
+    lock = threading.Lock()
+
+    def run():
+        session = requests.Session()
+        headers = {"Content-Type": "application/json"}
+        while True:
+            with lock:
+                if next(remaining, None) is None:
+                    return
+            response = session.post(url, data=body, headers=headers, timeout=15)
+            response.raise_for_status()  # the body is already read: stream is off
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return count / (time.perf_counter() - started)
+
+
+def engine_run(db: Database, url: str, count: int, workers: int) -> tuple[float, float, bytes]:
+    """(end-to-end deliveries/s including firing, engine-only deliveries/s, one body)."""
+    with db.session() as session:
+        catalog.sync_catalog(session)
+        data = registrations.RegistrationInput(
+            url=url, is_development=True, auth_type="hmac", study_id="189", events=["upload"]
+        )
+        reg, _ = registrations.add(session, SecretStore(), data, secret="benchmark-secret")
+        reg_id = reg.id
+    started = time.perf_counter()
+    with db.session() as session:
+        fired = firing.fire(session, "upload", to_registration=reg_id, count=count)
+        body = fired[0].payload.encode()
+    fire_done = time.perf_counter()
+    summary = Engine(db, SecretStore(), workers=workers).run_until_idle()
+    finished = time.perf_counter()
+    if summary.succeeded != count:
+        sys.exit(f"only {summary.succeeded} of {count} deliveries succeeded: {summary}")
+    return count / (finished - started), count / (finished - fire_done), body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    keyring.set_keyring(BenchmarkKeyring())
+    directory = Path(tempfile.mkdtemp(prefix="webhook-desk-bench-"))
+    nginx, url = start_nginx(directory)
+    try:
+        db = Database.open(f"sqlite:///{directory / 'bench.sqlite3'}")
+        end_to_end, engine_only, body = engine_run(db, url, args.count, args.workers)
+        bare = bare_loop(url, body, args.count, args.workers)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        shutil.rmtree(directory, ignore_errors=True)
+    ratio = end_to_end / bare
+    print(f"deliveries:          {args.count} with {args.workers} threads, HMAC-signed, to nginx")
+    print(f"engine end to end:   {end_to_end:8.0f} deliveries/s (fire + claim + send + record)")
+    print(f"engine sending only: {engine_only:8.0f} deliveries/s")
+    print(f"bare requests loop:  {bare:8.0f} requests/s")
+    print(f"ratio:               {ratio:8.0%} (goal >= {GOAL_RATIO:.0%})")
+
+
+if __name__ == "__main__":
+    main()
