@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
 
         engine_menu = bar.addMenu("&Delivery")
         self.engine_start_action = self._action(
-            "&Start delivering", self.context.engine.start, "F5", "start"
+            "&Start delivering", self.context.engine.start, "Ctrl+Shift+D", "start"
         )
         self.engine_pause_action = self._action(
             "&Pause delivering", self.toggle_pause, "Ctrl+P", "pause"

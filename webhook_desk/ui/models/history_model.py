@@ -48,14 +48,21 @@ COLUMNS = [
 ]
 
 
-def as_row(delivery) -> dict:
-    """A delivery as the table shows it, with its key for finding newer ones."""
-    return {**queries.as_dict(delivery), "_key": (delivery.created_at, delivery.id)}
+def as_row(row) -> dict:
+    """A page row as the table shows it, with its key for finding newer ones."""
+    found = queries.row_as_dict(row)
+    found["_key"] = (found["created_at"], found["id"])
+    return found
 
 
 def fetch_first(db, filters: Filters) -> list[dict]:
     with db.session() as session:
-        return [as_row(d) for d in queries.list_deliveries(session, filters, PAGE_SIZE).rows]
+        return [as_row(r) for r in queries.page_rows(session, filters, PAGE_SIZE).rows]
+
+
+def _page_at(session, filters: Filters, key) -> list[dict]:
+    page = queries.page_rows(session, filters, PAGE_SIZE, first_key=key)
+    return [as_row(r) for r in page.rows]
 
 
 def fetch_bookmarks(db, filters: Filters) -> tuple[list, int]:
@@ -65,7 +72,7 @@ def fetch_bookmarks(db, filters: Filters) -> tuple[list, int]:
 
 def fetch_page(db, filters: Filters, key) -> list[dict]:
     with db.session() as session:
-        return [as_row(d) for d in queries.page_from(session, filters, key, PAGE_SIZE)]
+        return _page_at(session, filters, key)
 
 
 def fetch_news(db, filters: Filters, top_key, recent: list[int]) -> tuple:
@@ -82,7 +89,7 @@ def fetch_news(db, filters: Filters, top_key, recent: list[int]) -> tuple:
             first = page * PAGE_SIZE + newer
             wanted.update({first // PAGE_SIZE, (first + PAGE_SIZE - 1) // PAGE_SIZE})
         pages = {
-            page: [as_row(d) for d in queries.page_from(session, filters, keys[page], PAGE_SIZE)]
+            page: _page_at(session, filters, keys[page])
             for page in sorted(wanted)
             if page < len(keys)
         }
