@@ -257,3 +257,36 @@ def test_disabled_registration_is_not_offered_as_a_target(window, qtbot, context
     events.fire_action.trigger()
     assert events.fire_dialog.registrations.count() == 0
     assert not events.fire_dialog.to_registrations.isEnabled()
+
+
+def test_an_organisation_is_offered_the_ecg_events_and_an_event_version(window, qtbot, context):
+    dialog = open_add_dialog(window, qtbot)
+
+    def offered():
+        items = (dialog.events_list.item(i) for i in range(dialog.events_list.count()))
+        return sorted(i.data(Qt.ItemDataRole.UserRole) for i in items if not i.isHidden())
+
+    assert "upload" in offered() and "vitals.observations.created" not in offered()
+    assert not dialog.event_version.isEnabled()
+    dialog.owner_kind.setCurrentIndex(1)
+    assert offered() == [
+        "messages.acknowledged",
+        "phone.logs.created",
+        "vitals.observations.created",
+    ]
+    dialog.event_version.setCurrentText("v2")
+    fill(
+        dialog,
+        qtbot,
+        study="7152ff07-72b4-4934-b96c-9283003188a1",
+        events=("vitals.observations.created",),
+    )
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    wait_for_rows(window.registrations_tab, qtbot, 1)
+    with context.db.session() as session:
+        reg = registrations.list_all(session)[0]
+        assert (reg.organization_id, reg.event_version, reg.event_codes) == (
+            "7152ff07-72b4-4934-b96c-9283003188a1",
+            "v2",
+            ["vitals.observations.created"],
+        )

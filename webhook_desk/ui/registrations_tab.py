@@ -214,7 +214,7 @@ class RegistrationsTab(QWidget):
     def _events(self) -> list[dict]:
         with self.context.db.session() as session:
             return [
-                {"code": e.code, "name": e.name}
+                {"code": e.code, "name": e.name, "module": e.category.module}
                 for e in {
                     e.code: e
                     for e in catalog.list_events(session)

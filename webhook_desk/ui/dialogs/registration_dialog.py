@@ -38,6 +38,9 @@ AUTH_LABELS = {
     "oauth2": "OAuth2 client credentials",
 }
 ERROR_STYLE = "color: #c62828;"
+MODULE_ROLE = Qt.ItemDataRole.UserRole + 1
+# A study is a CentrePoint registration, an organisation an ECG module subscription.
+OWNER_MODULES = ("centrepoint", "ecg")
 
 
 def _line(placeholder: str = "", secret: bool = False) -> QLineEdit:
@@ -78,6 +81,7 @@ class RegistrationDialog(QDialog):
         layout.addWidget(self.reason)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        self._owner_changed()
         if existing:
             self._fill(existing)
         for field in self.findChildren(QLineEdit):
@@ -105,9 +109,12 @@ class RegistrationDialog(QDialog):
         for event in events:
             item = QListWidgetItem(f"{event['code']}  —  {event['name']}")
             item.setData(Qt.ItemDataRole.UserRole, event["code"])
+            item.setData(MODULE_ROLE, event.get("module", "centrepoint"))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.events_list.addItem(item)
+        self.event_version = QComboBox()
+        self.event_version.addItems(["v1", "v2"])
         self.auth_type = QComboBox()
         for name in AUTH_TYPES:
             self.auth_type.addItem(AUTH_LABELS[name], name)
@@ -119,6 +126,7 @@ class RegistrationDialog(QDialog):
         self.form.addRow("Target URL", self.url)
         self.form.addRow("", self.development)
         self.form.addRow("Events", self.events_list)
+        self.form.addRow("Event version", self.event_version)
         self.form.addRow("Retry schedule", self.retry_schedule)
         self.form.addRow("Authentication", self.auth_type)
 
@@ -163,6 +171,7 @@ class RegistrationDialog(QDialog):
             self.owner_id.setText(row["organization_id"])
         else:
             self.owner_id.setText(row.get("study_id") or "")
+        self.event_version.setCurrentText(row.get("event_version") or "v1")
         self.url.setText(row["url"])
         self.development.setChecked(row["is_development"])
         chosen = set(row["events"])
@@ -178,8 +187,20 @@ class RegistrationDialog(QDialog):
         self.scope.setText(row.get("oauth_scope") or "")
 
     def _owner_changed(self) -> None:
+        """Offer only the events of the owner's platform: CentrePoint for a study, ECG for an
+        organisation (whose subscription picks one event version for all its events)."""
         study = self.owner_kind.currentIndex() == 0
         self.owner_id.setPlaceholderText("study id, e.g. 1064" if study else "organisation id")
+        module = OWNER_MODULES[self.owner_kind.currentIndex()]
+        for i in range(self.events_list.count()):
+            item = self.events_list.item(i)
+            other = item.data(MODULE_ROLE) != module
+            item.setHidden(other)
+            if other:
+                item.setCheckState(Qt.CheckState.Unchecked)
+        self.event_version.setEnabled(not study)
+        if study:
+            self.event_version.setCurrentText("v1")
 
     def _auth_changed(self) -> None:
         self.credentials.setCurrentIndex(self.pages[self.auth_type.currentData()])
@@ -282,6 +303,7 @@ class RegistrationDialog(QDialog):
             client_id=self.client_id.text().strip() or None if oauth else None,
             oauth_scope=self.scope.text().strip() or None if oauth else None,
             is_development=self.development.isChecked(),
+            event_version=self.event_version.currentText(),
             retry_schedule=self.retry_schedule.text().strip() or None,
         )
 
@@ -295,7 +317,7 @@ class RegistrationDialog(QDialog):
         def save() -> tuple[int, str]:
             with db.session() as session:
                 if existing:
-                    changes = {k: v for k, v in data.__dict__.items() if k != "event_version"}
+                    changes = dict(data.__dict__)
                     reg = registrations.update(
                         session, store, existing["id"], changes, secret=secret, reason=reason
                     )
