@@ -9,10 +9,17 @@ from webhook_desk.ui.jobs import wait_for_jobs
 
 
 @pytest.fixture
-def context(sqlite_db, memory_keyring, qapp):
-    with sqlite_db.session() as session:
+def database(request):
+    """SQLite unless a test asks for PostgreSQL with parametrize(..., indirect=True)."""
+    backend = getattr(request, "param", "sqlite")
+    return request.getfixturevalue("pg_db" if backend == "postgres" else "sqlite_db")
+
+
+@pytest.fixture
+def context(database, memory_keyring, qapp):
+    with database.session() as session:
         sync_catalog(session)
-    context = AppContext(sqlite_db)
+    context = AppContext(database)
     yield context
 
 

@@ -4,6 +4,7 @@ resend it, disable the registration."""
 
 import json
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from webhook_desk import registrations
@@ -60,6 +61,9 @@ def history_rows(window) -> list[dict]:
     return window.history_tab.model.rows
 
 
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_fired_event_succeeds_in_history_and_arrives_signed_in_receiver(window, qtbot, context):
     url = start_receiver(window, qtbot)
     reg_id = register_at(context, url)
