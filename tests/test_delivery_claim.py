@@ -153,3 +153,17 @@ def test_jitter_stays_within_a_fifth_and_a_used_up_schedule_ends():
     assert retry.next_attempt_at(schedule, 2, now) is None
     later = retry.next_attempt_at(schedule, 1, now, retry_after_wait=timedelta(hours=1))
     assert later == now + timedelta(hours=1)
+
+
+def test_cancelled_deliveries_of_a_registration_are_never_sent(db):
+    with db.session() as session:
+        data = RegistrationInput(url="http://127.0.0.1:9/", is_development=True)
+        reg, _ = registrations.add(session, SecretStore(), data)
+        registrations.record_validation(session, reg, True, None)
+        firing.fire(session, "upload", to_registration=reg.id, count=3)
+        assert firing.cancel_pending(session, reg.id, "The registration was deleted.") == 3
+        registrations.delete(session, SecretStore(), reg.id)
+    assert claim_ids(db, "w") == []
+    with db.session() as session:
+        errors = set(session.scalars(select(Delivery.error)))
+    assert errors == {"The registration was deleted."}

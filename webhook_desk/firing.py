@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from webhook_desk import catalog
@@ -123,3 +123,24 @@ def _first(data: dict, keys: tuple[str, ...]) -> str | None:
         if value is not None and value != "":
             return str(value)[:100]
     return None
+
+
+def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
+    """Fail the registration's deliveries not yet sent, e.g. before it is deleted.
+
+    Call it before deleting: afterwards its deliveries lose their registration_id and would
+    look like ad-hoc deliveries to the engine, which would send them to the old URL.
+    """
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.registration_id == registration_id, Delivery.status == "pending")
+        .values(
+            status="failed",
+            error=reason,
+            next_attempt_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
