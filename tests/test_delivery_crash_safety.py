@@ -113,3 +113,23 @@ def test_two_deliver_processes_on_one_postgres_database_never_send_a_delivery_tw
     assert sum(sent) == COUNT
     assert all(n > 0 for n in sent), f"one process did all the work: {sent}"
     attempts_are_whole(pg_db)
+
+
+def test_stopping_deliver_with_sigterm_finishes_cleanly_and_leaves_no_leases(sqlite_db):
+    with RecordingServer() as receiver:
+        fire_many(sqlite_db, receiver.url(), count=COUNT)
+        process = deliver_process(sqlite_db.url)
+        wait_until(lambda: len(receiver.requests()) >= 100, 60, "the first hundred")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+        arrived = len(receiver.requests())
+
+    assert process.returncode == 0, err
+    sent = int(out.split("Sent ")[1].split(":")[0])
+    with sqlite_db.session() as session:
+        leased = session.scalar(select(func.count()).where(Delivery.lease_owner.is_not(None)))
+        done = session.scalar(select(func.count()).where(Delivery.status == "succeeded"))
+    assert leased == 0
+    assert done == sent == arrived  # everything that went out was recorded, nothing more
+    assert sent < COUNT, "it finished before it was stopped"
+    attempts_are_whole(sqlite_db)
