@@ -23,6 +23,7 @@ VERB_MODULES = [
     "webhook_desk.cli.history",
     "webhook_desk.cli.payload_hash",
     "webhook_desk.cli.receive",
+    "webhook_desk.cli.platform",
 ]
 
 

@@ -20,10 +20,16 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from aiohttp import web
+from sqlalchemy import func, select
 
+from webhook_desk import catalog
+from webhook_desk.db import Database
+from webhook_desk.db.models import Registration
+from webhook_desk.demo import history_rows, insert_history, load_demo
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.platform import mock_endpoints as ep
 from webhook_desk.receiver.server import _bind
+from webhook_desk.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -285,3 +291,37 @@ class MockApi:
             return web.Response(status=status, text=body, content_type="application/json")
 
         return answer
+
+
+# ---- data to serve -------------------------------------------------------------------------
+
+
+class NoSecrets(SecretStore):
+    """For the emulator's throwaway data: keeps nothing in the user's keyring."""
+
+    def unusable_reason(self) -> str | None:
+        return "the emulator's demo data keeps no secrets"
+
+
+def demo_platform(url: str, deliveries: int = 1000, seed: int = 1) -> Database:
+    """A database at `url` holding the demo registrations and history, to serve."""
+    from webhook_desk.startup import open_database
+
+    db = open_database(url)
+    with db.session() as session:
+        load_demo(session, NoSecrets(), deliveries=deliveries, seed=seed)
+    return db
+
+
+def add_webhook_history(session, reg_id: int, count: int, seed: int = 1) -> int:
+    """`count` more synthetic deliveries for one registration; returns the attempts added."""
+    from webhook_desk.db.models import Attempt, Delivery, utcnow
+
+    reg = session.get(Registration, reg_id)
+    rng = random.Random(seed)
+    first = (session.scalar(select(func.max(Delivery.id))) or 0) + 1
+    first_attempt = (session.scalar(select(func.max(Attempt.id))) or 0) + 1
+    target = [(reg.id, reg.url, reg.study_id or reg.organization_id, reg.event_codes)]
+    samples = {e.code: [s.payload for s in e.samples] for e in catalog.list_events(session)}
+    rows = history_rows(rng, target, samples, count, utcnow(), first, first_attempt)
+    return insert_history(session, rows, count, first)

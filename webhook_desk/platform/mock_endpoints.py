@@ -153,18 +153,39 @@ def _attempts_of(condition):
     )
 
 
-def _attempt_count(session: Session, condition) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Attempt).join(Attempt.delivery).where(condition)
-    )
+_ID_LISTS: dict[tuple, list[int]] = {}
+_ID_LISTS_KEPT = 32
+
+
+def _attempt_ids(session: Session, key: str, condition) -> list[int]:
+    """The ids of the attempts matching `condition`, in order, kept until an attempt is added.
+
+    Paging 50,000 records by OFFSET through a join sorts them all for every page; the list
+    of ids is built once and each page is then a lookup of 100 ids by primary key."""
+    newest = session.scalar(select(func.max(Attempt.id)))
+    cache_key = (str(session.get_bind().url), key, newest)
+    ids = _ID_LISTS.get(cache_key)
+    if ids is None:
+        query = select(Attempt.id).join(Attempt.delivery).where(condition).order_by(Attempt.id)
+        ids = list(session.scalars(query))
+        if len(_ID_LISTS) >= _ID_LISTS_KEPT:
+            _ID_LISTS.pop(next(iter(_ID_LISTS)))
+        _ID_LISTS[cache_key] = ids
+    return ids
+
+
+def _attempts_by_id(session: Session, ids: list[int]) -> list[Attempt]:
+    if not ids:
+        return []
+    return list(session.scalars(_attempts_of(Attempt.id.in_(ids))))
 
 
 def v3_history(session: Session, request: Request) -> dict:
     limit, offset = _v3_window(request)
     reg = _study_webhook(session, request)
-    condition = Delivery.registration_id == reg.id
-    total = _attempt_count(session, condition)
-    attempts = session.scalars(_attempts_of(condition).limit(limit).offset(offset)).all()
+    ids = _attempt_ids(session, f"webhook/{reg.id}", Delivery.registration_id == reg.id)
+    total = len(ids)
+    attempts = _attempts_by_id(session, ids[offset : offset + limit])
     numbers = event_numbers(session)
     items = []
     for attempt in attempts:
@@ -393,18 +414,17 @@ def secret_histories(session: Session, request: Request) -> list[dict]:
 _STATUS = {"all", "succeeded", "failed"}
 
 
-def _activity_query(reg: Registration, request: Request, validations: bool):
+def _activity_condition(reg: Registration, request: Request, validations: bool):
     condition = (Delivery.registration_id == reg.id) & (Delivery.is_validation.is_(validations))
-    query = _attempts_of(condition)
     status = request.one("status", "all")
     if status not in _STATUS:
         raise ApiError(400, "status must be all, succeeded or failed.")
     ok = Attempt.response_code.between(200, 299)
     if status == "succeeded":
-        query = query.where(ok)
+        condition &= ok
     elif status == "failed":
-        query = query.where(Attempt.response_code.is_(None) | ~ok)
-    return query
+        condition &= Attempt.response_code.is_(None) | ~ok
+    return condition, status
 
 
 def _event_types(session: Session) -> dict[tuple[str, str], EventType]:
@@ -413,21 +433,25 @@ def _event_types(session: Session) -> dict[tuple[str, str], EventType]:
 
 def _activities(session: Session, request: Request, validations: bool) -> list[dict]:
     reg = _subscription(session, request)
-    query = _activity_query(reg, request, validations)
+    condition, status = _activity_condition(reg, request, validations)
+    key = f"activity/{reg.id}/{validations}/{status}"
     wanted_event = request.one("eventId")
     types = _event_types(session)
     if wanted_event:
         codes = [code for (code, _), e in types.items() if api_shapes.event_id(e) == wanted_event]
-        query = query.where(Delivery.event_code.in_(codes))
+        condition &= Delivery.event_code.in_(codes)
+        key += f"/{wanted_event}"
     skip, take, descending = _ecg_window(request)
-    if descending:
-        query = query.order_by(None).order_by(Attempt.id.desc())
+    ids = _attempt_ids(session, key, condition)
+    ids = ids[::-1] if descending else ids
+    attempts = _attempts_by_id(session, ids[skip : skip + take])
+    attempts.sort(key=lambda a: a.id, reverse=descending)
     include = set(request.many("include")) or ({"subscription", "event"} if validations else set())
     return [
         api_shapes.ecg_activity(
             a, reg, types.get((a.delivery.event_code, a.delivery.event_version)), include
         )
-        for a in session.scalars(query.limit(take).offset(skip))
+        for a in attempts
     ]
 
 

@@ -1,0 +1,181 @@
+"""An HTTP client for the platform APIs: bearer token, paging, and patient retries.
+
+429 and 5xx answers, timeouts and refused connections are retried with exponential back-off
+(with jitter), and a Retry-After header is honoured; anything else the platform refuses
+becomes one sentence for the user. Pages are followed by the API's own `links.next` (CentrePoint
+v3) or skip/take until a short page (ECG module).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+
+from webhook_desk.errors import NotFound, UserError
+
+RETRIED_STATUSES = {408, 429, 500, 502, 503, 504}
+V3_PAGE = 100  # CentrePoint's largest page
+ECG_PAGE = 100
+
+
+class PlatformError(UserError):
+    """The platform refused or could not be reached; the text is for the user."""
+
+
+class PlatformClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        tries: int = 8,
+        backoff_s: float = 0.5,
+        max_wait_s: float = 60.0,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PlatformError(f"'{base_url}' is not an http(s) URL of the platform API.")
+        self.base_url = base_url.strip().rstrip("/")
+        self.tries, self.backoff_s, self.max_wait_s = tries, backoff_s, max_wait_s
+        self.timeout, self.sleep = timeout, sleep
+        self.http = requests.Session()
+        self.http.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.requests = 0
+        self.retries = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def get(self, path_or_url: str, params: dict | None = None):
+        """The JSON document at `path_or_url` (a path under the base URL, or a full URL)."""
+        url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        for attempt in range(1, self.tries + 1):
+            document, wait = self._try(url, params, attempt)
+            if wait is None:
+                return document
+            self.retries += 1
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # _try raises on the last attempt
+
+    def _try(self, url: str, params, attempt: int) -> tuple[object, float | None]:
+        """(the JSON document, None), or (None, how long to wait before the next try)."""
+        last = attempt == self.tries
+        try:
+            self.requests += 1
+            response = self.http.get(url, params=params, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            if last:
+                raise PlatformError(
+                    f"The platform at {self.base_url} cannot be reached ({_short(error)})."
+                ) from None
+            return None, self._backoff(attempt)
+        if response.status_code in RETRIED_STATUSES and not last:
+            return None, self._retry_after(response) or self._backoff(attempt)
+        if response.status_code >= 400:
+            raise self._refusal(response)
+        try:
+            return response.json(), None
+        except ValueError:
+            raise PlatformError(
+                f"The platform answered {url} with something that is not JSON."
+            ) from None
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.max_wait_s, self.backoff_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        if value.strip().isdigit():
+            return min(self.max_wait_s, float(value))
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return min(self.max_wait_s, max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
+    def _refusal(self, response: requests.Response) -> UserError:
+        code = response.status_code
+        if code == 401:
+            return PlatformError(
+                f"The platform at {self.base_url} refused the API token: "
+                "the token is wrong or expired."
+            )
+        if code == 403:
+            return PlatformError(
+                f"The API token may not read this at {self.base_url} (403); "
+                "ask for the CentrePoint or webhooks scope."
+            )
+        detail = _detail(response)
+        if code == 404:
+            return NotFound(f"The platform has no {urlsplit(response.url).path} ({detail}).")
+        if code in RETRIED_STATUSES:
+            return PlatformError(
+                f"The platform kept answering {code} after {self.tries} tries; try again later."
+            )
+        return PlatformError(f"The platform refused {urlsplit(response.url).path}: {detail}")
+
+    # ---- paging ------------------------------------------------------------------------
+
+    def v3_pages(self, path: str, offset: int = 0, limit: int = V3_PAGE) -> Iterator[dict]:
+        """Every page of a CentrePoint v3 list from `offset`, by its `links.next`."""
+        url, params = path, {"offset": offset, "limit": limit}
+        while True:
+            page = self.get(url, params)
+            _check_v3_page(page, url)
+            yield page
+            following = (page.get("links") or {}).get("next")
+            done = page["offset"] + len(page["items"])
+            if not page["items"] or done >= page["totalCount"]:
+                return
+            if following:
+                url, params = following, None
+            else:  # no link although more is counted: carry on by offset
+                url, params = path, {"offset": done, "limit": limit}
+
+    def ecg_pages(
+        self, path: str, params: dict | None = None, skip: int = 0, take: int = ECG_PAGE
+    ) -> Iterator[list]:
+        """Every page of an ECG module list from `skip`, until a page comes back short."""
+        while True:
+            page = self.get(path, {**(params or {}), "skip": skip, "take": take})
+            if not isinstance(page, list):
+                raise PlatformError(f"The platform answered {path} with something not a list.")
+            yield page
+            if len(page) < take:
+                return
+            skip += take
+
+
+def _check_v3_page(page, url: str) -> None:
+    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+        raise PlatformError(f"The platform answered {url} with something not a v3 page.")
+    for key in ("totalCount", "offset"):
+        if not isinstance(page.get(key), int):
+            raise PlatformError(f"The platform's page from {url} has no {key}.")
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("detail", "message", "title"):
+            if isinstance(body.get(key), str) and body[key]:
+                return body[key].rstrip(".")
+    return f"HTTP {response.status_code}"
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return "connection refused" if "refused" in text.lower() else type(error).__name__
