@@ -6,9 +6,10 @@ million demo deliveries, an FTS5 trigram index (true substrings) cost 1.3 GB and
 to build against 166 MB and 25 s for words, so words it is.
 PostgreSQL: ILIKE '%text%', served by the pg_trgm GIN index of the same migration.
 
-Newest-first pages need the matches in created order. A rare text has few matches: fetch
-their ids (at most RARE_LIMIT) and sort those. A common one matches everywhere: walk the
-created index and probe the match set, which finds a page within a few thousand rows.
+Newest-first pages need the matches in created order. A rare text has few matches (at
+most RARE_LIMIT): the planner starts from them and sorts those. A common one matches
+everywhere: walk the created index and probe the match set, which finds a page within a few
+thousand rows.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 
-from sqlalchemy import column, false, select, table
+from sqlalchemy import column, select, table
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery
 from webhook_desk.errors import InvalidInput
+from webhook_desk.history.driver_reads import driver_rows
 
 RARE_LIMIT = 5000
 _WORD = re.compile(r"\w+")
@@ -35,9 +37,8 @@ def condition(session: Session, text: str):
         return Delivery.payload.ilike(f"%{_escaped(text.strip())}%", escape="\\")
     phrase = fts_phrase(text)
     matches = select(_fts.c.rowid).where(_MATCH.bindparams(phrase=phrase))
-    ids = list(session.scalars(matches.limit(RARE_LIMIT + 1)))
-    if len(ids) <= RARE_LIMIT:
-        return Delivery.id.in_(ids) if ids else false()
+    if len(driver_rows(session, matches.limit(RARE_LIMIT + 1))) <= RARE_LIMIT:
+        return Delivery.id.in_(matches)  # few: the planner starts from the matches
     # "+ 0" keeps the planner from driving the query by the (huge) match set, so it walks
     # the created index in page order instead.
     return (Delivery.id + 0).in_(matches)

@@ -8,6 +8,7 @@ first page and the thousandth.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.models import Delivery
 from webhook_desk.errors import InvalidInput
 from webhook_desk.history import payload_text
+from webhook_desk.history.driver_reads import driver_rows
 
 STATUSES = ("succeeded", "failed", "pending")
 _CODE = re.compile(r"^([1-5])(\d\d|xx)$", re.IGNORECASE)
@@ -202,9 +204,13 @@ _ROW_SELECT = [
 ]
 
 
+PageRow = namedtuple("PageRow", list(ROW_COLUMNS))
+_PAGE = select(*_ROW_SELECT).order_by(Delivery.created_at.desc(), Delivery.id.desc())
+
+
 @dataclass(frozen=True)
 class RowPage:
-    rows: list  # Row objects with ROW_COLUMNS as attributes
+    rows: list[PageRow]  # ROW_COLUMNS as attributes
     next_key: tuple[datetime, int] | None
 
 
@@ -216,13 +222,12 @@ def page_rows(
     first_key: tuple[datetime, int] | None = None,
 ) -> RowPage:
     """A page of plain rows: after `after_key`, or starting at `first_key` (a bookmark)."""
-    query = select(*_ROW_SELECT).where(*(filters or Filters()).conditions(session))
+    query = _PAGE.where(*(filters or Filters()).conditions(session))
     if after_key is not None:
         query = query.where(*_before(*after_key, inclusive=False))
     if first_key is not None:
         query = query.where(*_before(*first_key, inclusive=True))
-    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
-    rows = session.execute(query).all()
+    rows = [PageRow._make(row) for row in driver_rows(session, query.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None
