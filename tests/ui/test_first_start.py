@@ -66,3 +66,21 @@ def _in_flight(context) -> int:
 
     with context.db.session() as session:
         return delivery_counts.counts(session).in_flight
+
+
+def test_demo_loads_even_when_the_receiver_port_is_taken(window, qtbot, context):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        window.context.receiver.port = taken.getsockname()[1]
+        window.offer_demo()
+        dialog = window.first_start
+        dialog.deliveries.setValue(0)
+        qtbot.mouseClick(dialog.load_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=20_000)
+    assert not window.context.receiver.is_running
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Demo data loaded: 5 registrations, 0 deliveries.")
+    assert str(window.context.receiver.port) in message

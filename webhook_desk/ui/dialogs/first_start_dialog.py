@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from webhook_desk.errors import UserError
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 
@@ -91,13 +92,17 @@ class FirstStartDialog(QDialog):
         self.progress.setValue(done)
 
     def _done(self, result) -> None:
+        note = result.warning or ""
         if self.start_receiver.isChecked() and self.context.receiver is not None:
-            self.context.receiver.start()
+            try:
+                self.context.receiver.start()
+            except UserError as error:  # e.g. the port is taken: the data is loaded anyway
+                note = f"{note} {error}".strip()
         self.context.registrations_changed.emit()
         self.context.deliveries_changed.emit()
         self.context.say(
             f"Demo data loaded: {result.registrations} registrations, "
-            f"{result.deliveries:,} deliveries."
+            f"{result.deliveries:,} deliveries. {note}".strip()
         )
         self.accept()
         self.loaded.emit(result)
