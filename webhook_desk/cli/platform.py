@@ -57,13 +57,12 @@ def register(subparsers) -> None:
 # ---- mock-api ----------------------------------------------------------------------------
 
 
-def _mock_database(args):
+def _mock_database(args, folder: str):
     if getattr(args, "db", None):
         return open_db(args)
     from webhook_desk.platform.mock_api import demo_platform
 
-    folder = Path(tempfile.mkdtemp(prefix="webhook-desk-mock-"))
-    return demo_platform(f"sqlite:///{folder / 'platform.sqlite3'}", args.demo_deliveries)
+    return demo_platform(f"sqlite:///{Path(folder) / 'platform.sqlite3'}", args.demo_deliveries)
 
 
 def _mock_api(args) -> int:
@@ -80,16 +79,23 @@ def _mock_api(args) -> int:
     options.check()
     if args.demo_deliveries < 0:
         raise InvalidInput("--demo-deliveries cannot be negative.")
-    db = _mock_database(args)
-    api = MockApi(db, options)
-    warning = binding_warning(args.host)
-    if warning:
-        print(f"webhook-desk: warning: {warning.replace('receiver', 'emulator')}", file=sys.stderr)
-    api.start(args.host, args.port)
-    print(f"Platform emulator at {api.url} (token {options.token}); Ctrl-C stops.", flush=True)
-    _wait_for_stop_signal()
-    api.stop()
-    db.dispose()
+    with tempfile.TemporaryDirectory(prefix="webhook-desk-mock-") as folder:
+        db = _mock_database(args, folder)
+        api = MockApi(db, options)
+        warning = binding_warning(args.host)
+        if warning:
+            print(
+                f"webhook-desk: warning: {warning.replace('receiver', 'emulator')}", file=sys.stderr
+            )
+        try:
+            api.start(args.host, args.port)
+            print(
+                f"Platform emulator at {api.url} (token {options.token}); Ctrl-C stops.", flush=True
+            )
+            _wait_for_stop_signal()
+            api.stop()
+        finally:
+            db.dispose()
     return 0
 
 
