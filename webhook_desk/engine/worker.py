@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -23,11 +23,9 @@ from sqlalchemy import exists, select
 
 from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.delivery_counts import DeliveryCounts, counts
-from webhook_desk.engine import auth, claim, record, retry, streaks, validation
+from webhook_desk.engine import attempt, auth, claim, record, streaks, validation
 from webhook_desk.engine.fairness import TargetShares, target_key
-from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
-from webhook_desk.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,6 @@ TARGET_CACHE_S = 5.0  # how long a registration's URL and credentials are reused
 POLL_INTERVAL_S = 0.5  # how often an idle engine looks for newly fired deliveries
 WRITE_BATCH = 500
 OTHERS_IDLE_S = 1.0
-SLOW_MS = 2000  # a target answering slower than this (or not at all) is "struggling"
 
 
 @dataclass(frozen=True)
@@ -72,18 +69,7 @@ class RunSummary:
     validations: int = 0
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where and how a registration's deliveries go, loaded once per few seconds."""
-
-    url: str | None  # None: use the delivery's own target_url (ad-hoc deliveries)
-    webhook_id: str | None
-    creds: auth.Credentials
-    schedule: list[timedelta] = field(default_factory=lambda: retry.parse_schedule(None))
-
-
 _WAKE = object()  # put on the results queue to make the database loop look again
-_ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
 
 
 class Engine:
@@ -124,7 +110,7 @@ class Engine:
         self._outstanding = 0  # claimed and not yet recorded
         self.shares = TargetShares(self.workers, self.capacity)
         self._validating: set[int] = set()
-        self._targets: dict[int, tuple[Target, float]] = {}
+        self._targets: dict[int, tuple[attempt.Target, float]] = {}
         self._paused = threading.Event()
         self._stopping = threading.Event()
         self._results: queue.Queue = queue.Queue()
@@ -190,7 +176,7 @@ class Engine:
                 if self._paused.is_set():
                     continue
                 self._start_validations()
-                if self._free() >= self.capacity // 2 and self._claim_and_dispatch():
+                if self._should_claim() and self._claim_and_dispatch():
                     idle_reported = False
                     continue
                 if self._busy():
@@ -214,6 +200,13 @@ class Engine:
         if self._free() >= self.capacity // 2 and not self._nothing_due_recently():
             return 0.0
         return self.poll_interval
+
+    def _should_claim(self) -> bool:
+        """Room for a batch, and either something may be due or all work is done (so one
+        last look decides whether the engine is idle)."""
+        return self._free() >= self.capacity // 2 and (
+            not self._nothing_due_recently() or not self._busy()
+        )
 
     def _nothing_due_recently(self) -> bool:
         return time.monotonic() < self._next_poll
@@ -263,27 +256,22 @@ class Engine:
         if self.callbacks.claimed:
             self.callbacks.claimed(len(claimed))
         for c in claimed:
-            target = targets.get(c.registration_id, _ADHOC)
+            target = targets.get(c.registration_id, attempt.ADHOC)
             self._work.put(partial(self._send_one, c, target))
         return len(claimed)
 
-    def _load_targets(self, session, reg_ids: set) -> dict[int, Target]:
+    def _load_targets(self, session, reg_ids: set) -> dict[int, attempt.Target]:
         now = time.monotonic()
         wanted = {i for i in reg_ids if i is not None}
         stale = [i for i in wanted if i not in self._targets or self._targets[i][1] < now]
         if stale:
             regs = session.scalars(select(Registration).where(Registration.id.in_(stale)))
             for reg in regs:
-                self._targets[reg.id] = (self._target_of(session, reg), now + TARGET_CACHE_S)
+                self._targets[reg.id] = (
+                    attempt.target_of(session, self.store, reg),
+                    now + TARGET_CACHE_S,
+                )
         return {i: self._targets[i][0] for i in wanted if i in self._targets}
-
-    def _target_of(self, session, reg: Registration) -> Target:
-        try:
-            schedule = retry.parse_schedule(reg.retry_schedule)
-        except UserError:
-            schedule = retry.parse_schedule(None)
-        creds = auth.load_credentials(session, self.store, reg)
-        return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
 
     # --- validation handshakes -----------------------------------------------------------
 
@@ -330,7 +318,7 @@ class Engine:
 
     # --- sending (pool threads) ----------------------------------------------------------
 
-    def _send_one(self, c: claim.Claimed, target: Target) -> None:
+    def _send_one(self, c: claim.Claimed, target: attempt.Target) -> None:
         key = target_key(c)
         if self._stopping.is_set():
             self.shares.given_back(key)
@@ -338,7 +326,7 @@ class Engine:
         elif self.shares.may_send(key, partial(self._send_admitted, c, target)):
             self._send_admitted(c, target)
 
-    def _send_admitted(self, c: claim.Claimed, target: Target) -> None:
+    def _send_admitted(self, c: claim.Claimed, target: attempt.Target) -> None:
         response = None
         if self._stopping.is_set():  # parked until now, and the engine is stopping
             for job in self.shares.finished(target_key(c), None):
@@ -346,44 +334,17 @@ class Engine:
             self._results.put(record.Outcome(c, released=True))
             return
         try:
-            outcome = self._attempt(c, target)
+            outcome = attempt.send(c, target, self.sender, self.tokens)
             response = outcome.response
         except Exception as exc:  # never lose a claimed delivery to a bug: record it as an error
             log.exception("sending delivery %s failed", c.id)
             url = target.url or c.target_url
             error = Response(error=f"Internal error: {exc}")
-            outcome = self._outcome(c, target, url, {}, utcnow(), error)
+            outcome = attempt.outcome(c, target, url, {}, utcnow(), error)
         finally:
             for job in self.shares.finished(target_key(c), response):
                 self._work.put(job)
         self._results.put(outcome)
-
-    def _attempt(self, c: claim.Claimed, target: Target) -> record.Outcome:
-        url = target.url or c.target_url
-        body = c.payload.encode("utf-8")
-        headers = platform_headers(target.webhook_id, c.event_code, c.uuid)
-        started = utcnow()
-        response = auth.send(self.sender, self.tokens, target.creds, url, headers, body)
-        return self._outcome(c, target, url, headers, started, response)
-
-    def _outcome(self, c, target, url, headers, started, response) -> record.Outcome:
-        if response.ok:
-            status, next_at = "succeeded", None
-        elif retry.is_retryable(response.status):
-            wait = retry.retry_after(response.header("Retry-After"), started)
-            next_at = retry.next_attempt_at(target.schedule, c.attempt_count + 1, utcnow(), wait)
-            status = "pending" if next_at else "failed"
-        else:
-            status, next_at = "failed", None
-        return record.Outcome(
-            claimed=c,
-            started_at=started,
-            url=url,
-            request_headers=auth.redacted(headers),
-            response=response,
-            status=status,
-            next_attempt_at=next_at,
-        )
 
     def _start_threads(self) -> None:
         self._threads = [
@@ -421,17 +382,17 @@ class Engine:
 
     def _write(self, batch: list[record.Outcome]) -> None:
         disabled: list[int] = []
-        for attempt in range(5):
+        for try_number in range(5):
             try:
                 with self.db.session() as session:
                     disabled = record.record_batch(session, self.owner, batch, self.disable_after)
                 break
             except Exception as exc:  # locked database, lost connection: try again shortly
                 log.warning("recording %d outcomes failed (%s), retrying", len(batch), exc)
-                if attempt == 4:
+                if try_number == 4:
                     # The leases will expire and the deliveries be sent again: at least once.
                     self._report_error(f"Could not record {len(batch)} attempts: {exc}")
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(0.2 * (try_number + 1))
         with self._lock:
             self._outstanding -= len(batch)
         self._report(batch, disabled)

@@ -1,0 +1,71 @@
+"""One attempt of one delivery: where it goes and how it is signed (its Target), the request,
+and what the delivery becomes after it (succeeded, failed, or pending until the next try)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from webhook_desk.db.models import Registration, utcnow
+from webhook_desk.engine import auth, retry
+from webhook_desk.engine.claim import Claimed
+from webhook_desk.engine.headers import platform_headers
+from webhook_desk.engine.record import Outcome
+from webhook_desk.engine.sender import Response, Sender
+from webhook_desk.errors import UserError
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a registration's deliveries go, loaded once per few seconds."""
+
+    url: str | None  # None: use the delivery's own target_url (ad-hoc deliveries)
+    webhook_id: str | None
+    creds: auth.Credentials
+    schedule: list[timedelta] = field(default_factory=lambda: retry.parse_schedule(None))
+
+
+ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
+
+
+def target_of(session: Session, store, reg: Registration) -> Target:
+    """The registration's current URL, credentials and retry schedule."""
+    try:
+        schedule = retry.parse_schedule(reg.retry_schedule)
+    except UserError:  # a schedule stored before it was checked: fall back, do not stall
+        schedule = retry.parse_schedule(None)
+    creds = auth.load_credentials(session, store, reg)
+    return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
+
+
+def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) -> Outcome:
+    """Sign and send the delivery once; never raises for anything the receiver does."""
+    url = target.url or c.target_url
+    body = c.payload.encode("utf-8")
+    headers = platform_headers(target.webhook_id, c.event_code, c.uuid)
+    started = utcnow()
+    response = auth.send(sender, tokens, target.creds, url, headers, body)
+    return outcome(c, target, url, headers, started, response)
+
+
+def outcome(c: Claimed, target: Target, url, headers, started, response: Response) -> Outcome:
+    """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending."""
+    if response.ok:
+        status, next_at = "succeeded", None
+    elif retry.is_retryable(response.status):
+        wait = retry.retry_after(response.header("Retry-After"), started)
+        next_at = retry.next_attempt_at(target.schedule, c.attempt_count + 1, utcnow(), wait)
+        status = "pending" if next_at else "failed"
+    else:
+        status, next_at = "failed", None
+    return Outcome(
+        claimed=c,
+        started_at=started,
+        url=url,
+        request_headers=auth.redacted(headers),
+        response=response,
+        status=status,
+        next_attempt_at=next_at,
+    )
