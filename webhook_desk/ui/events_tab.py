@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QSplitter,
     QToolBar,
@@ -48,6 +49,8 @@ class EventsTab(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Event", "Version", "Status"])
         self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.itemDoubleClicked.connect(lambda *_: self.open_fire_dialog())
         self.title = QLabel()
@@ -69,7 +72,7 @@ class EventsTab(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(self._detail_panel())
-        splitter.setSizes([420, 860])
+        splitter.setSizes([460, 820])
         layout = QVBoxLayout(self)
         layout.addWidget(toolbar)
         layout.addWidget(splitter)
@@ -123,8 +126,11 @@ class EventsTab(QWidget):
                 parent.addChild(item)
                 first = first or item
             parent.setExpanded(True)
-        for column in range(3):
-            self.tree.resizeColumnToContents(column)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         if first is not None and self.tree.currentItem() is None:
             self.tree.setCurrentItem(first)
 

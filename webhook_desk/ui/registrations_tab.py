@@ -124,6 +124,8 @@ class RegistrationsTab(QWidget):
             if shortcut:
                 action.setShortcut(QKeySequence(shortcut))
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                action.setToolTip(f"{text.rstrip('…')} ({keys})")
             action.triggered.connect(slot)
             self.toolbar.addAction(action)
             self.addAction(action)
