@@ -404,3 +404,38 @@ def test_v3_pages_link_to_the_next_and_previous_page(platform):
     assert page["links"]["next"].endswith(f"{path}?offset=20&limit=10")
     assert page["links"]["prev"].endswith(f"{path}?offset=0&limit=10")
     assert json.loads(page["items"][0]["request"]["headers"])["X-ActiGraph-Delivery"]
+
+
+def test_sync_works_the_same_on_postgresql(platform, any_db):
+    total = _small_total(platform)
+    first = sync.sync_centrepoint(any_db, client(platform), SMALL_STUDY)
+    again = sync.sync_centrepoint(any_db, client(platform), SMALL_STUDY)
+    ecg = sync.sync_ecg(any_db, client(platform), ORGANIZATION)
+    assert first.records_added == _stored(any_db)[0] - ecg.records_added == total
+    assert again.records_added == 0 and ecg.records_added > 0
+
+
+def test_mock_api_verb_serves_demo_data_until_stopped(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webhook_desk.cli", "mock-api", "--port", "0", "--token", TOKEN,
+         "--demo-deliveries", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**__import__("os").environ, "WEBHOOK_DESK_DB": f"sqlite:///{tmp_path / 'unused.db'}"},
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Platform emulator at http://127.0.0.1:"), process.stderr.read()
+        url = line.split()[3]
+        hooks = requests.get(
+            f"{url}/centrepoint/v3/Studies/{SMALL_STUDY}/Webhooks",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        ).json()
+        assert hooks["totalCount"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
