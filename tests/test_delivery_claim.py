@@ -167,3 +167,20 @@ def test_cancelled_deliveries_of_a_registration_are_never_sent(db):
     with db.session() as session:
         errors = set(session.scalars(select(Delivery.error)))
     assert errors == {"The registration was deleted."}
+
+
+def test_health_hears_of_a_registration_on_its_way_to_being_disabled(db):
+    from webhook_desk.engine import streaks
+
+    with db.session() as session:
+        data = RegistrationInput(url="http://127.0.0.1:9/", is_development=True, name="lab")
+        reg, _ = registrations.add(session, SecretStore(), data)
+        reg.failing_since = utcnow() - timedelta(days=2)
+        reg.failure_streak = 40
+        calm, _ = registrations.add(session, SecretStore(), data)
+        calm.failing_since = utcnow() - timedelta(hours=2)  # not yet worth a warning
+    with db.session() as session:
+        [warning] = streaks.on_the_way_to_disabling(session)
+    assert warning["id"] == reg.id and warning["failure_streak"] == 40
+    assert warning["message"].startswith(f"Registration {reg.id} has failed every delivery since")
+    assert "it will be disabled at" in warning["message"]
