@@ -8,7 +8,6 @@ first page and the thousandth.
 from __future__ import annotations
 
 import re
-from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -204,13 +203,14 @@ _ROW_SELECT = [
 ]
 
 
-PageRow = namedtuple("PageRow", list(ROW_COLUMNS))
+ROW_NAMES = list(ROW_COLUMNS)
+_ID, _CREATED = ROW_NAMES.index("id"), ROW_NAMES.index("created_at")
 _PAGE = select(*_ROW_SELECT).order_by(Delivery.created_at.desc(), Delivery.id.desc())
 
 
 @dataclass(frozen=True)
 class RowPage:
-    rows: list[PageRow]  # ROW_COLUMNS as attributes
+    rows: list[tuple]  # values in ROW_NAMES order (tuples: even a namedtuple per row showed)
     next_key: tuple[datetime, int] | None
 
 
@@ -227,11 +227,11 @@ def page_rows(
         query = query.where(*_before(*after_key, inclusive=False))
     if first_key is not None:
         query = query.where(*_before(*first_key, inclusive=True))
-    rows = [PageRow._make(row) for row in driver_rows(session, query.limit(limit + 1))]
+    rows = driver_rows(session, query.limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None
-    return RowPage(rows, (stored_time(last.created_at), last.id) if last else None)
+    return RowPage(rows, (stored_time(last[_CREATED]), last[_ID]) if last else None)
 
 
 def stored_time(value) -> datetime | None:
@@ -245,7 +245,7 @@ def stored_time(value) -> datetime | None:
 
 def row_as_dict(row) -> dict:
     """A page row with as_dict's keys; times as aware datetimes."""
-    found = row._asdict()
+    found = dict(zip(ROW_NAMES, row, strict=True))
     for name in TIME_COLUMNS:
         found[name] = stored_time(found[name])
     found["is_validation"] = bool(found["is_validation"])
