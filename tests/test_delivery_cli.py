@@ -222,3 +222,13 @@ def test_payload_hash_generates_and_validates_with_the_secret_from_stdin(cli, tm
         stdin="s3cret",
     )
     assert wrong.code == 1
+
+
+def test_firing_at_a_registration_that_failed_validation_says_the_events_will_wait(cli):
+    with RecordingServer(handshake=False) as no_echo:
+        reg_id = add_registration(cli, no_echo.url())
+        cli("registrations", "validate", reg_id)
+        fired = cli("fire", "upload", "--to", reg_id)
+    assert fired.code == 0
+    assert f"registration {reg_id} failed validation" in fired.err
+    assert f"registrations validate {reg_id}` passes" in fired.err

@@ -80,6 +80,9 @@ def _fire(args) -> int:
             validate=not args.no_validate,
         )
         rows = [{"id": d.id, "delivery_id": d.uuid, "target_url": d.target_url} for d in fired]
+        note = _validation_note(session, args.to) if args.to else None
+    if note:
+        print(f"webhook-desk: note: {note}", file=sys.stderr)
     if args.json:
         print_json(rows)
     else:
@@ -90,6 +93,21 @@ def _fire(args) -> int:
             f"to {where} (id {ids}); `webhook-desk deliver` sends them."
         )
     return 0
+
+
+def _validation_note(session, reg_id) -> str | None:
+    """Why the deliveries just queued will wait, when the registration is not validated."""
+    from webhook_desk import registrations
+
+    reg = registrations.get(session, reg_id)
+    if reg.validation_state == "failed":
+        return (
+            f"registration {reg.id} failed validation ({reg.validation_error}); these wait "
+            f"until `webhook-desk registrations validate {reg.id}` passes."
+        )
+    if reg.validation_state != "validated":
+        return f"registration {reg.id} is validated first, when `webhook-desk deliver` runs."
+    return None
 
 
 def _deliver(args) -> int:
