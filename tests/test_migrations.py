@@ -37,6 +37,13 @@ def test_a_database_made_by_the_first_migration_upgrades_to_head_with_its_data(t
                 " 'https://hooks.example.org/cp', '{}', '{\"status\": \"started\"}', 200)"
             )
         )
+        c.execute(
+            text(
+                "INSERT INTO attempt (id, delivery_id, number, retried_attempt_id, started_at,"
+                " url, request_headers, request_body, response_code) VALUES (2, 1, 2, 1,"
+                " '2026-01-02 03:09:06', 'https://hooks.example.org/cp', '{}', '{}', 200)"
+            )
+        )
     engine.dispose()
 
     db = Database.open(url)
@@ -52,8 +59,9 @@ def test_a_database_made_by_the_first_migration_upgrades_to_head_with_its_data(t
             "validated",
         )
         assert reg.created_at.isoformat() == "2026-01-02T03:04:05+00:00"
-        [attempt] = session.get(Delivery, 1).attempts
-        assert (attempt.request_body, attempt.response_code) == ('{"status": "started"}', 200)
+        first, retry = session.get(Delivery, 1).attempts
+        assert (first.request_body, first.response_code) == ('{"status": "started"}', 200)
+        assert retry.retried_attempt_id == first.id
 
 
 def test_start_up_creates_every_table_on_postgresql_too(pg_db):

@@ -59,7 +59,7 @@ def test_rotation_keeps_the_old_secret_valid_for_the_grace_period(any_db, memory
         ({"events": ["uplaod"]}, NotFound, "uplaod"),
         ({"auth_type": "kerberos"}, InvalidInput, "Unknown auth type 'kerberos'"),
         ({"auth_type": "basic"}, InvalidInput, "needs a username"),
-        ({"auth_type": "oauth2"}, InvalidInput, "--token-url and --client-id"),
+        ({"auth_type": "oauth2"}, InvalidInput, "need a token URL and a client id"),
         ({"organization_id": "org-1"}, InvalidInput, "not both"),
         ({"retry_schedule": "5s,soon"}, InvalidInput, "'soon' is not a retry wait"),
     ],

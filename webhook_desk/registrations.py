@@ -64,7 +64,7 @@ def url_problem(url: str, development: bool) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"'{url}' is not an absolute http(s) URL."
     if parts.scheme == "http" and not development:
-        return f"'{url}' uses plain http; only a development registration may (add --development)."
+        return f"'{url}' uses plain http, which only a development registration may use."
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
@@ -83,7 +83,7 @@ def _check(session: Session, data: RegistrationInput) -> None:
     if data.study_id and data.organization_id:
         raise InvalidInput("A registration belongs to a study or an organisation, not both.")
     if data.auth_type == "basic" and not data.username:
-        raise InvalidInput("Basic authentication needs a username (--username).")
+        raise InvalidInput("Basic authentication needs a username.")
     if (
         data.auth_type == "basic"
         and urlsplit(data.url).scheme != "https"
@@ -91,10 +91,13 @@ def _check(session: Session, data: RegistrationInput) -> None:
     ):
         raise InvalidInput("Basic authentication is only allowed over https.")
     if data.auth_type == "oauth2":
-        missing = [n for n in ("token_url", "client_id") if not getattr(data, n)]
+        missing = [
+            what
+            for what, value in (("a token URL", data.token_url), ("a client id", data.client_id))
+            if not value
+        ]
         if missing:
-            flags = " and ".join("--" + m.replace("_", "-") for m in missing)
-            raise InvalidInput(f"OAuth2 client credentials need {flags}.")
+            raise InvalidInput(f"OAuth2 client credentials need {' and '.join(missing)}.")
         problem = url_problem(data.token_url, data.is_development)
         if problem:
             raise InvalidInput("Token URL: " + problem)
@@ -132,7 +135,7 @@ def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]
     if auth_type in GENERATED:
         return GENERATED[auth_type](), True
     what = "password" if auth_type == "basic" else "client secret"
-    raise InvalidInput(f"{auth_type} authentication needs its {what} on standard input.")
+    raise InvalidInput(f"{auth_type} authentication needs its {what}.")
 
 
 def _store_secret(

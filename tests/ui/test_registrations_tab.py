@@ -76,8 +76,8 @@ def test_registration_added_in_the_dialog_appears_in_the_table(window, qtbot):
         (
             "http://127.0.0.1:8787/",
             False,
-            "'http://127.0.0.1:8787/' uses plain http; only a "
-            "development registration may (tick Development).",
+            "'http://127.0.0.1:8787/' uses plain http, which only a "
+            "development registration may use.",
         ),
         (
             "https://hooks.example.org:99999/",

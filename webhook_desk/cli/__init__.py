@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"webhook-desk {__version__}")
     add_db_option(parser)
+    add_self_test_option(parser)
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES:
         import_module(name).register(subparsers)
@@ -50,14 +51,31 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "verb", None):
-        from webhook_desk.ui.app import run_gui
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="webhook-desk", add_help=False)
+    add_db_option(parser)
+    add_self_test_option(parser)
+    return parser
 
-        return run_gui(getattr(args, "db", None))
+
+def add_self_test_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window offscreen, check database, catalog and keyring, and exit",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        gui_args, rest = _gui_parser().parse_known_args(argv)
+        if not rest:
+            # No verb: straight to the window, without importing every verb module first.
+            from webhook_desk.ui.app import run_gui
+
+            return run_gui(getattr(gui_args, "db", None), self_test=gui_args.self_test)
+        args = build_parser().parse_args(argv)
         return args.handler(args) or 0
     except UserError as error:
         print(f"webhook-desk: {error}", file=sys.stderr)

@@ -233,7 +233,7 @@ class RegistrationDialog(QDialog):
             return "Enter the target URL."
         problem = registrations.url_problem(url, self.development.isChecked())
         if problem:
-            return problem.replace("(add --development)", "(tick Development)")
+            return problem
         if not self.owner_id.text().strip():
             return f"Enter the {self.owner_kind.currentText().lower()} id."
         if not self.chosen_events():
@@ -272,7 +272,7 @@ class RegistrationDialog(QDialog):
                 self.token_url.text().strip(), self.development.isChecked()
             )
             if problem:
-                return "Token URL: " + problem.replace("(add --development)", "(tick Development)")
+                return "Token URL: " + problem
             if not self.client_id.text().strip():
                 return "OAuth2 needs the client id."
             if needs_secret and not self.client_secret.text():
