@@ -10,6 +10,7 @@ def test_demo_adds_registrations_and_a_month_of_mixed_history(cli, sqlite_db, me
     assert result.code == 0, result.err
     regs = cli("registrations", "list", "--all", "--json").json()
     assert any(r["is_development"] and r["url"].startswith("http://127.0.0.1:8787/") for r in regs)
+    assert all(r["last_delivery_at"] and r["last_delivery_status"] for r in regs)
     with sqlite_db.session() as session:
         assert session.scalar(select(func.count(Delivery.id))) == 3000
         assert session.scalar(select(func.count(Attempt.id))) > 3000

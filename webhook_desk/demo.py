@@ -120,6 +120,8 @@ def load_demo(
         rng, targets, samples, deliveries, utcnow(), first_id, _next_id(session, Attempt)
     )
     attempts = insert_history(session, rows, deliveries, first_id, progress)
+    for reg in regs:
+        _note_last_delivery(session, reg)
     if warning:
         warning = "Demo registrations were added without authentication. " + warning
     return DemoResult(len(regs), deliveries, attempts, warning)
@@ -133,6 +135,18 @@ def _add_registration(session, store, data: RegistrationInput, rng, with_secrets
     if reg.study_id == "2358":
         registrations.set_status(session, reg.id, "disable", "demo: receiver retired")
     return reg
+
+
+def _note_last_delivery(session: Session, reg) -> None:
+    """Show the newest generated delivery on the registration, as the engine would have."""
+    newest = session.execute(
+        select(Delivery.last_sent_at, Delivery.status)
+        .where(Delivery.registration_id == reg.id)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(1)
+    ).first()
+    if newest:
+        reg.last_delivery_at, reg.last_delivery_status = newest
 
 
 def _next_id(session: Session, model) -> int:
