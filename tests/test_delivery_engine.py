@@ -367,3 +367,20 @@ def test_stop_gives_back_claimed_work_that_was_not_sent(db):
     assert all(d.lease_owner is None for d in rows)
     assert sum(d.attempt_count for d in rows) == len(receiver.requests())
     assert sum(1 for d in rows if d.attempt_count == 0) >= 20
+
+
+def test_after_its_first_timeout_a_silent_receiver_gets_one_request_at_a_time(db):
+    with RecordingServer(lambda r: HANG) as silent:
+        fire(db, url=silent.url(), count=12)
+        run_until(
+            db,
+            lambda: len(silent.requests()) >= 7,
+            workers=4,
+            timeouts=Timeouts(connect=1, total=1),
+        )
+        arrivals = [r.at for r in silent.requests()]
+
+    first_round, later = arrivals[:4], arrivals[4:7]
+    assert max(first_round) - min(first_round) < 0.5  # nothing known yet: all four threads
+    gaps = [b - a for a, b in zip(later, later[1:], strict=False)]
+    assert all(gap > 0.8 for gap in gaps), gaps  # then one thread, one timeout after another
