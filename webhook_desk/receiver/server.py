@@ -15,6 +15,7 @@ import errno
 import ipaddress
 import json
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -101,6 +102,21 @@ def _bind(host: str, port: int) -> socket.socket:
         raise UserError(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
     sock.setblocking(False)
     return sock
+
+
+def _new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (measured faster, see benchmarks/README.md), else asyncio's own.
+
+    WEBHOOK_DESK_RECEIVER_LOOP=asyncio forces the standard loop, for comparison.
+    """
+    if os.environ.get("WEBHOOK_DESK_RECEIVER_LOOP") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def _stored_headers(request: web.BaseRequest) -> dict[str, str]:
@@ -240,7 +256,7 @@ class Receiver:
             self.on_request(capture)
 
     def _serve(self, sock: socket.socket, started: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
+        self._loop = _new_event_loop()
         try:
             self._loop.run_until_complete(self._run(sock, started))
         except Exception as error:  # reported by start(); nothing else can catch it here
