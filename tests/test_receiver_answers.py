@@ -195,3 +195,16 @@ def test_inbox_works_the_same_on_sqlite_and_postgresql(any_db):
         ("/n3", False),
         ("/n4", True),
     ]
+
+
+def test_inbox_holds_exactly_its_limit_once_the_receiver_stops(sqlite_db, cli):
+    receiver = start(sqlite_db, inbox_limit=200)
+    try:
+        with requests.Session() as session:
+            for number in range(230):
+                session.post(receiver.url + f"n{number}", data=b"{}")
+    finally:
+        receiver.stop()
+    rows = cli("inbox", "--json", "--limit", "1000", db=sqlite_db).json()
+    assert len(rows) == 200
+    assert (rows[0]["path"], rows[-1]["path"]) == ("/n229", "/n30")

@@ -183,20 +183,24 @@ class InboxWriter:
             batch, done = self._next_batch()
             if batch:
                 self._write(batch)
+        if self._count > self.limit:  # the slack is for busy times; leave it exact
+            self._write([])
 
     def _write(self, batch: list[Capture]) -> None:
         try:
             with self.db.session() as session:
                 # Core insert, not ORM bulk: no identity bookkeeping for rows never read back.
-                session.execute(insert(INBOX_TABLE), [c.row() for c in batch])
+                if batch:
+                    session.execute(insert(INBOX_TABLE), [c.row() for c in batch])
                 self._count += len(batch)
-                if self._count > self.limit + self.slack:
+                if self._count > self.limit + (self.slack if batch else 0):
                     trim(session, self.limit)
                     self._count = self.limit
             self.problem = None
         except (UserError, SQLAlchemyError) as error:
             # Keep serving: the answer already went out; say what was lost instead of dying.
-            self.problem = f"{len(batch)} captured requests were not saved: {error}"
+            first_line = str(error).splitlines()[0]  # not the statement and its parameters
+            self.problem = f"{len(batch)} captured requests were not saved: {first_line}"
             log.error("%s", self.problem)
         if self.on_written is not None:
             for capture in batch:
