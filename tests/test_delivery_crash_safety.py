@@ -18,7 +18,11 @@ from webhook_desk import catalog, firing
 from webhook_desk.db.models import Attempt, Delivery
 
 COUNT = 2000
-CLI = "import sys; from webhook_desk.cli import main; sys.exit(main())"
+# SIGUSR1 makes a stuck process print every thread's stack, so a hang explains itself.
+CLI = (
+    "import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1); "
+    "from webhook_desk.cli import main; sys.exit(main())"
+)
 
 
 def deliver_process(db_url: str, *extra: str) -> subprocess.Popen:
@@ -28,6 +32,18 @@ def deliver_process(db_url: str, *extra: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def finish(process: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """Wait for the process; if it hangs, fail with the stacks of all its threads."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"deliver did not finish in {timeout} s; its threads:\n{err[-6000:]}")
 
 
 def fire_many(db, url: str, count: int = COUNT) -> set[str]:
@@ -77,7 +93,7 @@ def test_a_killed_deliver_process_loses_nothing_when_started_again(sqlite_db):
         attempts_are_whole(sqlite_db)
 
         again = deliver_process(sqlite_db.url, "--until-idle")
-        out, err = again.communicate(timeout=180)
+        out, err = finish(again, 180)
         assert again.returncode == 0, err
         arrived = Counter(r.header("X-ActiGraph-Delivery") for r in receiver.requests())
 
@@ -102,7 +118,7 @@ def test_two_deliver_processes_on_one_postgres_database_never_send_a_delivery_tw
     with RecordingServer(slow_ok) as receiver:
         fired = fire_many(pg_db, receiver.url())
         processes = [deliver_process(pg_db.url, "--until-idle") for _ in range(2)]
-        outputs = [p.communicate(timeout=240) for p in processes]
+        outputs = [finish(p, 240) for p in processes]
         arrived = Counter(r.header("X-ActiGraph-Delivery") for r in receiver.requests())
 
     for process, (_out, err) in zip(processes, outputs, strict=True):
@@ -121,7 +137,7 @@ def test_stopping_deliver_with_sigterm_finishes_cleanly_and_leaves_no_leases(sql
         process = deliver_process(sqlite_db.url)
         wait_until(lambda: len(receiver.requests()) >= 100, 60, "the first hundred")
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
+        out, err = finish(process, 60)
         arrived = len(receiver.requests())
 
     assert process.returncode == 0, err
