@@ -363,7 +363,11 @@ class Engine:
 
     def _work_loop(self) -> None:
         while (job := self._work.get()) is not None:
-            job()
+            try:
+                job()
+            except Exception:  # a bug must not cost the engine a thread; say it loudly
+                log.exception("a sending job failed")
+                self._report_error("A sending job failed unexpectedly; see the log.")
 
     def _record_finished(self, wait: float) -> None:
         """Store every outcome that has arrived, waiting up to `wait` for the first."""
