@@ -84,14 +84,18 @@ def first_pages(db, path: Path) -> list[tuple[str, float, float]]:
     def note(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
 
-    def noted_rows(session, query):  # hot reads go to the driver, past SQLAlchemy's events
+    # Hot reads go straight to the driver, past SQLAlchemy's events: note them on the way.
+    def noted_rows(session, query):
         statement = driver_reads.driver_statement(session.connection(), query)
         if statement is not None:  # else it runs through SQLAlchemy and `note` sees it
             statements.append(statement)
         return driver_reads.driver_rows(session, query)
 
-    for module in (queries, payload_text):
-        module.driver_rows = noted_rows
+    def noted_compiled(session, compiled, values):
+        statements.append(driver_reads.compiled_statement(compiled, values))
+        return driver_reads.run_compiled(session, compiled, values)
+
+    payload_text.driver_rows, queries.run_compiled = noted_rows, noted_compiled
 
     bare = sqlite3.connect(path)
     bare.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")  # the page cache ours has
@@ -117,8 +121,8 @@ def first_pages(db, path: Path) -> list[tuple[str, float, float]]:
         bare_ms = best([b for _, b in pairs]) * 1000
         found.append((name, ours_ms, bare_ms))
     event.remove(db.engine, "before_cursor_execute", note)
-    for module in (queries, payload_text):
-        module.driver_rows = driver_reads.driver_rows
+    payload_text.driver_rows = driver_reads.driver_rows
+    queries.run_compiled = driver_reads.run_compiled
     bare.close()
     return found
 

@@ -87,6 +87,20 @@ def history(any_db):
 )  # fmt: skip
 def test_each_filter_finds_the_deliveries_a_user_means(history, filters, subjects):
     assert found(history, filters) == subjects
+    with history.session() as session:  # the table's plain pages agree
+        rows = queries.page_rows(session, filters, 100).rows
+        assert [queries.row_as_dict(r)["subject_id"] for r in rows] == subjects
+
+
+def test_pages_of_the_same_shape_take_their_own_values(history):
+    with history.session() as session:
+        for study, codes, subjects in [
+            ("8", "5xx", ["2359"]),
+            ("189", "4xx", ["19525"]),
+            ("8", "2xx", ["2358"]),
+        ]:
+            page = queries.page_rows(session, Filters(study=study, include_codes=codes), 10)
+            assert [queries.row_as_dict(r)["subject_id"] for r in page.rows] == subjects
 
 
 def test_common_text_pages_by_key_the_same_as_rare_text(sqlite_db, monkeypatch):

@@ -40,3 +40,28 @@ def driver_statement(connection, query) -> tuple[str, list | dict] | None:
     if compiled.positiontup is not None:
         return compiled.string, [values[name] for name in compiled.positiontup]
     return compiled.string, values
+
+
+def run_compiled(session: Session, compiled, values: dict) -> list[tuple]:
+    """Rows of a statement compiled ahead, with `values` for its named parameters."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(*compiled_statement(compiled, values))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def compiled_statement(compiled, values: dict) -> tuple[str, list | dict]:
+    """(SQL, parameters) as the driver takes them, for a statement compiled ahead."""
+    convert = compiled._bind_processors
+    params = {}
+    for name in set(compiled.positiontup or compiled.binds):
+        bind = compiled.binds[name]
+        # Anonymous parameters (OFFSET 0, "+ 0") are constants of the shape; a named one
+        # must come in `values`, or a stale value from the first compile would slip in.
+        value = bind.effective_value if bind.unique else values[name]
+        params[name] = convert[name](value) if name in convert else value
+    if compiled.positiontup is not None:
+        return compiled.string, [params[name] for name in compiled.positiontup]
+    return compiled.string, params

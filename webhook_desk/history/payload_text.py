@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 
-from sqlalchemy import column, select, table
+from sqlalchemy import bindparam, column, select, table
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -33,15 +33,35 @@ _MATCH = sql_text("delivery_text MATCH :phrase")
 
 def condition(session: Session, text: str):
     """A WHERE condition on Delivery for deliveries whose payload contains `text`."""
-    if session.get_bind().dialect.name != "sqlite":
-        return Delivery.payload.ilike(f"%{_escaped(text.strip())}%", escape="\\")
-    phrase = fts_phrase(text)
-    matches = select(_fts.c.rowid).where(_MATCH.bindparams(phrase=phrase))
-    if len(driver_rows(session, matches.limit(RARE_LIMIT + 1))) <= RARE_LIMIT:
+    shape = text_shape(session, text)
+    values = bind_values(session.get_bind().dialect.name, text)
+    if shape == "ilike":
+        return Delivery.payload.ilike(bindparam("pattern", values["pattern"]), escape="\\")
+    matches = select(_fts.c.rowid).where(_MATCH.bindparams(phrase=values["phrase"]))
+    if shape == "rare":
         return Delivery.id.in_(matches)  # few: the planner starts from the matches
     # "+ 0" keeps the planner from driving the query by the (huge) match set, so it walks
     # the created index in page order instead.
     return (Delivery.id + 0).in_(matches)
+
+
+def text_shape(session: Session, text: str) -> str:
+    """How the condition is written: 'ilike' (PostgreSQL), 'rare' or 'common' (SQLite)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return "ilike"
+    matches = select(_fts.c.rowid).where(_MATCH.bindparams(phrase=fts_phrase(text)))
+    return (
+        "rare"
+        if len(driver_rows(session, matches.limit(RARE_LIMIT + 1))) <= RARE_LIMIT
+        else "common"
+    )
+
+
+def bind_values(dialect_name: str, text: str) -> dict:
+    """The condition's parameter values by name."""
+    if dialect_name != "sqlite":
+        return {"pattern": f"%{_escaped(text.strip())}%"}
+    return {"phrase": fts_phrase(text)}
 
 
 def fts_phrase(text: str) -> str:

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import String, and_, func, or_, select, type_coerce
+from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery
+from webhook_desk.db.models import Delivery, UTCDateTime
 from webhook_desk.errors import InvalidInput
 from webhook_desk.history import payload_text
-from webhook_desk.history.driver_reads import driver_rows
+from webhook_desk.history.driver_reads import run_compiled
 
 STATUSES = ("succeeded", "failed", "pending")
 _CODE = re.compile(r"^([1-5])(\d\d|xx)$", re.IGNORECASE)
@@ -37,52 +37,108 @@ class Filters:
     text: str | None = None  # within payloads
 
     def conditions(self, session: Session | None = None) -> list:
-        """WHERE conditions for these filters; the payload text needs the `session`."""
+        """WHERE conditions for these filters; the payload text needs the `session`.
+
+        Every value is a bind parameter named as in `bind_values`, so a page statement can
+        be compiled once per shape and run again with new values (see page_rows).
+        """
         found = []
-        if self.study:
-            found.append(Delivery.study_id == self.study)
-        if self.subject:
-            found.append(Delivery.subject_id == self.subject)
-        if self.registration_id is not None:
-            found.append(Delivery.registration_id == self.registration_id)
-        if self.event:
-            found.append(Delivery.event_code == self.event)
+        for name, column in _EQUALITIES:
+            if getattr(self, name) not in (None, ""):
+                found.append(column == bindparam(name, getattr(self, name)))
         if self.status:
             if self.status not in STATUSES:
                 raise InvalidInput(
                     f"'{self.status}' is not a delivery status; use one of {', '.join(STATUSES)}."
                 )
-            found.append(Delivery.status == self.status)
+            found.append(Delivery.status == bindparam("status", self.status))
         if self.include_codes:
-            found.append(or_(*code_conditions(self.include_codes)))
+            found.append(or_(*code_conditions(self.include_codes, "include")))
         if self.exclude_codes:
-            found.append(
-                or_(Delivery.response_code.is_(None), ~or_(*code_conditions(self.exclude_codes)))
-            )
+            excluded = or_(*code_conditions(self.exclude_codes, "exclude"))
+            found.append(or_(Delivery.response_code.is_(None), ~excluded))
         if self.since:
-            found.append(Delivery.created_at >= self.since)
+            found.append(Delivery.created_at >= bindparam("since", self.since, UTCDateTime))
         if self.until:
-            found.append(Delivery.created_at < self.until)
-        if self.text and self.text.strip():
+            found.append(Delivery.created_at < bindparam("until", self.until, UTCDateTime))
+        if self.has_text():
             found.append(payload_text.condition(session, self.text))
         return found
+
+    def bind_values(self) -> dict:
+        """The values of `conditions`' parameters by name (the text's aside)."""
+        found = {name: getattr(self, name) for name, _ in _EQUALITIES}
+        found.update(status=self.status, since=self.since, until=self.until)
+        for prefix, text in (("include", self.include_codes), ("exclude", self.exclude_codes)):
+            if text:
+                found.update(code_values(text, prefix))
+        return found
+
+    def shape(self) -> tuple:
+        """What decides the SQL of these filters, as against their values."""
+        return (
+            tuple(name for name, _ in _EQUALITIES if getattr(self, name) not in (None, "")),
+            bool(self.status),
+            _code_shape(self.include_codes),
+            _code_shape(self.exclude_codes),
+            self.since is not None,
+            self.until is not None,
+        )
+
+    def has_text(self) -> bool:
+        return bool(self.text and self.text.strip())
 
     def is_empty(self) -> bool:
         return self == Filters()
 
 
-def code_conditions(text: str) -> list:
+_EQUALITIES = (
+    ("study", Delivery.study_id),
+    ("subject", Delivery.subject_id),
+    ("registration_id", Delivery.registration_id),
+    ("event", Delivery.event_code),
+)
+
+
+def code_conditions(text: str, prefix: str = "code") -> list:
     """'2xx,404' -> conditions on response_code: a class of codes or one code each."""
     found = []
-    for part in (p.strip() for p in text.split(",") if p.strip()):
+    for name, (low, high) in _code_ranges(text, prefix).items():
+        if low == high:
+            found.append(Delivery.response_code == bindparam(name, low))
+        else:
+            found.append(
+                Delivery.response_code.between(bindparam(name, low), bindparam(name + "_hi", high))
+            )
+    return found
+
+
+def code_values(text: str, prefix: str) -> dict:
+    found = {}
+    for name, (low, high) in _code_ranges(text, prefix).items():
+        found[name] = low
+        if low != high:
+            found[name + "_hi"] = high
+    return found
+
+
+def _code_shape(text: str | None) -> tuple:
+    if not text:
+        return ()
+    return tuple(low == high for low, high in _code_ranges(text, "").values())
+
+
+def _code_ranges(text: str, prefix: str) -> dict[str, tuple[int, int]]:
+    found = {}
+    for n, part in enumerate(p.strip() for p in text.split(",") if p.strip()):
         match = _CODE.match(part)
         if not match:
             raise InvalidInput(f"'{part}' is not a response code; write e.g. 404 or 2xx.")
         if match.group(2).lower() == "xx":
             low = int(match.group(1)) * 100
-            found.append(Delivery.response_code.between(low, low + 99))
+            found[f"{prefix}_{n}"] = (low, low + 99)
         else:
-            found.append(Delivery.response_code == int(part))
+            found[f"{prefix}_{n}"] = (int(part), int(part))
     return found
 
 
@@ -168,8 +224,10 @@ def newer_than(session: Session, filters: Filters, key: tuple[datetime, int]) ->
 def _before(created: datetime, last_id: int, inclusive: bool) -> list:
     """Rows after the key (created, id) in newest-first order. The plain `created <=` bound
     lets the index seek straight to the key instead of filtering every row before it."""
-    same_time = Delivery.id <= last_id if inclusive else Delivery.id < last_id
-    return [Delivery.created_at <= created, or_(Delivery.created_at < created, same_time)]
+    created_at = bindparam("key_created", created, UTCDateTime)
+    key_id = bindparam("key_id", last_id)
+    same_time = Delivery.id <= key_id if inclusive else Delivery.id < key_id
+    return [Delivery.created_at <= created_at, or_(Delivery.created_at < created_at, same_time)]
 
 
 # What a page shows of each delivery, as plain rows rather than ORM objects: building a
@@ -206,6 +264,7 @@ _ROW_SELECT = [
 ROW_NAMES = list(ROW_COLUMNS)
 _ID, _CREATED = ROW_NAMES.index("id"), ROW_NAMES.index("created_at")
 _PAGE = select(*_ROW_SELECT).order_by(Delivery.created_at.desc(), Delivery.id.desc())
+_PAGE_SQL: dict = {}  # compiled page statements by shape
 
 
 @dataclass(frozen=True)
@@ -221,13 +280,30 @@ def page_rows(
     after_key: tuple[datetime, int] | None = None,
     first_key: tuple[datetime, int] | None = None,
 ) -> RowPage:
-    """A page of plain rows: after `after_key`, or starting at `first_key` (a bookmark)."""
-    query = _PAGE.where(*(filters or Filters()).conditions(session))
-    if after_key is not None:
-        query = query.where(*_before(*after_key, inclusive=False))
-    if first_key is not None:
-        query = query.where(*_before(*first_key, inclusive=True))
-    rows = driver_rows(session, query.limit(limit + 1))
+    """A page of plain rows: after `after_key`, or starting at `first_key` (a bookmark).
+
+    The History table asks for pages all the time, so its statement is compiled once per
+    shape (which filters, which key) and run again with new values straight on the driver:
+    building and compiling a statement each time cost as much as the query (0.17 ms).
+    """
+    filters = filters or Filters()
+    key = after_key or first_key
+    dialect = session.connection().dialect
+    text = filters.has_text() and payload_text.text_shape(session, filters.text)
+    shape = (dialect.name, filters.shape(), text, after_key is not None, first_key is not None)
+    compiled = _PAGE_SQL.get(shape)
+    if compiled is None:
+        query = _PAGE.where(*filters.conditions(session))
+        if key is not None:
+            query = query.where(*_before(*key, inclusive=first_key is not None))
+        compiled = _PAGE_SQL[shape] = query.limit(bindparam("page_limit")).compile(dialect=dialect)
+    values = filters.bind_values()
+    values["page_limit"] = limit + 1
+    if key is not None:
+        values.update(key_created=key[0], key_id=key[1])
+    if text:
+        values.update(payload_text.bind_values(dialect.name, filters.text))
+    rows = run_compiled(session, compiled, values)
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None
