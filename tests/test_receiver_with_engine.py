@@ -1,0 +1,68 @@
+"""A tester points a development registration at the built-in receiver: the app's own
+handshake and deliveries arrive there, verified against the registration's secret."""
+
+from __future__ import annotations
+
+import pytest
+from receiver_client import captured, start
+
+from webhook_desk import catalog, firing, registrations
+from webhook_desk.engine.sender import Sender, Timeouts
+from webhook_desk.engine.validation import validate
+from webhook_desk.engine.worker import Engine
+from webhook_desk.receiver import ReceiverOptions
+from webhook_desk.registrations import RegistrationInput
+from webhook_desk.secrets import SecretStore
+
+
+@pytest.fixture
+def db(sqlite_db, memory_keyring):
+    with sqlite_db.session() as session:
+        catalog.sync_catalog(session)
+    return sqlite_db
+
+
+@pytest.fixture
+def receiver(db):
+    running = start(db)
+    yield running
+    running.stop()
+
+
+def register(db, url, auth_type, secret=None) -> int:
+    data = RegistrationInput(url=url, auth_type=auth_type, is_development=True)
+    with db.session() as session:
+        reg, _ = registrations.add(session, SecretStore(), data, secret=secret)
+        return reg.id
+
+
+def test_registration_pointing_at_the_receiver_passes_validation(db, receiver):
+    reg_id = register(db, receiver.url + "study-1", "hmac", "shared secret")
+    result = validate(db, SecretStore(), reg_id, sender=Sender(Timeouts(connect=1, total=3)))
+    assert (result.ok, result.error) == (True, None)
+    assert captured(receiver)[-1]["event"] == "validation"
+
+
+def test_receiver_failing_validation_makes_the_handshake_fail_with_a_reason(db, receiver):
+    receiver.options = ReceiverOptions(fail_validation=True)
+    reg_id = register(db, receiver.url + "study-1", "none")
+    result = validate(db, SecretStore(), reg_id, sender=Sender(Timeouts(connect=1, total=3)))
+    assert not result.ok
+    assert "did not echo the X-ActiGraph-Hook-Secret header" in result.error
+
+
+@pytest.mark.parametrize("auth_type", ["hmac", "standard-webhooks"])
+def test_deliveries_from_the_engine_are_verified_with_the_registrations_secret(
+    db, receiver, auth_type
+):
+    reg_id = register(db, receiver.url + "hooks", auth_type)
+    receiver.refresh_secrets()
+    with db.session() as session:
+        sent = firing.fire(session, "upload", to_registration=reg_id, count=3)
+        delivery_ids = [d.uuid for d in sent]
+    Engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
+    rows = [row for row in captured(receiver) if row["event"] == "upload"]
+    assert sorted(row["delivery_id"] for row in rows) == sorted(delivery_ids)  # 4 workers
+    assert {(row["signature"], row["secret_version"]) for row in rows} == {
+        ("valid", f"registration {reg_id} v1")
+    }
