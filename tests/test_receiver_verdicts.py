@@ -191,3 +191,18 @@ def test_garbled_signature_headers_are_invalid_not_a_server_error(receive, heade
     request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n%s\r\n\r\n{}" % header_lines
     assert status_of(exchange(receiver, request)) == 200
     assert last_capture(receiver)["signature"] == "invalid"
+
+
+def test_a_secret_missing_from_the_keyring_does_not_hide_the_others(
+    sqlite_db, memory_keyring, receive
+):
+    receiver = receive()
+    port = receiver.address[1]
+    lost = _register(sqlite_db, f"http://localhost:{port}/a", "hmac", "lost secret")
+    kept = _register(sqlite_db, f"http://localhost:{port}/b", "hmac", HMAC_SECRET)
+    del memory_keyring.values[("webhook-desk", f"registration-{lost}/hmac/v1")]
+    receiver.refresh_secrets()
+
+    post(receiver, body=BODY, headers=actigraph_headers(HMAC_SECRET, BODY))
+    assert last_capture(receiver)["secret_version"] == f"registration {kept} v1"
+    assert f"registration-{lost}/hmac/v1 is missing from the keyring" in receiver.problem

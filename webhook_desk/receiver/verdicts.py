@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from webhook_desk import registrations, signing
-from webhook_desk.errors import UserError
+from webhook_desk.errors import NotFound, UserError
 from webhook_desk.secrets import SecretStore
 from webhook_desk.signing import KnownSecret, Verdict
 
@@ -68,15 +68,26 @@ def points_at(url: str, host: str, port: int) -> bool:
     return url_host in {host.lower(), socket.gethostname().lower()}
 
 
-def registration_secrets(session, store: SecretStore, host: str, port: int) -> list[KnownSecret]:
-    known = []
+def registration_secrets(
+    session, store: SecretStore, host: str, port: int
+) -> tuple[list[KnownSecret], list[str]]:
+    """Secrets of registrations that point here, and a sentence for each that could not be read.
+
+    One secret missing from the keyring must not blind the receiver to all the others.
+    """
+    known, problems = [], []
     for reg in registrations.list_all(session):
         if not points_at(reg.url, host, port):
             continue
         for kind in SIGNING_KINDS:
-            for version, value in registrations.valid_secrets(session, store, reg, kind):
+            try:
+                pairs = registrations.valid_secrets(session, store, reg, kind)
+            except NotFound as error:
+                problems.append(str(error))
+                continue
+            for version, value in pairs:
                 known.append(KnownSecret(f"registration {reg.id} v{version.version}", kind, value))
-    return known
+    return known, problems
 
 
 class SecretBook:
@@ -99,14 +110,17 @@ class SecretBook:
         with self._lock:
             try:
                 with self.db.session() as session:
-                    found = registration_secrets(session, self.store, host, port)
+                    found, problems = registration_secrets(session, self.store, host, port)
             except UserError as error:
-                if str(error) != self.problem:
-                    log.warning("Registration secrets not loaded: %s", error)
-                self.problem = str(error)
+                self._note(str(error))
                 return
-            self.problem = None
+            self._note(" ".join(problems) or None)
             self._known = self.extra + tuple(found)
+
+    def _note(self, problem: str | None) -> None:
+        if problem and problem != self.problem:
+            log.warning("Registration secrets: %s", problem)
+        self.problem = problem
 
     def verdict(self, headers: Mapping[str, str], body: bytes) -> Verdict:
         return signing.verify(headers, body, self._known)
