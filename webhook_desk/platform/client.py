@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from queue import Full, Queue
 from urllib.parse import urlsplit
 
 import requests
@@ -154,6 +156,45 @@ class PlatformClient:
             if len(page) < take:
                 return
             skip += take
+
+
+def fetched_ahead(pages: Iterator, depth: int = 2) -> Iterator:
+    """The same pages, the next ones fetched on a thread while the caller stores this one.
+
+    Fetching (network, the platform's own time) and storing (SQLite) then overlap. A caller
+    that stops early stops the thread at its next page."""
+    queue: Queue = Queue(depth)
+    stop = threading.Event()
+
+    def hand_over(kind: str, value) -> None:
+        while not stop.is_set():
+            try:
+                queue.put((kind, value), timeout=0.2)
+                return
+            except Full:
+                continue
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                hand_over("page", page)
+                if stop.is_set():
+                    return
+            hand_over("end", None)
+        except BaseException as error:  # handed to the caller's thread, raised there
+            hand_over("error", error)
+
+    threading.Thread(target=fetch, name="platform-pages", daemon=True).start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
 
 
 def _check_v3_page(page, url: str) -> None:

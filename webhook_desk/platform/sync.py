@@ -38,7 +38,7 @@ from webhook_desk.history.centrepoint_format import (
     platform_time,
     redacted,
 )
-from webhook_desk.platform.client import PlatformClient, PlatformError
+from webhook_desk.platform.client import PlatformClient, PlatformError, fetched_ahead
 from webhook_desk.platform.stored_history import store
 from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
@@ -165,16 +165,16 @@ def _converted(convert, document, what: str):
 
 
 class PageWriter:
-    """Stores fetched pages of history, a few thousand records to a transaction.
+    """Stores fetched pages of history, a few thousand records to a transaction, deduped as
+    the importer does (deliveries by hash, attempts by when sent and what came back).
 
     A transaction per page of 100 spent more time committing than storing. Whatever was
     fetched is written on the way out, also when the sync is interrupted, so a resumed
     sync starts right after it."""
 
-    def __init__(self, db, source: str, mirror: Mirror | None, report: SyncReport):
-        self.db, self.source, self.mirror, self.report = db, source, mirror, report
-        self.pending: list[list] = []
-        self.records = 0
+    def __init__(self, db, source: str, urls: dict[str, str], report: SyncReport):
+        self.db, self.source, self.urls, self.report = db, source, urls, report
+        self.pending: list[tuple] = []
 
     def __enter__(self) -> PageWriter:
         return self
@@ -183,22 +183,40 @@ class PageWriter:
         self.flush()
 
     def add(self, pairs: list) -> None:
-        self.pending.append(pairs)
-        self.records += len(pairs)
+        self.pending.extend(pairs)
         self.report.records_fetched += len(pairs)
-        if self.records >= BATCH_RECORDS:
+        if len(self.pending) >= BATCH_RECORDS:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
-        reg_id, url = (self.mirror.id, self.mirror.url) if self.mirror else (None, None)
-        pairs = [pair for page in self.pending for pair in page]
+        found = group(self.pending)
+        for imported in found:
+            self._mark(imported)
         with self.db.session() as session:
-            stored = store(session, group(pairs), self.source, reg_id, url)
+            stored = store(session, found, self._mirrors(session))
         self.report.records_added += stored.attempts
         self.report.deliveries_added += stored.deliveries
-        self.pending, self.records = [], 0
+        self.pending = []
+
+    def _mirrors(self, session: Session) -> dict[str, int]:
+        rows = session.execute(
+            select(Registration.remote_id, Registration.id).where(
+                Registration.source == self.source
+            )
+        )
+        return {remote: local for remote, local in rows}
+
+    def _mark(self, imported) -> None:
+        """Where it came from, and where it went when the record itself does not say."""
+        delivery = imported.delivery
+        delivery["source"] = self.source
+        url = self.urls.get(delivery["remote_id"])
+        if url and not delivery["target_url"]:
+            delivery["target_url"] = url
+            for attempt in imported.attempts:
+                attempt["url"] = attempt["url"] or url
 
 
 def _finish(report: SyncReport, client: PlatformClient) -> SyncReport:
@@ -268,8 +286,8 @@ def _pull_v3_history(db, client, study, mirror: Mirror, report, progress) -> Non
         offset = _stored_records(session, mirror.id, "centrepoint")
     path = f"/centrepoint/v3/Studies/{study}/Webhooks/{mirror.remote_id}/history"
     stage = f"history of webhook {mirror.remote_id}"
-    with PageWriter(db, "centrepoint", mirror, report) as writer:
-        for page in client.v3_pages(path, offset=offset):
+    with PageWriter(db, "centrepoint", {mirror.remote_id: mirror.url}, report) as writer:
+        for page in fetched_ahead(client.v3_pages(path, offset=offset)):
             writer.add([_converted(from_v3_item, i, "a history item") for i in page["items"]])
             progress(stage, page["offset"] + len(page["items"]), page["totalCount"])
 
@@ -280,23 +298,8 @@ def _pull_v1_history(db, client, study, since, mirrors, report, progress) -> Non
     if not isinstance(records, list):
         raise PlatformError("The platform's v1 history is not a list of records.")
     pairs = [_converted(from_v1_record, record, "a v1 history record") for record in records]
-    by_webhook: dict[str | None, list] = {}
-    for found in group(pairs):
-        by_webhook.setdefault(found.delivery["remote_id"], []).append(found)
-    known = {m.remote_id: m for m in mirrors}
-    with db.session() as session:
-        for webhook, found in by_webhook.items():
-            mirror = known.get(webhook)
-            stored = store(
-                session,
-                found,
-                "centrepoint",
-                mirror.id if mirror else None,
-                mirror.url if mirror else None,
-            )
-            report.records_added += stored.attempts
-            report.deliveries_added += stored.deliveries
-    report.records_fetched += len(pairs)
+    with PageWriter(db, "centrepoint", {m.remote_id: m.url for m in mirrors}, report) as writer:
+        writer.add(pairs)
     progress(f"history since {start}", len(pairs), len(pairs))
 
 
@@ -441,7 +444,8 @@ class ActivityPull:
             skip = _stored_records(session, self.mirror.id, "ecg")
         params = {"status": "all", "order_by": "ASC", "include": "event"}
         stage = f"activity of subscription {self.mirror.remote_id[:8]}"
-        with PageWriter(self.db, "ecg", self.mirror, self.report) as writer:
+        urls = {self.mirror.remote_id: self.mirror.url}
+        with PageWriter(self.db, "ecg", urls, self.report) as writer:
             for page in self.client.ecg_pages(self.path + "/activity", params, skip=skip):
                 writer.add([self._pair(activity) for activity in page])
                 skip += len(page)
