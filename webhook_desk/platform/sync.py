@@ -65,6 +65,15 @@ class SyncReport:
         return asdict(self)
 
 
+class SyncCancelled(UserError):
+    """Raised by a progress callback to stop a sync between pages."""
+
+    def __init__(self):
+        super().__init__(
+            "The sync was cancelled; what was fetched is kept and the next sync resumes there."
+        )
+
+
 @dataclass
 class Mirror:
     id: int
