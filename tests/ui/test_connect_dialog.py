@@ -65,3 +65,10 @@ def test_missing_fields_are_asked_for_before_connecting(context, qtbot):
     qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
     assert dialog.message.text() == "Give the API URL and the study ID."
     assert not dialog.running
+
+
+def test_the_file_menu_opens_connect(window, qtbot):
+    window.connect_action.trigger()
+    qtbot.waitUntil(lambda: window.connect_dialog.isVisible())
+    assert window.connect_dialog.windowTitle() == "Connect to the platform"
+    window.connect_dialog.reject()

@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self.demo_action = self._action("Load &demo data…", self.offer_demo, icon_name="demo")
         file_menu.addAction(self.demo_action)
+        self.connect_action = self._action("&Connect to the platform…", self.open_connect)
+        file_menu.addAction(self.connect_action)
         file_menu.addAction(
             self._action(
                 "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences, "settings"
@@ -214,6 +216,12 @@ class MainWindow(QMainWindow):
 
         self.settings_dialog = SettingsDialog(self.settings, self)
         self.settings_dialog.open()
+
+    def open_connect(self) -> None:
+        from webhook_desk.ui.dialogs.connect_dialog import ConnectDialog
+
+        self.connect_dialog = ConnectDialog(self.context, self)
+        self.connect_dialog.open()
 
     def offer_demo(self) -> None:
         from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
