@@ -439,3 +439,27 @@ def test_mock_api_verb_serves_demo_data_until_stopped(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_an_interrupted_ecg_sync_resumes_with_retry_chains_whole(platform, platform_db, sqlite_db):
+    def interrupt_after_first_page(stage, done, of):
+        if stage.startswith("activity"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sync.sync_ecg(sqlite_db, client(platform), ORGANIZATION, interrupt_after_first_page)
+    assert _stored(sqlite_db)[0] == 100
+    resumed = sync.sync_ecg(sqlite_db, client(platform), ORGANIZATION)
+    with platform_db.session() as session:
+        reg_id = session.scalar(
+            select(Registration.id).where(Registration.organization_id.isnot(None))
+        )
+        remote_chains = Counter(
+            session.scalars(
+                select(Delivery.attempt_count).where(Delivery.registration_id == reg_id)
+            )
+        )
+    with sqlite_db.session() as session:
+        chains = Counter(session.scalars(select(Delivery.attempt_count)))
+    assert resumed.records_fetched == sum(n * c for n, c in remote_chains.items()) - 100
+    assert chains == remote_chains  # retries whose first post came in the first run joined it
