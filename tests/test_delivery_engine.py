@@ -37,10 +37,10 @@ TRANSPORT_HEADERS = {"Host", "Content-Length", "Accept-Encoding"}
 
 
 @pytest.fixture
-def db(sqlite_db, memory_keyring):
-    with sqlite_db.session() as session:
+def db(any_db, memory_keyring):
+    with any_db.session() as session:
         catalog.sync_catalog(session)
-    return sqlite_db
+    return any_db
 
 
 def register(db, url, auth="none", secret=None, **fields) -> tuple[int, str | None]:

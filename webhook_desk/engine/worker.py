@@ -119,6 +119,7 @@ class Engine:
         self._last_validation_check = 0.0
         self._others_idle_until = 0.0
         self._next_poll = 0.0  # when nothing was due, look again only after poll_interval
+        self._recheck = False  # a handshake passed since the last claim: look before idling
 
     # --- control -------------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ class Engine:
                 if self._should_claim() and self._claim_and_dispatch():
                     idle_reported = False
                     continue
-                if self._busy():
+                if self._busy() or self._recheck:
                     continue
                 if not idle_reported and self.callbacks.idle:
                     self.callbacks.idle()
@@ -226,6 +227,7 @@ class Engine:
     def _claim_and_dispatch(self) -> int:
         """Claim a batch (other targets first when one is saturated) and hand it to the pool."""
         free = self._free()
+        self._recheck = False
         with self.db.session() as session:
             saturated = self.shares.exclusion()
             claimed = []
@@ -314,6 +316,8 @@ class Engine:
             with self._lock:
                 self._validating.discard(reg_id)
                 self._targets.pop(reg_id, None)
+            # Its deliveries became claimable after the last claim may have looked.
+            self._recheck = True
             self._wake()
 
     # --- sending (pool threads) ----------------------------------------------------------
