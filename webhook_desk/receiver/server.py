@@ -215,12 +215,12 @@ class Receiver:
         options.check()
         self.options = options
         sock = _bind(host, port)
+        try:
+            self._prepare(host, sock.getsockname()[1], options)
+        except BaseException:
+            sock.close()
+            raise
         self._address = (host, sock.getsockname()[1])
-        self.book.refresh(host, self._address[1])
-        self._writer = InboxWriter(self.db, options.inbox_limit, self._written)
-        with self.db.session() as session:
-            seen = recent_delivery_ids(session, options.inbox_limit)
-        self._duplicates = DuplicateTracker(options.inbox_limit, seen)
         started = threading.Event()
         self._thread = threading.Thread(
             target=self._serve, args=(sock, started), name="receiver", daemon=True
@@ -231,6 +231,15 @@ class Receiver:
             self._writer.close()
             self._address = None
             raise UserError(self._failure or "The receiver could not start.")
+
+    def _prepare(self, host: str, port: int, options: ReceiverOptions) -> None:
+        """Secrets, inbox writer and seen delivery ids, before the first request is accepted."""
+        self._failure = None
+        self.book.refresh(host, port)
+        with self.db.session() as session:
+            seen = recent_delivery_ids(session, options.inbox_limit)
+        self._duplicates = DuplicateTracker(options.inbox_limit, seen)
+        self._writer = InboxWriter(self.db, options.inbox_limit, self._written)
 
     def stop(self) -> None:
         """Stop serving (held requests are dropped) and write what was captured."""
