@@ -150,3 +150,20 @@ def test_hundreds_of_idle_connections_are_closed_and_do_not_block_others(receive
         for sock in idle:
             sock.close()
     assert_still_serving(receiver, captured(receiver))
+
+
+def test_odd_bytes_in_path_query_headers_and_body_are_kept_on_sqlite_and_postgresql(any_db):
+    receiver = start(any_db)
+    try:
+        request = (
+            b"POST /a%00b/%zz?x=%00&y=%ff HTTP/1.1\r\nHost: x\r\n"
+            b"X-Latin1: caf\xe9\r\nX-Utf8: caf\xc3\xa9\r\nContent-Length: 4\r\n\r\n\x00\xff{}"
+        )
+        assert status_of(exchange(receiver, request)) == 200
+        row = last_capture(receiver)
+        assert (row["path"], row["query"]) == ("/a%00b/%zz", "x=%00&y=%ff")
+        assert (row["headers"]["X-Latin1"], row["headers"]["X-Utf8"]) == ("caf\ufffd", "café")
+        assert (row["body_encoding"], row["body_is_json"]) == ("base64", False)
+        assert_still_serving(receiver, captured(receiver))
+    finally:
+        receiver.stop()

@@ -119,9 +119,17 @@ def _new_event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+def _storable(text: str) -> str:
+    """Text any database takes: bytes that were not UTF-8 (kept as surrogates) become U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _stored_headers(request: web.BaseRequest) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
+        name, value = _storable(name), _storable(value)
         if name.lower() in REDACTED_HEADERS:
             value = value.split(" ", 1)[0] + " [redacted]"
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
@@ -307,8 +315,9 @@ class Receiver:
         headers = _stored_headers(request)
         capture = Capture(
             method=request.method,
-            path=request.path,
-            query=request.query_string,
+            # As sent, still percent-encoded: a decoded %00 is a NUL that PostgreSQL refuses.
+            path=_storable(request.rel_url.raw_path),
+            query=_storable(request.rel_url.raw_query_string),
             headers=headers,
             body=b"",
             remote_addr=request.remote or "",
