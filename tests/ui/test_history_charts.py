@@ -29,3 +29,17 @@ def test_charts_follow_the_filter(context, qtbot):
     [worst] = charts.failing_view.chart().series()
     assert worst.barSets()[0].count() == len(charts.data.failing) > 0
     wait_for_jobs()
+
+
+def test_hidden_charts_wait_until_shown(context, qtbot):
+    charts = HistoryCharts(context.db)
+    qtbot.addWidget(charts)
+    computed = []
+    charts.computed.connect(lambda: computed.append(True))
+    charts.follow(Filters(status="failed"))
+    charts.refresh_soon()
+    assert computed == [] and not charts.busy
+    charts.show()
+    qtbot.waitUntil(lambda: computed == [True])
+    assert charts.status.text() == "0 deliveries, by hour"
+    wait_for_jobs()

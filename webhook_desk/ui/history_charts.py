@@ -1,11 +1,13 @@
 """The History tab's charts (QtCharts): deliveries over time by outcome, latency p50/p95
 over time, and the registrations that fail most, all for the tab's current filter.
 
-How the tab uses it: `HistoryCharts(db)` sits beside (or below) the table; whenever the
-filter bar applies filters the tab calls `follow(filters)`, and when deliveries change it
-calls `refresh()`. The numbers come from `history.trends` in a worker thread (a million rows
-take a few seconds); `computed` is emitted once the charts show them, `failed` with a
-sentence otherwise. Nothing here builds a query.
+How the tab uses it: `HistoryCharts(db)` sits beside the table (a "Charts" page next to
+the delivery panel); whenever the filter bar applies filters the tab calls
+`follow(filters)`, and when deliveries change it calls `refresh_soon()`. The numbers come
+from `history.trends` in a worker thread (a million rows take a few seconds), and only
+while the charts are on screen: hidden, they just note that they are out of date.
+`computed` is emitted once the charts show new numbers, `failed` with a sentence otherwise.
+Nothing here builds a query.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -29,6 +31,7 @@ from webhook_desk.history import trends
 from webhook_desk.history.queries import Filters
 from webhook_desk.ui.jobs import run_job
 
+REFRESH_EVERY_MS = 10_000  # a million rows take seconds to chart: not on every delivery
 OUTCOME_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828", "pending": "#b26a00"}
 
 
@@ -48,6 +51,11 @@ class HistoryCharts(QWidget):
         self.data: trends.Trends | None = None
         self.busy = False
         self._generation = 0
+        self._stale = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_EVERY_MS)
+        self._timer.timeout.connect(self.refresh)
         self.outcomes_view = _chart_view("Deliveries over time by outcome")
         self.latency_view = _chart_view("Latency over time (ms)")
         self.failing_view = _chart_view("Registrations that fail most")
@@ -63,9 +71,23 @@ class HistoryCharts(QWidget):
     def follow(self, filters: Filters) -> None:
         """Show the charts for `filters` (the History tab's current filter)."""
         self.filters = filters
-        self.refresh()
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh_soon(self) -> None:
+        """Deliveries changed: recompute at most every REFRESH_EVERY_MS, and only if shown."""
+        self._stale = True
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
+        self._stale = False
         self._generation += 1
         generation, filters = self._generation, self.filters
         self.busy = True
