@@ -50,6 +50,11 @@ def register(subparsers) -> None:
     rotate.add_argument("--reason", help="why, for the audit trail")
     add_json_option(rotate)
 
+    copy = add_verb(verbs, "copy", "make a local registration of a platform mirror", _copy)
+    copy.add_argument("id")
+    copy.add_argument("--reason", help="why, for the audit trail")
+    add_json_option(copy)
+
     validate = add_verb(verbs, "validate", "run the validation handshake now", _validate)
     validate.add_argument("id")
     add_json_option(validate)
@@ -134,6 +139,20 @@ def _add(args) -> int:
     print(result["id"])
     if generated:
         print(f"Secret (shown once, store it now): {generated}", file=sys.stderr)
+    return 0
+
+
+def _copy(args) -> int:
+    from webhook_desk.platform.sync import copy_mirror
+
+    db = open_db(args)
+    with db.session() as session:
+        reg, generated = copy_mirror(session, SecretStore(), args.id, args.reason)
+        result = registrations.as_dict(reg)
+    if args.json:
+        print_json({**result, **({"secret": generated} if generated else {})})
+        return 0
+    print(result["id"])
     return 0
 
 
