@@ -167,3 +167,41 @@ def test_odd_bytes_in_path_query_headers_and_body_are_kept_on_sqlite_and_postgre
         assert_still_serving(receiver, captured(receiver))
     finally:
         receiver.stop()
+
+
+def test_oversized_event_and_delivery_id_are_cut_to_fit_on_sqlite_and_postgresql(any_db):
+    receiver = start(any_db)
+    try:
+        long_id = "d" * 500
+        request = (
+            b"POST /long HTTP/1.1\r\nHost: x\r\n"
+            b"X-ActiGraph-Event: " + b"e" * 300 + b"\r\n"
+            b"X-ActiGraph-Delivery: " + long_id.encode() + b"\r\nContent-Length: 2\r\n\r\n{}"
+        )
+        assert status_of(exchange(receiver, request)) == 200
+        post(receiver, headers={"X-ActiGraph-Delivery": long_id + "-other"})
+        first, second = captured(receiver)
+        assert (first["event"], first["delivery_id"]) == ("e" * 100, long_id[:100])
+        assert first["headers"]["X-ActiGraph-Delivery"] == long_id  # the full value stays here
+        assert second["duplicate"] is True  # same first 100 characters: flagged, not lost
+    finally:
+        receiver.stop()
+
+
+@pytest.mark.postgres
+def test_a_capture_the_database_refuses_costs_only_itself_not_its_batch(pg_db):
+    from webhook_desk.receiver.inbox import Capture, InboxWriter
+
+    def capture(method):
+        return Capture(method, "/p", "", {}, b"{}", "127.0.0.1", 200)
+
+    writer = InboxWriter(pg_db, limit=100)
+    for method in ("POST", "X" * 40, "PUT"):  # a 40-character method breaks VARCHAR(16)
+        writer.put(capture(method))
+    assert writer.flush()
+    writer.close()
+    with pg_db.session() as session:
+        from webhook_desk.receiver.inbox import recent
+
+        assert [row["method"] for row in recent(session)] == ["PUT", "POST"]
+    assert writer.problem.startswith("1 captured requests were not saved, the last because: ")

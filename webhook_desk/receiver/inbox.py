@@ -119,6 +119,10 @@ def trim(session, limit: int) -> int:
     return result.rowcount or 0
 
 
+def _one_line(error: Exception) -> str:
+    return str(error).splitlines()[0]  # not the statement and its parameters
+
+
 class InboxWriter:
     """The single thread that writes captures to the database, batch by batch."""
 
@@ -129,6 +133,7 @@ class InboxWriter:
         # Trimming scans `limit` index entries, so under load it waits for 1% of slack.
         self.slack = limit // 100
         self.problem: str | None = None
+        self.lost = 0
         self._queue: queue.SimpleQueue[Capture | None] = queue.SimpleQueue()
         self._queued = 0
         self._written = 0
@@ -186,21 +191,35 @@ class InboxWriter:
         if self._count > self.limit:  # the slack is for busy times; leave it exact
             self._write([])
 
-    def _write(self, batch: list[Capture]) -> None:
+    def _insert(self, batch: list[Capture]) -> str | None:
+        """Insert and trim in one transaction; the reason when it failed, else None."""
         try:
             with self.db.session() as session:
                 # Core insert, not ORM bulk: no identity bookkeeping for rows never read back.
                 if batch:
                     session.execute(insert(INBOX_TABLE), [c.row() for c in batch])
-                self._count += len(batch)
-                if self._count > self.limit + (self.slack if batch else 0):
+                count = self._count + len(batch)
+                if count > self.limit + (self.slack if batch else 0):
                     trim(session, self.limit)
-                    self._count = self.limit
-            self.problem = None
+                    count = self.limit
         except (UserError, SQLAlchemyError) as error:
-            # Keep serving: the answer already went out; say what was lost instead of dying.
-            first_line = str(error).splitlines()[0]  # not the statement and its parameters
-            self.problem = f"{len(batch)} captured requests were not saved: {first_line}"
+            return _one_line(error)
+        self._count = count
+        return None
+
+    def _write(self, batch: list[Capture]) -> None:
+        error = self._insert(batch)
+        if error and len(batch) > 1:
+            # One bad row must not cost the whole batch: save the others one by one.
+            errors = [e for e in (self._insert([c]) for c in batch) if e]
+            lost, error = len(errors), errors[0] if errors else None
+        else:
+            lost = len(batch) if error else 0
+        if error:  # kept until the receiver is started again: the user must get to see it
+            self.lost += lost
+            self.problem = (
+                f"{self.lost} captured requests were not saved, the last because: {error}"
+            )
             log.error("%s", self.problem)
         if self.on_written is not None:
             for capture in batch:

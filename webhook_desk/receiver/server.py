@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 SECRETS_REFRESH_S = 10.0
 SHUTDOWN_GRACE_S = 1.0
 START_TIMEOUT_S = 10.0
+METHOD_MAX = 16  # ReceivedRequest.method
+ID_MAX = 100  # ReceivedRequest.event, .delivery_id
 REDACTED_HEADERS = ("authorization", "proxy-authorization")
 
 
@@ -117,6 +119,11 @@ def _new_event_loop() -> asyncio.AbstractEventLoop:
         else:
             return uvloop.new_event_loop()
     return asyncio.new_event_loop()
+
+
+def _short(value: str | None) -> str | None:
+    """Cut to the inbox column's size: PostgreSQL refuses longer values, SQLite would keep them."""
+    return _storable(value)[:ID_MAX] if value else value
 
 
 def _storable(text: str) -> str:
@@ -314,7 +321,7 @@ class Receiver:
         options = self.options
         headers = _stored_headers(request)
         capture = Capture(
-            method=request.method,
+            method=request.method[:METHOD_MAX],
             # As sent, still percent-encoded: a decoded %00 is a NUL that PostgreSQL refuses.
             path=_storable(request.rel_url.raw_path),
             query=_storable(request.rel_url.raw_query_string),
@@ -322,9 +329,10 @@ class Receiver:
             body=b"",
             remote_addr=request.remote or "",
             status_code=0,
-            event=request.headers.get("X-ActiGraph-Event"),
-            delivery_id=request.headers.get("X-ActiGraph-Delivery")
-            or request.headers.get("webhook-id"),
+            event=_short(request.headers.get("X-ActiGraph-Event")),
+            delivery_id=_short(
+                request.headers.get("X-ActiGraph-Delivery") or request.headers.get("webhook-id")
+            ),
         )
         if (request.content_length or 0) > options.body_cap:
             return self._refuse(capture, 413, "the body is larger than the receiver accepts")
@@ -348,7 +356,7 @@ class Receiver:
     def _answer(self, request: web.BaseRequest, capture: Capture) -> Answer:
         verdict = self.book.verdict(request.headers, capture.body)
         capture.body_is_json, body_event = _json_facts(capture.body)
-        capture.event = capture.event or body_event
+        capture.event = capture.event or _short(body_event)
         capture.signature = verdict.status
         capture.signature_scheme = verdict.scheme
         capture.secret_version = verdict.secret_label
