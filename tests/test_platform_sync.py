@@ -481,3 +481,24 @@ def test_registrations_copy_makes_a_mirror_local_and_refuses_a_local_one(
         f"webhook-desk: Registration {copied.json()['id']} is already local; "
         "there is nothing to copy.\n"
     )
+
+
+def test_a_slow_platform_answers_after_its_latency(platform):
+    platform.options = MockOptions(token=TOKEN, latency_ms=300)
+    started = time.perf_counter()
+    assert get(platform, "/healthcheck").status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    ("argv", "sentence"),
+    [
+        (["--failure-rate", "2"], "--failure-rate is a share between 0 and 1, e.g. 0.2."),
+        (["--rate-limit", "fast"], "'fast' is not a rate; write requests per second, e.g. 20/s."),
+        (["--rate-limit", "0/s"], "--rate-limit must be above 0 requests per second."),
+        (["--latency-ms", "-5"], "--latency-ms cannot be negative."),
+    ],
+)
+def test_bad_emulator_switches_are_one_sentence(cli, argv, sentence):
+    result = cli("mock-api", "--port", "0", *argv)
+    assert (result.code, result.err) == (1, f"webhook-desk: {sentence}\n")
