@@ -32,9 +32,13 @@ def register(subparsers) -> None:
     receive.add_argument("--host", default=RECEIVER_DEFAULT_HOST, help="default 127.0.0.1")
     receive.add_argument("--port", type=int, default=RECEIVER_DEFAULT_PORT, help="default 8787")
     receive.add_argument("--mode", choices=MODES, default="ok", help="how to answer (default ok)")
-    receive.add_argument("--status", type=int, default=500, help="status for fail and flaky")
     receive.add_argument(
-        "--delay-ms", type=int, help="delay: wait before answering; timeout: how long to hold"
+        "--status", type=int, default=500, help="status for fail and flaky (default 500)"
+    )
+    receive.add_argument(
+        "--delay-ms",
+        type=int,
+        help="delay: wait before answering (default 1000); timeout: how long to hold (30000)",
     )
     receive.add_argument("--failure-rate", type=float, default=0.5, help="flaky: 0 to 1")
     receive.add_argument(

@@ -18,6 +18,7 @@ MODES = ("ok", "fail", "delay", "flaky", "timeout")
 BODY_CAP = 1024 * 1024
 # Longer than the sender's total timeout (15 s), so a sender really sees a timeout.
 TIMEOUT_HOLD_MS = 30_000
+DELAY_MS = 1_000  # `delay` without --delay-ms
 IDLE_TIMEOUT_S = 15.0
 BODY_TIMEOUT_S = 10.0
 HOOK_SECRET = "X-ActiGraph-Hook-Secret"
@@ -95,7 +96,8 @@ def _by_mode(options: ReceiverOptions) -> Answer:
     if mode == "fail" or (mode == "flaky" and random.random() < options.failure_rate):
         return _json(options.status, {"received": True, "failed_on_purpose": mode})
     if mode == "delay":
-        return Answer(200, OK_BODY, wait_s=(options.delay_ms or 0) / 1000)
+        delay_ms = DELAY_MS if options.delay_ms is None else options.delay_ms
+        return Answer(200, OK_BODY, wait_s=delay_ms / 1000)
     if mode == "timeout":
         hold_ms = TIMEOUT_HOLD_MS if options.delay_ms is None else options.delay_ms
         return _json(504, {"received": True, "held_ms": hold_ms}, wait_s=hold_ms / 1000)
