@@ -502,3 +502,14 @@ def test_a_slow_platform_answers_after_its_latency(platform):
 def test_bad_emulator_switches_are_one_sentence(cli, argv, sentence):
     result = cli("mock-api", "--port", "0", *argv)
     assert (result.code, result.err) == (1, f"webhook-desk: {sentence}\n")
+
+
+def test_a_full_sync_after_a_since_sync_still_brings_the_older_records(platform, sqlite_db):
+    records = get(platform, "/v1/webhooks/history", studyId=SMALL_STUDY).json()
+    sent = sorted(parse_time(r["LastSent"], "LastSent") for r in records)
+    newer = sync.sync_centrepoint(
+        sqlite_db, client(platform), SMALL_STUDY, since=platform_time(sent[-10])
+    )
+    assert 0 < newer.records_added < len(records)
+    sync.sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY)
+    assert _stored(sqlite_db)[0] == _small_total(platform)  # none twice, none missing

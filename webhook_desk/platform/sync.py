@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -294,11 +295,34 @@ def _pull_v3_history(db, client, study, mirror: Mirror, report, progress) -> Non
     with db.session() as session:
         offset = _stored_records(session, mirror.id, "centrepoint")
     path = f"/centrepoint/v3/Studies/{study}/Webhooks/{mirror.remote_id}/history"
+    if offset and not _holds_record(db, client, path, offset - 1):
+        offset = 0  # what is stored is not the list's head (a --since sync): walk it all
     stage = f"history of webhook {mirror.remote_id}"
     with PageWriter(db, "centrepoint", {mirror.remote_id: mirror.url}, report) as writer:
         for page in fetched_ahead(client.v3_pages(path, offset=offset)):
             writer.add([_converted(from_v3_item, i, "a history item") for i in page["items"]])
             progress(stage, page["offset"] + len(page["items"]), page["totalCount"])
+
+
+def _holds_record(db, client: PlatformClient, path: str, index: int) -> bool:
+    """Whether the record at `index` of the platform's list is stored here."""
+    items = client.get(path, {"offset": index, "limit": 1}).get("items") or []
+    if not items:
+        return False
+    delivery, attempt = _converted(from_v3_item, items[0], "a history item")
+    second = attempt["started_at"].replace(microsecond=0)
+    with db.session() as session:
+        found = session.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .join(Attempt.delivery)
+            .where(
+                Delivery.uuid == delivery["uuid"],
+                Attempt.started_at >= second,
+                Attempt.started_at < second + timedelta(seconds=1),
+            )
+        )
+    return bool(found)
 
 
 def _pull_v1_history(db, client, study, since, mirrors, report, progress) -> None:
