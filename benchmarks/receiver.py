@@ -204,7 +204,10 @@ def main() -> int:
     use_wrk = shutil.which("wrk") and not args.python_client
     load = run_wrk if use_wrk else run_python_client
     if not use_wrk:
-        print("Load generator: aiohttp client in a separate process (apt-get install wrk for wrk).")
+        print(
+            "Load generator: aiohttp client in a separate process. It saturates long before "
+            "nginx does, so the ratio overstates the receiver; apt-get install wrk for a fair one."
+        )
     print(f"Body {len(body)} bytes, {args.connections} keep-alive connections, {args.duration} s.")
     with tempfile.TemporaryDirectory(prefix="receiver-bench-") as tmp:
         workdir = Path(tmp)
