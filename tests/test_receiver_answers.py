@@ -83,13 +83,18 @@ def test_delay_mode_waits_before_answering(receive):
 
 
 def test_delay_does_not_hold_up_other_requests(receive):
-    receiver = receive(mode="delay", delay_ms=1500)
-    slow = threading.Thread(target=post, args=(receiver,))
+    receiver = receive(mode="delay", delay_ms=3000)
+    slow = threading.Thread(target=post, args=(receiver, "/slow"))
     slow.start()
+    deadline = time.monotonic() + 5
+    while not any(row["path"] == "/slow" for row in captured(receiver)):  # it is being held
+        assert time.monotonic() < deadline, "the slow request never arrived"
+        time.sleep(0.01)
     receiver.options = replace(receiver.options, mode="ok")  # the GUI may switch modes live
     started = time.monotonic()
     assert post(receiver).status_code == 200
     assert time.monotonic() - started < 1.0
+    assert slow.is_alive(), "the held request was answered early"
     slow.join()
 
 
