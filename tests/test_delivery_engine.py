@@ -294,7 +294,7 @@ def test_hanging_resetting_and_failing_receivers_do_not_stall_a_healthy_one(db):
     # The healthy receiver got all fifty before the first hanging request even timed out:
     # the hanging one may hold only half the threads while others have work waiting.
     assert engine.condition_met_after < 3
-    assert stopping_took < 5  # in-flight requests finish; the parked ones are given back
+    assert stopping_took < 8  # requests on the wire finish (3 s at most), parked ones go back
     assert engine.summary.succeeded >= 50
 
 
