@@ -513,3 +513,37 @@ def test_a_full_sync_after_a_since_sync_still_brings_the_older_records(platform,
     assert 0 < newer.records_added < len(records)
     sync.sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY)
     assert _stored(sqlite_db)[0] == _small_total(platform)  # none twice, none missing
+
+
+@pytest.mark.parametrize(
+    ("argv", "sentence"),
+    [
+        (["--study", "1064", "--since", "tuesday"],
+         "--since 'tuesday' is not a time; write e.g. 2026-11-01 or 2026-11-01T08:00:00 (UTC)."),
+        (["--study", "abc"], "'abc' is not a CentrePoint study id (a whole number)."),
+    ],
+)  # fmt: skip
+def test_bad_sync_input_is_one_sentence(platform, cli, memory_keyring, argv, sentence):
+    result = cli(
+        "sync", "centrepoint", "--api-url", platform.url, "--token-stdin", *argv, stdin=TOKEN
+    )
+    assert (result.code, result.err) == (1, f"webhook-desk: {sentence}\n")
+
+
+def test_an_api_url_that_is_not_http_is_one_sentence(cli, memory_keyring):
+    result = cli(
+        "sync", "ecg", "--api-url", "ftp://x", "--organization", "o", "--token-stdin", stdin="t"
+    )
+    assert (result.code, result.err) == (
+        1,
+        "webhook-desk: 'ftp://x' is not an http(s) URL of the platform API.\n",
+    )
+
+
+def test_an_unreachable_platform_is_one_sentence(sqlite_db):
+    from tests.conftest import _free_port
+
+    url = f"http://127.0.0.1:{_free_port()}"
+    with pytest.raises(Exception) as raised:
+        sync.sync_ecg(sqlite_db, PlatformClient(url, TOKEN, tries=2, backoff_s=0.01), "org")
+    assert str(raised.value) == f"The platform at {url} cannot be reached (connection refused)."

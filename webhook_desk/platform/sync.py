@@ -243,6 +243,8 @@ def sync_centrepoint(
     """A study's webhooks and their history (v3 pages; with `since`, the v1 history after it)."""
     if not str(study).isdigit():
         raise InvalidInput(f"'{study}' is not a CentrePoint study id (a whole number).")
+    if since:
+        since_time(since)  # a mistyped time is the user's mistake, said before any request
     report = SyncReport("centrepoint")
     try:
         mirrors = _pull_webhooks(db, client, str(study), report, progress)
@@ -304,6 +306,15 @@ def _pull_v3_history(db, client, study, mirror: Mirror, report, progress) -> Non
             progress(stage, page["offset"] + len(page["items"]), page["totalCount"])
 
 
+def since_time(text: str):
+    try:
+        return parse_time(text, "--since")
+    except FormatError:
+        raise InvalidInput(
+            f"--since '{text}' is not a time; write e.g. 2026-11-01 or 2026-11-01T08:00:00 (UTC)."
+        ) from None
+
+
 def _holds_record(db, client: PlatformClient, path: str, index: int) -> bool:
     """Whether the record at `index` of the platform's list is stored here."""
     items = client.get(path, {"offset": index, "limit": 1}).get("items") or []
@@ -326,7 +337,7 @@ def _holds_record(db, client: PlatformClient, path: str, index: int) -> bool:
 
 
 def _pull_v1_history(db, client, study, since, mirrors, report, progress) -> None:
-    start = platform_time(_converted(lambda t: parse_time(t, "--since"), since, "--since"))
+    start = platform_time(since_time(since))
     records = client.get("/v1/webhooks/history", {"studyId": study, "startDate": start})
     if not isinstance(records, list):
         raise PlatformError("The platform's v1 history is not a list of records.")
