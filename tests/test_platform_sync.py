@@ -547,3 +547,15 @@ def test_an_unreachable_platform_is_one_sentence(sqlite_db):
     with pytest.raises(Exception) as raised:
         sync.sync_ecg(sqlite_db, PlatformClient(url, TOKEN, tries=2, backoff_s=0.01), "org")
     assert str(raised.value) == f"The platform at {url} cannot be reached (connection refused)."
+
+
+def test_the_platform_token_lives_in_the_real_secret_service(platform, cli, secret_service):
+    first = cli(
+        "sync", "centrepoint", "--api-url", platform.url, "--study", SMALL_STUDY,
+        "--token-stdin", "--json", stdin=TOKEN,
+    )  # fmt: skip
+    assert first.code == 0, first.err
+    host = platform.url.split("://")[1]
+    assert secret_service.get_password("webhook-desk", f"platform/{host}") == TOKEN
+    again = cli("sync", "centrepoint", "--api-url", platform.url, "--study", SMALL_STUDY, "--json")
+    assert again.code == 0 and again.json()["records_added"] == 0
