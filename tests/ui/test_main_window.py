@@ -45,7 +45,9 @@ def test_window_survives_thousands_of_signals(window, qapp):
     for _ in range(3000):
         window.context.status_message.emit("busy")
     qapp.processEvents()
-    assert sys.getrefcount(True) >= before - 10
+    # The bug lost one reference per emit (3,000 here); other threads holding and releasing
+    # True move the count by a few dozen at most, so allow for them but not for the bug.
+    assert sys.getrefcount(True) >= before - 1000
 
 
 def test_registration_failing_for_days_is_announced_once(window, qtbot, context, qapp):
