@@ -333,7 +333,7 @@ def test_a_registration_failing_for_the_configured_time_is_disabled_with_a_reaso
     with db.session() as session:
         reg = session.get(Registration, reg_id)
         assert reg.status == "disabled"
-        assert reg.disabled_reason.startswith("Every delivery failed for 1 hours")
+        assert reg.disabled_reason.startswith("Every delivery failed for 1 hour (")
         assert reg.failure_streak == 8
         entry = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "registration.auto-disable")

@@ -88,13 +88,12 @@ def _disable(session: Session, reg: Registration, disable_after: timedelta) -> N
 
 
 def _span(delta: timedelta) -> str:
-    if delta >= timedelta(days=1) and delta.total_seconds() % 86400 == 0:
-        days = delta.days
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = delta.total_seconds() / 3600
-    if hours >= 1:
-        return f"{hours:g} hours"
-    return f"{delta.total_seconds():g} seconds"
+    seconds = delta.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:g} seconds"
 
 
 def on_the_way_to_disabling(
