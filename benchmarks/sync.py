@@ -23,7 +23,7 @@ import requests
 from sqlalchemy import select
 
 from webhook_desk.db.models import Registration
-from webhook_desk.platform import sync
+from webhook_desk.platform.centrepoint_sync import sync_centrepoint
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.mock_api import add_webhook_history, demo_platform
 from webhook_desk.startup import open_database
@@ -79,7 +79,7 @@ def main() -> None:
 
             desk = open_database(f"sqlite:///{Path(folder) / 'desk.sqlite3'}")
             started = time.perf_counter()
-            report = sync.sync_centrepoint(desk, PlatformClient(url, TOKEN), STUDY)
+            report = sync_centrepoint(desk, PlatformClient(url, TOKEN), STUDY)
             sync_s = time.perf_counter() - started
             desk.dispose()
         finally:

@@ -16,7 +16,9 @@ from sqlalchemy import delete, func, select
 from webhook_desk.db.models import Attempt, Delivery, EventType, Registration
 from webhook_desk.history.centrepoint_format import parse_headers, parse_time, platform_time
 from webhook_desk.platform import sync
+from webhook_desk.platform.centrepoint_sync import sync_centrepoint
 from webhook_desk.platform.client import PlatformClient
+from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.platform.mock_api import MockApi, MockOptions, add_webhook_history, demo_platform
 from webhook_desk.secrets import SecretStore
 from webhook_desk.startup import open_database
@@ -71,7 +73,7 @@ def big_sync(running_platform, tmp_path_factory):
     folder = tmp_path_factory.mktemp("desk")
     db = open_database(f"sqlite:///{folder / 'desk.sqlite3'}")
     started = time.perf_counter()
-    report = sync.sync_centrepoint(db, client(running_platform), BIG_STUDY)
+    report = sync_centrepoint(db, client(running_platform), BIG_STUDY)
     yield db, report, time.perf_counter() - started
     db.dispose()
 
@@ -81,7 +83,7 @@ def big_sync(running_platform, tmp_path_factory):
 
 def test_every_webhook_of_a_study_arrives_as_a_read_only_mirror_field_by_field(platform, sqlite_db):
     for study in STUDIES:
-        sync.sync_centrepoint(sqlite_db, client(platform), study, since="2999-01-01")
+        sync_centrepoint(sqlite_db, client(platform), study, since="2999-01-01")
         remote = get(platform, f"/centrepoint/v3/Studies/{study}/Webhooks").json()
         assert remote["totalCount"] == len(remote["items"]) == 1
         for item in remote["items"]:
@@ -101,7 +103,7 @@ def test_every_webhook_of_a_study_arrives_as_a_read_only_mirror_field_by_field(p
 
 
 def test_a_mirror_can_be_copied_into_a_local_registration(platform, sqlite_db, memory_keyring):
-    sync.sync_centrepoint(sqlite_db, client(platform), BIG_STUDY, since="2999-01-01")
+    sync_centrepoint(sqlite_db, client(platform), BIG_STUDY, since="2999-01-01")
     with sqlite_db.session() as session:
         mirror = session.scalar(select(Registration).where(Registration.source == "centrepoint"))
         copy, _ = sync.copy_mirror(session, SecretStore(), mirror.id)
@@ -171,7 +173,7 @@ def test_synced_history_items_match_the_platform_field_by_field(big_sync, platfo
 
 def test_a_second_sync_adds_nothing_and_asks_only_for_what_is_new(big_sync, platform):
     db, first, _ = big_sync
-    again = sync.sync_centrepoint(db, client(platform), BIG_STUDY)
+    again = sync_centrepoint(db, client(platform), BIG_STUDY)
     assert (again.records_added, again.deliveries_added, again.registrations_added) == (0, 0, 0)
     assert again.requests <= 3, "a second run should not page through the history again"
 
@@ -202,12 +204,10 @@ def test_an_interrupted_sync_resumes_where_it_stopped(platform, sqlite_db):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        sync.sync_centrepoint(
-            sqlite_db, client(platform), SMALL_STUDY, None, interrupt_after_first_page
-        )
+        sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY, None, interrupt_after_first_page)
     assert _stored(sqlite_db)[0] == 100  # the page fetched before Ctrl-C was kept
 
-    resumed = sync.sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY)
+    resumed = sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY)
     assert resumed.records_fetched == total - 100
     records, deliveries = _stored(sqlite_db)
     assert records == total
@@ -225,7 +225,7 @@ def test_a_flaky_rate_limited_platform_is_survived_honouring_retry_after(platfor
         waits.append(seconds)
         time.sleep(seconds)
 
-    report = sync.sync_centrepoint(
+    report = sync_centrepoint(
         sqlite_db, client(platform, backoff_s=0.01, tries=20, sleep=sleep), SMALL_STUDY
     )
     assert _stored(sqlite_db)[0] == report.records_added == _small_total_unthrottled(platform)
@@ -241,7 +241,7 @@ def _small_total_unthrottled(api) -> int:
 def test_a_platform_that_stays_down_is_one_sentence(platform, sqlite_db):
     platform.options = MockOptions(token=TOKEN, failure_rate=1.0)
     with pytest.raises(Exception) as raised:
-        sync.sync_centrepoint(sqlite_db, client(platform, tries=3, backoff_s=0.01), SMALL_STUDY)
+        sync_centrepoint(sqlite_db, client(platform, tries=3, backoff_s=0.01), SMALL_STUDY)
     assert str(raised.value) == "The platform kept answering 503 after 3 tries; try again later."
 
 
@@ -285,7 +285,7 @@ def test_since_pulls_only_the_v1_history_after_that_time(platform, sqlite_db):
     sent = sorted(parse_time(r["LastSent"], "LastSent") for r in records)
     since = platform_time(sent[len(sent) // 2])
     newer = get(platform, "/v1/webhooks/history", studyId=SMALL_STUDY, startDate=since).json()
-    report = sync.sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY, since=since)
+    report = sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY, since=since)
     assert report.records_added == len(newer) < len(records)
     with sqlite_db.session() as session:
         earliest = session.scalar(select(func.min(Attempt.started_at)))
@@ -298,7 +298,7 @@ def test_since_pulls_only_the_v1_history_after_that_time(platform, sqlite_db):
 def test_ecg_subscriptions_catalog_and_retry_chains_arrive(platform, platform_db, sqlite_db):
     with sqlite_db.session() as session:
         session.execute(delete(EventType).where(EventType.code == "messages.acknowledged"))
-    report = sync.sync_ecg(sqlite_db, client(platform), ORGANIZATION)
+    report = sync_ecg(sqlite_db, client(platform), ORGANIZATION)
     assert report.catalog_added >= 1  # the platform's event the desk lacked
     (remote,) = get(platform, f"/api/organizations/{ORGANIZATION}/webhook-subscriptions").json()
     with platform_db.session() as session:
@@ -325,7 +325,7 @@ def test_ecg_subscriptions_catalog_and_retry_chains_arrive(platform, platform_db
         assert session.scalar(select(EventType).where(EventType.code == "messages.acknowledged"))
         chains = Counter(session.scalars(select(Delivery.attempt_count)))
     assert chains == remote_chains  # every retry joined the post it retried
-    again = sync.sync_ecg(sqlite_db, client(platform), ORGANIZATION)
+    again = sync_ecg(sqlite_db, client(platform), ORGANIZATION)
     assert (again.records_added, again.catalog_added, again.registrations_added) == (0, 0, 0)
 
 
@@ -409,9 +409,9 @@ def test_v3_pages_link_to_the_next_and_previous_page(platform):
 
 def test_sync_works_the_same_on_postgresql(platform, any_db):
     total = _small_total(platform)
-    first = sync.sync_centrepoint(any_db, client(platform), SMALL_STUDY)
-    again = sync.sync_centrepoint(any_db, client(platform), SMALL_STUDY)
-    ecg = sync.sync_ecg(any_db, client(platform), ORGANIZATION)
+    first = sync_centrepoint(any_db, client(platform), SMALL_STUDY)
+    again = sync_centrepoint(any_db, client(platform), SMALL_STUDY)
+    ecg = sync_ecg(any_db, client(platform), ORGANIZATION)
     assert first.records_added == _stored(any_db)[0] - ecg.records_added == total
     assert again.records_added == 0 and ecg.records_added > 0
 
@@ -448,9 +448,9 @@ def test_an_interrupted_ecg_sync_resumes_with_retry_chains_whole(platform, platf
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        sync.sync_ecg(sqlite_db, client(platform), ORGANIZATION, interrupt_after_first_page)
+        sync_ecg(sqlite_db, client(platform), ORGANIZATION, interrupt_after_first_page)
     assert _stored(sqlite_db)[0] == 100
-    resumed = sync.sync_ecg(sqlite_db, client(platform), ORGANIZATION)
+    resumed = sync_ecg(sqlite_db, client(platform), ORGANIZATION)
     with platform_db.session() as session:
         reg_id = session.scalar(
             select(Registration.id).where(Registration.organization_id.isnot(None))
@@ -469,7 +469,7 @@ def test_an_interrupted_ecg_sync_resumes_with_retry_chains_whole(platform, platf
 def test_registrations_copy_makes_a_mirror_local_and_refuses_a_local_one(
     platform, sqlite_db, cli, memory_keyring
 ):
-    sync.sync_centrepoint(sqlite_db, client(platform), BIG_STUDY, since="2999-01-01")
+    sync_centrepoint(sqlite_db, client(platform), BIG_STUDY, since="2999-01-01")
     with sqlite_db.session() as session:
         mirror_id = session.scalar(select(Registration.id).where(Registration.source != "local"))
     copied = cli("registrations", "copy", mirror_id, "--json")
@@ -507,11 +507,11 @@ def test_bad_emulator_switches_are_one_sentence(cli, argv, sentence):
 def test_a_full_sync_after_a_since_sync_still_brings_the_older_records(platform, sqlite_db):
     records = get(platform, "/v1/webhooks/history", studyId=SMALL_STUDY).json()
     sent = sorted(parse_time(r["LastSent"], "LastSent") for r in records)
-    newer = sync.sync_centrepoint(
+    newer = sync_centrepoint(
         sqlite_db, client(platform), SMALL_STUDY, since=platform_time(sent[-10])
     )
     assert 0 < newer.records_added < len(records)
-    sync.sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY)
+    sync_centrepoint(sqlite_db, client(platform), SMALL_STUDY)
     assert _stored(sqlite_db)[0] == _small_total(platform)  # none twice, none missing
 
 
@@ -545,7 +545,7 @@ def test_an_unreachable_platform_is_one_sentence(sqlite_db):
 
     url = f"http://127.0.0.1:{_free_port()}"
     with pytest.raises(Exception) as raised:
-        sync.sync_ecg(sqlite_db, PlatformClient(url, TOKEN, tries=2, backoff_s=0.01), "org")
+        sync_ecg(sqlite_db, PlatformClient(url, TOKEN, tries=2, backoff_s=0.01), "org")
     assert str(raised.value) == f"The platform at {url} cannot be reached (connection refused)."
 
 

@@ -119,8 +119,10 @@ class _ProgressLines:
 
 
 def _sync(args) -> int:
+    from webhook_desk.platform.centrepoint_sync import sync_centrepoint
     from webhook_desk.platform.client import PlatformClient
-    from webhook_desk.platform.sync import api_token, sync_centrepoint, sync_ecg
+    from webhook_desk.platform.ecg_sync import sync_ecg
+    from webhook_desk.platform.sync import api_token
 
     given = sys.stdin.readline().strip() if args.token_stdin else None
     if args.token_stdin and not given:

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from webhook_desk.platform.centrepoint_sync import sync_centrepoint
 from webhook_desk.platform.client import PlatformClient
-from webhook_desk.platform.sync import SyncCancelled, api_token, sync_centrepoint, sync_ecg
+from webhook_desk.platform.ecg_sync import sync_ecg
+from webhook_desk.platform.sync import SyncCancelled, api_token
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 

@@ -1,0 +1,225 @@
+"""Pulling from the ECG Webhooks Module: its catalog (what the desk lacks), an organisation's
+subscriptions (as mirrors), and their activity, a post and its retries as one delivery.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from webhook_desk.db.models import EventCategory, EventType, Registration, SamplePayload
+from webhook_desk.errors import NotFound
+from webhook_desk.history.centrepoint_format import parse_time, redacted
+from webhook_desk.platform.client import PlatformClient, PlatformError
+from webhook_desk.platform.sync import (
+    Mirror,
+    PageWriter,
+    Progress,
+    SyncReport,
+    converted,
+    count_mirror,
+    finish,
+    quiet,
+    stored_records,
+    upsert_mirror,
+)
+
+
+def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress = quiet):
+    """The module's catalog, an organisation's subscriptions, and their activity."""
+    report = SyncReport("ecg")
+    try:
+        _pull_catalog(db, client, report, progress)
+        mirrors = _pull_subscriptions(db, client, organization, report, progress)
+        for mirror in mirrors:
+            ActivityPull(db, client, organization, mirror, report, progress).run()
+    finally:
+        finish(report, client)
+    return report
+
+
+def _status(document: dict) -> str:
+    if (document.get("archiveInfo") or {}).get("isArchived"):
+        return "archived"
+    return "active" if (document.get("activeInfo") or {}).get("isActive", True) else "inactive"
+
+
+def _pull_catalog(db, client, report, progress) -> None:
+    done = 0
+    for page in client.ecg_pages("/api/webhook-categories", {"order_by": "ASC"}):
+        for document in page:
+            events = [
+                e
+                for events_page in client.ecg_pages(
+                    f"/api/webhook-categories/{document['id']}/webhook-events", {"order_by": "ASC"}
+                )
+                for e in events_page
+            ]
+            with db.session() as session:
+                report.catalog_added += _mirror_category(session, client, document, events)
+            done += 1
+            progress("catalog categories", done, None)
+
+
+def _mirror_category(session, client, document: dict, events: list[dict]) -> int:
+    """Add what the local catalog lacks; statuses chosen locally are left as they are."""
+    added = 0
+    category = session.scalar(select(EventCategory).where(EventCategory.code == document["code"]))
+    if category is None:
+        category = EventCategory(
+            code=document["code"],
+            name=document.get("name") or document["code"],
+            description=document.get("description"),
+            module="ecg",
+            status=_status(document),
+        )
+        session.add(category)
+        added += 1
+    for event in events:
+        known = session.scalar(
+            select(EventType).where(
+                EventType.code == event["code"], EventType.version == event["version"]
+            )
+        )
+        if known is None:
+            added += _add_event(session, client, category, document["id"], event)
+    return added
+
+
+def _add_event(session, client, category, category_id: str, event: dict) -> int:
+    added = EventType(
+        category=category,
+        code=event["code"],
+        version=event["version"],
+        name=event.get("name") or event["code"],
+        description=event.get("description"),
+        status=_status(event),
+        json_schema={},
+    )
+    path = f"/api/webhook-categories/{category_id}/webhook-events/{event['id']}/sample-payloads"
+    try:
+        sample = client.get(path, {"version": event["version"]})
+        payload = sample.get("payload")
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        if isinstance(payload, dict):
+            added.samples.append(SamplePayload(name="platform", payload=payload))
+    except (NotFound, ValueError):
+        pass  # an event without a sample is still an event
+    session.add(added)
+    return 1
+
+
+def _pull_subscriptions(db, client, organization, report, progress) -> list[Mirror]:
+    mirrors = []
+    path = f"/api/organizations/{organization}/webhook-subscriptions"
+    for page in client.ecg_pages(path, {"order_by": "ASC"}):
+        with db.session() as session:
+            for document in page:
+                mirrors.append(
+                    _mirror_subscription(session, document, organization, client, report)
+                )
+        progress("subscriptions", len(mirrors), None)
+    return mirrors
+
+
+def _mirror_subscription(session, document, organization, client, report) -> Mirror:
+    if not isinstance(document, dict) or "id" not in document:
+        raise PlatformError("The platform sent a subscription without an id.")
+    status = _status(document)
+    remote = str(document["id"])
+    fields = {
+        "name": f"ECG subscription {remote[:8]}",
+        "organization_id": document.get("organizationId") or organization,
+        "url": document.get("postUri") or "",
+        "event_version": document.get("version") or "v1",
+        "is_development": bool(document.get("isDevelopment")),
+        "status": {"active": "enabled", "inactive": "disabled"}.get(status, "archived"),
+    }
+    audit_info = document.get("auditInfo") or {}
+    if audit_info.get("createdAt"):
+        fields["created_at"] = converted(
+            lambda t: parse_time(t, "createdAt"), audit_info["createdAt"], "a date"
+        )
+    events = [str(e) for e in document.get("events") or []]
+    count_mirror(report, upsert_mirror(session, "ecg", remote, fields, events, client.base_url))
+    reg = session.scalar(
+        select(Registration).where(Registration.source == "ecg", Registration.remote_id == remote)
+    )
+    return Mirror(reg.id, remote, reg.url)
+
+
+class ActivityPull:
+    """A subscription's activity as deliveries: a post and its chain of retries are one
+    delivery, named (its hash) by the id of the first post."""
+
+    def __init__(self, db, client, organization, mirror: Mirror, report, progress):
+        self.db, self.client, self.mirror = db, client, mirror
+        self.report, self.progress = report, progress
+        self.path = f"/api/organizations/{organization}/webhook-subscriptions/{mirror.remote_id}"
+        self.roots: dict[str, str] = {}
+
+    def run(self) -> None:
+        with self.db.session() as session:
+            skip = stored_records(session, self.mirror.id, "ecg")
+        params = {"status": "all", "order_by": "ASC", "include": "event"}
+        stage = f"activity of subscription {self.mirror.remote_id[:8]}"
+        urls = {self.mirror.remote_id: self.mirror.url}
+        with PageWriter(self.db, "ecg", urls, self.report) as writer:
+            for page in self.client.ecg_pages(self.path + "/activity", params, skip=skip):
+                writer.add([self._pair(activity) for activity in page])
+                skip += len(page)
+                self.progress(stage, skip, None)
+
+    def _root(self, activity: dict) -> str:
+        seen = activity
+        while seen.get("retryingFromPostId"):
+            parent = seen["retryingFromPostId"]
+            if parent in self.roots:
+                self.roots[activity["id"]] = self.roots[parent]
+                return self.roots[parent]
+            # Its parent was stored by an earlier run: walk up the chain on the platform.
+            seen = self.client.get(f"{self.path}/activity/{parent}", {"mode": "flat"})
+        self.roots[activity["id"]] = seen["id"]
+        return seen["id"]
+
+    def _pair(self, activity: dict) -> tuple[dict, dict]:
+        if not isinstance(activity, dict) or not activity.get("id") or not activity.get("postedAt"):
+            raise PlatformError("The platform sent an activity without an id or postedAt.")
+        posted = converted(lambda t: parse_time(t, "postedAt"), activity["postedAt"], "a date")
+        event = activity.get("event") or {}
+        raw = activity.get("rawMessage") or {}
+        body = raw.get("body") if isinstance(raw.get("body"), str) else None
+        if body is None:
+            body = json.dumps(activity.get("payload"))
+        response = activity.get("rawResponse") or {}
+        response_body = response.get("body") if isinstance(response, dict) else response
+        delivery = {
+            "uuid": self._root(activity)[:36],
+            "event_code": str(event.get("code") or "unknown"),
+            "event_version": str(event.get("version") or "v1"),
+            "payload": body,
+            "study_id": None,
+            "subject_id": None,
+            "target_url": self.mirror.url,
+            "source": "ecg",
+            "remote_id": self.mirror.remote_id,
+            "created_at": posted,
+        }
+        attempt = {
+            "remote_id": activity["id"],
+            "started_at": posted,
+            "url": self.mirror.url,
+            "request_headers": redacted(raw.get("headers") or {}),
+            "request_body": body,
+            "response_code": activity.get("httpStatusCode"),
+            "response_headers": response.get("headers") if isinstance(response, dict) else None,
+            "response_body": (
+                response_body
+                if response_body is None or isinstance(response_body, str)
+                else json.dumps(response_body)
+            ),
+            "duration_ms": None,
+            "error": activity.get("error"),
+        }
+        return delivery, attempt
