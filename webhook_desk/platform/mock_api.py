@@ -27,6 +27,7 @@ from webhook_desk.db import Database
 from webhook_desk.db.models import Registration
 from webhook_desk.demo import history_rows, insert_history, load_demo
 from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.platform import mock_ecg_endpoints as ecg
 from webhook_desk.platform import mock_endpoints as ep
 from webhook_desk.receiver.server import _bind
 from webhook_desk.secrets import SecretStore
@@ -46,24 +47,24 @@ ROUTES = [
     (_STUDY + "/{webhookId}/history", ep.v3_history),
     ("/centrepoint/v1/WebhookEvents", ep.v3_webhook_events),
     ("/v1/webhooks/history", ep.v1_history),
-    ("/healthcheck", ep.healthcheck),
-    ("/api/webhook-categories", ep.categories),
-    (_CAT, ep.category),
-    (_CAT + "/webhook-events", ep.events),
-    (_EVT, ep.event),
-    (_EVT + "/sample-payloads", ep.sample_payload),
-    (_EVT + "/sample-payloads-examples", ep.sample_examples),
-    ("/api/webhook-events/{eventCode}/subscriptions", ep.event_subscriptions),
-    ("/api/seed-data/versions", ep.seed_versions),
-    ("/api/webhook-deliveries/payload", ep.random_payload),
-    (_ORG + "/webhook-subscriptions", ep.subscriptions),
-    (_SUB, ep.subscription),
-    (_SUB + "/secrets", ep.secrets),
-    (_SUB + "/webhook-secret-histories", ep.secret_histories),
-    (_SUB + "/activations", ep.activation_list),
-    (_SUB + "/activations/{activationId}", ep.activation),
-    (_SUB + "/activity", ep.activity_list),
-    (_SUB + "/activity/{activityId}", ep.activity),
+    ("/healthcheck", ecg.healthcheck),
+    ("/api/webhook-categories", ecg.categories),
+    (_CAT, ecg.category),
+    (_CAT + "/webhook-events", ecg.events),
+    (_EVT, ecg.event),
+    (_EVT + "/sample-payloads", ecg.sample_payload),
+    (_EVT + "/sample-payloads-examples", ecg.sample_examples),
+    ("/api/webhook-events/{eventCode}/subscriptions", ecg.event_subscriptions),
+    ("/api/seed-data/versions", ecg.seed_versions),
+    ("/api/webhook-deliveries/payload", ecg.random_payload),
+    (_ORG + "/webhook-subscriptions", ecg.subscriptions),
+    (_SUB, ecg.subscription),
+    (_SUB + "/secrets", ecg.secrets),
+    (_SUB + "/webhook-secret-histories", ecg.secret_histories),
+    (_SUB + "/activations", ecg.activation_list),
+    (_SUB + "/activations/{activationId}", ecg.activation),
+    (_SUB + "/activity", ecg.activity_list),
+    (_SUB + "/activity/{activityId}", ecg.activity),
 ]
 UNAUTHENTICATED = {"/healthcheck"}
 

@@ -1,4 +1,5 @@
-"""What each endpoint of the platform emulator answers, read from our database.
+"""What each CentrePoint endpoint of the platform emulator answers, read from our database,
+and what the ECG module's endpoints (mock_ecg_endpoints.py) share with them.
 
 Every function takes a session and the request's path parameters and query, and returns the
 JSON document to send, or raises ApiError. The HTTP side (auth, switches, error shapes) is in
@@ -8,14 +9,13 @@ platform grows sees new records at the end, as it would on the platform.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
+from webhook_desk.db.models import Attempt, Delivery, EventType, Registration
 from webhook_desk.history.centrepoint_format import (
     FormatError,
     parse_time,
@@ -27,8 +27,6 @@ from webhook_desk.platform import api_shapes
 
 V3_DEFAULT_LIMIT = 100
 V3_MAX_LIMIT = 100  # "between 1 and 100" (CentrePoint pagination.md)
-ECG_DEFAULT_TAKE = 10
-EXAMPLE_TYPES = ("ack", "nack", "phone-log", "vitals-observation")
 
 
 class ApiError(Exception):
@@ -58,7 +56,9 @@ class Request:
 # ---- shared ----------------------------------------------------------------------------
 
 
-def _integer(text: str | None, name: str, default: int, low: int, high: int | None = None) -> int:
+def integer_param(
+    text: str | None, name: str, default: int, low: int, high: int | None = None
+) -> int:
     if text is None or text == "":
         return default
     try:
@@ -71,7 +71,7 @@ def _integer(text: str | None, name: str, default: int, low: int, high: int | No
     return value
 
 
-def _date(text: str | None, name: str) -> datetime | None:
+def date_param(text: str | None, name: str) -> datetime | None:
     if not text:
         return None
     try:
@@ -97,8 +97,8 @@ def _registration(session: Session, reg_id: str, what: str) -> Registration:
 
 
 def _v3_window(request: Request) -> tuple[int, int]:
-    limit = _integer(request.one("limit"), "limit", V3_DEFAULT_LIMIT, 1, V3_MAX_LIMIT)
-    return limit, _integer(request.one("offset"), "offset", 0, 0)
+    limit = integer_param(request.one("limit"), "limit", V3_DEFAULT_LIMIT, 1, V3_MAX_LIMIT)
+    return limit, integer_param(request.one("offset"), "offset", 0, 0)
 
 
 def _v3_links(request: Request, limit: int, offset: int, total: int) -> dict:
@@ -143,7 +143,7 @@ def v3_webhook(session: Session, request: Request) -> dict:
     return api_shapes.v3_webhook(_study_webhook(session, request), event_numbers(session))
 
 
-def _attempts_of(condition):
+def attempts_of(condition):
     return (
         select(Attempt)
         .join(Attempt.delivery)
@@ -157,7 +157,7 @@ _ID_LISTS: dict[tuple, list[int]] = {}
 _ID_LISTS_KEPT = 32
 
 
-def _attempt_ids(session: Session, key: str, condition) -> list[int]:
+def attempt_ids(session: Session, key: str, condition) -> list[int]:
     """The ids of the attempts matching `condition`, in order, kept until an attempt is added.
 
     Paging 50,000 records by OFFSET through a join sorts them all for every page; the list
@@ -174,18 +174,18 @@ def _attempt_ids(session: Session, key: str, condition) -> list[int]:
     return ids
 
 
-def _attempts_by_id(session: Session, ids: list[int]) -> list[Attempt]:
+def attempts_by_id(session: Session, ids: list[int]) -> list[Attempt]:
     if not ids:
         return []
-    return list(session.scalars(_attempts_of(Attempt.id.in_(ids))))
+    return list(session.scalars(attempts_of(Attempt.id.in_(ids))))
 
 
 def v3_history(session: Session, request: Request) -> dict:
     limit, offset = _v3_window(request)
     reg = _study_webhook(session, request)
-    ids = _attempt_ids(session, f"webhook/{reg.id}", Delivery.registration_id == reg.id)
+    ids = attempt_ids(session, f"webhook/{reg.id}", Delivery.registration_id == reg.id)
     total = len(ids)
-    attempts = _attempts_by_id(session, ids[offset : offset + limit])
+    attempts = attempts_by_id(session, ids[offset : offset + limit])
     numbers = event_numbers(session)
     items = []
     for attempt in attempts:
@@ -213,294 +213,27 @@ def v1_history(session: Session, request: Request) -> list[dict]:
     study = request.one("studyId")
     if not study:
         raise ApiError(400, "studyId is required.")
-    _integer(study, "studyId", 0, 0)
+    integer_param(study, "studyId", 0, 0)
     condition = Delivery.registration_id.in_(
         select(Registration.id).where(Registration.study_id == study)
     )
     start, end = (
-        _date(request.one("startDate"), "startDate"),
-        _date(request.one("endDate"), "endDate"),
+        date_param(request.one("startDate"), "startDate"),
+        date_param(request.one("endDate"), "endDate"),
     )
-    query = _attempts_of(condition)
+    query = attempts_of(condition)
     if start:
         query = query.where(Attempt.started_at >= start)
     if end:
         query = query.where(Attempt.started_at <= end)
     include = [
-        _integer(c, "IncludeResponseCodes", 0, 0) for c in request.many("IncludeResponseCodes")
+        integer_param(c, "IncludeResponseCodes", 0, 0) for c in request.many("IncludeResponseCodes")
     ]
     exclude = [
-        _integer(c, "ExcludeResponseCodes", 0, 0) for c in request.many("ExcludeResponseCodes")
+        integer_param(c, "ExcludeResponseCodes", 0, 0) for c in request.many("ExcludeResponseCodes")
     ]
     if include:
         query = query.where(Attempt.response_code.in_(include))
     if exclude:
         query = query.where(Attempt.response_code.is_(None) | Attempt.response_code.not_in(exclude))
     return [to_v1_record(a.delivery, a) for a in session.scalars(query)]
-
-
-# ---- ECG: catalog ------------------------------------------------------------------------
-
-
-def _ecg_window(request: Request) -> tuple[int, int, bool]:
-    skip = _integer(request.one("skip"), "skip", 0, 0)
-    take = _integer(request.one("take"), "take", ECG_DEFAULT_TAKE, 1)
-    order = (request.one("order_by") or "ASC").upper()
-    if order not in ("ASC", "DESC"):
-        raise ApiError(400, "order_by must be ASC or DESC.")
-    return skip, take, order == "DESC"
-
-
-def _window(rows: list, request: Request) -> list:
-    skip, take, descending = _ecg_window(request)
-    rows = list(reversed(rows)) if descending else rows
-    return rows[skip : skip + take]
-
-
-def _ecg_categories(session: Session) -> list[EventCategory]:
-    return list(
-        session.scalars(
-            select(EventCategory)
-            .where(EventCategory.module == "ecg")
-            .options(selectinload(EventCategory.events))
-            .order_by(EventCategory.id)
-        )
-    )
-
-
-def _category(session: Session, category_id: str) -> EventCategory:
-    for category in _ecg_categories(session):
-        if api_shapes.category_id(category) == category_id:
-            return category
-    raise ApiError(404, f"Webhook category {category_id} was not found.")
-
-
-def _event(session: Session, request: Request) -> EventType:
-    category = _category(session, request.params["webhookCategoryId"])
-    for event in category.events:
-        if api_shapes.event_id(event) == request.params["webhookEventId"]:
-            return event
-    raise ApiError(404, f"Webhook event {request.params['webhookEventId']} was not found.")
-
-
-def categories(session: Session, request: Request) -> list[dict]:
-    return [api_shapes.ecg_category(c) for c in _window(_ecg_categories(session), request)]
-
-
-def category(session: Session, request: Request) -> dict:
-    return api_shapes.ecg_category(_category(session, request.params["webhookCategoryId"]))
-
-
-def events(session: Session, request: Request) -> list[dict]:
-    found = _category(session, request.params["webhookCategoryId"])
-    ordered = sorted(found.events, key=lambda e: e.id)
-    return [api_shapes.ecg_event(e) for e in _window(ordered, request)]
-
-
-def event(session: Session, request: Request) -> dict:
-    return api_shapes.ecg_event(_event(session, request))
-
-
-def sample_payload(session: Session, request: Request) -> dict:
-    found = _event(session, request)
-    version = request.one("version")
-    if not version:
-        raise ApiError(400, "version is required.")
-    if version != found.version or not found.samples:
-        raise ApiError(404, f"No sample payload for {found.code} {version}.")
-    return api_shapes.ecg_sample(found, found.samples[0].payload, version, found.samples[0].name)
-
-
-def sample_examples(session: Session, request: Request) -> dict:
-    found = _event(session, request)
-    kind = request.one("type", "ack")
-    if kind not in EXAMPLE_TYPES:
-        raise ApiError(400, f"type must be one of {', '.join(EXAMPLE_TYPES)}.")
-    for sample in found.samples:
-        if sample.name == kind:
-            return api_shapes.ecg_sample(found, sample.payload, found.version, kind)
-    raise ApiError(404, f"No '{kind}' example for {found.code}.")
-
-
-def seed_versions(session: Session, request: Request) -> list[dict]:
-    versions = session.scalars(select(EventType.version).distinct().order_by(EventType.version))
-    return [{"version": v} for v in versions]
-
-
-def random_payload(session: Session, request: Request) -> dict:
-    found = [e for c in _ecg_categories(session) for e in c.events if e.samples]
-    if not found:
-        raise ApiError(404, "There are no sample payloads.")
-    chosen = random.choice(found)
-    return {"eventType": chosen.code, "version": chosen.version, "data": chosen.samples[0].payload}
-
-
-# ---- ECG: subscriptions ------------------------------------------------------------------
-
-
-def _org_subscriptions(session: Session, organization: str) -> list[Registration]:
-    query = (
-        select(Registration)
-        .where(Registration.organization_id == organization)
-        .options(selectinload(Registration.events), selectinload(Registration.secrets))
-        .order_by(Registration.id)
-    )
-    return list(session.scalars(query))
-
-
-def _subscription(session: Session, request: Request) -> Registration:
-    for reg in _org_subscriptions(session, request.params["organizationId"]):
-        if api_shapes.subscription_id(reg) == request.params["subscriptionId"]:
-            return reg
-    raise ApiError(404, f"Webhook subscription {request.params['subscriptionId']} was not found.")
-
-
-def subscriptions(session: Session, request: Request) -> list[dict]:
-    regs = _org_subscriptions(session, request.params["organizationId"])
-    version = request.one("version")
-    if version:
-        regs = [r for r in regs if r.event_version == version]
-    wanted_event = request.one("eventId")
-    if wanted_event:
-        codes = {
-            e.code
-            for e in session.scalars(select(EventType))
-            if api_shapes.event_id(e) == wanted_event
-        }
-        regs = [r for r in regs if codes & set(r.event_codes)]
-    return [api_shapes.ecg_subscription(r) for r in _window(regs, request)]
-
-
-def subscription(session: Session, request: Request) -> dict:
-    return api_shapes.ecg_subscription(_subscription(session, request))
-
-
-def event_subscriptions(session: Session, request: Request) -> list[dict]:
-    code = request.params["eventCode"]
-    regs = session.scalars(
-        select(Registration)
-        .where(Registration.organization_id.is_not(None))
-        .options(selectinload(Registration.events))
-        .order_by(Registration.id)
-    )
-    return [api_shapes.ecg_subscription(r) for r in regs if code in r.event_codes]
-
-
-def secrets(session: Session, request: Request) -> dict:
-    reg = _subscription(session, request)
-    history = api_shapes.ecg_secret_history(reg)
-    if not history:
-        raise ApiError(404, "This subscription has no secret.")
-    created = _date(request.one("createdAt"), "createdAt")
-    if created:
-        history = [h for h in history if h["auditInfo"]["createdAt"] <= api_shapes.iso_z(created)]
-        if not history:
-            raise ApiError(404, "No secret was created by then.")
-    return history[-1]
-
-
-def secret_histories(session: Session, request: Request) -> list[dict]:
-    reg = _subscription(session, request)
-    entries = _window(api_shapes.ecg_secret_history(reg), request)
-    if request.one("include") == "subscription":
-        for entry in entries:
-            entry["subscription"] = api_shapes.ecg_subscription(reg)
-    return entries
-
-
-# ---- ECG: activities ---------------------------------------------------------------------
-
-
-_STATUS = {"all", "succeeded", "failed"}
-
-
-def _activity_condition(reg: Registration, request: Request, validations: bool):
-    condition = (Delivery.registration_id == reg.id) & (Delivery.is_validation.is_(validations))
-    status = request.one("status", "all")
-    if status not in _STATUS:
-        raise ApiError(400, "status must be all, succeeded or failed.")
-    ok = Attempt.response_code.between(200, 299)
-    if status == "succeeded":
-        condition &= ok
-    elif status == "failed":
-        condition &= Attempt.response_code.is_(None) | ~ok
-    return condition, status
-
-
-def _event_types(session: Session) -> dict[tuple[str, str], EventType]:
-    return {(e.code, e.version): e for e in session.scalars(select(EventType))}
-
-
-def _activities(session: Session, request: Request, validations: bool) -> list[dict]:
-    reg = _subscription(session, request)
-    condition, status = _activity_condition(reg, request, validations)
-    key = f"activity/{reg.id}/{validations}/{status}"
-    wanted_event = request.one("eventId")
-    types = _event_types(session)
-    if wanted_event:
-        codes = [code for (code, _), e in types.items() if api_shapes.event_id(e) == wanted_event]
-        condition &= Delivery.event_code.in_(codes)
-        key += f"/{wanted_event}"
-    skip, take, descending = _ecg_window(request)
-    ids = _attempt_ids(session, key, condition)
-    ids = ids[::-1] if descending else ids
-    attempts = _attempts_by_id(session, ids[skip : skip + take])
-    attempts.sort(key=lambda a: a.id, reverse=descending)
-    include = set(request.many("include")) or ({"subscription", "event"} if validations else set())
-    return [
-        api_shapes.ecg_activity(
-            a, reg, types.get((a.delivery.event_code, a.delivery.event_version)), include
-        )
-        for a in attempts
-    ]
-
-
-def activity_list(session: Session, request: Request) -> list[dict]:
-    return _activities(session, request, validations=False)
-
-
-def activation_list(session: Session, request: Request) -> list[dict]:
-    return _activities(session, request, validations=True)
-
-
-def _find_activity(session: Session, request: Request, key: str) -> tuple[Attempt, Registration]:
-    reg = _subscription(session, request)
-    wanted = request.params[key]
-    attempt_id = api_shapes.attempt_id_of(wanted)
-    attempt = session.get(Attempt, attempt_id) if attempt_id is not None else None
-    if attempt is not None and attempt.delivery.registration_id == reg.id:
-        return attempt, reg
-    raise ApiError(404, f"Activity {wanted} was not found.")
-
-
-def activity(session: Session, request: Request) -> dict:
-    mode = request.one("mode")
-    if mode not in ("flat", "nested"):
-        raise ApiError(400, "mode must be flat or nested.")
-    attempt, reg = _find_activity(session, request, "activityId")
-    types = _event_types(session)
-    kind = types.get((attempt.delivery.event_code, attempt.delivery.event_version))
-    both = ("subscription", "event")
-    flat = api_shapes.ecg_activity(attempt, reg, kind, both)
-    if mode == "flat":
-        return flat
-    later = [a for a in attempt.delivery.attempts if a.number > attempt.number]
-    children, level = [], 2
-    for child in later:  # each retry is the child of the post before it
-        children.append(
-            api_shapes.nested_activity(api_shapes.ecg_activity(child, reg, kind, both), [], level)
-        )
-        level += 1
-    return api_shapes.nested_activity(flat, children)
-
-
-def activation(session: Session, request: Request) -> dict:
-    attempt, reg = _find_activity(session, request, "activationId")
-    kind = _event_types(session).get((attempt.delivery.event_code, attempt.delivery.event_version))
-    return api_shapes.ecg_activity(attempt, reg, kind, ("subscription", "event"))
-
-
-def healthcheck(session: Session, request: Request) -> dict:
-    session.scalar(select(func.count()).select_from(Registration))
-    up = {"database": {"status": "up"}}
-    return {"status": "ok", "info": up, "error": {}, "details": up}
