@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -384,3 +385,37 @@ def test_after_its_first_timeout_a_silent_receiver_gets_one_request_at_a_time(db
     assert max(first_round) - min(first_round) < 0.5  # nothing known yet: all four threads
     gaps = [b - a for a, b in zip(later, later[1:], strict=False)]
     assert all(gap > 0.8 for gap in gaps), gaps  # then one thread, one timeout after another
+
+
+def test_a_receiver_that_accepts_no_connection_times_out_connecting(db):
+    # A listening socket whose backlog is full leaves new connections unanswered.
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(0)
+        port = busy.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        try:
+            [delivery_id] = fire(db, url=f"http://127.0.0.1:{port}/hook")
+            run(db, timeouts=Timeouts(connect=1, total=5))
+        finally:
+            for filler in fillers:
+                filler.close()
+    [attempt] = attempts(db, delivery_id)
+    assert attempt.error == "Timed out connecting after 1 s."
+    assert 900 <= attempt.duration_ms < 4000
+    assert deliveries(db)[0].status == "pending"  # retried later
+
+
+def test_a_closed_port_is_recorded_as_refused_and_retried(db):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    [delivery_id] = fire(db, url=f"http://127.0.0.1:{port}/hook")
+    run(db)
+    [attempt] = attempts(db, delivery_id)
+    assert attempt.error == "Connection refused."
+    [delivery] = deliveries(db)
+    assert delivery.status == "pending" and delivery.error == "Connection refused."
