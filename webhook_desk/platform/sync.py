@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -22,9 +23,9 @@ from sqlalchemy.orm import Session
 from webhook_desk import audit, catalog, registrations
 from webhook_desk.db.models import Attempt, Delivery, Registration, RegistrationEvent
 from webhook_desk.errors import InvalidInput, KeyringUnavailable, NotFound, UserError
+from webhook_desk.history import importer
 from webhook_desk.history.centrepoint_format import FormatError, group
 from webhook_desk.platform.client import PlatformClient, PlatformError
-from webhook_desk.platform.stored_history import store
 from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
 
@@ -159,8 +160,8 @@ def converted(convert, document, what: str):
 
 
 class PageWriter:
-    """Stores fetched pages of history, a few thousand records to a transaction, deduped as
-    the importer does (deliveries by hash, attempts by when sent and what came back).
+    """Stores fetched pages of history, a few thousand records to a transaction, through the
+    importer's store (deliveries known by hash, attempts by the second sent and the code).
 
     A transaction per page of 100 spent more time committing than storing. Whatever was
     fetched is written on the way out, also when the sync is interrupted, so a resumed
@@ -188,19 +189,13 @@ class PageWriter:
         found = group(self.pending)
         for imported in found:
             self._mark(imported)
+        result = importer.ImportResult(Path(self.source), self.source)
         with self.db.session() as session:
-            stored = store(session, found, self._mirrors(session))
-        self.report.records_added += stored.attempts
-        self.report.deliveries_added += stored.deliveries
+            # The importer's store: it links each delivery to the mirror its remote_id names.
+            importer._store(session, found, result, None)
+        self.report.records_added += result.attempts_added
+        self.report.deliveries_added += result.deliveries_added
         self.pending = []
-
-    def _mirrors(self, session: Session) -> dict[str, int]:
-        rows = session.execute(
-            select(Registration.remote_id, Registration.id).where(
-                Registration.source == self.source
-            )
-        )
-        return {remote: local for remote, local in rows}
 
     def _mark(self, imported) -> None:
         """Where it came from, and where it went when the record itself does not say."""
