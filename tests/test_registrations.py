@@ -143,3 +143,25 @@ def test_deleting_a_registration_removes_its_secrets_from_the_keyring(sqlite_db,
         pytest.raises(NotFound, match=f"No registration with id {reg_id}"),
     ):
         registrations.get(session, reg_id)
+
+
+@pytest.mark.parametrize("change", ["update", "disable", "rotate"])
+def test_a_platform_mirror_is_read_only_here(sqlite_db, memory_keyring, change):
+    store = SecretStore()
+    reg_id, _ = _add(sqlite_db, store, auth_type="hmac")
+    with sqlite_db.session() as session:
+        registrations.get(session, reg_id).source = "centrepoint"
+    with sqlite_db.session() as session, pytest.raises(InvalidInput, match="read-only here"):
+        if change == "update":
+            registrations.update(session, store, reg_id, {"url": "https://elsewhere.org/h"})
+        elif change == "disable":
+            registrations.set_status(session, reg_id, "disable")
+        else:
+            registrations.rotate_secret(session, store, reg_id)
+    with sqlite_db.session() as session:
+        reg = registrations.get(session, reg_id)
+        assert (reg.url, reg.status, len(reg.secrets)) == (
+            "https://hooks.example.org/cp",
+            "enabled",
+            1,
+        )

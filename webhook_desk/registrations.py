@@ -205,7 +205,7 @@ def update(
     reason: str | None = None,
 ) -> Registration:
     """Edit a registration; new credentials replace the old and send it through validation."""
-    reg = get(session, reg_id)
+    reg = get_local(session, reg_id)
     before = as_dict(reg)
     data = RegistrationInput(
         url=changes.get("url", reg.url),
@@ -277,7 +277,7 @@ def rotate_secret(
 ) -> tuple[SecretVersion, str | None]:
     """A new secret version; the old one stays valid for `grace_hours`. Returns the version and
     the generated value (None when the caller supplied it)."""
-    reg = get(session, reg_id)
+    reg = get_local(session, reg_id)
     if reg.auth_type == "none":
         raise InvalidInput(f"Registration {reg.id} uses no authentication, so it has no secret.")
     value, generated = _secret_value(reg.auth_type, secret)
@@ -335,7 +335,7 @@ def set_status(
     session: Session, reg_id: int, action: str, reason: str | None = None
 ) -> Registration:
     """enable | disable | archive | restore, as the platform allows them."""
-    reg = get(session, reg_id)
+    reg = get_local(session, reg_id)
     target, allowed_from = STATUS_ACTIONS[action]
     if reg.status == target:
         return reg
@@ -386,6 +386,17 @@ def record_validation(session: Session, reg: Registration, ok: bool, error: str 
             before={"validation_state": before},
             after={"validation_state": reg.validation_state, "error": reg.validation_error},
         )
+
+
+def get_local(session: Session, reg_id) -> Registration:
+    """A registration this desk may change: mirrors of the platform are read-only here."""
+    reg = get(session, reg_id)
+    if reg.source != "local":
+        raise InvalidInput(
+            f"Registration {reg.id} mirrors the {reg.source} platform and is read-only here; "
+            "copy it into a local registration to change it."
+        )
+    return reg
 
 
 def get(session: Session, reg_id) -> Registration:
