@@ -541,9 +541,12 @@ def test_an_api_url_that_is_not_http_is_one_sentence(cli, memory_keyring):
 
 
 def test_an_unreachable_platform_is_one_sentence(sqlite_db):
-    from tests.conftest import _free_port
+    import socket
 
-    url = f"http://127.0.0.1:{_free_port()}"
+    with socket.socket() as probe:  # a port nothing listens on once the probe closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
     with pytest.raises(Exception) as raised:
         sync_ecg(sqlite_db, PlatformClient(url, TOKEN, tries=2, backoff_s=0.01), "org")
     assert str(raised.value) == f"The platform at {url} cannot be reached (connection refused)."
