@@ -118,10 +118,9 @@ class TargetShares:
     def _unpark(self) -> list[Callable]:
         ready = []
         for key, jobs in list(self._parked.items()):
-            while jobs and (
-                self._sending[key] < self._limit(key)
-                or not (key in self._struggling or self._others_waiting(key))
-            ):
+            # Within the shared limit even when nobody else waits at this instant: a parked
+            # target was already over its share, and new work is often about to be claimed.
+            while jobs and self._sending[key] < self._limit(key):
                 ready.append(jobs.popleft())
                 # Admitted here: counted as sending from now (the job must not ask again).
                 self._sending[key] += 1
