@@ -278,3 +278,43 @@ def test_with_no_keyring_adding_a_secret_names_the_backend_and_writes_nothing(cl
     assert len(result.err.strip().splitlines()) == 1
     assert cli("registrations", "list", "--all", "--json").json() == []
     assert cli("audit", "--json").json() == []
+
+
+def test_deleting_a_registration_fails_its_unsent_deliveries_instead_of_sending_them(
+    cli, memory_keyring
+):
+    reg_id = cli("registrations", "add", "--url", "https://x.org/h", "--events", "upload").out
+    assert cli("fire", "upload", "--to", reg_id.strip(), "--count", "3").code == 0
+    assert cli("registrations", "delete", reg_id.strip()).code == 0
+    rows = cli("history", "--json").json()
+    assert [r["status"] for r in rows] == ["failed"] * 3
+
+
+def test_firing_at_a_platform_mirror_is_refused(cli, sqlite_db, memory_keyring):
+    from webhook_desk import registrations
+
+    reg_id = cli("registrations", "add", "--url", "https://x.org/h", "--events", "upload").out
+    with sqlite_db.session() as session:
+        registrations.get(session, reg_id.strip()).source = "centrepoint"
+    result = cli("fire", "upload", "--to", reg_id.strip())
+    assert result.code == 1 and "read-only here" in result.err
+    assert cli("history", "--json").json() == []
+
+
+def test_health_warns_about_a_registration_on_its_way_to_being_disabled(
+    cli, sqlite_db, memory_keyring
+):
+    from datetime import timedelta
+
+    from webhook_desk import registrations
+    from webhook_desk.db.models import utcnow
+
+    reg_id = cli("registrations", "add", "--url", "https://x.org/h", "--events", "upload").out
+    with sqlite_db.session() as session:
+        reg = registrations.get(session, reg_id.strip())
+        reg.failure_streak, reg.failing_since = 25, utcnow() - timedelta(days=4)
+    report = cli("health", "--json").json()
+    assert (
+        len(report["warnings"]) == 1 and f"Registration {reg_id.strip()}" in report["warnings"][0]
+    )
+    assert "warning" in cli("health").out

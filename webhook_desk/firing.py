@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
@@ -76,15 +75,14 @@ def _target_registration(
     if (to_registration is None) == (url is None):
         raise InvalidInput("Fire at a registration (--to ID) or at a URL (--url URL), not both.")
     if url is not None:
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidInput(f"'{url}' is not an absolute http(s) URL.")
+        # Ad-hoc targets are for testing receivers, so plain http is fine, as for development.
+        problem = registrations.url_problem(url, development=True)
+        if problem:
+            raise InvalidInput(problem)
         return None
-    reg = (
-        to_registration
-        if isinstance(to_registration, Registration)
-        else registrations.get(session, to_registration)
-    )
+    if isinstance(to_registration, Registration):
+        to_registration = to_registration.id
+    reg = registrations.get_local(session, to_registration)  # never fire at a platform mirror
     if reg.status != "enabled":
         raise InvalidInput(f"Registration {reg.id} is {reg.status}; enable it to send it events.")
     return reg

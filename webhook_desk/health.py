@@ -14,6 +14,8 @@ def check(db_url: str, store: SecretStore | None = None) -> dict:
     """A report of what works; never raises for a broken part, it says what is wrong instead."""
     store = store or SecretStore()
     report = {"database": _database(db_url), "keyring": _keyring(store), "warnings": []}
+    if report["database"]["ok"]:
+        report["warnings"] = _disable_warnings(db_url)
     report["ok"] = report["database"]["ok"] and report["keyring"]["ok"]
     return report
 
@@ -38,6 +40,18 @@ def _database(db_url: str) -> dict:
         "revision": revision,
         "head": head,
     }
+
+
+def _disable_warnings(db_url: str) -> list[str]:
+    """Registrations failing long enough that they will soon be disabled."""
+    from webhook_desk.engine.streaks import on_the_way_to_disabling
+
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            return [w["message"] for w in on_the_way_to_disabling(session)]
+    finally:
+        db.dispose()
 
 
 def _keyring(store: SecretStore) -> dict:

@@ -360,9 +360,13 @@ def set_status(
 
 def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None = None) -> None:
     """Remove a registration and its keyring secrets; its delivery history stays."""
+    from webhook_desk.firing import cancel_pending
+
     reg = get(session, reg_id)
     before = as_dict(reg)
     keys = [v.keyring_key for v in reg.secrets]
+    # Unsent deliveries would otherwise outlive it as ad-hoc sends to its old URL.
+    cancel_pending(session, reg.id, f"Registration {reg.id} was deleted before this was sent.")
     session.delete(reg)
     audit.record(
         session, "registration.delete", "registration", reg_id, before=before, reason=reason
