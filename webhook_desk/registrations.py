@@ -8,7 +8,7 @@ for a grace period so receivers can move over without failing deliveries.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -56,6 +56,10 @@ class RegistrationInput:
     event_version: str = "v1"
     is_development: bool = False
     retry_schedule: str | None = None
+
+
+# The input fields kept as columns of the same name (events live in their own table).
+STORED_FIELDS = tuple(f.name for f in fields(RegistrationInput) if f.name != "events")
 
 
 def url_problem(url: str, development: bool) -> str | None:
@@ -171,20 +175,11 @@ def add(
         store.require_usable()  # before anything is written
     events = data.events or _default_events(session, data)
     reg = Registration(
-        name=data.name or urlsplit(data.url).hostname or "",
-        study_id=data.study_id,
-        organization_id=data.organization_id,
-        url=data.url.strip(),
-        event_version=data.event_version,
-        auth_type=data.auth_type,
-        username=data.username,
-        token_url=data.token_url,
-        client_id=data.client_id,
-        oauth_scope=data.oauth_scope,
-        is_development=data.is_development,
-        retry_schedule=data.retry_schedule,
+        **{name: getattr(data, name) for name in STORED_FIELDS},
         events=[RegistrationEvent(event_code=c) for c in dict.fromkeys(events)],
     )
+    reg.name = data.name or urlsplit(data.url).hostname or ""
+    reg.url = data.url.strip()
     session.add(reg)
     session.flush()
     if value is not None:
@@ -207,39 +202,16 @@ def update(
     """Edit a registration; new credentials replace the old and send it through validation."""
     reg = get_local(session, reg_id)
     before = as_dict(reg)
-    data = RegistrationInput(
-        url=changes.get("url", reg.url),
-        events=changes.get("events", reg.event_codes),
-        name=changes.get("name", reg.name),
-        study_id=changes.get("study_id", reg.study_id),
-        organization_id=changes.get("organization_id", reg.organization_id),
-        auth_type=changes.get("auth_type", reg.auth_type),
-        username=changes.get("username", reg.username),
-        token_url=changes.get("token_url", reg.token_url),
-        client_id=changes.get("client_id", reg.client_id),
-        oauth_scope=changes.get("oauth_scope", reg.oauth_scope),
-        event_version=changes.get("event_version", reg.event_version),
-        is_development=changes.get("is_development", reg.is_development),
-        retry_schedule=changes.get("retry_schedule", reg.retry_schedule),
-    )
+    unknown = set(changes) - {*STORED_FIELDS, "events"}
+    if unknown:
+        raise InvalidInput(f"A registration has no field {', '.join(sorted(unknown))}.")
+    current = {name: getattr(reg, name) for name in STORED_FIELDS}
+    data = RegistrationInput(**{**current, "events": reg.event_codes, **changes})
     _check(session, data)
     auth_changed = data.auth_type != reg.auth_type
     if auth_changed and data.auth_type not in ("none", *GENERATED) and not secret:
         _secret_value(data.auth_type, None)  # raises: this auth type needs its secret
-    for name in (
-        "url",
-        "name",
-        "study_id",
-        "organization_id",
-        "auth_type",
-        "username",
-        "token_url",
-        "client_id",
-        "oauth_scope",
-        "event_version",
-        "is_development",
-        "retry_schedule",
-    ):
+    for name in STORED_FIELDS:
         setattr(reg, name, getattr(data, name))
     reg.events = [RegistrationEvent(event_code=c) for c in dict.fromkeys(data.events)]
     if secret or (auth_changed and data.auth_type != "none"):
