@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import socket
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import requests
@@ -23,6 +24,20 @@ def start(db, secrets=(), store=None, on_request=None, **options) -> Receiver:
     receiver = Receiver(db, store=store, secrets=secrets, on_request=on_request)
     receiver.start("127.0.0.1", 0, ReceiverOptions(**options))
     return receiver
+
+
+def receivers(db) -> Iterator[Callable[..., Receiver]]:
+    """For a fixture: a way to start receivers on `db`, each stopped when the test ends."""
+    running = []
+
+    def run(secrets=(), **options) -> Receiver:
+        receiver = start(db, secrets, **options)
+        running.append(receiver)
+        return receiver
+
+    yield run
+    for receiver in running:
+        receiver.stop()
 
 
 def actigraph_headers(secret: str, body: bytes) -> dict[str, str]:

@@ -11,23 +11,14 @@ from dataclasses import replace
 
 import pytest
 import requests
-from receiver_client import captured, last_capture, post, start
+from receiver_client import captured, last_capture, post, receivers, start
 
 HOOK_SECRET = "X-ActiGraph-Hook-Secret"
 
 
 @pytest.fixture
 def receive(sqlite_db):
-    running = []
-
-    def run(secrets=(), **options):
-        receiver = start(sqlite_db, secrets, **options)
-        running.append(receiver)
-        return receiver
-
-    yield run
-    for receiver in running:
-        receiver.stop()
+    yield from receivers(sqlite_db)
 
 
 def handshake_headers(code: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ from receiver_client import (
     last_capture,
     legacy_headers,
     post,
+    receivers,
     standard_headers,
-    start,
     status_of,
 )
 
@@ -31,16 +31,7 @@ BODY = json.dumps({"studyId": "1234", "subjectId": "5678", "status": "completed"
 
 @pytest.fixture
 def receive(sqlite_db):
-    running = []
-
-    def run(secrets=(), **options):
-        receiver = start(sqlite_db, secrets, **options)
-        running.append(receiver)
-        return receiver
-
-    yield run
-    for receiver in running:
-        receiver.stop()
+    yield from receivers(sqlite_db)
 
 
 def known(*values):
