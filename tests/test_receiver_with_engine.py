@@ -66,3 +66,24 @@ def test_deliveries_from_the_engine_are_verified_with_the_registrations_secret(
     assert {(row["signature"], row["secret_version"]) for row in rows} == {
         ("valid", f"registration {reg_id} v1")
     }
+
+
+def test_a_registration_added_while_the_receiver_runs_is_verified_at_once(
+    db, receiver, monkeypatch
+):
+    """No waiting for the periodic reload: a signed request no known secret checks makes the
+    receiver look again (at most once a second; the test lifts that limit)."""
+    import webhook_desk.receiver.verdicts as verdicts
+
+    monkeypatch.setattr(verdicts, "STALE_AFTER_S", 0.0)
+    reg_id = register(db, receiver.url + "late", "hmac", "added after the start")
+    with db.session() as session:
+        [delivery] = firing.fire(session, "upload", to_registration=reg_id)
+        registrations.get(session, reg_id).validation_state = "validated"
+    Engine(db, SecretStore(), workers=1).run_until_idle()
+    last = captured(receiver)[-1]
+    assert (last["delivery_id"], last["signature"], last["secret_version"]) == (
+        delivery.uuid,
+        "valid",
+        f"registration {reg_id} v1",
+    )

@@ -343,7 +343,11 @@ class Receiver:
             return self._refuse(capture, 413, "the body is larger than the receiver accepts")
         except TimeoutError:
             return self._refuse(capture, 408, "the body did not arrive in time")
-        answer = self._answer(request, capture)
+        verdict = self.book.verdict(request.headers, capture.body)
+        if self.book.may_know_more(verdict) and self._address:
+            await asyncio.to_thread(self.book.refresh_if_stale, *self._address)
+            verdict = self.book.verdict(request.headers, capture.body)
+        answer = self._answer(request, capture, verdict)
         if answer.wait_s:
             await asyncio.sleep(answer.wait_s)
         return web.Response(
@@ -353,8 +357,7 @@ class Receiver:
             content_type="application/json",
         )
 
-    def _answer(self, request: web.BaseRequest, capture: Capture) -> Answer:
-        verdict = self.book.verdict(request.headers, capture.body)
+    def _answer(self, request: web.BaseRequest, capture: Capture, verdict) -> Answer:
         capture.body_is_json, body_event = _json_facts(capture.body)
         capture.event = capture.event or _short(body_event)
         capture.signature = verdict.status

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 SIGNING_KINDS = ("hmac", "standard-webhooks")
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+STALE_AFTER_S = 1.0  # at most one reload a second, whatever arrives
 
 
 def secrets_from_text(text: str) -> list[KnownSecret]:
@@ -100,14 +102,23 @@ class SecretBook:
         self.problem: str | None = None
         self._known: tuple[KnownSecret, ...] = self.extra
         self._lock = threading.Lock()
+        self.refreshed_at = float("-inf")
 
     @property
     def known(self) -> tuple[KnownSecret, ...]:
         return self._known
 
-    def refresh(self, host: str, port: int) -> None:
+    def refresh_if_stale(self, host: str, port: int) -> None:
+        """Reload unless a reload is under STALE_AFTER_S old: many requests asking at once
+        cause one reload."""
+        self.refresh(host, port, if_older_than=STALE_AFTER_S)
+
+    def refresh(self, host: str, port: int, if_older_than: float = 0.0) -> None:
         """Reload registration secrets; on a keyring or database problem keep the last set."""
         with self._lock:
+            if self._age() < if_older_than:
+                return
+            self.refreshed_at = time.monotonic()
             try:
                 with self.db.session() as session:
                     found, problems = registration_secrets(session, self.store, host, port)
@@ -124,3 +135,16 @@ class SecretBook:
 
     def verdict(self, headers: Mapping[str, str], body: bytes) -> Verdict:
         return signing.verify(headers, body, self._known)
+
+    def may_know_more(self, verdict: Verdict) -> bool:
+        """Whether a reload could change this verdict: a signed request that no known secret
+        checks, while the secrets are older than STALE_AFTER_S (a registration added or
+        rotated since the last reload should not read as unchecked or invalid)."""
+        return (
+            verdict.scheme is not None
+            and verdict.status in ("unchecked", "invalid")
+            and self._age() >= STALE_AFTER_S
+        )
+
+    def _age(self) -> float:
+        return time.monotonic() - self.refreshed_at
