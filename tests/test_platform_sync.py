@@ -295,21 +295,26 @@ def test_since_pulls_only_the_v1_history_after_that_time(platform, sqlite_db):
 # ---- ECG ---------------------------------------------------------------------------------
 
 
+def _ecg_retry_chains(platform_db) -> Counter:
+    """How many of the platform's ECG deliveries took each number of posts."""
+    with platform_db.session() as session:
+        reg_id = session.scalar(
+            select(Registration.id).where(Registration.organization_id.isnot(None))
+        )
+        return Counter(
+            session.scalars(
+                select(Delivery.attempt_count).where(Delivery.registration_id == reg_id)
+            )
+        )
+
+
 def test_ecg_subscriptions_catalog_and_retry_chains_arrive(platform, platform_db, sqlite_db):
     with sqlite_db.session() as session:
         session.execute(delete(EventType).where(EventType.code == "messages.acknowledged"))
     report = sync_ecg(sqlite_db, client(platform), ORGANIZATION)
     assert report.catalog_added >= 1  # the platform's event the desk lacked
     (remote,) = get(platform, f"/api/organizations/{ORGANIZATION}/webhook-subscriptions").json()
-    with platform_db.session() as session:
-        reg_id = session.scalar(
-            select(Registration.id).where(Registration.organization_id.isnot(None))
-        )
-        remote_chains = Counter(
-            session.scalars(
-                select(Delivery.attempt_count).where(Delivery.registration_id == reg_id)
-            )
-        )
+    remote_chains = _ecg_retry_chains(platform_db)
     with sqlite_db.session() as session:
         mirror = session.scalar(select(Registration).where(Registration.source == "ecg"))
         assert (mirror.remote_id, mirror.organization_id, mirror.url) == (
@@ -451,15 +456,7 @@ def test_an_interrupted_ecg_sync_resumes_with_retry_chains_whole(platform, platf
         sync_ecg(sqlite_db, client(platform), ORGANIZATION, interrupt_after_first_page)
     assert _stored(sqlite_db)[0] == 100
     resumed = sync_ecg(sqlite_db, client(platform), ORGANIZATION)
-    with platform_db.session() as session:
-        reg_id = session.scalar(
-            select(Registration.id).where(Registration.organization_id.isnot(None))
-        )
-        remote_chains = Counter(
-            session.scalars(
-                select(Delivery.attempt_count).where(Delivery.registration_id == reg_id)
-            )
-        )
+    remote_chains = _ecg_retry_chains(platform_db)
     with sqlite_db.session() as session:
         chains = Counter(session.scalars(select(Delivery.attempt_count)))
     assert resumed.records_fetched == sum(n * c for n, c in remote_chains.items()) - 100
