@@ -5,6 +5,18 @@ import uuid
 
 import pytest
 
+# A registration whose secret the keyring must hold (generated unless given on stdin).
+ADD_HMAC_REGISTRATION = (
+    "registrations",
+    "add",
+    "--url",
+    "https://x.org/h",
+    "--events",
+    "upload",
+    "--auth",
+    "hmac",
+)
+
 
 def test_add_prints_the_new_id_and_list_shows_it(cli, memory_keyring):
     added = cli(
@@ -217,18 +229,7 @@ def test_a_secret_never_reaches_the_database_wal_logs_or_exports(
     byte the app wrote for it."""
     secret = f"unique-{uuid.uuid4().hex}"
     caplog.set_level(logging.DEBUG)
-    added = cli(
-        "registrations",
-        "add",
-        "--url",
-        "https://x.org/h",
-        "--events",
-        "upload",
-        "--auth",
-        "hmac",
-        "--secret-stdin",
-        stdin=secret + "\n",
-    )
+    added = cli(*ADD_HMAC_REGISTRATION, "--secret-stdin", stdin=secret + "\n")
     assert added.code == 0, added.err
     reg_id = added.out.strip()
     rotated = cli("registrations", "rotate-secret", reg_id, "--json")
@@ -260,16 +261,7 @@ def test_with_no_keyring_adding_a_secret_names_the_backend_and_writes_nothing(cl
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        result = cli(
-            "registrations",
-            "add",
-            "--url",
-            "https://x.org/h",
-            "--events",
-            "upload",
-            "--auth",
-            "hmac",
-        )
+        result = cli(*ADD_HMAC_REGISTRATION)
     finally:
         keyring.set_keyring(previous)
     assert result.code == 1
