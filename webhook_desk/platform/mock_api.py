@@ -29,7 +29,7 @@ from webhook_desk.demo import history_rows, insert_history, load_demo
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.platform import mock_ecg_endpoints as ecg
 from webhook_desk.platform import mock_endpoints as ep
-from webhook_desk.receiver.server import _bind
+from webhook_desk.receiver.server import listening_socket
 from webhook_desk.secrets import SecretStore
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class MockApi:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.options.check()
-        sock = _bind(host, port)
+        sock = listening_socket(host, port)
         self._address = (host, sock.getsockname()[1])
         started = threading.Event()
         self._thread = threading.Thread(

@@ -77,8 +77,9 @@ def binding_warning(host: str) -> str | None:
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket, or one sentence saying why not."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A non-blocking socket listening on host:port, or one sentence saying why not (the
+    receiver and the platform emulator serve from it)."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -229,7 +230,7 @@ class Receiver:
         options = options or self.options
         options.check()
         self.options = options
-        sock = _bind(host, port)
+        sock = listening_socket(host, port)
         try:
             self._prepare(host, sock.getsockname()[1], options)
         except BaseException:
