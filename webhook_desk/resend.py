@@ -6,6 +6,7 @@ engine like any other delivery; the original keeps its own history untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,14 +16,18 @@ from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.history.queries import Filters, iter_matching
 
-CHUNK = 1000
+CHUNK = 1000  # deliveries per transaction
+PROGRESS_EVERY = 200  # matched deliveries between progress reports
+
+Progress = Callable[[int, int], None]  # (matched so far, queued so far)
 
 
 @dataclass(frozen=True)
 class BulkResend:
     matched: int
-    queued: int  # 0 on a dry run
+    queued: int  # 0 on a dry run; on a cancel, the batches already written
     skipped: int  # to disabled, archived or deleted registrations, or handshakes
+    cancelled: bool = False
 
 
 def find(session: Session, delivery_ref) -> Delivery:
@@ -50,12 +55,25 @@ def resend(session: Session, delivery_ref) -> Delivery:
     return copy
 
 
-def resend_matching(session: Session, filters: Filters, dry_run: bool = False) -> BulkResend:
-    """Queue every delivery matching the history filters again (or count them, on a dry run)."""
+def resend_matching(
+    session: Session,
+    filters: Filters,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> BulkResend:
+    """Queue every delivery matching the history filters again (or count them, on a dry run).
+
+    Each batch of CHUNK copies is committed on its own, so a cancel (asked between
+    deliveries) keeps the batches already written, drops only the one being gathered, and
+    reports exactly how many were queued. `progress` and `cancelled` may run on any thread.
+    """
     regs: dict[int, Registration | None] = {}
     matched = queued = skipped = 0
     pending: list[Delivery] = []
     for original in iter_matching(session, filters):
+        if cancelled is not None and cancelled():
+            return BulkResend(matched, queued, skipped, cancelled=True)
         matched += 1
         reg_id = original.registration_id
         if reg_id is not None and reg_id not in regs:
@@ -63,21 +81,28 @@ def resend_matching(session: Session, filters: Filters, dry_run: bool = False) -
         reg = regs.get(reg_id)
         if _why_not(original, reg):
             skipped += 1
-            continue
-        if not dry_run:
+        elif not dry_run:
             pending.append(_copy(original, reg))
-            queued += 1
         if len(pending) >= CHUNK:
-            _flush(session, pending)
-    _flush(session, pending)
+            queued += _commit(session, pending)
+        if progress is not None and matched % PROGRESS_EVERY == 0:
+            progress(matched, queued)
+    queued += _commit(session, pending)
+    if progress is not None:
+        progress(matched, queued)
     return BulkResend(matched, queued, skipped)
 
 
-def _flush(session: Session, pending: list[Delivery]) -> None:
-    """Write a chunk. The walk goes newest first by key, so it never meets these new rows."""
+def _commit(session: Session, pending: list[Delivery]) -> int:
+    """Write a batch in its own transaction. The walk goes newest first by key, so it never
+    meets these new rows."""
+    if not pending:
+        return 0
     session.add_all(pending)
-    session.flush()
+    session.commit()
+    written = len(pending)
     pending.clear()
+    return written
 
 
 def _why_not(original: Delivery, reg: Registration | None) -> str | None:

@@ -170,7 +170,12 @@ def _resend(args) -> int:
             }
             text = f"Queued delivery {copy.id} as a resend of {copy.resent_from_id}."
         else:
-            bulk = resend.resend_matching(session, filters_from(args), dry_run=args.dry_run)
+            progress = _bulk_progress()
+            bulk = resend.resend_matching(
+                session, filters_from(args), dry_run=args.dry_run, progress=progress
+            )
+            if progress:
+                print(file=sys.stderr)  # end the running count's line
             result = {
                 "matched": bulk.matched,
                 "queued": bulk.queued,
@@ -185,6 +190,17 @@ def _resend(args) -> int:
             text += "."
     print_json(result) if args.json else print(text)
     return 0
+
+
+def _bulk_progress():
+    """On a terminal, a running count on stderr (stdout stays the result alone)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(matched: int, queued: int) -> None:
+        print(f"\r{matched:,} matched, {queued:,} queued…", end="", file=sys.stderr, flush=True)
+
+    return show
 
 
 def validate_handler(args) -> int:

@@ -1,0 +1,63 @@
+"""Resend all matching: a running count, and a Cancel that keeps whole batches only."""
+
+from sqlalchemy import func, select
+
+from webhook_desk import firing, resend
+from webhook_desk.catalog import sync_catalog
+from webhook_desk.db.models import Delivery
+from webhook_desk.history.queries import Filters
+
+UNUSED_URL = "http://127.0.0.1:9/hook"
+
+
+def fire_adhoc(db, count: int) -> None:
+    with db.session() as session:
+        sync_catalog(session)
+        firing.fire(session, "upload", url=UNUSED_URL, count=count)
+
+
+def resent_in_database(db) -> int:
+    with db.session() as session:
+        query = select(func.count()).where(Delivery.resent_from_id.is_not(None))
+        return session.scalar(query)
+
+
+def test_cancelled_resend_keeps_the_batches_it_reported(any_db, monkeypatch):
+    monkeypatch.setattr(resend, "CHUNK", 10)
+    monkeypatch.setattr(resend, "PROGRESS_EVERY", 1)
+    fire_adhoc(any_db, 35)
+    seen: list[tuple[int, int]] = []
+    with any_db.session() as session:
+        result = resend.resend_matching(
+            session,
+            Filters(event="upload"),
+            progress=lambda matched, queued: seen.append((matched, queued)),
+            cancelled=lambda: bool(seen) and seen[-1][0] >= 25,
+        )
+    assert result.cancelled
+    assert (result.matched, result.queued, result.skipped) == (25, 20, 0)
+    assert resent_in_database(any_db) == 20
+    assert seen[-1] == (25, 20)
+
+
+def test_resend_reports_progress_and_queues_every_match(sqlite_db, monkeypatch):
+    monkeypatch.setattr(resend, "CHUNK", 10)
+    monkeypatch.setattr(resend, "PROGRESS_EVERY", 10)
+    fire_adhoc(sqlite_db, 23)
+    seen: list[tuple[int, int]] = []
+    with sqlite_db.session() as session:
+        result = resend.resend_matching(
+            session, Filters(event="upload"), progress=lambda *counts: seen.append(counts)
+        )
+    assert not result.cancelled
+    assert (result.matched, result.queued) == (23, 23)
+    assert seen == [(10, 10), (20, 20), (23, 23)]
+    assert resent_in_database(sqlite_db) == 23
+
+
+def test_dry_run_counts_without_queuing(sqlite_db):
+    fire_adhoc(sqlite_db, 5)
+    with sqlite_db.session() as session:
+        result = resend.resend_matching(session, Filters(event="upload"), dry_run=True)
+    assert (result.matched, result.queued, result.skipped) == (5, 0, 0)
+    assert resent_in_database(sqlite_db) == 0
