@@ -18,7 +18,6 @@ from webhook_desk import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
 from webhook_desk.ui.dialogs.message import show_error
-from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.history_filters import HistoryFilters
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
@@ -180,63 +179,16 @@ class HistoryTab(QWidget):
         run_job(work, done, lambda sentence: show_error(self, sentence))
 
     def resend_all_matching(self) -> None:
-        """Count first (a dry run), ask, then queue them all in the background."""
+        """Count first (a dry run), ask, then queue them all with progress and Cancel."""
+        from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
+
         try:
             filters = self.filters.filters()
         except Exception as error:  # UserError: a bad filter, said in the bar
             self.filters.error.setText(str(error))
             return
-        db = self.context.db
-
-        def count():
-            with db.session() as session:
-                return resend.resend_matching(session, filters, dry_run=True)
-
-        run_job(
-            count,
-            lambda found: self._confirm_resend_all(filters, found),
-            lambda sentence: show_error(self, sentence),
-        )
-
-    def _confirm_resend_all(self, filters, found) -> None:
-        sendable = found.matched - found.skipped
-        if sendable == 0:
-            show_error(self, f"None of the {found.matched:,} matching deliveries can be resent.")
-            return
-        skipped = (
-            f" {found.skipped:,} are skipped (handshakes, or disabled, archived or "
-            "deleted registrations)."
-            if found.skipped
-            else ""
-        )
-        self.reason_dialog = ReasonDialog(
-            "Resend all matching",
-            f"Resend {sendable:,} of the {found.matched:,} matching deliveries?{skipped}",
-            "Resend",
-            self,
-        )
-        self.reason_dialog.confirmed.connect(lambda _reason: self._resend_all(filters))
-        self.reason_dialog.open()
-
-    def _resend_all(self, filters) -> None:
-        db = self.context.db
-        self.resend_all_action.setEnabled(False)
-        self.context.say("Queuing deliveries again…")
-
-        def work():
-            with db.session() as session:
-                return resend.resend_matching(session, filters)
-
-        def done(result) -> None:
-            self.resend_all_action.setEnabled(True)
-            self.context.say(f"Queued {result.queued:,} deliveries again.")
-            self.context.deliveries_changed.emit()
-
-        def failed(sentence: str) -> None:
-            self.resend_all_action.setEnabled(True)
-            show_error(self, sentence)
-
-        run_job(work, done, failed)
+        self.resend_all_dialog = ResendAllDialog(self.context, filters, self)
+        self.resend_all_dialog.open()
 
     def export(self) -> None:
         from webhook_desk.ui.dialogs.export_dialog import open_export_dialog

@@ -1,41 +1,37 @@
 """Connect… : pull registrations, the catalog and history from the platform's APIs.
 
-The sync runs in a background job; its progress callback only stores numbers (and raises
-SyncCancelled when Cancel was pressed), and a timer here shows them, so no signal crosses
-threads (see ui.jobs). A cancelled sync keeps what it fetched; the next one resumes.
+The sync runs in a background job (see ui.widgets.progress_job); its progress callback raises
+SyncCancelled when Cancel was pressed. A cancelled sync keeps what it fetched; the next one
+resumes.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QProgressBar,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QFormLayout, QLineEdit
 
 from webhook_desk.platform.centrepoint_sync import sync_centrepoint
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.platform.sync import SyncCancelled, api_token
 from webhook_desk.ui.context import AppContext
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.widgets.progress_job import JobDialog
 
-POLL_MS = 100
 PLATFORMS = {"centrepoint": "CentrePoint (study webhooks)", "ecg": "ECG Webhooks Module"}
 
 
-class ConnectDialog(QDialog):
+class ConnectDialog(JobDialog):
+    cancelling_text = "Cancelling after this page…"
+
     def __init__(self, context: AppContext, parent=None):
-        super().__init__(parent)
+        super().__init__(
+            "Connect to the platform",
+            "Pulled registrations are read-only mirrors; history is marked with its source.",
+            "Connect",
+            QDialogButtonBox.StandardButton.Close,
+            parent,
+        )
         self.context = context
-        self.setWindowTitle("Connect to the platform")
-        self.setMinimumWidth(520)
+        self.connect_button = self.action_button
         self.platform = QComboBox()
         for key, label in PLATFORMS.items():
             self.platform.addItem(label, key)
@@ -54,28 +50,7 @@ class ConnectDialog(QDialog):
         self.form.addRow("Study ID", self.scope)
         self.form.addRow("Since", self.since)
         self.form.addRow("API token", self.token)
-        self.progress = QProgressBar()
-        self.progress.hide()
-        self.message = QLabel(
-            "Pulled registrations are read-only mirrors; history is marked with its source."
-        )
-        self.message.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.connect_button = self.buttons.addButton(
-            "Connect", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.buttons.accepted.connect(self.start)
-        self.buttons.rejected.connect(self.cancel_or_close)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
-        self.timer = QTimer(self, interval=POLL_MS)
-        self.timer.timeout.connect(self._show_progress)
-        self.running = False
-        self._cancel = False
-        self._progress: tuple[str, int, int | None] = ("", 0, None)
+        self.lay_out(self.form)
 
     def _platform_changed(self) -> None:
         ecg = self.platform.currentData() == "ecg"
@@ -90,12 +65,7 @@ class ConnectDialog(QDialog):
             what = "organization ID" if platform == "ecg" else "study ID"
             self.message.setText(f"Give the API URL and the {what}.")
             return
-        self.running, self._cancel = True, False
-        self.connect_button.setEnabled(False)
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setText("Cancel")
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.message.setText("Connecting…")
         db, store = self.context.db, self.context.store
 
         def work():
@@ -111,18 +81,14 @@ class ConnectDialog(QDialog):
             report.warning = warning
             return report
 
-        self.timer.start()
-        run_job(work, self._finished, self._failed)
+        self.run(work, self._finished, self._failed, "Connecting…")
 
     def _progressed(self, stage: str, done: int, total: int | None) -> None:
-        if self._cancel:  # a worker thread: stop between pages
+        if self.job.cancelled():  # a worker thread: stop between pages
             raise SyncCancelled
-        self._progress = (stage, done, total)
+        self.job.report(stage, done, total)
 
-    def _show_progress(self) -> None:
-        stage, done, total = self._progress
-        if not stage:
-            return
+    def _show_progress(self, stage: str, done: int, total: int | None) -> None:
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
@@ -131,16 +97,7 @@ class ConnectDialog(QDialog):
             self.progress.setRange(0, 0)
             self.message.setText(f"Pulling {stage}… {done:,}")
 
-    def cancel_or_close(self) -> None:
-        if self.running:
-            self._cancel = True
-            self.message.setText("Cancelling after this page…")
-        else:
-            self.reject()
-
     def _stopped(self) -> None:
-        self.running = False
-        self.timer.stop()
         self.progress.hide()
         self.connect_button.setEnabled(True)
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setText("Close")

@@ -1,0 +1,96 @@
+"""Resend all matching: count first (a dry run), ask, then queue them with progress and Cancel.
+
+Each batch is its own transaction (see resend.resend_matching), so a cancel keeps the
+batches already queued and the dialog says how many that was.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from webhook_desk import resend
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.widgets.progress_job import JobDialog
+
+CLOSE = QDialogButtonBox.StandardButton.Cancel  # relabelled Close once nothing runs
+
+
+class ResendAllDialog(JobDialog):
+    def __init__(self, context: AppContext, filters, parent=None):
+        super().__init__("Resend all matching", "", "Resend", CLOSE, parent)
+        self.context = context
+        self.filters = filters
+        self.found: resend.BulkResend | None = None
+        self.action_button.setEnabled(False)
+        self.lay_out(None)
+        self._count()
+
+    def _count(self) -> None:
+        db, filters, cancelled = self.context.db, self.filters, self.job.cancelled
+
+        def work():
+            with db.session() as session:
+                return resend.resend_matching(session, filters, dry_run=True, cancelled=cancelled)
+
+        self.run(work, self._counted, self._failed, "Counting the matching deliveries…")
+
+    @property
+    def sendable(self) -> int:
+        return self.found.matched - self.found.skipped if self.found else 0
+
+    def _counted(self, found: resend.BulkResend) -> None:
+        self.progress.hide()
+        if found.cancelled:
+            self._done("Cancelled before anything was queued.")
+            return
+        self.found = found
+        if self.sendable == 0:
+            self._done(f"None of the {found.matched:,} matching deliveries can be resent.")
+            return
+        skipped = (
+            f" {found.skipped:,} are skipped (handshakes, or disabled, archived or "
+            "deleted registrations)."
+            if found.skipped
+            else ""
+        )
+        self.message.setText(
+            f"Resend {self.sendable:,} of the {found.matched:,} matching deliveries?{skipped}"
+        )
+        self.action_button.setEnabled(True)
+        self.action_button.setDefault(True)
+
+    def start(self) -> None:
+        db, filters, job = self.context.db, self.filters, self.job
+
+        def work():
+            with db.session() as session:
+                return resend.resend_matching(
+                    session, filters, progress=job.report, cancelled=job.cancelled
+                )
+
+        self.run(work, self._resent, self._failed, "Queuing deliveries again…")
+
+    def _show_progress(self, matched: int, queued: int) -> None:
+        total = self.found.matched
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(matched, total))
+        self.message.setText(f"Queued {queued:,} of {self.sendable:,}…")
+
+    def _resent(self, result: resend.BulkResend) -> None:
+        if result.cancelled:
+            text = f"Cancelled: {result.queued:,} deliveries were queued again, the rest were not."
+        else:
+            text = f"Queued {result.queued:,} deliveries again."
+        self._done(text)
+        self.context.say(text)
+        if result.queued:
+            self.context.deliveries_changed.emit()
+
+    def _failed(self, sentence: str) -> None:
+        self._done(sentence)
+
+    def _done(self, text: str) -> None:
+        self.progress.hide()
+        self.message.setText(text)
+        self.action_button.setEnabled(False)
+        self.buttons.button(CLOSE).setText("Close")
