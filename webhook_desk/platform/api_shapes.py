@@ -59,8 +59,8 @@ def _archive_info(status: str) -> dict:
     return {"isArchived": status == "archived", "archivedAt": None, "archivedBy": None}
 
 
-def _active_info(status: str) -> dict:
-    return {"isActive": status == "active", "activatedAt": None, "deactivatedAt": None}
+def _active_info(is_active: bool) -> dict:
+    return {"isActive": is_active, "activatedAt": None, "deactivatedAt": None}
 
 
 def _audit_info(created: datetime | None, updated: datetime | None = None) -> dict:
@@ -80,29 +80,27 @@ def event_id(event: EventType) -> str:
     return derived_id("event", f"{event.code}/{event.version}")
 
 
-def ecg_category(category: EventCategory) -> dict:
+def _catalog_entry(entry_id: str, entry: EventCategory | EventType) -> dict:
+    """What the module shows alike for a category and an event."""
     return {
-        "id": category_id(category),
-        "name": category.name,
-        "description": category.description,
-        "code": category.code,
-        "archiveInfo": _archive_info(category.status),
-        "auditInfo": _audit_info(category.created_at),
-        "activeInfo": _active_info(category.status),
+        "id": entry_id,
+        "name": entry.name,
+        "description": entry.description,
+        "code": entry.code,
+        "archiveInfo": _archive_info(entry.status),
+        "auditInfo": _audit_info(entry.created_at),
+        "activeInfo": _active_info(entry.status == "active"),
     }
+
+
+def ecg_category(category: EventCategory) -> dict:
+    return _catalog_entry(category_id(category), category)
 
 
 def ecg_event(event: EventType) -> dict:
     category = event.category
-    return {
-        "id": event_id(event),
-        "name": event.name,
-        "description": event.description,
+    return _catalog_entry(event_id(event), event) | {
         "version": event.version,
-        "code": event.code,
-        "archiveInfo": _archive_info(event.status),
-        "auditInfo": _audit_info(event.created_at),
-        "activeInfo": _active_info(event.status),
         "webhookCategory": {
             "id": category_id(category),
             "name": category.name,
@@ -142,11 +140,7 @@ def ecg_subscription(reg: Registration) -> dict:
         "events": reg.event_codes,
         "isDevelopment": reg.is_development,
         "auditInfo": _audit_info(reg.created_at, reg.updated_at),
-        "activeInfo": {
-            "isActive": reg.status == "enabled",
-            "activatedAt": None,
-            "deactivatedAt": None,
-        },
+        "activeInfo": _active_info(reg.status == "enabled"),
         "archiveInfo": _archive_info(reg.status),
     }
 
