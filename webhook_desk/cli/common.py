@@ -24,6 +24,10 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 
+def add_reason_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reason", help="why, for the audit trail")
+
+
 def open_db(args) -> Database:
     from webhook_desk.startup import open_database
 

@@ -6,7 +6,14 @@ import json
 import sys
 
 from webhook_desk import catalog
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.cli.common import (
+    add_json_option,
+    add_reason_option,
+    add_verb,
+    open_db,
+    print_json,
+    print_table,
+)
 from webhook_desk.errors import InvalidInput, NotFound
 
 LIST_COLUMNS = ["code", "version", "category", "status", "name"]
@@ -40,7 +47,7 @@ def register(subparsers) -> None:
         verb.add_argument("code")
         verb.add_argument("--category", action="store_true", help="CODE names a category")
         verb.add_argument("--version", help="only this version of the event (default: all)")
-        verb.add_argument("--reason", help="why, for the audit trail")
+        add_reason_option(verb)
         verb.set_defaults(status_action=action)
 
 

@@ -6,7 +6,14 @@ import getpass
 import sys
 
 from webhook_desk import registrations
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.cli.common import (
+    add_json_option,
+    add_reason_option,
+    add_verb,
+    open_db,
+    print_json,
+    print_table,
+)
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
 
@@ -31,12 +38,12 @@ def register(subparsers) -> None:
     for verb in STATUS_VERBS:
         p = add_verb(verbs, verb, f"{verb} a registration", _set_status)
         p.add_argument("id")
-        p.add_argument("--reason", help="why, for the audit trail")
+        add_reason_option(p)
         p.set_defaults(status_action=verb)
 
     delete = add_verb(verbs, "delete", "delete a registration and its secrets", _delete)
     delete.add_argument("id")
-    delete.add_argument("--reason", help="why, for the audit trail")
+    add_reason_option(delete)
 
     rotate = add_verb(verbs, "rotate-secret", "start a new secret version", _rotate)
     rotate.add_argument("id")
@@ -47,12 +54,12 @@ def register(subparsers) -> None:
         default=24.0,
         help="how long the previous secret stays valid (default 24)",
     )
-    rotate.add_argument("--reason", help="why, for the audit trail")
+    add_reason_option(rotate)
     add_json_option(rotate)
 
     copy = add_verb(verbs, "copy", "make a local registration of a platform mirror", _copy)
     copy.add_argument("id")
-    copy.add_argument("--reason", help="why, for the audit trail")
+    add_reason_option(copy)
     add_json_option(copy)
 
     validate = add_verb(verbs, "validate", "run the validation handshake now", _validate)
@@ -83,7 +90,7 @@ def _add_parser(verbs) -> None:
         "--development", action="store_true", help="a development registration (plain http allowed)"
     )
     add.add_argument("--retry-schedule", help="waits between tries, e.g. 5s,5m,30m")
-    add.add_argument("--reason", help="why, for the audit trail")
+    add_reason_option(add)
     add_json_option(add)
 
 
