@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keyring  # noqa: E402
+import local_servers  # noqa: E402
 import requests  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
@@ -34,29 +34,10 @@ from webhook_desk.engine.worker import Engine  # noqa: E402
 from webhook_desk.secrets import SecretStore  # noqa: E402
 
 GOAL_RATIO = 0.60
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      add_header X-ActiGraph-Hook-Secret $http_x_actigraph_hook_secret;
-      return 200 '{{"received":true}}';
-    }}
-  }}
-}}
-"""
+# Keep-alive for the whole run (nginx closes a connection after 1,000 requests by default),
+# and the validation handshake echoed as a receiver must.
+NGINX_HTTP = "keepalive_requests 1000000;"
+NGINX_LOCATION = "add_header X-ActiGraph-Hook-Secret $http_x_actigraph_hook_secret;"
 
 
 class BenchmarkKeyring(KeyringBackend):
@@ -78,32 +59,12 @@ class BenchmarkKeyring(KeyringBackend):
         self.values.pop((service, username), None)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_nginx(directory: Path) -> tuple[subprocess.Popen, str]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(binary).exists():
+    binary = local_servers.nginx_binary()
+    if binary is None:
         sys.exit("nginx is not installed (apt-get install nginx-light).")
-    port = free_port()
-    conf = directory / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=directory, port=port))
-    process = subprocess.Popen(
-        [binary, "-c", str(conf), "-p", str(directory)], stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/hook"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            requests.post(url, data=b"{}", timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    sys.exit("nginx did not start.")
+    process, port = local_servers.start_nginx(binary, directory, NGINX_HTTP, NGINX_LOCATION)
+    return process, f"http://127.0.0.1:{port}/hook"
 
 
 def bare_loop(url: str, body: bytes, count: int, threads: int) -> float:

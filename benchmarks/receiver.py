@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import local_servers  # noqa: E402
+
 from webhook_desk.db import Database  # noqa: E402
 from webhook_desk.receiver.answers import ReceiverOptions  # noqa: E402
 from webhook_desk.receiver.server import Receiver  # noqa: E402
@@ -32,22 +34,6 @@ from webhook_desk.signing import KnownSecret, actigraph_signature  # noqa: E402
 
 SECRET = "benchmark-secret"
 GOAL_RATIO = 0.10
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 '{{"received":true}}'; }} }}
-}}
-"""
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = [[{body}]]
@@ -71,14 +57,6 @@ def payload() -> bytes:
     ]
     document = {"studyId": "1234", "subjectId": "5678", "status": "completed", "files": files}
     return json.dumps(document).encode()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_wrk(url: str, body: bytes, seconds: int, connections: int, workdir: Path) -> dict:
@@ -145,34 +123,16 @@ def run_python_client(url: str, body: bytes, seconds: int, connections: int, _wo
 
 
 def measure_nginx(load, body, seconds, connections, workdir: Path) -> dict | None:
-    nginx = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
-    )
+    nginx = local_servers.nginx_binary()
     if nginx is None:
         print("nginx is not installed: apt-get install nginx-light (the baseline is skipped).")
         return None
-    port = free_port()
-    (workdir / "nginx.conf").write_text(NGINX_CONF.format(dir=workdir, port=port))
-    server = subprocess.Popen([nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)])
+    server, port = local_servers.start_nginx(nginx, workdir)
     try:
-        wait_for_port(port)
         return load(f"http://127.0.0.1:{port}/", body, seconds, connections, workdir)
     finally:
         server.terminate()
         server.wait()
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on port {port} after {timeout} s")
 
 
 def measure_receiver(load, body, seconds, connections, workdir: Path) -> dict:

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from local_servers import free_port, wait_until_listening
+
 IDLE_S = 5
 SLOW_LIMIT_S = 20
 
@@ -181,23 +183,6 @@ def requests_per_second(port: int, seconds: int, workdir: Path) -> str:
     ).stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
     return f"{float(found.group(1)):,.0f}" if found else "failed"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_listening(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"the candidate on port {port} did not start")
 
 
 def main() -> int:
