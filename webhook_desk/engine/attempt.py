@@ -30,12 +30,17 @@ class Target:
 ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
 
 
-def target_of(session: Session, store, reg: Registration) -> Target:
-    """The registration's current URL, credentials and retry schedule."""
+def target_of(
+    session: Session, store, reg: Registration, default_schedule: list[timedelta] | None = None
+) -> Target:
+    """The registration's current URL, credentials and retry schedule (its own, else the
+    engine's default)."""
+    default = default_schedule or retry.parse_schedule(None)
+    own = (reg.retry_schedule or "").strip()
     try:
-        schedule = retry.parse_schedule(reg.retry_schedule)
+        schedule = retry.parse_schedule(own) if own else default
     except UserError:  # a schedule stored before it was checked: fall back, do not stall
-        schedule = retry.parse_schedule(None)
+        schedule = default
     creds = auth.load_credentials(session, store, reg)
     return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
 

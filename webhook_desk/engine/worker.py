@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
@@ -23,7 +23,7 @@ from sqlalchemy import exists, select
 
 from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.delivery_counts import DeliveryCounts, counts
-from webhook_desk.engine import attempt, auth, claim, record, streaks, validation
+from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, validation
 from webhook_desk.engine.fairness import TargetShares, target_key
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
 
@@ -85,7 +85,10 @@ class Engine:
         lease: timedelta = claim.DEFAULT_LEASE,
         disable_after: timedelta = streaks.DEFAULT_DISABLE_AFTER,
         poll_interval: float = POLL_INTERVAL_S,
+        default_schedule: str | None = None,
     ):
+        """`default_schedule` ("5s,5m,30m"): the retries of registrations without a schedule
+        of their own and of ad-hoc deliveries; None is retry.DEFAULT_SCHEDULE."""
         from webhook_desk.secrets import SecretStore
 
         self.db = db
@@ -97,6 +100,8 @@ class Engine:
         self.tokens = auth.TokenCache(self.timeouts.total)
         self.disable_after = disable_after
         self.poll_interval = poll_interval
+        self.default_schedule = retry.parse_schedule(default_schedule)
+        self.adhoc = replace(attempt.ADHOC, schedule=self.default_schedule)
         self.owner = claim.new_owner()
         self.summary = RunSummary()
         # Claimed work waiting for a thread: enough to keep every thread busy while the next
@@ -259,7 +264,7 @@ class Engine:
         if self.callbacks.claimed:
             self.callbacks.claimed(len(claimed))
         for c in claimed:
-            target = targets.get(c.registration_id, attempt.ADHOC)
+            target = targets.get(c.registration_id, self.adhoc)
             self._work.put(partial(self._send_one, c, target))
         return len(claimed)
 
@@ -271,7 +276,7 @@ class Engine:
             regs = session.scalars(select(Registration).where(Registration.id.in_(stale)))
             for reg in regs:
                 self._targets[reg.id] = (
-                    attempt.target_of(session, self.store, reg),
+                    attempt.target_of(session, self.store, reg, self.default_schedule),
                     now + TARGET_CACHE_S,
                 )
         return {i: self._targets[i][0] for i in wanted if i in self._targets}
