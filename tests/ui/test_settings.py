@@ -41,3 +41,36 @@ def test_connect_timeout_longer_than_total_is_refused(window, qtbot, settings):
     assert dialog.isVisible()
     assert dialog.error.text() == "The connect timeout cannot be longer than the total timeout."
     assert Preferences.load(settings).connect_timeout_s == 5.0
+
+
+def test_a_mistyped_retry_schedule_is_said_as_you_type_and_blocks_save(window, qtbot, settings):
+    dialog = open_settings(window, qtbot)
+    assert dialog.retry_schedule.text() == "5s,5m,30m,2h,5h,10h,10h"
+    dialog.retry_schedule.clear()
+    qtbot.keyClicks(dialog.retry_schedule, "10s,2x")
+    assert dialog.error.text() == (
+        "'2x' is not a retry wait; write a number and s, m, h or d (e.g. 5s,5m,30m)."
+    )
+    assert not save_button(dialog).isEnabled()
+    qtbot.keyClick(dialog.retry_schedule, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(dialog.retry_schedule, "m")
+    assert dialog.error.text() == ""
+    assert save_button(dialog).isEnabled()
+
+
+def test_the_saved_retry_schedule_is_the_engines_default_at_the_next_start(
+    window, qtbot, context, settings
+):
+    from datetime import timedelta
+
+    dialog = open_settings(window, qtbot)
+    dialog.retry_schedule.clear()
+    qtbot.keyClicks(dialog.retry_schedule, "30s,1h")
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert Preferences.load(settings).retry_schedule == "30s,1h"
+    context.engine = context.receiver = None  # a new start builds them from the settings
+    second = MainWindow(context, settings)
+    qtbot.addWidget(second)
+    assert context.engine.engine.default_schedule == [timedelta(seconds=30), timedelta(hours=1)]
+    second.shutdown()

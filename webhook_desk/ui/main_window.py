@@ -37,7 +37,12 @@ class MainWindow(QMainWindow):
         if context.engine is None:
             timeouts = Timeouts(prefs.connect_timeout_s, prefs.total_timeout_s)
             context.engine = EngineThread(
-                context.db, context.store, prefs.engine_workers, self, timeouts=timeouts
+                context.db,
+                context.store,
+                prefs.engine_workers,
+                self,
+                timeouts=timeouts,
+                default_schedule=prefs.engine_schedule(),
             )
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)

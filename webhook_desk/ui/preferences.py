@@ -6,14 +6,18 @@ the engine and receiver when they next start), so nothing changes under running 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, fields
 
 from PySide6.QtCore import QSettings
 
+from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
 from webhook_desk.engine.sender import CONNECT_TIMEOUT_S, TOTAL_TIMEOUT_S
+from webhook_desk.errors import UserError
 from webhook_desk.settings import RECEIVER_DEFAULT_PORT
 
 GROUP = "preferences"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,6 +27,7 @@ class Preferences:
     engine_workers: int = 4
     connect_timeout_s: float = CONNECT_TIMEOUT_S
     total_timeout_s: float = TOTAL_TIMEOUT_S
+    retry_schedule: str = DEFAULT_SCHEDULE  # for registrations without their own
 
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:
@@ -37,3 +42,13 @@ class Preferences:
         for f in fields(self):
             settings.setValue(f"{GROUP}/{f.name}", getattr(self, f.name))
         settings.sync()
+
+    def engine_schedule(self) -> str | None:
+        """The default retry schedule for the engine; None (the engine's own default) when
+        the settings file was edited by hand into something unreadable: logged, not fatal."""
+        try:
+            parse_schedule(self.retry_schedule)
+        except UserError as error:
+            log.warning("retry schedule in the settings ignored: %s", error)
+            return None
+        return self.retry_schedule

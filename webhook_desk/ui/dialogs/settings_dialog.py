@@ -1,4 +1,5 @@
-"""Settings: the database, the receiver's port, the engine's threads and timeouts."""
+"""Settings: the database, the receiver's port, the engine's threads, timeouts and default
+retry schedule."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
+from webhook_desk.errors import UserError
 from webhook_desk.ui.preferences import Preferences
 
 
@@ -43,15 +46,20 @@ class SettingsDialog(QDialog):
         self.engine_workers.setValue(prefs.engine_workers)
         self.connect_timeout = _seconds(prefs.connect_timeout_s, 0.5, 60)
         self.total_timeout = _seconds(prefs.total_timeout_s, 1, 300)
+        self.retry_schedule = QLineEdit(prefs.retry_schedule)
+        self.retry_schedule.setPlaceholderText(f"default: {DEFAULT_SCHEDULE}")
+        self.retry_schedule.setToolTip("The waits before each retry, e.g. 5s,5m,30m,2h")
         form = QFormLayout()
         form.addRow("Database URL", self.database_url)
         form.addRow("Receiver port", self.receiver_port)
         form.addRow("Sending threads", self.engine_workers)
         form.addRow("Connect timeout", self.connect_timeout)
         form.addRow("Total timeout", self.total_timeout)
+        form.addRow("Retry schedule", self.retry_schedule)
         note = QLabel(
             "The database changes on the next start; the engine and the receiver use "
-            "these when they next start. Retry schedules are set per registration."
+            "these when they next start. A registration's own retry schedule wins over "
+            "this one."
         )
         note.setWordWrap(True)
         self.error = QLabel()
@@ -59,6 +67,8 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.retry_schedule.textChanged.connect(self._check_schedule)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -67,6 +77,21 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
+    def schedule_problem(self) -> str | None:
+        text = self.retry_schedule.text().strip()
+        try:
+            parse_schedule(text or None)
+        except UserError as error:
+            return str(error)
+        return None
+
+    def _check_schedule(self) -> None:
+        """As the user types: the schedule's problem in the error line, and no Save until
+        it is fixed."""
+        problem = self.schedule_problem()
+        self.error.setText(problem or "")
+        self.save_button.setEnabled(problem is None)
+
     def preferences(self) -> Preferences:
         return Preferences(
             database_url=self.database_url.text().strip(),
@@ -74,10 +99,13 @@ class SettingsDialog(QDialog):
             engine_workers=self.engine_workers.value(),
             connect_timeout_s=self.connect_timeout.value(),
             total_timeout_s=self.total_timeout.value(),
+            retry_schedule=self.retry_schedule.text().strip() or DEFAULT_SCHEDULE,
         )
 
     def accept(self) -> None:
         prefs = self.preferences()
+        if self.schedule_problem():
+            return
         if prefs.connect_timeout_s > prefs.total_timeout_s:
             self.error.setText("The connect timeout cannot be longer than the total timeout.")
             return
