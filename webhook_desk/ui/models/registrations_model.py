@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from webhook_desk.ui.formatting import local_time, owner
+from webhook_desk.ui.models.table_model import RowsTableModel
 
 COLUMNS = [
     ("Name", lambda r: r["name"]),
@@ -22,39 +23,17 @@ COLUMNS = [
 STATUS_COLOURS = {"enabled": "#1b7f3b", "disabled": "#b26a00", "archived": "#6b7280"}
 VALIDATION_COLOURS = {"validated": "#1b7f3b", "failed": "#c62828", "pending": "#6b7280"}
 RESULT_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828"}
-NO_PARENT = QModelIndex()
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class RegistrationsModel(QAbstractTableModel):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+class RegistrationsModel(RowsTableModel):
+    columns = COLUMNS
 
     def row_for(self, reg_id: int) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r["id"] == reg_id), None)
 
-    def rowCount(self, parent=NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        return None
-
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        value = COLUMNS[index.column()][1](row)
+    def cell(self, row: dict, column: int, role):
+        value = COLUMNS[column][1](row)
         if role == Qt.ItemDataRole.DisplayRole:
             return str(value)
         if role == Qt.ItemDataRole.EditRole:  # the sort key: numbers sort as numbers
@@ -63,9 +42,9 @@ class RegistrationsModel(QAbstractTableModel):
             return row["id"]
         if role == Qt.ItemDataRole.ForegroundRole:
             colours = {2: STATUS_COLOURS, 3: VALIDATION_COLOURS, 6: RESULT_COLOURS}
-            colour = colours.get(index.column(), {}).get(value)
+            colour = colours.get(column, {}).get(value)
             return QBrush(QColor(colour)) if colour else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
+        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return row.get("validation_error")
         return None
 

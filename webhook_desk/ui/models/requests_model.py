@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from webhook_desk.ui.formatting import local_time
+from webhook_desk.ui.models.table_model import NO_PARENT, RowsTableModel
 
 MAX_ROWS = 5_000  # the window keeps the newest; the inbox itself keeps more
-NO_PARENT = QModelIndex()
 VERDICT_COLOURS = {"valid": "#1b7f3b", "invalid": "#c62828", "missing": "#b26a00"}
 
 
@@ -31,15 +31,11 @@ COLUMNS = [
 ]
 
 
-class RequestsModel(QAbstractTableModel):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[dict] = []
+class RequestsModel(RowsTableModel):
+    columns = COLUMNS
 
     def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows[:MAX_ROWS]
-        self.endResetModel()
+        super().set_rows(rows[:MAX_ROWS])
 
     def prepend(self, rows: list[dict]) -> None:
         """Newest first: add `rows` (newest first too) at the top, dropping the oldest."""
@@ -53,27 +49,11 @@ class RequestsModel(QAbstractTableModel):
             del self.rows[MAX_ROWS:]
             self.endRemoveRows()
 
-    def rowCount(self, parent=NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        return None
-
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[index.column()][1](row)
+    def cell(self, row: dict, column: int, role):
         if role == Qt.ItemDataRole.ForegroundRole:
-            if index.column() == 6:
+            if column == 6:
                 colour = VERDICT_COLOURS.get(row["signature"])
                 return QBrush(QColor(colour)) if colour else None
-            if index.column() == 9 and row["status_code"] >= 400:
+            if column == 9 and row["status_code"] >= 400:
                 return QBrush(QColor("#c62828"))
-        return None
+        return super().cell(row, column, role)
