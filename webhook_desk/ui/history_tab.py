@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QLabel,
-    QSplitter,
-    QTableView,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from webhook_desk import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
@@ -22,6 +14,7 @@ from webhook_desk.ui.history_filters import HistoryFilters
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.history_model import COLUMNS, ID_ROLE, HistoryModel
+from webhook_desk.ui.widgets.record_table import record_table
 
 COLUMN_WIDTHS = {0: 150, 1: 190, 2: 80, 3: 50, 4: 70, 5: 60, 6: 70, 7: 90, 8: 260, 9: 270}
 
@@ -41,17 +34,8 @@ class HistoryTab(QWidget):
         self.model.failed.connect(self.context.say)
         self.filters = HistoryFilters()
         self.filters.applied.connect(self.model.reload)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
+        self.table = record_table(self.model, COLUMN_WIDTHS)
         self.table.verticalHeader().setDefaultSectionSize(24)
-        for column, width in COLUMN_WIDTHS.items():
-            self.table.setColumnWidth(column, width)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.count_label = QLabel()
         self.panel = DeliveryPanel()

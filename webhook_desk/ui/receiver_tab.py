@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,19 +28,10 @@ from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
+from webhook_desk.ui.widgets.record_table import record_table
 
-FLUSH_MS = 200
-COLUMN_WIDTHS = (
-    150,
-    60,
-    170,
-    90,
-    190,
-    285,
-    200,
-    170,
-    80,
-)  # new requests are added to the table in batches, not one repaint each
+FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
+COLUMN_WIDTHS = (150, 60, 170, 90, 190, 285, 200, 170, 80)
 
 
 def capture_row(capture) -> dict:
@@ -60,16 +49,7 @@ class ReceiverTab(QWidget):
         self.flush_timer.timeout.connect(self._flush)
         self._build_controls()
         self.model = RequestsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
+        self.table = record_table(self.model, dict(enumerate(COLUMN_WIDTHS)))
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
         self.request_headers = QPlainTextEdit(readOnly=True)
         self.request_headers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QSplitter,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -32,6 +30,7 @@ from webhook_desk.ui.models.registrations_model import (
     RegistrationsModel,
 )
 from webhook_desk.ui.registration_detail import RegistrationDetail
+from webhook_desk.ui.widgets.record_table import record_table
 
 RECENT = 8  # deliveries shown in the detail panel
 # action -> (button text, question, allowed from statuses)
@@ -61,17 +60,10 @@ class RegistrationsTab(QWidget):
         self.model = RegistrationsModel(self)
         self.proxy = RegistrationsFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table = record_table(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.doubleClicked.connect(self.edit)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.search = QLineEdit()
