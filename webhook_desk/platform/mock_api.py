@@ -14,7 +14,6 @@ import logging
 import math
 import random
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -27,14 +26,13 @@ from webhook_desk.db import Database
 from webhook_desk.db.models import Registration
 from webhook_desk.demo import history_rows, insert_history, load_demo
 from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.local_http import ServingThread, listening_socket
 from webhook_desk.platform import mock_ecg_endpoints as ecg
 from webhook_desk.platform import mock_endpoints as ep
-from webhook_desk.receiver.server import listening_socket
 from webhook_desk.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 10.0
 _ORG = "/api/organizations/{organizationId}"
 _SUB = _ORG + "/webhook-subscriptions/{subscriptionId}"
 _CAT = "/api/webhook-categories/{webhookCategoryId}"
@@ -152,10 +150,7 @@ class MockApi:
         self.requests = 0  # answered, of any status: tests read it to see retries happen
         self._limiter = RateLimiter()
         self._address: tuple[str, int] | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._failure: str | None = None
+        self._serving = ServingThread("platform emulator", self._runner)
 
     @property
     def url(self) -> str | None:
@@ -168,28 +163,21 @@ class MockApi:
         self.options.check()
         sock = listening_socket(host, port)
         self._address = (host, sock.getsockname()[1])
-        started = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, args=(sock, started), name="mock-api", daemon=True
-        )
-        self._thread.start()
-        started.wait(START_TIMEOUT_S)
-        if not self._thread.is_alive():
+        try:
+            self._serving.start(sock, "mock-api")
+        except UserError:
             self._address = None
-            raise UserError(self._failure or "The platform emulator could not start.")
+            raise
 
     def stop(self) -> None:
         if self._address is None:
             return
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-            self._thread.join()
+        self._serving.stop()
         self._address = None
 
     def wait(self) -> None:
         """Block until stopped (the CLI's foreground run)."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
+        self._serving.wait()
 
     def __enter__(self):
         if self._address is None:
@@ -199,33 +187,13 @@ class MockApi:
     def __exit__(self, *exc):
         self.stop()
 
-    def _serve(self, sock, started: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
-        try:
-            self._loop.run_until_complete(self._run(sock, started))
-        except Exception as error:  # reported by start(); nothing else can catch it here
-            self._failure = f"The platform emulator stopped unexpectedly: {error}"
-            log.exception("Platform emulator failed")
-        finally:
-            started.set()
-            sock.close()
-            self._loop.close()
-
-    async def _run(self, sock, started: threading.Event) -> None:
-        self._stopping = asyncio.Event()
+    def _runner(self) -> web.AppRunner:
         app = web.Application(middlewares=[self._switches])
         for path, handler in ROUTES:
             app.router.add_get(path, self._endpoint(handler))
         app.router.add_post("/api/webhook-processors/success-response", self._processor(200))
         app.router.add_post("/api/webhook-processors/failed-response", self._processor(500))
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        started.set()
-        try:
-            await self._stopping.wait()
-        finally:
-            await runner.cleanup()
+        return web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
 
     @web.middleware
     async def _switches(self, request: web.Request, handler) -> web.StreamResponse:

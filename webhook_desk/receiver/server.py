@@ -11,19 +11,17 @@ The class has no Qt: the GUI passes `on_request` and turns it into a signal.
 from __future__ import annotations
 
 import asyncio
-import errno
 import ipaddress
 import json
 import logging
 import os
-import socket
-import threading
 from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.errors import UserError
+from webhook_desk.local_http import ServingThread, listening_socket
 from webhook_desk.receiver.answers import Answer, ReceiverOptions, decide
 from webhook_desk.receiver.inbox import Capture, DuplicateTracker, InboxWriter, recent_delivery_ids
 from webhook_desk.receiver.verdicts import SecretBook
@@ -34,7 +32,6 @@ log = logging.getLogger(__name__)
 
 SECRETS_REFRESH_S = 10.0
 SHUTDOWN_GRACE_S = 1.0
-START_TIMEOUT_S = 10.0
 METHOD_MAX = 16  # ReceivedRequest.method
 ID_MAX = 100  # ReceivedRequest.event, .delivery_id
 REDACTED_HEADERS = ("authorization", "proxy-authorization")
@@ -75,36 +72,6 @@ def binding_warning(host: str) -> str | None:
         f"The receiver listens on {host or 'every interface'}, so other machines may reach it; "
         "use --host 127.0.0.1 unless that is what you want."
     )
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A non-blocking socket listening on host:port, or one sentence saying why not (the
-    receiver and the platform emulator serve from it)."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror:
-        raise InvalidInput(f"'{host}' is not a host this machine can listen on.") from None
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(1024)
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise UserError(
-                f"Port {port} on {host} is already in use; stop what uses it or choose "
-                "another with --port."
-            ) from None
-        if error.errno == errno.EACCES:
-            raise UserError(
-                f"Port {port} needs administrator rights; use a port above 1023."
-            ) from None
-        raise UserError(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
-    sock.setblocking(False)
-    return sock
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -182,12 +149,11 @@ class Receiver:
         self.on_request = on_request
         self.options = ReceiverOptions()
         self._address: tuple[str, int] | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
+        self._serving = ServingThread(
+            "receiver", self._runner, _new_event_loop, self._refresh_secrets_periodically
+        )
         self._writer: InboxWriter | None = None
         self._duplicates: DuplicateTracker | None = None
-        self._failure: str | None = None
         self._client_errors = ClientErrorCounter()
         self._http_log = logging.getLogger(f"{__name__}.http.{id(self)}")
         self._http_log.addFilter(self._client_errors)
@@ -217,7 +183,7 @@ class Receiver:
     def problem(self) -> str | None:
         """The last sentence about secrets or the inbox that the user should see, if any."""
         writer_problem = self._writer.problem if self._writer else None
-        return self._failure or writer_problem or self.book.problem
+        return self._serving.failure or writer_problem or self.book.problem
 
     def start(
         self,
@@ -237,20 +203,16 @@ class Receiver:
             sock.close()
             raise
         self._address = (host, sock.getsockname()[1])
-        started = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, args=(sock, started), name="receiver", daemon=True
-        )
-        self._thread.start()
-        started.wait(START_TIMEOUT_S)
-        if not self._thread.is_alive():
+        try:
+            self._serving.start(sock, "receiver")
+        except UserError:
             self._writer.close()
             self._address = None
-            raise UserError(self._failure or "The receiver could not start.")
+            raise
 
     def _prepare(self, host: str, port: int, options: ReceiverOptions) -> None:
         """Secrets, inbox writer and seen delivery ids, before the first request is accepted."""
-        self._failure = None
+        self._serving.failure = None
         self.book.refresh(host, port)
         with self.db.session() as session:
             seen = recent_delivery_ids(session, options.inbox_limit)
@@ -261,9 +223,7 @@ class Receiver:
         """Stop serving (held requests are dropped) and write what was captured."""
         if not self.running:
             return
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-            self._thread.join()
+        self._serving.stop()
         self._writer.close()
         self._address = None
 
@@ -280,20 +240,7 @@ class Receiver:
         if self.on_request is not None:
             self.on_request(capture)
 
-    def _serve(self, sock: socket.socket, started: threading.Event) -> None:
-        self._loop = _new_event_loop()
-        try:
-            self._loop.run_until_complete(self._run(sock, started))
-        except Exception as error:  # reported by start(); nothing else can catch it here
-            self._failure = f"The receiver stopped unexpectedly: {error}"
-            log.exception("Receiver failed")
-        finally:
-            started.set()
-            sock.close()
-            self._loop.close()
-
-    async def _run(self, sock: socket.socket, started: threading.Event) -> None:
-        self._stopping = asyncio.Event()
+    def _runner(self) -> web.ServerRunner:
         server = web.Server(
             self._handle,
             handler_cancellation=True,
@@ -301,16 +248,7 @@ class Receiver:
             access_log=None,
             logger=self._http_log,
         )
-        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        refresher = asyncio.create_task(self._refresh_secrets_periodically())
-        started.set()
-        try:
-            await self._stopping.wait()
-        finally:
-            refresher.cancel()
-            await runner.cleanup()
+        return web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
 
     async def _refresh_secrets_periodically(self) -> None:
         while True:
