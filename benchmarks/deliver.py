@@ -26,37 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keyring  # noqa: E402
 import local_servers  # noqa: E402
 import requests  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 
 from webhook_desk import catalog, firing, registrations  # noqa: E402
 from webhook_desk.db import Database  # noqa: E402
 from webhook_desk.engine.worker import Engine  # noqa: E402
 from webhook_desk.secrets import SecretStore  # noqa: E402
+from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 
 GOAL_RATIO = 0.60
 # Keep-alive for the whole run (nginx closes a connection after 1,000 requests by default),
 # and the validation handshake echoed as a receiver must.
 NGINX_HTTP = "keepalive_requests 1000000;"
 NGINX_LOCATION = "add_header X-ActiGraph-Hook-Secret $http_x_actigraph_hook_secret;"
-
-
-class BenchmarkKeyring(KeyringBackend):
-    """Secrets in memory: the benchmark measures delivery, not the desktop's keyring."""
-
-    priority = 0
-
-    def __init__(self):
-        super().__init__()
-        self.values = {}
-
-    def get_password(self, service, username):
-        return self.values.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.values[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.values.pop((service, username), None)
 
 
 def start_nginx(directory: Path) -> tuple[subprocess.Popen, str]:
@@ -123,7 +104,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    keyring.set_keyring(BenchmarkKeyring())
+    keyring.set_keyring(ThrowawayKeyring())  # the benchmark measures delivery, not the keyring
     directory = Path(tempfile.mkdtemp(prefix="webhook-desk-bench-"))
     nginx, url = start_nginx(directory)
     try:

@@ -17,12 +17,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from webhook_desk import demo, firing, registrations  # noqa: E402
 from webhook_desk.settings import resources_dir  # noqa: E402
+from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 from webhook_desk.ui.app import make_application, open_database  # noqa: E402
 from webhook_desk.ui.context import AppContext  # noqa: E402
 from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
@@ -30,25 +30,6 @@ from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
 SIZE = (1280, 800)
 DEMO_DELIVERIES = 3000
 SETTLE_S = 30.0
-
-
-class ThrowawayKeyring(KeyringBackend):
-    """Secrets for the demo registrations, in memory for the length of the run."""
-
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.values = {}
-
-    def get_password(self, service, username):
-        return self.values.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.values[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.values.pop((service, username), None)
 
 
 def settle(app: QApplication, done, seconds: float = SETTLE_S) -> bool:
@@ -131,6 +112,8 @@ def shoot(out: Path) -> int:
     save(window, out / "events.png")
     events.open_fire_dialog()
     events.fire_dialog.samples.setCurrentText("completed")
+    events.fire_dialog.to_registrations.setChecked(True)  # the list in use, not greyed out
+    events.fire_dialog.registrations.item(0).setCheckState(Qt.CheckState.Checked)
     pause(app, 0.5)
     save(events.fire_dialog, out / "fire-dialog.png")
     events.fire_dialog.reject()
@@ -158,7 +141,11 @@ def shoot(out: Path) -> int:
     dialog = regs_dialog_tab.dialog
     dialog.name.setText("Sleep lab data hub")
     dialog.owner_id.setText("189")
-    dialog.url.setText("http://hooks.sleeplab.example.org/centrepoint")
+    dialog.url.setText("https://hooks.sleeplab.example.org/centrepoint")
+    for i in range(dialog.events_list.count()):  # a filled-in form that could be saved
+        item = dialog.events_list.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) in ("upload", "raw_processing_complete"):
+            item.setCheckState(Qt.CheckState.Checked)
     dialog.auth_type.setCurrentIndex(dialog.auth_type.findData("hmac"))
     pause(app, 0.5)
     save(dialog, out / "registration-dialog.png")
