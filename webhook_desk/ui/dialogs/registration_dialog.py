@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -203,7 +204,15 @@ class RegistrationDialog(QDialog):
             self.event_version.setCurrentText("v1")
 
     def _auth_changed(self) -> None:
-        self.credentials.setCurrentIndex(self.pages[self.auth_type.currentData()])
+        current = self.pages[self.auth_type.currentData()]
+        self.credentials.setCurrentIndex(current)
+        # A stack is as tall as its tallest page (OAuth2's four rows); size it to the page
+        # shown, so a one-field page leaves no gap above the reason.
+        for index in range(self.credentials.count()):
+            ignored = QSizePolicy.Policy.Ignored
+            policy = QSizePolicy.Policy.Preferred if index == current else ignored
+            self.credentials.widget(index).setSizePolicy(policy, policy)
+        self.credentials.adjustSize()
         self.check()
 
     # --- checking -----------------------------------------------------------------------
