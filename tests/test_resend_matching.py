@@ -22,18 +22,24 @@ def resent_in_database(db) -> int:
         return session.scalar(query)
 
 
-def test_cancelled_resend_keeps_the_batches_it_reported(any_db, monkeypatch):
+def resend_uploads(db, monkeypatch, progress_every: int, cancel_at: int | None = None):
+    """Resend every upload in batches of 10: the result and the progress reports seen."""
     monkeypatch.setattr(resend, "CHUNK", 10)
-    monkeypatch.setattr(resend, "PROGRESS_EVERY", 1)
-    fire_adhoc(any_db, 35)
+    monkeypatch.setattr(resend, "PROGRESS_EVERY", progress_every)
     seen: list[tuple[int, int]] = []
-    with any_db.session() as session:
+    with db.session() as session:
         result = resend.resend_matching(
             session,
             Filters(event="upload"),
-            progress=lambda matched, queued: seen.append((matched, queued)),
-            cancelled=lambda: bool(seen) and seen[-1][0] >= 25,
+            progress=lambda *counts: seen.append(counts),
+            cancelled=lambda: cancel_at is not None and bool(seen) and seen[-1][0] >= cancel_at,
         )
+    return result, seen
+
+
+def test_cancelled_resend_keeps_the_batches_it_reported(any_db, monkeypatch):
+    fire_adhoc(any_db, 35)
+    result, seen = resend_uploads(any_db, monkeypatch, progress_every=1, cancel_at=25)
     assert result.cancelled
     assert (result.matched, result.queued, result.skipped) == (25, 20, 0)
     assert resent_in_database(any_db) == 20
@@ -41,14 +47,8 @@ def test_cancelled_resend_keeps_the_batches_it_reported(any_db, monkeypatch):
 
 
 def test_resend_reports_progress_and_queues_every_match(sqlite_db, monkeypatch):
-    monkeypatch.setattr(resend, "CHUNK", 10)
-    monkeypatch.setattr(resend, "PROGRESS_EVERY", 10)
     fire_adhoc(sqlite_db, 23)
-    seen: list[tuple[int, int]] = []
-    with sqlite_db.session() as session:
-        result = resend.resend_matching(
-            session, Filters(event="upload"), progress=lambda *counts: seen.append(counts)
-        )
+    result, seen = resend_uploads(sqlite_db, monkeypatch, progress_every=10)
     assert not result.cancelled
     assert (result.matched, result.queued) == (23, 23)
     assert seen == [(10, 10), (20, 20), (23, 23)]
