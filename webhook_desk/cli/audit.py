@@ -1,7 +1,7 @@
 """`webhook-desk audit`: who changed which registration, secret or catalog entry, and why."""
 
 from webhook_desk import audit
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_rows
 
 
 def register(subparsers) -> None:
@@ -14,8 +14,5 @@ def _audit(args) -> int:
     db = open_db(args)
     with db.session() as session:
         rows = [audit.as_dict(e) for e in audit.entries(session, args.limit)]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(rows, ["at", "actor", "action", "entity_type", "entity_id", "reason"])
+    print_rows(rows, ["at", "actor", "action", "entity_type", "entity_id", "reason"], args.json)
     return 0

@@ -57,6 +57,14 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(t, widths, strict=True)).rstrip())
 
 
+def print_rows(rows: list[dict], columns: list[str], as_json: bool) -> None:
+    """A listing verb's output: one JSON document with --json, else a table."""
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, columns)
+
+
 def _cell(value) -> str:
     if value is None:
         return "-"

@@ -12,6 +12,7 @@ from webhook_desk.cli.common import (
     add_verb,
     open_db,
     print_json,
+    print_rows,
     print_table,
 )
 from webhook_desk.errors import InvalidInput, NotFound
@@ -68,10 +69,7 @@ def _list(args) -> int:
 def _categories(args) -> int:
     with open_db(args).session() as session:
         rows = [catalog.category_as_dict(c) for c in catalog.list_categories(session)]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(rows, CATEGORY_COLUMNS)
+    print_rows(rows, CATEGORY_COLUMNS, args.json)
     return 0
 
 

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_rows
 from webhook_desk.errors import InvalidInput
 from webhook_desk.receiver import MODES, Capture, Receiver, ReceiverOptions, binding_warning, inbox
 from webhook_desk.receiver.verdicts import secrets_from_text
@@ -142,8 +142,5 @@ def _inbox(args) -> int:
     db = open_db(args)
     with db.session() as session:
         rows = inbox.recent(session, args.limit)
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(rows, INBOX_COLUMNS)
+    print_rows(rows, INBOX_COLUMNS, args.json)
     return 0

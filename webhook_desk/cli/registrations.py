@@ -12,7 +12,7 @@ from webhook_desk.cli.common import (
     add_verb,
     open_db,
     print_json,
-    print_table,
+    print_rows,
 )
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
@@ -177,10 +177,7 @@ def _list(args) -> int:
     db = open_db(args)
     with db.session() as session:
         rows = [_row(r) for r in registrations.list_all(session, include_archived=args.all)]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(rows, LIST_COLUMNS)
+    print_rows(rows, LIST_COLUMNS, args.json)
     return 0
 
 
