@@ -85,3 +85,21 @@ def test_a_mistyped_default_schedule_is_refused_in_one_sentence(db):
     assert str(refused.value) == (
         "'5x' is not a retry wait; write a number and s, m, h or d (e.g. 5s,5m,30m)."
     )
+
+
+def test_deliver_takes_the_default_schedule_from_the_command_line(db, cli):
+    with RecordingServer(lambda r: Reply(500)) as failing:
+        cli("fire", "upload", "--url", failing.url())
+        for _ in range(3):  # each run sends what is due: the first try, then the 0s retry
+            ran = cli("deliver", "--until-idle", "--quiet", "--retry-schedule", "0s")
+            assert ran.code == 0, ran.err
+        assert len(failing.requests()) == 2
+
+
+def test_deliver_refuses_a_mistyped_schedule_in_one_line(db, cli):
+    refused = cli("deliver", "--until-idle", "--retry-schedule", "5s,soon")
+    assert refused.code == 1
+    assert refused.err == (
+        "webhook-desk: 'soon' is not a retry wait; write a number and s, m, h or d "
+        "(e.g. 5s,5m,30m).\n"
+    )

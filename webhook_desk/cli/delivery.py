@@ -37,6 +37,12 @@ def register(subparsers) -> None:
     deliver.add_argument(
         "--timeout", type=float, default=15.0, help="seconds for a whole request (default 15)"
     )
+    deliver.add_argument(
+        "--retry-schedule",
+        metavar="WAITS",
+        help="retries of registrations without their own schedule and of ad-hoc deliveries "
+        "(default 5s,5m,30m,2h,5h,10h,10h)",
+    )
     deliver.add_argument("--quiet", action="store_true", help="print only the summary")
 
     resend = add_verb(subparsers, "resend", "queue deliveries again", _resend)
@@ -129,6 +135,7 @@ def _deliver(args) -> int:
         workers=args.workers,
         callbacks=callbacks,
         timeouts=Timeouts(args.connect_timeout, args.timeout),
+        default_schedule=args.retry_schedule,
     )
     if args.until_idle:
         summary = engine.run_until_idle()
