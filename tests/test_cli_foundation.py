@@ -236,7 +236,13 @@ def test_a_secret_never_reaches_the_database_wal_logs_or_exports(
     new_secret = rotated.json()["secret"]
     fired = cli("fire", "upload", "--to", reg_id, "--count", "2")
     assert fired.code == 0, fired.err
+    exports = []
+    for form, extra in (("csv", ["--attempts"]), ("ndjson", []), ("v3", []), ("v1", [])):
+        target = tmp_path / f"history.{form}"
+        assert cli("export", "--format", form, "--output", str(target), *extra).code == 0
+        exports.append(target.read_text())
     outputs = [
+        *exports,
         cli("history", "--json").out,
         cli("registrations", "show", reg_id, "--json").out,
         cli("audit", "--json").out,
