@@ -78,3 +78,30 @@ def test_a_bulk_demo_load_is_searchable_by_payload_text_and_keeps_indexing_after
     )
     assert cli("fire", "upload", "--url", "https://x.org/h", "--payload", str(payload)).code == 0
     assert len(cli("history", "--text", "TAS1Z99999999", "--json").json()) == 1
+
+
+def _journal_mode(path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return connection.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_bulk_load_alone_on_the_file_leaves_it_in_wal_mode_with_everything_written(
+    cli, tmp_path, memory_keyring
+):
+    path = tmp_path / "alone.sqlite3"
+    assert cli("demo", "--deliveries", "300", db=f"sqlite:///{path}").code == 0
+    assert _journal_mode(path) == "wal"
+    history = cli("history", "--limit", "1000", "--json", db=f"sqlite:///{path}").json()
+    assert len(history) == 300
+
+
+def test_a_bulk_load_beside_another_open_connection_still_works(cli, sqlite_db, memory_keyring):
+    path = sqlite_db.engine.url.database
+    with sqlite_db.engine.connect() as other:  # e.g. a GUI with the same file open
+        other.exec_driver_sql("SELECT 1")
+        assert cli("demo", "--deliveries", "300").code == 0
+    assert _journal_mode(path) == "wal"
+    with sqlite_db.session() as session:
+        assert session.scalar(select(func.count(Delivery.id))) == 300

@@ -29,7 +29,7 @@ def _demo(args) -> int:
         return 1
     db = open_db(args)
     started = time.perf_counter()
-    with db.session() as session:
+    with db.bulk_session() as session:
         result = load_demo(session, SecretStore(), args.deliveries, _progress)
     elapsed = time.perf_counter() - started
     if sys.stderr.isatty():

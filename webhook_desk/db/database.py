@@ -69,6 +69,19 @@ def describe_failure(url: str, exc: Exception) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"Cannot open the database {safe}: {text}")
 
 
+def _leave_wal(connection) -> str:
+    """Switch the file to a rollback journal if no other connection has it open (it stays in
+    WAL otherwise, which is just slower); the journal mode it is in afterwards."""
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")  # someone else there: don't wait
+    try:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar()
+    except OperationalError:
+        mode = "wal"
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    connection.commit()
+    return mode
+
+
 class Database:
     """One database: its engine, its session factory, and its schema kept at head."""
 
@@ -100,7 +113,31 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed on success, rolled back on any error."""
-        session = self.sessions()
+        with self._unit_of_work(self.sessions()) as session:
+            yield session
+
+    @contextmanager
+    def bulk_session(self) -> Iterator[Session]:
+        """A unit of work for a large one-off load. On SQLite, when nothing else has the file
+        open, it writes through a rollback journal: WAL would write every page twice (a
+        million demo deliveries load in about 33 s instead of 45). WAL comes back after."""
+        if not self.is_sqlite:
+            with self.session() as session:
+                yield session
+            return
+        self.engine.dispose()  # our own idle connections would keep the file in WAL mode
+        with self.engine.connect() as connection:
+            mode = _leave_wal(connection)
+            try:
+                with self._unit_of_work(Session(connection, expire_on_commit=False)) as session:
+                    yield session
+            finally:
+                if mode == "delete":
+                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                    connection.commit()
+
+    @contextmanager
+    def _unit_of_work(self, session: Session) -> Iterator[Session]:
         try:
             yield session
             session.commit()
