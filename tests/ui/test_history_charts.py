@@ -43,3 +43,25 @@ def test_hidden_charts_wait_until_shown(context, qtbot):
     qtbot.waitUntil(lambda: computed == [True])
     assert charts.status.text() == "0 deliveries, by hour"
     wait_for_jobs()
+
+
+def test_history_tab_filters_by_subject_and_payload_text_and_charts_follow(window, qtbot, context):
+    from PySide6.QtCore import Qt
+
+    with context.db.session() as session:
+        demo.load_demo(session, context.store, deliveries=600, seed=5)
+    tab = window.history_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.refresh()
+    qtbot.waitUntil(lambda: not tab.model.loading and tab.model.rowCount() == 600)
+    subject = next(r["subject_id"] for r in tab.model.rows if r["subject_id"])
+    qtbot.keyClicks(tab.filters.subject, subject)
+    qtbot.keyClicks(tab.filters.text, subject)  # the subject id is in the payload too
+    qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.model.loading and 0 < tab.model.rowCount() < 600)
+    assert {r["subject_id"] for r in tab.model.rows} == {subject}
+    tab.side.setCurrentWidget(tab.charts)
+    qtbot.waitUntil(lambda: not tab.charts.busy and tab.charts.data is not None)
+    shown = sum(o.succeeded + o.failed + o.pending for o in tab.charts.data.outcomes)
+    assert shown == tab.model.rowCount()
+    wait_for_jobs()

@@ -120,7 +120,7 @@ def _chart_view(title: str) -> QChartView:
     chart.setTitle(title)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(160)
+    view.setMinimumSize(120, 60)  # the window may be small; the charts shrink with it
     return view
 
 

@@ -35,6 +35,8 @@ class HistoryFilters(QWidget):
         self.exclude_codes = _line("e.g. 5xx")
         self.since = _line("2024-05-01 or …T12:00", 100)
         self.until = _line("local time", 100)
+        self.subject = _line("subjectId / subject_id")
+        self.text = _line("words in the payload")
         self.apply_button = QPushButton(icon("filter"), "Apply")
         self.apply_button.clicked.connect(self.apply)
         self.clear_button = QPushButton(icon("clear"), "Clear")
@@ -52,6 +54,8 @@ class HistoryFilters(QWidget):
             ("Exclude codes", self.exclude_codes),
             ("Since", self.since),
             ("Until", self.until),
+            ("Subject", self.subject),
+            ("Payload text", self.text),
         ]
         for i, (label, widget) in enumerate(cells):
             row, column = divmod(i, 4)
@@ -59,10 +63,21 @@ class HistoryFilters(QWidget):
             grid.addWidget(widget, row, column * 2 + 1)
         grid.addWidget(self.apply_button, 0, 8)
         grid.addWidget(self.clear_button, 1, 8)
-        grid.addWidget(self.error, 2, 0, 1, 9)
-        for field in (self.study, self.include_codes, self.exclude_codes, self.since, self.until):
+        grid.addWidget(self.error, 2, 4, 1, 5)  # beside the last filters: no extra row
+        for field in self._typed_fields():
             field.returnPressed.connect(self.apply)
         self.set_choices([], [])
+
+    def _typed_fields(self) -> tuple[QLineEdit, ...]:
+        return (
+            self.study,
+            self.include_codes,
+            self.exclude_codes,
+            self.since,
+            self.until,
+            self.subject,
+            self.text,
+        )
 
     def set_choices(self, registrations: list[tuple[int, str]], events: list[str]) -> None:
         """Fill the registration and event lists, keeping what is chosen."""
@@ -92,6 +107,8 @@ class HistoryFilters(QWidget):
             exclude_codes=self.exclude_codes.text().strip() or None,
             since=parse_time(self.since.text(), "Since"),
             until=parse_time(self.until.text(), "Until"),
+            subject=self.subject.text().strip() or None,
+            text=self.text.text().strip() or None,
         )
 
     def apply(self) -> None:
@@ -106,7 +123,7 @@ class HistoryFilters(QWidget):
         self.applied.emit(filters)
 
     def clear(self) -> None:
-        for field in (self.study, self.include_codes, self.exclude_codes, self.since, self.until):
+        for field in self._typed_fields():
             field.clear()
         for combo in (self.registration, self.event_choice, self.status):
             combo.setCurrentIndex(0)

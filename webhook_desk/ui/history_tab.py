@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from webhook_desk import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
 from webhook_desk.ui.dialogs.message import show_error
+from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.history_filters import HistoryFilters
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
@@ -39,6 +40,12 @@ class HistoryTab(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.count_label = QLabel()
         self.panel = DeliveryPanel()
+        self.charts = HistoryCharts(context.db)  # computes only while its page is shown
+        self.filters.applied.connect(self.charts.follow)
+        self.side = QTabWidget()
+        self.side.setTabPosition(QTabWidget.TabPosition.West)  # costs width, not height
+        self.side.addTab(self.panel, "Delivery")
+        self.side.addTab(self.charts, "Charts")
         self._build_actions()
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -47,7 +54,7 @@ class HistoryTab(QWidget):
         left_layout.addWidget(self.count_label)
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(self.side)
         splitter.setSizes([800, 480])
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
@@ -102,6 +109,7 @@ class HistoryTab(QWidget):
         and scroll position; a hidden tab catches up when it is shown."""
         if self.isVisible():
             self.model.update()
+            self.charts.refresh_soon()
         else:
             self._stale = True
 
