@@ -163,3 +163,12 @@ def test_a_malformed_item_says_what_is_wrong(item, message):
     with pytest.raises(cp.FormatError) as raised:
         cp.from_v3_item(item)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("source", ["import", "centrepoint", "ecg"])
+def test_history_from_the_platform_exports_the_platforms_webhook_id(source):
+    from webhook_desk.db.models import Delivery
+    from webhook_desk.history.centrepoint_format import webhook_id
+
+    assert webhook_id(Delivery(source=source, remote_id="236", registration_id=5)) == 236
+    assert webhook_id(Delivery(source="local", remote_id=None, registration_id=5)) == 5

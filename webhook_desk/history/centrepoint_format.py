@@ -103,9 +103,13 @@ def v3_page(items: list[dict], total: int, limit: int, offset: int, links: dict 
     }
 
 
+# History that came from the platform: a file import or a sync of either API.
+PLATFORM_SOURCES = ("import", "centrepoint", "ecg")
+
+
 def webhook_id(delivery: Delivery) -> int | str | None:
-    """The platform's webhook id for imported history, else the local registration id."""
-    if delivery.source == "import" and delivery.remote_id:
+    """The platform's webhook id for history that came from it, else the local registration."""
+    if delivery.source in PLATFORM_SOURCES and delivery.remote_id:
         return int(delivery.remote_id) if delivery.remote_id.isdigit() else delivery.remote_id
     return delivery.registration_id
 

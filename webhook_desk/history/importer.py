@@ -51,7 +51,7 @@ def import_file(db, path, progress: Callable[[int, int], None] | None = None) ->
         except cp.FormatError as exc:
             raise InvalidInput(f"{path.name} line {_line_of(text, item)}: {exc}.") from None
     with db.session() as session:
-        _store(session, cp.group(pairs), result, progress)
+        store(session, cp.group(pairs), result, progress)
     return result
 
 
@@ -173,7 +173,8 @@ def _key(value) -> str:
 # ---- into the database ------------------------------------------------------------------
 
 
-def _store(session: Session, found: list[cp.ImportedDelivery], result: ImportResult, progress):
+def store(session: Session, found: list[cp.ImportedDelivery], result: ImportResult, progress):
+    """Add deliveries read from the platform (a file or a sync), merging what is known."""
     registrations = _registrations_by_remote_id(session)
     for start in range(0, len(found), LOOKUP_BATCH):
         batch = found[start : start + LOOKUP_BATCH]

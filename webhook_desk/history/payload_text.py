@@ -76,12 +76,6 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-_SQLITE_INSERT_TRIGGER = (
-    "CREATE TRIGGER delivery_text_insert AFTER INSERT ON delivery BEGIN "
-    "INSERT INTO delivery_text(rowid, payload) VALUES (new.id, new.payload); END"
-)
-
-
 @contextmanager
 def bulk_load(connection, first_id: int):
     """Index rows inserted inside the block in one pass after it, not one trigger per row:
@@ -90,10 +84,14 @@ def bulk_load(connection, first_id: int):
     if connection.dialect.name != "sqlite":
         yield
         return
-    connection.exec_driver_sql("DROP TRIGGER IF EXISTS delivery_text_insert")
+    # The trigger's own text, as migration 0003 made it: dropped for the load, put back after.
+    trigger = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'delivery_text_insert'"
+    ).scalar_one()
+    connection.exec_driver_sql("DROP TRIGGER delivery_text_insert")
     yield
     connection.exec_driver_sql(
         "INSERT INTO delivery_text(rowid, payload) SELECT id, payload FROM delivery WHERE id >= ?",
         (first_id,),
     )
-    connection.exec_driver_sql(_SQLITE_INSERT_TRIGGER)
+    connection.exec_driver_sql(trigger)

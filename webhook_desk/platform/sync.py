@@ -192,7 +192,7 @@ class PageWriter:
         result = importer.ImportResult(Path(self.source), self.source)
         with self.db.session() as session:
             # The importer's store: it links each delivery to the mirror its remote_id names.
-            importer._store(session, found, result, None)
+            importer.store(session, found, result, None)
         self.report.records_added += result.attempts_added
         self.report.deliveries_added += result.deliveries_added
         self.pending = []
