@@ -220,15 +220,7 @@ def update(
         _replace_secrets(session, store, reg, SECRET_KIND[data.auth_type], value, grace_hours=0)
     if secret or any(before[f] != getattr(reg, f) for f in CREDENTIAL_FIELDS):
         reg.validation_state, reg.validation_error = "pending", None
-    audit.record(
-        session,
-        "registration.update",
-        "registration",
-        reg.id,
-        before=before,
-        after=as_dict(reg),
-        reason=reason,
-    )
+    _audit_change(session, "registration.update", reg, before, reason)
     return reg
 
 
@@ -318,16 +310,12 @@ def set_status(
     reg.disabled_reason = reason if target == "disabled" else None
     if action == "enable":
         reg.failure_streak, reg.failing_since = 0, None
-    audit.record(
-        session,
-        f"registration.{action}",
-        "registration",
-        reg.id,
-        before=before,
-        after=as_dict(reg),
-        reason=reason,
-    )
+    _audit_change(session, f"registration.{action}", reg, before, reason)
     return reg
+
+
+def _audit_change(session: Session, action: str, reg: Registration, before: dict, reason) -> None:
+    audit.record(session, action, "registration", reg.id, before, as_dict(reg), reason)
 
 
 def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None = None) -> None:
