@@ -162,17 +162,17 @@ def test_an_unreachable_database_is_one_sentence(cli, tmp_path):
 
 
 def test_a_locked_database_is_one_sentence_and_nothing_is_half_written(
-    cli, sqlite_db, memory_keyring
+    cli, sqlite_db, memory_keyring, monkeypatch
 ):
     import sqlite3
 
+    import webhook_desk.db.database as database
+
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)  # fail fast, not in 5 s
     path = sqlite_db.engine.url.database
     holder = sqlite3.connect(path, timeout=0)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        import webhook_desk.db.database as database
-
-        database.SQLITE_BUSY_TIMEOUT_MS, saved = 200, database.SQLITE_BUSY_TIMEOUT_MS
         result = cli(
             "registrations",
             "add",
@@ -182,7 +182,6 @@ def test_a_locked_database_is_one_sentence_and_nothing_is_half_written(
             "upload",
             db=f"sqlite:///{path}",
         )
-        database.SQLITE_BUSY_TIMEOUT_MS = saved
     finally:
         holder.rollback()
         holder.close()
