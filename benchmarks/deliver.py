@@ -27,10 +27,10 @@ import keyring  # noqa: E402
 import local_servers  # noqa: E402
 import requests  # noqa: E402
 
-from webhook_desk import catalog, firing, registrations  # noqa: E402
 from webhook_desk.db import Database  # noqa: E402
 from webhook_desk.engine.worker import Engine  # noqa: E402
 from webhook_desk.secrets import SecretStore  # noqa: E402
+from webhook_desk.services import catalog, firing, registrations  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 
 GOAL_RATIO = 0.60

@@ -19,7 +19,7 @@ from pathlib import Path
 from webhook_desk.cli import main as cli_main
 from webhook_desk.db import Database
 from webhook_desk.db.models import utcnow
-from webhook_desk.demo import ATTEMPT_COLUMNS, DELIVERY_COLUMNS, history_rows
+from webhook_desk.services.demo import ATTEMPT_COLUMNS, DELIVERY_COLUMNS, history_rows
 
 
 def run_demo(path: Path, n: int) -> float:

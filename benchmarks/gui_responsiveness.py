@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keyring  # noqa: E402
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 
-from webhook_desk import delivery_counts, firing, registrations  # noqa: E402
-from webhook_desk.registrations import RegistrationInput  # noqa: E402
+from webhook_desk.services import delivery_counts, firing, registrations  # noqa: E402
+from webhook_desk.services.registrations import RegistrationInput  # noqa: E402
 from webhook_desk.ui.app import (  # noqa: E402
     freeze_startup_objects,
     make_application,

@@ -36,7 +36,7 @@ from webhook_desk.db.models import utcnow
 from webhook_desk.history import driver_reads, payload_text, queries
 from webhook_desk.history.export import delivery_columns, export, tabular_query
 from webhook_desk.history.queries import Filters
-from webhook_desk.startup import open_database
+from webhook_desk.services.startup import open_database
 
 REPEATS = 31
 

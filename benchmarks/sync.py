@@ -26,7 +26,7 @@ from webhook_desk.db.models import Registration
 from webhook_desk.platform.centrepoint_sync import sync_centrepoint
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.mock_api import add_webhook_history, demo_platform
-from webhook_desk.startup import open_database
+from webhook_desk.services.startup import open_database
 
 TOKEN = "benchmark-token"
 STUDY = "189"

@@ -25,8 +25,8 @@ import keyring.errors  # noqa: E402
 import pytest  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
+from webhook_desk.services.startup import open_database  # noqa: E402
 from webhook_desk.settings import KEYRING_SERVICE  # noqa: E402
-from webhook_desk.startup import open_database  # noqa: E402
 
 
 def _newest_pg_bin() -> Path:

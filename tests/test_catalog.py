@@ -12,9 +12,10 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import delete, func, select
 from sqlalchemy import event as sa_event
 
-from webhook_desk import catalog, signing
+from webhook_desk import signing
 from webhook_desk.db.models import AuditEntry, EventCategory, EventType, SamplePayload
 from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.services import catalog
 
 # Seed 003's upload examples, exactly as the platform documents them.
 SEED_UPLOAD_IDS = {"uploadId": "85045", "subjectId": "44732", "studyId": "189"}

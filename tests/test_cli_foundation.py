@@ -288,7 +288,7 @@ def test_deleting_a_registration_fails_its_unsent_deliveries_instead_of_sending_
 
 
 def test_firing_at_a_platform_mirror_is_refused(cli, sqlite_db, memory_keyring):
-    from webhook_desk import registrations
+    from webhook_desk.services import registrations
 
     reg_id = cli("registrations", "add", "--url", "https://x.org/h", "--events", "upload").out
     with sqlite_db.session() as session:
@@ -303,8 +303,8 @@ def test_health_warns_about_a_registration_on_its_way_to_being_disabled(
 ):
     from datetime import timedelta
 
-    from webhook_desk import registrations
     from webhook_desk.db.models import utcnow
+    from webhook_desk.services import registrations
 
     reg_id = cli("registrations", "add", "--url", "https://x.org/h", "--events", "upload").out
     with sqlite_db.session() as session:

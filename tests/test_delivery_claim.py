@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from webhook_desk import catalog, firing, registrations
 from webhook_desk.db.models import Delivery, utcnow
 from webhook_desk.engine import claim, retry
 from webhook_desk.errors import InvalidInput
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from recording_server import RecordingServer, Reply
 from sqlalchemy import func, select
 
-from webhook_desk import catalog, firing
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.engine.worker import Engine
+from webhook_desk.services import catalog, firing
 
 COUNT = 2000
 # SIGUSR1 makes a stuck process print every thread's stack, so a hang explains itself.

@@ -17,12 +17,12 @@ from recording_server import HANG, RESET, RecordingServer, Reply
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from webhook_desk import catalog, firing, registrations
 from webhook_desk.db.models import Attempt, AuditEntry, Delivery, Registration
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Callbacks, Engine
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 FAST = Timeouts(connect=1.0, total=2.0)
 PLATFORM_HEADERS = {

@@ -39,7 +39,7 @@ def test_a_large_demo_load_rebuilds_the_history_indexes_on_postgresql(cli, pg_db
     """Over the bulk threshold the indexes are dropped and rebuilt; they must all be back."""
     from sqlalchemy import inspect
 
-    import webhook_desk.demo as demo
+    import webhook_desk.services.demo as demo
 
     before = {ix["name"] for ix in inspect(pg_db.engine).get_indexes("delivery")}
     saved, demo.BULK_INDEX_THRESHOLD = demo.BULK_INDEX_THRESHOLD, 100
@@ -58,7 +58,7 @@ def test_a_large_demo_load_rebuilds_the_history_indexes_on_postgresql(cli, pg_db
 def test_a_bulk_demo_load_is_searchable_by_payload_text_and_keeps_indexing_after(
     cli, sqlite_db, memory_keyring, tmp_path
 ):
-    import webhook_desk.demo as demo
+    import webhook_desk.services.demo as demo
 
     saved, demo.BULK_INDEX_THRESHOLD = demo.BULK_INDEX_THRESHOLD, 100
     try:

@@ -14,7 +14,7 @@ from webhook_desk.errors import InvalidInput
 from webhook_desk.history.export import export
 from webhook_desk.history.importer import import_file
 from webhook_desk.history.queries import Filters
-from webhook_desk.startup import open_database
+from webhook_desk.services.startup import open_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_V3 = FIXTURES / "centrepoint_v3_history_seed001.json"

@@ -48,7 +48,7 @@ def test_a_database_made_by_the_first_migration_upgrades_to_head_with_its_data(t
 
     db = Database.open(url)
     assert current_revision(db.engine) == head_revision()
-    from webhook_desk import registrations
+    from webhook_desk.services import registrations
 
     with db.session() as session:
         reg = registrations.get(session, 7)

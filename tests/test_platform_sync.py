@@ -21,7 +21,7 @@ from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.platform.mock_api import MockApi, MockOptions, add_webhook_history, demo_platform
 from webhook_desk.secrets import SecretStore
-from webhook_desk.startup import open_database
+from webhook_desk.services.startup import open_database
 
 TOKEN = "test-platform-token"
 BIG_STUDY = "189"  # its webhook gets 50,000 more deliveries

@@ -18,9 +18,9 @@ from receiver_client import (
     status_of,
 )
 
-from webhook_desk import catalog, registrations
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog, registrations
+from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.signing import KnownSecret, new_whsec_secret
 
 HMAC_SECRET = "correct horse battery staple"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from receiver_client import captured, start
 
-from webhook_desk import catalog, firing, registrations
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.engine.validation import validate
 from webhook_desk.engine.worker import Engine
 from webhook_desk.receiver import ReceiverOptions
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 
 @pytest.fixture

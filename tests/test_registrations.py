@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from webhook_desk import audit, registrations
 from webhook_desk.db.models import SecretVersion, utcnow
 from webhook_desk.errors import InvalidInput, KeyringUnavailable, NotFound
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import audit, registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 
 def _add(db, store, **fields):

@@ -2,10 +2,10 @@
 
 from sqlalchemy import func, select
 
-from webhook_desk import firing, resend
-from webhook_desk.catalog import sync_catalog
 from webhook_desk.db.models import Delivery
 from webhook_desk.history.queries import Filters
+from webhook_desk.services import firing, resend
+from webhook_desk.services.catalog import sync_catalog
 
 UNUSED_URL = "http://127.0.0.1:9/hook"
 

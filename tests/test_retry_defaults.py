@@ -5,13 +5,13 @@ import pytest
 from recording_server import RecordingServer, Reply
 from sqlalchemy import select
 
-from webhook_desk import catalog, firing, registrations
 from webhook_desk.db.models import Delivery
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Engine
 from webhook_desk.errors import InvalidInput
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 
 @pytest.fixture

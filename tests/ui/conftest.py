@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import QSettings
 
-from webhook_desk.catalog import sync_catalog
+from webhook_desk.services.catalog import sync_catalog
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import wait_for_jobs
 

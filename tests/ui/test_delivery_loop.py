@@ -7,8 +7,8 @@ import json
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from webhook_desk import registrations
-from webhook_desk.registrations import RegistrationInput
+from webhook_desk.services import registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 LOOP_TIMEOUT_MS = 20_000
 

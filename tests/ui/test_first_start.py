@@ -20,7 +20,7 @@ def test_empty_database_offers_demo_data_and_the_receiver(window, qtbot, context
 
 
 def test_database_with_registrations_opens_without_the_offer(window, qtbot, context, qapp):
-    from webhook_desk import demo
+    from webhook_desk.services import demo
     from webhook_desk.ui.jobs import wait_for_jobs
 
     with context.db.session() as session:
@@ -37,8 +37,8 @@ def test_closing_mid_delivery_loses_nothing(window, qtbot, context):
     or back in the queue, none is left leased to a worker that no longer exists."""
     from sqlalchemy import select
 
-    from webhook_desk import firing
     from webhook_desk.db.models import Delivery
+    from webhook_desk.services import firing
 
     receiver = window.receiver_tab
     receiver.mode.setCurrentText("delay")
@@ -62,7 +62,7 @@ def test_closing_mid_delivery_loses_nothing(window, qtbot, context):
 
 
 def _in_flight(context) -> int:
-    from webhook_desk import delivery_counts
+    from webhook_desk.services import delivery_counts
 
     with context.db.session() as session:
         return delivery_counts.counts(session).in_flight

@@ -1,7 +1,7 @@
 """The History charts follow the tab's filter: outcomes, latency and the worst registrations."""
 
-from webhook_desk import demo
 from webhook_desk.history.queries import Filters
+from webhook_desk.services import demo
 from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.jobs import wait_for_jobs
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
-from webhook_desk import demo
 from webhook_desk.db.models import Delivery, utcnow
 from webhook_desk.history.queries import Filters
+from webhook_desk.services import demo
 from webhook_desk.ui.jobs import wait_for_jobs
 from webhook_desk.ui.models import history_model
 from webhook_desk.ui.models.history_model import ID_ROLE, LOADING_TEXT, HistoryModel

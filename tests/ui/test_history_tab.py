@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import Qt
 
-from webhook_desk import demo
+from webhook_desk.services import demo
 
 
 def load_demo(context, deliveries: int):
@@ -111,7 +111,7 @@ def test_export_to_an_unwritable_place_says_so(window, qtbot, context, tmp_path)
 
 
 def test_new_deliveries_appear_on_top_keeping_the_selection(window, qtbot, context):
-    from webhook_desk import firing
+    from webhook_desk.services import firing
 
     load_demo(context, 300)
     tab = show_history(window, qtbot)

@@ -1,6 +1,6 @@
 """The main window: its tabs, its status bar, and a layout that survives a restart."""
 
-from webhook_desk import firing
+from webhook_desk.services import firing
 from webhook_desk.ui.main_window import MainWindow
 
 
@@ -53,9 +53,9 @@ def test_window_survives_thousands_of_signals(window, qapp):
 def test_registration_failing_for_days_is_announced_once(window, qtbot, context, qapp):
     from datetime import timedelta
 
-    from webhook_desk import registrations
     from webhook_desk.db.models import utcnow
-    from webhook_desk.registrations import RegistrationInput
+    from webhook_desk.services import registrations
+    from webhook_desk.services.registrations import RegistrationInput
 
     with context.db.session() as session:
         reg, _ = registrations.add(

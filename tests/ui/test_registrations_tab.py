@@ -4,8 +4,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from webhook_desk import audit, registrations
-from webhook_desk.registrations import RegistrationInput
+from webhook_desk.services import audit, registrations
+from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 
 GOOD_URL = "https://hooks.example.org/centrepoint"

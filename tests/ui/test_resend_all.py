@@ -6,9 +6,9 @@ import threading
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
-from webhook_desk import demo, resend
 from webhook_desk.db.models import Delivery
 from webhook_desk.history.queries import Filters
+from webhook_desk.services import demo, resend
 
 
 def load_demo(context, deliveries: int):

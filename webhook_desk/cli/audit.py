@@ -1,7 +1,7 @@
 """`webhook-desk audit`: who changed which registration, secret or catalog entry, and why."""
 
-from webhook_desk import audit
 from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_rows
+from webhook_desk.services import audit
 
 
 def register(subparsers) -> None:

@@ -29,7 +29,7 @@ def add_reason_option(parser: argparse.ArgumentParser) -> None:
 
 
 def open_db(args) -> Database:
-    from webhook_desk.startup import open_database
+    from webhook_desk.services.startup import open_database
 
     return open_database(getattr(args, "db", None))
 

@@ -71,7 +71,7 @@ def _read_payload(source: str | None) -> str | None:
 
 
 def _fire(args) -> int:
-    from webhook_desk import firing
+    from webhook_desk.services import firing
 
     payload = _read_payload(args.payload)
     db = open_db(args)
@@ -103,7 +103,7 @@ def _fire(args) -> int:
 
 def _validation_note(session, reg_id) -> str | None:
     """Why the deliveries just queued will wait, when the registration is not validated."""
-    from webhook_desk import registrations
+    from webhook_desk.services import registrations
 
     reg = registrations.get(session, reg_id)
     if reg.validation_state == "failed":
@@ -157,8 +157,8 @@ def _print_attempt(report) -> None:
 
 
 def _resend(args) -> int:
-    from webhook_desk import resend
     from webhook_desk.cli.history import filters_from
+    from webhook_desk.services import resend
 
     if bool(args.delivery) == bool(args.all_matching):
         raise InvalidInput("Give one DELIVERY_ID or --all-matching with history filters.")

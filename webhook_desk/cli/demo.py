@@ -4,8 +4,8 @@ import sys
 import time
 
 from webhook_desk.cli.common import add_verb, open_db
-from webhook_desk.demo import load_demo
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services.demo import load_demo
 
 
 def register(subparsers) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 
-from webhook_desk import catalog
 from webhook_desk.cli.common import (
     add_json_option,
     add_reason_option,
@@ -16,6 +15,7 @@ from webhook_desk.cli.common import (
     print_table,
 )
 from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.services import catalog
 
 LIST_COLUMNS = ["code", "version", "category", "status", "name"]
 CATEGORY_COLUMNS = ["code", "module", "status", "name", "events"]

@@ -1,7 +1,7 @@
 """`webhook-desk health`: is the database reachable and current, does the keyring work."""
 
-from webhook_desk import health
 from webhook_desk.cli.common import add_json_option, add_verb, print_json
+from webhook_desk.services import health
 from webhook_desk.settings import resolve_db_url
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import sys
 
-from webhook_desk import registrations
 from webhook_desk.cli.common import (
     add_json_option,
     add_reason_option,
@@ -16,6 +15,7 @@ from webhook_desk.cli.common import (
 )
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import registrations
 
 LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
 STATUS_VERBS = ("enable", "disable", "archive", "restore")

@@ -47,7 +47,7 @@ NO_AUTH = Credentials()
 
 def load_credentials(session: Session, store, reg: Registration | None) -> Credentials:
     """The registration's current credentials; a keyring problem becomes `problem`, not a crash."""
-    from webhook_desk import registrations
+    from webhook_desk.services import registrations
 
     if reg is None or reg.auth_type in (None, "none"):
         return NO_AUTH

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk import audit
 from webhook_desk.db.models import Registration, utcnow
+from webhook_desk.services import audit
 
 DEFAULT_DISABLE_AFTER = timedelta(days=5)
 DEFAULT_WARN_AFTER = timedelta(days=1)

@@ -37,7 +37,7 @@ def validate(
     tokens: auth.TokenCache | None = None,
 ) -> ValidationResult:
     """Run the handshake against the registration's URL and record the verdict."""
-    from webhook_desk import registrations
+    from webhook_desk.services import registrations
 
     sender = sender or Sender()
     tokens = tokens or auth.TokenCache(sender.timeouts.total)

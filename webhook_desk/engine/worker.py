@@ -22,10 +22,10 @@ from functools import partial
 from sqlalchemy import exists, select
 
 from webhook_desk.db.models import Delivery, Registration, utcnow
-from webhook_desk.delivery_counts import DeliveryCounts, counts
 from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, validation
 from webhook_desk.engine.fairness import TargetShares, target_key
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
+from webhook_desk.services.delivery_counts import DeliveryCounts, counts
 
 log = logging.getLogger(__name__)
 

@@ -21,15 +21,15 @@ from http import HTTPStatus
 from aiohttp import web
 from sqlalchemy import func, select
 
-from webhook_desk import catalog
 from webhook_desk.db import Database
 from webhook_desk.db.models import Registration
-from webhook_desk.demo import history_rows, insert_history, load_demo
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.local_http import ServingThread, listening_socket
 from webhook_desk.platform import mock_ecg_endpoints as ecg
 from webhook_desk.platform import mock_endpoints as ep
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog
+from webhook_desk.services.demo import history_rows, insert_history, load_demo
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ class NoSecrets(SecretStore):
 
 def demo_platform(url: str, deliveries: int = 1000, seed: int = 1) -> Database:
     """A database at `url` holding the demo registrations and history, to serve."""
-    from webhook_desk.startup import open_database
+    from webhook_desk.services.startup import open_database
 
     db = open_database(url)
     with db.session() as session:

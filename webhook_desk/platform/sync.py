@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webhook_desk import audit, catalog, registrations
 from webhook_desk.db.models import Attempt, Delivery, Registration, RegistrationEvent
 from webhook_desk.errors import InvalidInput, KeyringUnavailable, NotFound, UserError
 from webhook_desk.history import importer
 from webhook_desk.history.centrepoint_format import FormatError, group
 from webhook_desk.platform.client import PlatformClient, PlatformError
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import audit, catalog, registrations
+from webhook_desk.services.registrations import RegistrationInput
 
 BATCH_RECORDS = 2000
 # (what is being pulled, how much of it is done, its total when known)

@@ -16,9 +16,10 @@ import time
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from webhook_desk import registrations, signing
+from webhook_desk import signing
 from webhook_desk.errors import NotFound, UserError
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import registrations
 from webhook_desk.signing import KnownSecret, Verdict
 
 log = logging.getLogger(__name__)

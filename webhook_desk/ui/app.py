@@ -49,8 +49,8 @@ def freeze_startup_objects() -> None:
 
 def open_database(url: str):
     """Open (and migrate) the database and make sure the event catalog is loaded."""
-    from webhook_desk.catalog import sync_catalog
     from webhook_desk.db import Database
+    from webhook_desk.services.catalog import sync_catalog
 
     db = Database.open(url)
     with db.session() as session:

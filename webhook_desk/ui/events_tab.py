@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk import catalog, registrations
 from webhook_desk.db.models import EventType
+from webhook_desk.services import catalog, registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon

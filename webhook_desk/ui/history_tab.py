@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
-from webhook_desk import catalog, delivery_detail, registrations, resend
+from webhook_desk.services import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
 from webhook_desk.ui.dialogs.message import show_error

@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
     def start_services(self) -> None:
         """After the window shows: start delivering, and offer demo data on a first start."""
         self.context.engine.start()
-        from webhook_desk import delivery_counts
+        from webhook_desk.services import delivery_counts
         from webhook_desk.ui.jobs import run_job
 
         db = self.context.db

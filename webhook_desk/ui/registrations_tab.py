@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk import catalog, registrations
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
+from webhook_desk.services import catalog, registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog

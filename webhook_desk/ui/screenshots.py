@@ -20,7 +20,7 @@ import keyring  # noqa: E402
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from webhook_desk import demo, firing, registrations  # noqa: E402
+from webhook_desk.services import demo, firing, registrations  # noqa: E402
 from webhook_desk.settings import resources_dir  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 from webhook_desk.ui.app import make_application, open_database  # noqa: E402

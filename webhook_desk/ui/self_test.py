@@ -8,7 +8,7 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from webhook_desk import catalog, health
+from webhook_desk.services import catalog, health
 from webhook_desk.ui.jobs import wait_for_jobs
 
 

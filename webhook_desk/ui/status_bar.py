@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from webhook_desk import delivery_counts
+from webhook_desk.services import delivery_counts
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk import catalog, firing
 from webhook_desk.db.models import EventType
+from webhook_desk.services import catalog, firing
 from webhook_desk.settings import receiver_default_url
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.icons import icon

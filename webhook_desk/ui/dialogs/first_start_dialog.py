@@ -71,7 +71,7 @@ class FirstStartDialog(QDialog):
         self.relay.advanced.connect(self._advanced)
 
     def load(self) -> None:
-        from webhook_desk import demo
+        from webhook_desk.services import demo
 
         self.load_button.setEnabled(False)
         self.progress.setRange(0, 0)

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk import registrations, signing
+from webhook_desk import signing
 from webhook_desk.errors import UserError
-from webhook_desk.registrations import AUTH_TYPES, RegistrationInput
+from webhook_desk.services import registrations
+from webhook_desk.services.registrations import AUTH_TYPES, RegistrationInput
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialogButtonBox
 
-from webhook_desk import resend
+from webhook_desk.services import resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.widgets.progress_job import JobDialog
 

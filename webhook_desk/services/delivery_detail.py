@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Attempt
 from webhook_desk.history.queries import as_dict
-from webhook_desk.resend import find
+from webhook_desk.services.resend import find
 
 
 def attempt_as_dict(attempt: Attempt) -> dict:

@@ -7,9 +7,9 @@ import json
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from webhook_desk import catalog
 from webhook_desk.db.models import Delivery, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
+from webhook_desk.services import catalog
 
 MAX_COUNT = 100_000
 # The platform spells identifiers three ways; history filters need all of them.
@@ -70,7 +70,7 @@ def fire(
 def _target_registration(
     session: Session, to_registration: int | Registration | None, url: str | None
 ) -> Registration | None:
-    from webhook_desk import registrations
+    from webhook_desk.services import registrations
 
     if (to_registration is None) == (url is None):
         raise InvalidInput("Fire at a registration (--to ID) or at a URL (--url URL), not both.")

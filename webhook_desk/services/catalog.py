@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from webhook_desk import audit
 from webhook_desk.db.models import AuditEntry, EventCategory, EventType, SamplePayload
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.payload_errors import payload_problems
+from webhook_desk.services import audit
+from webhook_desk.services.payload_errors import payload_problems
 from webhook_desk.settings import resources_dir
 
 STATUSES = ("active", "inactive", "archived")

@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webhook_desk import audit, catalog, signing
+from webhook_desk import signing
 from webhook_desk.db.models import Registration, RegistrationEvent, SecretVersion, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore, fingerprint
+from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ def _audit_change(session: Session, action: str, reg: Registration, before: dict
 
 def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None = None) -> None:
     """Remove a registration and its keyring secrets; its delivery history stays."""
-    from webhook_desk.firing import cancel_pending
+    from webhook_desk.services.firing import cancel_pending
 
     reg = get(session, reg_id)
     before = as_dict(reg)

@@ -1,7 +1,7 @@
 """What every front end does first: open the database at its newest schema with the catalog."""
 
-from webhook_desk.catalog import sync_catalog
 from webhook_desk.db import Database
+from webhook_desk.services.catalog import sync_catalog
 from webhook_desk.settings import resolve_db_url
 
 

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webhook_desk import catalog, registrations
 from webhook_desk.db.database import SQLITE_CACHE_KB
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.history import payload_text
-from webhook_desk.registrations import RegistrationInput
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services import catalog, registrations
+from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.settings import receiver_default_url
 
 BATCH = 20_000
