@@ -9,6 +9,7 @@ from pathlib import Path
 
 from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json
 from webhook_desk.errors import InvalidInput
+from webhook_desk.local_http import check_port
 from webhook_desk.secrets import SecretStore
 
 MOCK_DEFAULT_PORT = 8790
@@ -77,6 +78,7 @@ def _mock_api(args) -> int:
         rate_limit=parse_rate(args.rate_limit) if args.rate_limit else 0.0,
     )
     options.check()
+    check_port(args.port)  # before the demo platform is built
     if args.demo_deliveries < 0:
         raise InvalidInput("--demo-deliveries cannot be negative.")
     with tempfile.TemporaryDirectory(prefix="webhook-desk-mock-") as folder:

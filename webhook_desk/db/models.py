@@ -289,3 +289,12 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column()
     after: Mapped[dict | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SecretHeader(Base):
+    """A header the user named as carrying secrets, redacted like Authorization (Settings)."""
+
+    __tablename__ = "secret_header"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)

@@ -1,7 +1,7 @@
 """A registration's authentication on the wire: Basic, HMAC signature, Standard Webhooks, OAuth2.
 
 Secret values are read from the keyring once per batch into a Credentials value that lives
-only in memory; what is stored with an attempt has Authorization redacted.
+only in memory; what is stored with an attempt is redacted by webhook_desk/redaction.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from webhook_desk import signing
 from webhook_desk.db.models import Registration
 from webhook_desk.errors import UserError
 
-REDACTED = "[redacted]"
 TOKEN_EXPIRY_MARGIN_S = 30  # renew a little early so a token does not expire in flight
 DEFAULT_TOKEN_LIFETIME_S = 300
 
@@ -158,17 +157,6 @@ def auth_headers(
     if kind == "oauth2":
         return {"Authorization": "Bearer " + tokens.token(creds, session)}
     return {}
-
-
-def redacted(headers: dict[str, str]) -> dict[str, str]:
-    """Headers as stored: the scheme of Authorization is kept, its value is not."""
-    shown = {}
-    for name, value in headers.items():
-        if name.lower() == "authorization":
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {REDACTED}".strip()
-        shown[name] = value
-    return shown
 
 
 def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict, body: bytes):

@@ -11,6 +11,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.headers import platform_headers
@@ -55,7 +56,10 @@ def validate(
     error = verdict(response, code)
     with db.session() as session:
         reg = registrations.get(session, reg_id)
-        delivery = _stored(reg, url, body, delivery_uuid, started, response, error, headers)
+        # The code travels in the hook-secret header, so every stored copy has it scrubbed.
+        seen = redaction.redactor(session).knowing(headers)
+        delivery = _stored(reg, url, delivery_uuid, started, error, seen.headers(headers),
+                           seen.text(body), response.scrubbed(seen))  # fmt: skip
         session.add(delivery)
         registrations.record_validation(session, reg, error is None, error)
         session.flush()
@@ -76,7 +80,7 @@ def verdict(response: Response, code: str) -> str | None:
     return None
 
 
-def _stored(reg, url, body, delivery_uuid, started, response, error, headers) -> Delivery:
+def _stored(reg, url, delivery_uuid, started, error, headers, body, response) -> Delivery:
     delivery = Delivery(
         uuid=delivery_uuid,
         registration_id=reg.id,
@@ -99,7 +103,7 @@ def _stored(reg, url, body, delivery_uuid, started, response, error, headers) ->
             number=1,
             started_at=started,
             url=url,
-            request_headers=auth.redacted(headers),
+            request_headers=headers,
             request_body=body,
             response_code=response.status,
             response_headers=response.headers or None,

@@ -4,8 +4,8 @@ history records (seed 002), both ways.
 The platform lists one item (v3) or record (v1) per *attempt*; the attempts of one delivery
 share its hash (v1 `WebhookDeliveryHash`, v3 only inside the request's `X-ActiGraph-Delivery`
 header). Export writes one item per attempt; import groups them back into a delivery with its
-attempts. Credentials never leave: `Authorization` (and the handshake's hook secret) are
-always redacted, whatever was stored.
+attempts. Credentials never leave: secret-bearing headers are redacted by the one rule
+(webhook_desk/redaction.py), whatever was stored.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery
+from webhook_desk.redaction import DEFAULT, Redactor
 
-REDACTED = "[redacted]"
-SECRET_HEADERS = ("authorization", "proxy-authorization", "x-actigraph-hook-secret")
 DELIVERY_HEADER = "x-actigraph-delivery"
 # A stable namespace for hashes made up for items that carry no X-ActiGraph-Delivery header.
 _IMPORT_NAMESPACE = uuid.UUID("5b1d3f0e-8f59-4a53-9c0e-3c6f2a1d7e42")
@@ -28,7 +27,9 @@ _IMPORT_NAMESPACE = uuid.UUID("5b1d3f0e-8f59-4a53-9c0e-3c6f2a1d7e42")
 # ---- delivery -> CentrePoint -------------------------------------------------------------
 
 
-def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
+def to_v3_item(
+    delivery: Delivery, attempt: Attempt | None = None, redactor: Redactor = DEFAULT
+) -> dict:
     """One v3 history item: an attempt of `delivery` (its last one when not given)."""
     attempt = attempt or _last_attempt(delivery)
     item = {
@@ -43,28 +44,30 @@ def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     if error:
         item["errorMessage"] = error
     item["request"] = {
-        "headers": header_text(_with_delivery_header(delivery, attempt)),
+        "headers": header_text(_with_delivery_header(delivery, attempt), redactor),
         "body": attempt.body_sent if attempt else delivery.payload,
     }
     if attempt and attempt.response_code is not None:
         item["response"] = {
             "responseCode": attempt.response_code,
-            "headers": header_text(attempt.response_headers or {}),
+            "headers": header_text(attempt.response_headers or {}, redactor),
             "body": attempt.response_body or "",
         }
     return item
 
 
-def to_v3_items(delivery: Delivery) -> list[dict]:
+def to_v3_items(delivery: Delivery, redactor: Redactor = DEFAULT) -> list[dict]:
     """Every attempt of `delivery` as a v3 history item, oldest first (as the platform lists)."""
     if not delivery.attempts:
-        return [to_v3_item(delivery)]
-    return [to_v3_item(delivery, a) for a in delivery.attempts]
+        return [to_v3_item(delivery, None, redactor)]
+    return [to_v3_item(delivery, a, redactor) for a in delivery.attempts]
 
 
-def to_v1_record(delivery: Delivery, attempt: Attempt | None = None) -> dict:
+def to_v1_record(
+    delivery: Delivery, attempt: Attempt | None = None, redactor: Redactor = DEFAULT
+) -> dict:
     """One v1 history record: an attempt of `delivery` (its last one when not given)."""
-    item = to_v3_item(delivery, attempt)
+    item = to_v3_item(delivery, attempt, redactor)
     record = {
         "Id": item["id"],
         "WebhookId": item["webhookId"],
@@ -86,10 +89,10 @@ def to_v1_record(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     return record
 
 
-def to_v1_records(delivery: Delivery) -> list[dict]:
+def to_v1_records(delivery: Delivery, redactor: Redactor = DEFAULT) -> list[dict]:
     if not delivery.attempts:
-        return [to_v1_record(delivery)]
-    return [to_v1_record(delivery, a) for a in delivery.attempts]
+        return [to_v1_record(delivery, None, redactor)]
+    return [to_v1_record(delivery, a, redactor) for a in delivery.attempts]
 
 
 def v3_page(items: list[dict], total: int, limit: int, offset: int, links: dict | None = None):
@@ -114,21 +117,9 @@ def webhook_id(delivery: Delivery) -> int | str | None:
     return delivery.registration_id
 
 
-def header_text(headers: dict) -> str:
+def header_text(headers: dict, redactor: Redactor = DEFAULT) -> str:
     """Headers as the platform writes them: a JSON string of name -> [values], redacted."""
-    return json.dumps({name: [value] for name, value in redacted(headers).items()})
-
-
-def redacted(headers: dict) -> dict:
-    """Secret-bearing headers keep their scheme word (Basic, Bearer) and lose their value."""
-    shown = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
-            text = str(value)
-            scheme = text.split(" ", 1)[0] if " " in text else ""
-            value = f"{scheme} {REDACTED}".strip()
-        shown[name] = value
-    return shown
+    return json.dumps({name: [value] for name, value in redactor.headers(headers).items()})
 
 
 def platform_time(value: datetime | None) -> str | None:
@@ -268,7 +259,7 @@ def _settle(found: ImportedDelivery) -> None:
 
 def _fields(*, remote_id, webhook, event, created, sent, error, request_headers, request_body,
             response_code, response_headers, response_body, delivery_hash):  # fmt: skip
-    headers = redacted(parse_headers(request_headers, "request headers"))
+    headers = DEFAULT.headers(parse_headers(request_headers, "request headers"))
     body = request_body if isinstance(request_body, str) else json.dumps(request_body)
     created_at = parse_time(created, "createdDate")
     started_at = parse_time(sent, "lastSentDate") if sent else created_at
@@ -295,7 +286,9 @@ def _fields(*, remote_id, webhook, event, created, sent, error, request_headers,
         "request_body": body or "",
         "response_code": None if response_code is None else _code(response_code),
         "response_headers": (
-            parse_headers(response_headers, "response headers") if response_headers else None
+            DEFAULT.headers(parse_headers(response_headers, "response headers"))
+            if response_headers
+            else None
         ),
         "response_body": response_body,
         "duration_ms": None,
