@@ -1,4 +1,7 @@
-"""Alembic, driven from code: start-up upgrades every database to the newest revision."""
+"""Alembic, driven from code: start-up upgrades every database to the newest revision.
+
+Imported only when a database is not already at head (Database.upgrade checks that first).
+"""
 
 from alembic import command
 from alembic.config import Config
@@ -6,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from webhook_desk.db.database import MIGRATIONS_DIR
+from webhook_desk.db.revision import MIGRATIONS_DIR
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
