@@ -60,6 +60,11 @@ def register(subparsers) -> None:
     resend.add_argument(
         "--edit", metavar="PAYLOAD_FILE|-", help="resend one delivery with this payload instead"
     )
+    resend.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="with --edit: send a payload that breaks the schema",
+    )
     retarget = resend.add_mutually_exclusive_group()
     retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
     retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
