@@ -23,6 +23,7 @@ VERB_MODULES = [
     "webhook_desk.cli.health",
     "webhook_desk.cli.demo",
     "webhook_desk.cli.delivery",
+    "webhook_desk.cli.diff",
     "webhook_desk.cli.history",
     "webhook_desk.cli.payload_hash",
     "webhook_desk.cli.receive",

@@ -144,18 +144,24 @@ def auth_headers(
     if kind == "basic":
         pair = f"{creds.username}:{creds.password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-    if kind == "hmac":
-        return {signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret, body)}
-    if kind == "standard-webhooks":
-        if not creds.whsec_secrets:
-            raise AuthFailed("The registration has no valid Standard Webhooks secret.")
+    if kind in ("hmac", "standard-webhooks"):
         try:
-            return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
-        except ValueError as exc:
+            return _signature_headers(creds, body, message_id)
+        except ValueError as exc:  # an empty or malformed secret never signs
             raise AuthFailed(str(exc)) from None
     if kind == "oauth2":
         return {"Authorization": "Bearer " + tokens.token(creds, session)}
     return {}
+
+
+def _signature_headers(creds: Credentials, body: bytes, message_id: str) -> dict[str, str]:
+    if creds.auth_type == "hmac":
+        return {
+            signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret or "", body)
+        }
+    if not creds.whsec_secrets:
+        raise AuthFailed("The registration has no valid Standard Webhooks secret.")
+    return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
 
 
 def redacted(headers: dict[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from webhook_desk.errors import InvalidInput
 DEFAULT_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 JITTER = 0.2  # +-20%, so a receiver that was down is not hit by every retry at once
 MAX_RETRY_AFTER = timedelta(hours=24)  # a receiver cannot park a delivery for longer
+MAX_WAIT_DAYS = 30  # a longer wait is a typo; a huge one would overflow the date
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _STEP = re.compile(r"^(\d+)([smhd])$")
 
@@ -28,7 +29,12 @@ def parse_schedule(text: str | None) -> list[timedelta]:
                 f"'{part.strip()}' is not a retry wait; write a number and s, m, h or d "
                 "(e.g. 5s,5m,30m)."
             )
-        steps.append(timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)]))
+        seconds = int(match.group(1)) * _UNITS[match.group(2)]
+        if seconds > MAX_WAIT_DAYS * _UNITS["d"]:
+            raise InvalidInput(
+                f"'{part.strip()}' is too long a retry wait; the longest is {MAX_WAIT_DAYS}d."
+            )
+        steps.append(timedelta(seconds=seconds))
     return steps
 
 

@@ -68,6 +68,9 @@ def export(
             tracker = _Tracker(total, progress, cancelled)
             WRITERS[fmt](session, filters, partial, attempts, tracker, result)
         result.cancelled = tracker.stopped
+    except OSError as exc:  # a full disk, an I/O error: the database is fine, the file is not
+        _discard(partial)
+        raise UserError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     except BaseException:
         _discard(partial)
         raise
@@ -291,7 +294,17 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
         if sheet is None:
             _new_sheet(workbook, title, list(columns), result)
     finally:
+        _close_workbook(workbook)
+
+
+def _close_workbook(workbook) -> None:
+    """Close, handing on the OSError that xlsxwriter wraps (a full disk is worded as such)."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
         workbook.close()
+    except FileCreateError as exc:
+        raise exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc from None
 
 
 def _new_sheet(workbook, title: str, header: list[str], result: ExportResult):

@@ -137,11 +137,9 @@ def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]
     if auth_type == "none":
         return None, False
     if secret:
-        if auth_type == "standard-webhooks":
-            try:
-                signing.whsec_key(secret)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from None
+        problem = signing.secret_problem(SECRET_KIND[auth_type], secret)
+        if problem:
+            raise InvalidInput(problem)
         return secret, False
     if auth_type in GENERATED:
         return GENERATED[auth_type](), True
