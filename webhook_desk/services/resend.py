@@ -64,19 +64,23 @@ def resend_edited(
     to_registration: int | None = None,
     url: str | None = None,
     reason: str | None = None,
+    validate: bool = True,
 ) -> Delivery:
     """Queue the delivery again with an edited payload, to its own target unless told otherwise.
 
-    The payload goes through the same rules as firing (its event's schema, the target's
-    status and URL), is signed afresh when sent, and points back at the original. The audit
-    trail keeps the edit as a JSON Patch from the original body, with the reason.
+    The payload goes through the same rules as firing (its event's schema, unless
+    validate=False; the target's status and URL), is signed afresh when sent, and points back
+    at the original. The audit trail keeps the edit as a JSON Patch from the original body,
+    with the reason.
     """
     original = find(session, delivery_ref)
     if original.is_validation:
         raise InvalidInput(_why_not(original, None))
     if to_registration is None and url is None:
         to_registration, url = _own_target(original)
-    (copy,) = firing.fire(session, original.event_code, to_registration, url, payload=payload)
+    (copy,) = firing.fire(
+        session, original.event_code, to_registration, url, payload=payload, validate=validate
+    )
     copy.resent_from_id = original.id
     audit.record(
         session,
