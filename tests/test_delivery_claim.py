@@ -161,7 +161,7 @@ def test_cancelled_deliveries_of_a_registration_are_never_sent(db):
         reg, _ = registrations.add(session, SecretStore(), data)
         registrations.record_validation(session, reg, True, None)
         firing.fire(session, "upload", to_registration=reg.id, count=3)
-        assert firing.cancel_pending(session, reg.id, "The registration was deleted.") == 3
+        assert registrations.cancel_pending(session, reg.id, "The registration was deleted.") == 3
         registrations.delete(session, SecretStore(), reg.id)
     assert claim_ids(db, "w") == []
     with db.session() as session:
