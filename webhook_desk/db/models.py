@@ -169,7 +169,9 @@ class SecretVersion(Base):
     # hmac | standard-webhooks | basic-password | oauth2-client-secret
     kind: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
-    fingerprint: Mapped[str] = mapped_column(String(16))
+    # Keyed with the installation's key (secrets.py); None until start-up has recomputed one
+    # that the upgrade to keyed fingerprints erased.
+    fingerprint: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column()  # set when a newer version replaces it
     revoked_at: Mapped[datetime | None] = mapped_column()
@@ -237,7 +239,7 @@ class Attempt(Base):
     retried_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     url: Mapped[str] = mapped_column(Text)
-    request_headers: Mapped[dict] = mapped_column()  # Authorization redacted
+    request_headers: Mapped[dict] = mapped_column()  # secret-bearing ones redacted
     # None: the delivery's payload, byte for byte (as Svix keeps a message's body once).
     request_body: Mapped[str | None] = mapped_column(Text)
     response_code: Mapped[int | None] = mapped_column(Integer)

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery
-from webhook_desk.errors import InvalidInput
+from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
 from webhook_desk.history import queries
 from webhook_desk.history.export_workspace import Workspace
@@ -63,14 +64,17 @@ def export(
         raise InvalidInput(f"'{fmt}' is not an export format; use one of {', '.join(FORMATS)}.")
     target = Path(path)
     result = ExportResult(target)
-    with Workspace(target) as workspace:  # before any work: an unwritable path fails at once
-        with db.session() as session:
-            total = _total(session, filters, attempts and fmt in ("csv", "xlsx", "ndjson"))
-            tracker = _Tracker(total, progress, cancelled)
-            WRITERS[fmt](session, filters, workspace.file, attempts, tracker, result)
-        result.cancelled = tracker.stopped
-        if not result.cancelled:
-            os.replace(workspace.file, target)
+    try:
+        with Workspace(target) as workspace:  # before any work: an unwritable path fails
+            with db.session() as session:
+                total = _total(session, filters, attempts and fmt in ("csv", "xlsx", "ndjson"))
+                tracker = _Tracker(total, progress, cancelled)
+                WRITERS[fmt](session, filters, workspace.file, attempts, tracker, result)
+            result.cancelled = tracker.stopped
+            if not result.cancelled:
+                os.replace(workspace.file, target)
+    except OSError as exc:  # a full disk, an I/O error: the database is fine, the file is not
+        raise UserError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     return result
 
 
@@ -251,9 +255,16 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
 
     columns = _columns(session, attempts)
     title = "Attempts" if attempts else "Deliveries"
-    options = {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False}
-    # Its worksheets spill to temporary files: in our own folder, never in the system's.
-    workbook = xlsxwriter.Workbook(str(partial), {**options, "tmpdir": str(partial.parent)})
+    options = {
+        "constant_memory": True,
+        "strings_to_urls": False,
+        "strings_to_formulas": False,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",  # times are Excel dates, in UTC
+        # Its worksheets spill to temporary files: in our own folder, never in the system's.
+        "tmpdir": str(partial.parent),
+    }
+    workbook = xlsxwriter.Workbook(str(partial), options)
+    times = [i for i, name in enumerate(columns) if name in TIME_COLUMNS]
     sheet, row = None, ROWS_PER_SHEET
     try:
         for chunk in stream_rows(session, filters, columns, attempts):
@@ -261,7 +272,7 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
                 if row >= ROWS_PER_SHEET:
                     sheet = _new_sheet(workbook, title, list(columns), result)
                     row = 1
-                sheet.write_row(row, 0, values)
+                sheet.write_row(row, 0, _with_excel_times(values, times))
                 row += 1
             result.rows += len(chunk)
             if not tracker.advance(len(chunk)):
@@ -269,7 +280,26 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
         if sheet is None:
             _new_sheet(workbook, title, list(columns), result)
     finally:
+        _close_workbook(workbook)
+
+
+def _with_excel_times(values, times: list[int]) -> list:
+    """The row with its ISO 8601 UTC times as naive datetimes (Excel has no time zones)."""
+    found = list(values)
+    for i in times:
+        if found[i] is not None:
+            found[i] = datetime.fromisoformat(found[i]).replace(tzinfo=None)
+    return found
+
+
+def _close_workbook(workbook) -> None:
+    """Close, handing on the OSError that xlsxwriter wraps (a full disk is worded as such)."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
         workbook.close()
+    except FileCreateError as exc:
+        raise exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc from None
 
 
 def _new_sheet(workbook, title: str, header: list[str], result: ExportResult):
