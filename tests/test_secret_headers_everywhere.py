@@ -17,12 +17,12 @@ from webhook_desk import redaction
 from webhook_desk.db.models import Delivery
 from webhook_desk.engine import validation
 from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Engine
 from webhook_desk.history.export import FORMATS, export
 from webhook_desk.history.queries import Filters
 from webhook_desk.receiver import Receiver, inbox
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 USER_HEADER = "X-Api-Key"  # added by the user in Settings
@@ -162,7 +162,7 @@ def test_credentials_the_engine_sends_are_kept_nowhere_even_when_echoed(
             reg_id, password = register(db, url, auth, server.url("/token"))
             with db.session() as session:
                 firing.fire(session, "upload", count=2, to_registration=reg_id)
-            Engine(db, SecretStore(), timeouts=Timeouts(1.0, 5.0)).run_until_idle()
+            new_engine(db, SecretStore(), timeouts=Timeouts(1.0, 5.0)).run_until_idle()
         assert receiver.flush()
     finally:
         receiver.stop()
