@@ -13,7 +13,6 @@ from receiver_client import captured, start
 
 from webhook_desk.db.models import AuditEntry, Delivery
 from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Engine
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import (
@@ -25,6 +24,7 @@ from webhook_desk.services import (
     request_diff,
     resend,
 )
+from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 # --- the structural diff, checked against an independent JSON Patch implementation --------
@@ -88,7 +88,7 @@ def _register(db, url) -> int:
 
 
 def _deliver(db):
-    Engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
+    new_engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
 
 
 def _edited_sample(db, **changes) -> str:

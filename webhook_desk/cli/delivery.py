@@ -14,7 +14,11 @@ from webhook_desk.cli.common import (
     open_db,
     print_json,
 )
+from webhook_desk.engine.sender import Timeouts
+from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import delivery_engine
 
 
 def register(subparsers) -> None:
@@ -135,9 +139,6 @@ def _validation_note(session, reg_id) -> str | None:
 
 
 def _deliver(args) -> int:
-    from webhook_desk.engine.sender import Timeouts
-    from webhook_desk.engine.worker import Callbacks, Engine
-
     if args.workers < 1 or args.timeout <= 0 or args.connect_timeout <= 0:
         raise InvalidInput("--workers and the timeouts must be positive.")
     db = open_db(args)
@@ -148,7 +149,7 @@ def _deliver(args) -> int:
         ),
         error=lambda message: print(f"webhook-desk: {message}", file=sys.stderr),
     )
-    engine = Engine(
+    engine = delivery_engine.new_engine(
         db,
         workers=args.workers,
         callbacks=callbacks,
@@ -243,11 +244,8 @@ def _bulk_progress():
 
 def validate_handler(args) -> int:
     """`registrations validate ID`: run the handshake now and say whether it passed."""
-    from webhook_desk.engine import validation
-    from webhook_desk.secrets import SecretStore
-
     db = open_db(args)
-    result = validation.validate(db, SecretStore(), args.id)
+    result = delivery_engine.validate(db, SecretStore(), args.id)
     if getattr(args, "json", False):
         print_json(
             {

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
@@ -277,8 +278,14 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
 
     columns = _columns(session, attempts)
     title = "Attempts" if attempts else "Deliveries"
-    options = {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False}
+    options = {
+        "constant_memory": True,
+        "strings_to_urls": False,
+        "strings_to_formulas": False,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",  # times are Excel dates, in UTC
+    }
     workbook = xlsxwriter.Workbook(str(partial), options)
+    times = [i for i, name in enumerate(columns) if name in TIME_COLUMNS]
     sheet, row = None, ROWS_PER_SHEET
     try:
         for chunk in stream_rows(session, filters, columns, attempts):
@@ -286,7 +293,7 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
                 if row >= ROWS_PER_SHEET:
                     sheet = _new_sheet(workbook, title, list(columns), result)
                     row = 1
-                sheet.write_row(row, 0, values)
+                sheet.write_row(row, 0, _with_excel_times(values, times))
                 row += 1
             result.rows += len(chunk)
             if not tracker.advance(len(chunk)):
@@ -295,6 +302,15 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
             _new_sheet(workbook, title, list(columns), result)
     finally:
         _close_workbook(workbook)
+
+
+def _with_excel_times(values, times: list[int]) -> list:
+    """The row with its ISO 8601 UTC times as naive datetimes (Excel has no time zones)."""
+    found = list(values)
+    for i in times:
+        if found[i] is not None:
+            found[i] = datetime.fromisoformat(found[i]).replace(tzinfo=None)
+    return found
 
 
 def _close_workbook(workbook) -> None:
