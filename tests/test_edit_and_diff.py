@@ -13,7 +13,6 @@ from receiver_client import captured, start
 
 from webhook_desk.db.models import AuditEntry, Delivery
 from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Engine
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import (
@@ -25,6 +24,7 @@ from webhook_desk.services import (
     request_diff,
     resend,
 )
+from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 # --- the structural diff, checked against an independent JSON Patch implementation --------
@@ -88,7 +88,7 @@ def _register(db, url) -> int:
 
 
 def _deliver(db):
-    Engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
+    new_engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
 
 
 def _edited_sample(db, **changes) -> str:
@@ -209,3 +209,38 @@ def test_the_detail_shows_the_edit_link_both_ways(db, receiver):
             "edited": True,
         }
         assert delivery_detail.detail(session, ids[0])["resent_from"] is None
+
+
+# --- the same from the command line -------------------------------------------------------
+
+
+def test_cli_resend_edit_then_diff_json_gives_the_patch(db, receiver, cli, tmp_path):
+    reg_id = _register(db, receiver.url + "hooks")
+    fired = cli("fire", "upload", "--to", reg_id, "--json", db=db).json()
+    original = fired[0]["id"] if isinstance(fired, list) else fired["id"]
+    payload = tmp_path / "edited.json"
+    payload.write_text(_edited_sample(db, studyId=31))
+    result = cli("resend", original, "--edit", payload, "--reason", "typo", "--json", db=db)
+    assert result.code == 0, result.err
+    copy = result.json()
+    assert (copy["resent_from_id"], copy["edited"]) == (original, True)
+
+    diff = cli("diff", original, copy["id"], "--json", db=db)
+    assert diff.code == 0, diff.err
+    assert diff.json()["body"]["patch"] == [{"op": "replace", "path": "/studyId", "value": 31}]
+    text = cli("diff", original, copy["id"], db=db).out
+    assert "body /studyId: - " in text and "+ 31" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "sentence"),
+    [
+        (["resend", "1", "--url", "http://127.0.0.1:9/x"], "--to and --url go with --edit"),
+        (["resend", "--all-matching", "--edit", "x.json"], "--edit resends one delivery"),
+        (["diff", "capture:nope", "1"], "use DELIVERY, attempt:ID or capture:ID"),
+    ],
+)
+def test_cli_mistakes_are_one_line(db, cli, argv, sentence):
+    result = cli(*argv, db=db)
+    assert result.code != 0
+    assert sentence in result.err and result.err.count("\n") == 1

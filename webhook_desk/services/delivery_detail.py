@@ -35,7 +35,8 @@ def detail(session: Session, delivery_ref) -> dict:
     record = as_dict(delivery)
     record["payload"] = delivery.payload
     record["attempt_chain"] = [attempt_as_dict(a) for a in delivery.attempts]
-    record["resent_from"] = _link(session.get(Delivery, delivery.resent_from_id), delivery)
+    original = session.get(Delivery, delivery.resent_from_id) if delivery.resent_from_id else None
+    record["resent_from"] = _link(original, delivery)
     resends = select(Delivery).where(Delivery.resent_from_id == delivery.id).order_by(Delivery.id)
     record["resends"] = [_link(copy, delivery) for copy in session.scalars(resends)]
     return record

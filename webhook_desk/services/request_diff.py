@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Attempt, Delivery, ReceivedRequest
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.services import json_diff
+from webhook_desk.services import json_diff, json_lines
 from webhook_desk.services.resend import find
 
 NOT_JSON = object()  # a body that does not parse is compared as text
@@ -144,3 +144,70 @@ def _answer_changes(a: Request, b: Request) -> dict:
 
 def diff(session: Session, ref_a: str, ref_b: str) -> dict:
     return compare(load(session, ref_a), load(session, ref_b))
+
+
+@dataclass
+class SideBySide:
+    """Two requests as texts to show next to each other, and each difference with the line
+    it sits on in each text (None where that side has no such line)."""
+
+    labels: tuple[str, str]
+    texts: tuple[str, str]
+    rows: list[dict]  # {"kind", "where" (header|body), "path", "old", "new", "lines": (a, b)}
+    summary: list[str]
+
+
+def side_by_side(session: Session, ref_a: str, ref_b: str) -> SideBySide:
+    a, b = load(session, ref_a), load(session, ref_b)
+    text_a, lines_a = _as_text(a)
+    text_b, lines_b = _as_text(b)
+    rows = []
+    for where, found in (
+        ("header", header_changes(a.headers, b.headers)),
+        ("body", _body_changes_or_whole(a, b)),
+    ):
+        for change in found:
+            key = f"{where}:{change.path}"
+            rows.append(
+                {**change.as_dict(), "where": where, "lines": (lines_a.get(key), lines_b.get(key))}
+            )
+    return SideBySide((a.label, b.label), (text_a, text_b), rows, _summary(a, b))
+
+
+def _body_changes_or_whole(a: Request, b: Request) -> list[json_diff.Change]:
+    data_a, data_b = a.body_json(), b.body_json()
+    if data_a is NOT_JSON or data_b is NOT_JSON:
+        same = a.body == b.body
+        return [] if same else [json_diff.Change(json_diff.CHANGED, "", a.body, b.body)]
+    return json_diff.changes(data_a, data_b)
+
+
+def _as_text(request: Request) -> tuple[str, dict[str, int]]:
+    """Headers (lower-cased names, sorted) then the body, pretty when it is JSON."""
+    where: dict[str, int] = {}
+    lines = [f"{request.label}  {request.url}", ""]
+    for name, value in sorted((n.lower(), v) for n, v in request.headers.items()):
+        where[f"header:{json_diff.pointer('', name)}"] = len(lines)
+        lines.append(f"{name}: {value}")
+    lines.append("")
+    start = len(lines)
+    data = request.body_json()
+    if data is NOT_JSON:
+        where["body:"] = start
+        lines.append(request.body)
+    else:
+        body, body_lines = json_lines.pretty_with_lines(data)
+        where.update({f"body:{path}": start + line for path, line in body_lines.items()})
+        lines.append(body)
+    return "\n".join(lines), where
+
+
+def _summary(a: Request, b: Request) -> list[str]:
+    found = []
+    if a.url != b.url:
+        found.append(f"URL: {a.url} → {b.url}")
+    if a.response_code != b.response_code:
+        found.append(f"Answer: {a.response_code} → {b.response_code}")
+    if a.duration_ms != b.duration_ms:
+        found.append(f"Time: {a.duration_ms} ms → {b.duration_ms} ms")
+    return found
