@@ -24,6 +24,7 @@ VERB_MODULES = [
     "webhook_desk.cli.payload_hash",
     "webhook_desk.cli.receive",
     "webhook_desk.cli.platform",
+    "webhook_desk.cli.serve",
 ]
 
 

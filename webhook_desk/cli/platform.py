@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json
+from webhook_desk.cli.serve import add_switch_options, switches
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
 
-MOCK_DEFAULT_PORT = 8790
 PROGRESS_EVERY_S = 1.0
 
 
@@ -22,12 +22,8 @@ def register(subparsers) -> None:
         "serve the platform's webhook APIs (CentrePoint v3/v1, ECG module) for testing",
         _mock_api,
     )
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=MOCK_DEFAULT_PORT)
+    add_switch_options(mock)
     mock.add_argument("--token", help="the bearer token clients must send (default: a new one)")
-    mock.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
-    mock.add_argument("--failure-rate", type=float, default=0.0, help="share answered 503")
-    mock.add_argument("--rate-limit", help="requests per second, e.g. 20/s; more get 429")
     mock.add_argument(
         "--demo-deliveries",
         type=int,
@@ -67,15 +63,10 @@ def _mock_database(args, folder: str):
 
 def _mock_api(args) -> int:
     from webhook_desk.cli.receive import _wait_for_stop_signal
-    from webhook_desk.platform.mock_api import MockApi, MockOptions, new_token, parse_rate
+    from webhook_desk.platform.mock_api import MockApi, new_token
     from webhook_desk.receiver.server import binding_warning
 
-    options = MockOptions(
-        token=args.token or new_token(),
-        latency_ms=args.latency_ms,
-        failure_rate=args.failure_rate,
-        rate_limit=parse_rate(args.rate_limit) if args.rate_limit else 0.0,
-    )
+    options = switches(args, args.token or new_token())
     options.check()
     if args.demo_deliveries < 0:
         raise InvalidInput("--demo-deliveries cannot be negative.")

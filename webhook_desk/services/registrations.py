@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from webhook_desk import signing
 from webhook_desk.db.models import Registration, RegistrationEvent, SecretVersion, utcnow
-from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore, fingerprint
 from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
@@ -305,7 +305,7 @@ def set_status(
     if reg.status == target:
         return reg
     if reg.status not in allowed_from:
-        raise InvalidInput(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
+        raise Conflict(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
     before = as_dict(reg)
     reg.status = target
     reg.disabled_reason = reason if target == "disabled" else None
