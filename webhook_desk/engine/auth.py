@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from webhook_desk import signing
 from webhook_desk.db.models import Registration
+from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.sender import Response
 from webhook_desk.errors import UserError
 
 REDACTED = "[redacted]"
@@ -45,10 +47,8 @@ class Credentials:
 NO_AUTH = Credentials()
 
 
-def load_credentials(session: Session, store, reg: Registration | None) -> Credentials:
+def load_credentials(session: Session, book: Bookkeeping, reg: Registration | None) -> Credentials:
     """The registration's current credentials; a keyring problem becomes `problem`, not a crash."""
-    from webhook_desk.services import registrations
-
     if reg is None or reg.auth_type in (None, "none"):
         return NO_AUTH
     try:
@@ -56,22 +56,20 @@ def load_credentials(session: Session, store, reg: Registration | None) -> Crede
             return Credentials(
                 "basic",
                 username=reg.username or "",
-                password=registrations.credential(session, store, reg, "basic-password"),
+                password=book.credential(session, reg, "basic-password"),
             )
         if reg.auth_type == "hmac":
-            return Credentials(
-                "hmac", hmac_secret=registrations.credential(session, store, reg, "hmac")
-            )
+            return Credentials("hmac", hmac_secret=book.credential(session, reg, "hmac"))
         if reg.auth_type == "standard-webhooks":
-            versions = registrations.valid_secrets(session, store, reg, "standard-webhooks")
-            return Credentials("standard-webhooks", whsec_secrets=tuple(v for _, v in versions))
+            values = book.secret_values(session, reg, "standard-webhooks")
+            return Credentials("standard-webhooks", whsec_secrets=tuple(values))
         if reg.auth_type == "oauth2":
             return Credentials(
                 "oauth2",
                 token_url=reg.token_url,
                 client_id=reg.client_id,
                 scope=reg.oauth_scope,
-                client_secret=registrations.credential(session, store, reg, "oauth2-client-secret"),
+                client_secret=book.credential(session, reg, "oauth2-client-secret"),
             )
     except UserError as error:
         return Credentials(reg.auth_type, problem=str(error))
@@ -146,18 +144,24 @@ def auth_headers(
     if kind == "basic":
         pair = f"{creds.username}:{creds.password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-    if kind == "hmac":
-        return {signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret, body)}
-    if kind == "standard-webhooks":
-        if not creds.whsec_secrets:
-            raise AuthFailed("The registration has no valid Standard Webhooks secret.")
+    if kind in ("hmac", "standard-webhooks"):
         try:
-            return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
-        except ValueError as exc:
+            return _signature_headers(creds, body, message_id)
+        except ValueError as exc:  # an empty or malformed secret never signs
             raise AuthFailed(str(exc)) from None
     if kind == "oauth2":
         return {"Authorization": "Bearer " + tokens.token(creds, session)}
     return {}
+
+
+def _signature_headers(creds: Credentials, body: bytes, message_id: str) -> dict[str, str]:
+    if creds.auth_type == "hmac":
+        return {
+            signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret or "", body)
+        }
+    if not creds.whsec_secrets:
+        raise AuthFailed("The registration has no valid Standard Webhooks secret.")
+    return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
 
 
 def redacted(headers: dict[str, str]) -> dict[str, str]:
@@ -176,8 +180,6 @@ def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict
 
     `headers` is updated in place with what was sent last, for the stored attempt.
     """
-    from webhook_desk.engine.sender import Response
-
     session = sender.session()
     try:
         headers.update(auth_headers(creds, body, headers["X-ActiGraph-Delivery"], tokens, session))

@@ -13,12 +13,20 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy import update as update_rows  # `update` is this module's own verb
 from sqlalchemy.orm import Session, selectinload
 
 from webhook_desk import signing
-from webhook_desk.db.models import Registration, RegistrationEvent, SecretVersion, utcnow
+from webhook_desk.db.models import (
+    Delivery,
+    Registration,
+    RegistrationEvent,
+    SecretVersion,
+    utcnow,
+)
+from webhook_desk.engine.retry import parse_schedule
 from webhook_desk.errors import Conflict, InvalidInput, NotFound
-from webhook_desk.secrets import SecretStore, fingerprint
+from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
 
@@ -107,8 +115,6 @@ def _check(session: Session, data: RegistrationInput) -> None:
         if problem:
             raise InvalidInput("Token URL: " + problem)
     if data.retry_schedule:
-        from webhook_desk.engine.retry import parse_schedule
-
         parse_schedule(data.retry_schedule)
     for code in data.events:
         catalog.get_event(session, code)
@@ -131,11 +137,9 @@ def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]
     if auth_type == "none":
         return None, False
     if secret:
-        if auth_type == "standard-webhooks":
-            try:
-                signing.whsec_key(secret)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from None
+        problem = signing.secret_problem(SECRET_KIND[auth_type], secret)
+        if problem:
+            raise InvalidInput(problem)
         return secret, False
     if auth_type in GENERATED:
         return GENERATED[auth_type](), True
@@ -155,7 +159,7 @@ def _store_secret(
         registration_id=reg.id,
         kind=kind,
         version=(previous.version + 1) if previous else 1,
-        fingerprint=fingerprint(value),
+        fingerprint=store.fingerprint(value),
     )
     store.put(version.keyring_key, value)
     session.add(version)
@@ -321,8 +325,6 @@ def _audit_change(session: Session, action: str, reg: Registration, before: dict
 
 def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None = None) -> None:
     """Remove a registration and its keyring secrets; its delivery history stays."""
-    from webhook_desk.services.firing import cancel_pending
-
     reg = get(session, reg_id)
     before = as_dict(reg)
     keys = [v.keyring_key for v in reg.secrets]
@@ -335,6 +337,27 @@ def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None
     session.flush()
     for key in keys:
         store.delete(key)
+
+
+def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
+    """Fail the registration's deliveries not yet sent, e.g. before it is deleted.
+
+    Call it before deleting: afterwards its deliveries lose their registration_id and would
+    look like ad-hoc deliveries to the engine, which would send them to the old URL.
+    """
+    result = session.execute(
+        update_rows(Delivery)
+        .where(Delivery.registration_id == registration_id, Delivery.status == "pending")
+        .values(
+            status="failed",
+            error=reason,
+            next_attempt_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def record_validation(session: Session, reg: Registration, ok: bool, error: str | None) -> None:
@@ -390,7 +413,7 @@ def secret_summary(reg: Registration, now: datetime | None = None) -> list[dict]
         {
             "kind": v.kind,
             "version": v.version,
-            "fingerprint": v.fingerprint,
+            "fingerprint": v.fingerprint or "unknown",
             "created_at": v.created_at,
             "expires_at": v.expires_at,
             "valid": v.revoked_at is None and (v.expires_at is None or v.expires_at > now),
