@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMessageBox,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -241,12 +242,41 @@ class RegistrationsTab(QWidget):
         self._select_after_refresh = reg_id
         self.context.registrations_changed.emit()
         self.context.say(f"Registration {reg_id} saved.")
+        before = self.dialog.existing
+        if before and before["validation_state"] != "pending":
+            self._check_validation_reset(reg_id)
         if generated:
             self._show_secret(
                 "New registration's secret",
                 f"The signing secret of registration {reg_id}:",
                 generated,
             )
+
+    def _check_validation_reset(self, reg_id: int) -> None:
+        """A new URL, auth type or credentials send the registration through validation
+        again: say so, and offer to run it now rather than leave its events waiting."""
+        db = self.context.db
+
+        def state() -> str:
+            with db.session() as session:
+                return registrations.get(session, reg_id).validation_state
+
+        run_job(state, lambda now: now == "pending" and self._offer_validation(reg_id))
+
+    def _offer_validation(self, reg_id: int) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Validate again",
+            f"Registration {reg_id} changed where or how it is sent, so it must pass the "
+            "validation handshake again before events are sent to it. Validate it now?",
+            parent=self,
+        )
+        now = box.addButton("Validate now", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(now)
+        now.clicked.connect(lambda: self.validate(reg_id))
+        self.validate_box = box
+        box.open()
 
     def _show_secret(self, title: str, explanation: str, secret: str) -> None:
         self.secret_dialog = SecretDialog(title, explanation, secret, self)
@@ -351,12 +381,12 @@ class RegistrationsTab(QWidget):
             return
         self._ask("Rotate secret", question, "Rotate", confirmed)
 
-    def validate(self) -> None:
+    def validate(self, reg_id: int | None = None) -> None:
         """Run the handshake now (network: off the GUI thread) and show the verdict."""
-        row = self.selected_row()
-        if row is None:
+        reg_id = reg_id or self.selected_id()
+        if reg_id is None:
             return
-        reg_id, db, store = row["id"], self.context.db, self.context.store
+        db, store = self.context.db, self.context.store
         self.actions_by_name["validate"].setEnabled(False)
         self.context.say(f"Validating registration {reg_id}…")
 
