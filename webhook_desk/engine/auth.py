@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from webhook_desk import signing
 from webhook_desk.db.models import Registration
 from webhook_desk.errors import UserError
+from webhook_desk.vocabulary import AuthType
 
 REDACTED = "[redacted]"
 TOKEN_EXPIRY_MARGIN_S = 30  # renew a little early so a token does not expire in flight
@@ -27,7 +28,7 @@ DEFAULT_TOKEN_LIFETIME_S = 300
 class Credentials:
     """What one registration authenticates with, loaded from the keyring for a batch."""
 
-    auth_type: str = "none"
+    auth_type: AuthType = AuthType.NONE
     username: str | None = None
     password: str | None = None
     hmac_secret: str | None = None  # the newest version
@@ -49,25 +50,27 @@ def load_credentials(session: Session, store, reg: Registration | None) -> Crede
     """The registration's current credentials; a keyring problem becomes `problem`, not a crash."""
     from webhook_desk.services import registrations
 
-    if reg is None or reg.auth_type in (None, "none"):
+    if reg is None or reg.auth_type in (None, AuthType.NONE):
         return NO_AUTH
     try:
-        if reg.auth_type == "basic":
+        if reg.auth_type == AuthType.BASIC:
             return Credentials(
-                "basic",
+                AuthType.BASIC,
                 username=reg.username or "",
                 password=registrations.credential(session, store, reg, "basic-password"),
             )
-        if reg.auth_type == "hmac":
+        if reg.auth_type == AuthType.HMAC:
             return Credentials(
-                "hmac", hmac_secret=registrations.credential(session, store, reg, "hmac")
+                AuthType.HMAC, hmac_secret=registrations.credential(session, store, reg, "hmac")
             )
-        if reg.auth_type == "standard-webhooks":
+        if reg.auth_type == AuthType.STANDARD_WEBHOOKS:
             versions = registrations.valid_secrets(session, store, reg, "standard-webhooks")
-            return Credentials("standard-webhooks", whsec_secrets=tuple(v for _, v in versions))
-        if reg.auth_type == "oauth2":
             return Credentials(
-                "oauth2",
+                AuthType.STANDARD_WEBHOOKS, whsec_secrets=tuple(v for _, v in versions)
+            )
+        if reg.auth_type == AuthType.OAUTH2:
+            return Credentials(
+                AuthType.OAUTH2,
                 token_url=reg.token_url,
                 client_id=reg.client_id,
                 scope=reg.oauth_scope,
@@ -143,19 +146,19 @@ def auth_headers(
     if creds.problem:
         raise AuthFailed(creds.problem)
     kind = creds.auth_type
-    if kind == "basic":
+    if kind == AuthType.BASIC:
         pair = f"{creds.username}:{creds.password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-    if kind == "hmac":
+    if kind == AuthType.HMAC:
         return {signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret, body)}
-    if kind == "standard-webhooks":
+    if kind == AuthType.STANDARD_WEBHOOKS:
         if not creds.whsec_secrets:
             raise AuthFailed("The registration has no valid Standard Webhooks secret.")
         try:
             return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
         except ValueError as exc:
             raise AuthFailed(str(exc)) from None
-    if kind == "oauth2":
+    if kind == AuthType.OAUTH2:
         return {"Authorization": "Bearer " + tokens.token(creds, session)}
     return {}
 
@@ -182,7 +185,7 @@ def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict
     try:
         headers.update(auth_headers(creds, body, headers["X-ActiGraph-Delivery"], tokens, session))
         response = sender.post(url, headers, body)
-        if response.status == 401 and creds.auth_type == "oauth2":
+        if response.status == 401 and creds.auth_type == AuthType.OAUTH2:
             # The token may have been revoked before its expiry: fetch a fresh one, once.
             tokens.forget(creds)
             headers.update(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.models import Delivery, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
 from webhook_desk.services import catalog
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 MAX_COUNT = 100_000
 # The platform spells identifiers three ways; history filters need all of them.
@@ -55,7 +56,7 @@ def fire(
         "payload": body,
         "study_id": study or (reg.study_id if reg else None),
         "subject_id": subject,
-        "status": "pending",
+        "status": DeliveryStatus.PENDING,
         "created_at": now,
         "next_attempt_at": now,
     }
@@ -83,7 +84,7 @@ def _target_registration(
     if isinstance(to_registration, Registration):
         to_registration = to_registration.id
     reg = registrations.get_local(session, to_registration)  # never fire at a platform mirror
-    if reg.status != "enabled":
+    if reg.status != RegistrationStatus.ENABLED:
         raise InvalidInput(f"Registration {reg.id} is {reg.status}; enable it to send it events.")
     return reg
 
@@ -131,9 +132,11 @@ def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
     """
     result = session.execute(
         update(Delivery)
-        .where(Delivery.registration_id == registration_id, Delivery.status == "pending")
+        .where(
+            Delivery.registration_id == registration_id, Delivery.status == DeliveryStatus.PENDING
+        )
         .values(
-            status="failed",
+            status=DeliveryStatus.FAILED,
             error=reason,
             next_attempt_at=None,
             lease_owner=None,
