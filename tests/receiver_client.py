@@ -46,7 +46,9 @@ def actigraph_headers(secret: str, body: bytes) -> dict[str, str]:
 
 
 def legacy_headers(secret: str, body: bytes) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha512).hexdigest().upper()
+    """The platform's 2015 form: HMAC-SHA512 over UTF-16LE key and body, upper-case hex."""
+    key, text = secret.encode("utf-16-le"), body.decode().encode("utf-16-le")
+    digest = hmac.new(key, text, hashlib.sha512).hexdigest().upper()
     return {"X-ActiGraph-Signature": "sha1=" + digest}
 
 

@@ -135,6 +135,22 @@ def test_xlsx_continues_on_a_new_sheet_past_the_row_limit_and_says_so(
     assert rows[6][14] == '=HYPERLINK("http://evil")'  # kept as text, not a formula
 
 
+def test_xlsx_times_are_excel_dates_that_sort_and_compute(history, tmp_path):
+    export(history, Filters(), "xlsx", tmp_path / "h.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "h.xlsx")
+    sheet = book["Deliveries"]
+    header = [c.value for c in sheet[1]]
+    created = sheet.cell(row=2, column=header.index("created_at") + 1)
+    sent = sheet.cell(row=2, column=header.index("last_sent_at") + 1)
+    assert created.is_date and created.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert created.value == (START + timedelta(minutes=5)).replace(tzinfo=None)  # newest, UTC
+    assert sent.value - created.value == timedelta(seconds=5)
+    export(history, Filters(), "xlsx", tmp_path / "a.xlsx", attempts=True)
+    attempts = openpyxl.load_workbook(tmp_path / "a.xlsx")["Attempts"]
+    header = [c.value for c in attempts[1]]
+    assert attempts.cell(row=2, column=header.index("started_at") + 1).is_date
+
+
 def test_progress_is_reported_and_cancel_leaves_no_file(sqlite_db, tmp_path, monkeypatch):
     add_history(sqlite_db, 25)
     monkeypatch.setattr(export_module, "CHUNK", 10)

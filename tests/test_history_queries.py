@@ -165,3 +165,17 @@ def test_plain_row_pages_walk_the_same_deliveries_as_full_ones(history):
     assert walked == full and total == 5 and len(keys) == 3
     assert [queries.row_as_dict(r)["id"] for r in from_bookmark] == full[2:4]
     assert queries.row_as_dict(from_bookmark[0])["created_at"].tzinfo is not None
+
+
+def test_until_a_date_includes_that_whole_day_in_the_cli_and_the_filter(history, cli):
+    day = START.astimezone().date()  # the deliveries' local day
+    result = cli("history", "--until", day.isoformat(), "--json", db=history)
+    assert result.code == 0, result.err
+    assert len(result.json()) == 5
+    before = cli("history", "--until", (day - timedelta(days=1)).isoformat(), "--json", db=history)
+    assert before.json() == []
+    # A time is the instant itself, not the end of its day.
+    assert queries.parse_until("2026-03-01T09:03+00:00", "Until") == at(3)
+    assert found(history, Filters(until=queries.parse_until(day.isoformat(), "Until"))) == [
+        "2358", "19526", "19525", "2359", "2358"
+    ]  # fmt: skip

@@ -1,9 +1,11 @@
 """Signature schemes: how a body is signed for sending and checked on receipt.
 
 - `actigraph`: X-ActiGraph-Signature = base64(HMAC-SHA256(UTF-8 secret, raw body)).
-- `actigraph-legacy`: "sha1=" + 128 hex digits (an HMAC-SHA512, as seed 003 shows); verify only.
+- `actigraph-legacy`: "sha1=" + 128 upper-case hex digits: HMAC-SHA512 over the secret and the
+  body each encoded as UTF-16LE (the platform's 2015 .NET code); verify only.
 - `standard-webhooks`: webhook-id / webhook-timestamp / webhook-signature ("v1,<base64>",
-  space-separated when several secrets are valid) over "id.timestamp.body" with a whsec_ key.
+  space-separated when several secrets are valid) over "id.timestamp.body" with a whsec_ key
+  (base64 with or without its "=" padding, as the reference libraries read it).
 - the ECG module's payload hash: 64 hex digits, HMAC-SHA256 over "createdAt.canonical JSON".
 """
 
@@ -22,6 +24,7 @@ LEGACY_PREFIX = "sha1="
 TIMESTAMP_TOLERANCE_S = 5 * 60
 SCHEMES = ("actigraph", "actigraph-legacy", "standard-webhooks")
 VERDICTS = ("valid", "invalid", "missing", "unchecked")
+EMPTY_SECRET = "A secret cannot be empty."
 
 
 @dataclass(frozen=True)
@@ -53,22 +56,44 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
 
 
+def hmac_key(secret: str) -> bytes:
+    """The key of an HMAC secret; an empty one is refused, never used to sign."""
+    if not secret:
+        raise ValueError(EMPTY_SECRET)
+    return secret.encode("utf-8")
+
+
 def actigraph_signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(_hmac(secret.encode("utf-8"), body)).decode("ascii")
+    return base64.b64encode(_hmac(hmac_key(secret), body)).decode("ascii")
 
 
 def legacy_signature(secret: str, body: bytes) -> str:
-    digest = _hmac(secret.encode("utf-8"), body, hashlib.sha512)
-    return LEGACY_PREFIX + digest.hex().upper()
+    """The 2015 form: .NET strings are UTF-16 code units, copied byte for byte (UTF-16LE)."""
+    key = hmac_key(secret).decode("utf-8").encode("utf-16-le")
+    text = body.decode("utf-8", "replace").encode("utf-16-le")
+    return LEGACY_PREFIX + _hmac(key, text, hashlib.sha512).hex().upper()
 
 
 def whsec_key(secret: str) -> bytes:
-    """The raw key of a Standard Webhooks secret (base64 after an optional whsec_ prefix)."""
-    encoded = secret.removeprefix("whsec_")
+    """The raw key of a Standard Webhooks secret: base64 after an optional whsec_ prefix, its
+    "=" padding optional as in the reference libraries; an empty key is refused."""
+    encoded = secret.removeprefix("whsec_").rstrip("=")
     try:
-        return base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except ValueError:
         raise ValueError("A Standard Webhooks secret must be whsec_ followed by base64.") from None
+    if not key:
+        raise ValueError(EMPTY_SECRET)
+    return key
+
+
+def secret_problem(kind: str, secret: str) -> str | None:
+    """Why `secret` cannot sign for `kind` ("hmac" or "standard-webhooks"), or None."""
+    try:
+        (whsec_key if kind == "standard-webhooks" else hmac_key)(secret)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def new_whsec_secret() -> str:
@@ -104,7 +129,7 @@ def canonical_json(payload) -> bytes:
 def payload_hash(secret: str, payload, created_at: int) -> str:
     """The ECG module's payload hash: 64 hex digits binding a payload to its creation time."""
     message = f"{created_at}.".encode() + canonical_json(payload)
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return hmac.new(hmac_key(secret), message, hashlib.sha256).hexdigest()
 
 
 def payload_hash_valid(secret: str, payload, created_at: int, given: str) -> bool:
@@ -150,13 +175,10 @@ def _verify_standard(
     lower: dict[str, str], body: bytes, known: list[KnownSecret], now: float
 ) -> Verdict:
     scheme = "standard-webhooks"
-    msg_id, stamp = lower.get("webhook-id"), lower.get("webhook-timestamp")
-    # isascii first: str.isdigit accepts digits such as "²" that int() refuses.
-    if not msg_id or not stamp or not (stamp.strip().isascii() and stamp.strip().isdigit()):
-        return Verdict("invalid", scheme, reason="webhook-id or webhook-timestamp is missing")
-    timestamp = int(stamp)
-    if abs(now - timestamp) > TIMESTAMP_TOLERANCE_S:
-        return Verdict("invalid", scheme, reason="webhook-timestamp is outside the 5 minute window")
+    problem = _standard_headers_problem(lower, now)
+    if problem:
+        return Verdict("invalid", scheme, reason=problem)
+    msg_id, timestamp = lower["webhook-id"], int(lower["webhook-timestamp"])
     candidates = [s for s in known if s.kind == "standard-webhooks"]
     if not candidates:
         return Verdict("unchecked", scheme, reason="no whsec_ secret is known for this endpoint")
@@ -169,3 +191,21 @@ def _verify_standard(
         if any(_same(expected, sig) for sig in offered):
             return Verdict("valid", scheme, secret.label)
     return Verdict("invalid", scheme, reason="no known secret produces any offered signature")
+
+
+def _standard_headers_problem(lower: dict[str, str], now: float) -> str | None:
+    """What is wrong with the id and timestamp headers, in the words a tester needs."""
+    if not lower.get("webhook-id", "").strip():
+        return "webhook-id is missing"
+    stamp = lower.get("webhook-timestamp", "").strip()
+    if not stamp:
+        return "webhook-timestamp is missing"
+    # isascii first: str.isdigit accepts digits such as "²" that int() refuses.
+    if not (stamp.isascii() and stamp.isdigit()):
+        shown = stamp if len(stamp) <= 40 else stamp[:37] + "..."
+        return f"webhook-timestamp {shown!r} is not a whole number of seconds"
+    offset = int(stamp) - now
+    if abs(offset) > TIMESTAMP_TOLERANCE_S:
+        when = "in the future" if offset > 0 else "in the past"
+        return f"webhook-timestamp is {abs(offset):.0f} s {when}, outside the 5 minute window"
+    return None

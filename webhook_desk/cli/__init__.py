@@ -1,4 +1,4 @@
-"""The command line: `webhook-desk VERB ...`; with no verb it opens the GUI.
+"""The command line: `webhook-desk VERB ...` (with no verb, webhook_desk.__main__ opens the GUI).
 
 Each verb group lives in its own module with a `register(subparsers)` that adds its
 parser and sets `handler`. A handler gets the parsed args and returns an exit code.
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from webhook_desk import __version__
 from webhook_desk.errors import UserError
+
+OpenWindow = Callable[[str | None, bool], int]
 
 VERB_MODULES = [
     "webhook_desk.cli.registrations",
@@ -20,6 +23,7 @@ VERB_MODULES = [
     "webhook_desk.cli.health",
     "webhook_desk.cli.demo",
     "webhook_desk.cli.delivery",
+    "webhook_desk.cli.diff",
     "webhook_desk.cli.history",
     "webhook_desk.cli.payload_hash",
     "webhook_desk.cli.receive",
@@ -66,15 +70,17 @@ def add_self_test_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, open_window: OpenWindow | None = None) -> int:
+    """Run the verb `argv` names. Without one, `open_window(db_url, self_test)` (passed in by
+    webhook_desk.__main__, as the CLI does not import the GUI); without that, the usage."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         gui_args, rest = _gui_parser().parse_known_args(argv)
         if not rest:
-            # No verb: straight to the window, without importing every verb module first.
-            from webhook_desk.ui.app import run_gui
-
-            return run_gui(getattr(gui_args, "db", None), self_test=gui_args.self_test)
+            if open_window is None:
+                build_parser().print_usage(sys.stderr)
+                return 2
+            return open_window(getattr(gui_args, "db", None), gui_args.self_test)
         args = build_parser().parse_args(argv)
         return args.handler(args) or 0
     except UserError as error:

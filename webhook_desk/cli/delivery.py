@@ -7,8 +7,18 @@ import sys
 import threading
 from pathlib import Path
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json
+from webhook_desk.cli.common import (
+    add_json_option,
+    add_reason_option,
+    add_verb,
+    open_db,
+    print_json,
+)
+from webhook_desk.engine.sender import Timeouts
+from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import delivery_engine
 from webhook_desk.vocabulary import ValidationState
 
 
@@ -52,6 +62,18 @@ def register(subparsers) -> None:
         "--all-matching", action="store_true", help="every delivery the history filters match"
     )
     resend.add_argument("--dry-run", action="store_true", help="only say how many would go")
+    resend.add_argument(
+        "--edit", metavar="PAYLOAD_FILE|-", help="resend one delivery with this payload instead"
+    )
+    resend.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="with --edit: send a payload that breaks the schema",
+    )
+    retarget = resend.add_mutually_exclusive_group()
+    retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
+    retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
+    add_reason_option(resend)
     from webhook_desk.cli.history import add_filter_options
 
     add_filter_options(resend)
@@ -118,9 +140,6 @@ def _validation_note(session, reg_id) -> str | None:
 
 
 def _deliver(args) -> int:
-    from webhook_desk.engine.sender import Timeouts
-    from webhook_desk.engine.worker import Callbacks, Engine
-
     if args.workers < 1 or args.timeout <= 0 or args.connect_timeout <= 0:
         raise InvalidInput("--workers and the timeouts must be positive.")
     db = open_db(args)
@@ -131,7 +150,7 @@ def _deliver(args) -> int:
         ),
         error=lambda message: print(f"webhook-desk: {message}", file=sys.stderr),
     )
-    engine = Engine(
+    engine = delivery_engine.new_engine(
         db,
         workers=args.workers,
         callbacks=callbacks,
@@ -163,6 +182,11 @@ def _resend(args) -> int:
 
     if bool(args.delivery) == bool(args.all_matching):
         raise InvalidInput("Give one DELIVERY_ID or --all-matching with history filters.")
+    if (args.to or args.url) and not args.edit:
+        raise InvalidInput("--to and --url go with --edit; a plain resend goes where it went.")
+    if args.edit and not args.delivery:
+        raise InvalidInput("--edit resends one delivery: give its DELIVERY_ID.")
+    edited = _read_payload(args.edit)
     db = open_db(args)
     with db.session() as session:
         if args.delivery:
@@ -170,13 +194,21 @@ def _resend(args) -> int:
                 original = resend.find(session, args.delivery)
                 print(f"Would resend delivery {original.id}.")
                 return 0
-            copy = resend.resend(session, args.delivery)
+            if edited is None:
+                copy = resend.resend(session, args.delivery)
+            else:
+                to = int(args.to) if args.to else None
+                copy = resend.resend_edited(
+                    session, args.delivery, edited, to, args.url, args.reason
+                )
             result = {
                 "id": copy.id,
                 "delivery_id": copy.uuid,
                 "resent_from_id": copy.resent_from_id,
+                "edited": edited is not None,
             }
-            text = f"Queued delivery {copy.id} as a resend of {copy.resent_from_id}."
+            how = "an edited resend" if edited is not None else "a resend"
+            text = f"Queued delivery {copy.id} as {how} of {copy.resent_from_id}."
         else:
             progress = _bulk_progress()
             bulk = resend.resend_matching(
@@ -213,11 +245,8 @@ def _bulk_progress():
 
 def validate_handler(args) -> int:
     """`registrations validate ID`: run the handshake now and say whether it passed."""
-    from webhook_desk.engine import validation
-    from webhook_desk.secrets import SecretStore
-
     db = open_db(args)
-    result = validation.validate(db, SecretStore(), args.id)
+    result = delivery_engine.validate(db, SecretStore(), args.id)
     if getattr(args, "json", False):
         print_json(
             {

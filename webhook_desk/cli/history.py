@@ -54,7 +54,7 @@ def add_filter_options(parser) -> None:
     parser.add_argument("--include-codes", metavar="CODES", help="e.g. 2xx,404")
     parser.add_argument("--exclude-codes", metavar="CODES")
     parser.add_argument("--since", metavar="T", help="ISO 8601; without offset: local time")
-    parser.add_argument("--until", metavar="T")
+    parser.add_argument("--until", metavar="T", help="a date alone: to the end of that day")
     parser.add_argument("--text", metavar="WORDS", help="words within the payload")
 
 
@@ -75,7 +75,7 @@ def filters_from(args) -> queries.Filters:
         include_codes=args.include_codes,
         exclude_codes=args.exclude_codes,
         since=queries.parse_time(args.since, "--since"),
-        until=queries.parse_time(args.until, "--until"),
+        until=queries.parse_until(args.until, "--until"),
         text=args.text,
     )
 

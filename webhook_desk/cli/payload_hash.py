@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 def _inputs(args) -> tuple[str, object]:
     secret = sys.stdin.read().strip()
     if not secret:
-        raise InvalidInput("No secret on standard input.")
+        raise InvalidInput(signing.EMPTY_SECRET)
     try:
         payload = json.loads(Path(args.payload).read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -42,7 +42,10 @@ def register(subparsers) -> None:
     )
     receive.add_argument("--failure-rate", type=float, default=0.5, help="flaky: 0 to 1")
     receive.add_argument(
-        "--secret-stdin", action="store_true", help="read secrets to check, one a line"
+        "--secret-stdin",
+        action="store_true",
+        help="read secrets to check, one a line; hmac:VALUE or standard-webhooks:VALUE names "
+        "the scheme (default: whsec_... is Standard Webhooks, anything else HMAC)",
     )
     receive.add_argument(
         "--require-signature", action="store_true", help="answer 401 to a bad or missing one"

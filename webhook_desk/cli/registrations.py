@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 
+from webhook_desk import signing
 from webhook_desk.cli.common import (
     add_json_option,
     add_reason_option,
@@ -104,7 +105,7 @@ def read_secret(prompt: str) -> str:
     else:
         value = sys.stdin.readline().rstrip("\r\n")
     if not value:
-        raise InvalidInput("The secret read from standard input is empty.")
+        raise InvalidInput(signing.EMPTY_SECRET)
     return value
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from webhook_desk.db.revision import at_head
 from webhook_desk.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_CACHE_KB = 64 * 1024
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -58,14 +58,32 @@ def _safe(url) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def describe_failure(url: str, exc: Exception) -> DatabaseUnavailable:
-    """Turn a driver error into one sentence a user can act on."""
+def describe_failure(url: str, exc: Exception, opened: bool = False) -> DatabaseUnavailable:
+    """Turn a driver error into one sentence a user can act on; `opened` once the database
+    was open, so a full disk is not worded as a database that cannot be opened."""
     text = (
         str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
     )
     safe = _safe(make_url(url))
-    if "locked" in text.lower():
+    lowered = text.lower()
+    if "locked" in lowered:
         return DatabaseUnavailable(f"The database {safe} is locked by another program; try again.")
+    if "file is not a database" in lowered:
+        return DatabaseUnavailable(
+            f"{safe} is not a webhook-desk database (the file holds something else); "
+            "point --db at a database file or at a new file name."
+        )
+    if "disk is full" in lowered:
+        return DatabaseUnavailable(
+            f"The disk holding the database {safe} is full; free some space and try again."
+        )
+    if "disk i/o error" in lowered:
+        return DatabaseUnavailable(
+            f"The database {safe} could not be read or written (disk I/O error); "
+            "check the disk and try again."
+        )
+    if opened:
+        return DatabaseUnavailable(f"Working with the database {safe} failed: {text}")
     return DatabaseUnavailable(f"Cannot open the database {safe}: {text}")
 
 
@@ -103,11 +121,16 @@ class Database:
         return db
 
     def upgrade(self, revision: str = "head") -> None:
-        from webhook_desk.db.migrate import upgrade
-
+        """Bring the schema to `revision`. A database already at head costs one query."""
         try:
+            if revision == "head" and at_head(self.engine):
+                return
+            # Alembic is imported here, not at the top: it costs a good part of a second of
+            # start-up, and is only needed when there is a migration to run.
+            from webhook_desk.db.migrate import upgrade
+
             upgrade(self.engine, revision)
-        except OperationalError as exc:
+        except DatabaseError as exc:  # OperationalError, or a file that is no database
             raise describe_failure(self.url, exc) from None
 
     @contextmanager
@@ -143,7 +166,7 @@ class Database:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise describe_failure(self.url, exc) from None
+            raise describe_failure(self.url, exc, opened=True) from None
         except BaseException:
             session.rollback()
             raise

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import auth, retry
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.claim import Claimed
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.record import Outcome
@@ -32,7 +33,10 @@ ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
 
 
 def target_of(
-    session: Session, store, reg: Registration, default_schedule: list[timedelta] | None = None
+    session: Session,
+    book: Bookkeeping,
+    reg: Registration,
+    default_schedule: list[timedelta] | None = None,
 ) -> Target:
     """The registration's current URL, credentials and retry schedule (its own, else the
     engine's default)."""
@@ -42,7 +46,7 @@ def target_of(
         schedule = retry.parse_schedule(own) if own else default
     except UserError:  # a schedule stored before it was checked: fall back, do not stall
         schedule = default
-    creds = auth.load_credentials(session, store, reg)
+    creds = auth.load_credentials(session, book, reg)
     return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
 
 

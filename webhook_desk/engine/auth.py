@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from webhook_desk import signing
 from webhook_desk.db.models import Registration
+from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.sender import Response
 from webhook_desk.errors import UserError
 from webhook_desk.vocabulary import AuthType
 
@@ -46,10 +48,8 @@ class Credentials:
 NO_AUTH = Credentials()
 
 
-def load_credentials(session: Session, store, reg: Registration | None) -> Credentials:
+def load_credentials(session: Session, book: Bookkeeping, reg: Registration | None) -> Credentials:
     """The registration's current credentials; a keyring problem becomes `problem`, not a crash."""
-    from webhook_desk.services import registrations
-
     if reg is None or reg.auth_type in (None, AuthType.NONE):
         return NO_AUTH
     try:
@@ -57,24 +57,20 @@ def load_credentials(session: Session, store, reg: Registration | None) -> Crede
             return Credentials(
                 AuthType.BASIC,
                 username=reg.username or "",
-                password=registrations.credential(session, store, reg, "basic-password"),
+                password=book.credential(session, reg, "basic-password"),
             )
         if reg.auth_type == AuthType.HMAC:
-            return Credentials(
-                AuthType.HMAC, hmac_secret=registrations.credential(session, store, reg, "hmac")
-            )
+            return Credentials(AuthType.HMAC, hmac_secret=book.credential(session, reg, "hmac"))
         if reg.auth_type == AuthType.STANDARD_WEBHOOKS:
-            versions = registrations.valid_secrets(session, store, reg, "standard-webhooks")
-            return Credentials(
-                AuthType.STANDARD_WEBHOOKS, whsec_secrets=tuple(v for _, v in versions)
-            )
+            values = book.secret_values(session, reg, "standard-webhooks")
+            return Credentials(AuthType.STANDARD_WEBHOOKS, whsec_secrets=tuple(values))
         if reg.auth_type == AuthType.OAUTH2:
             return Credentials(
                 AuthType.OAUTH2,
                 token_url=reg.token_url,
                 client_id=reg.client_id,
                 scope=reg.oauth_scope,
-                client_secret=registrations.credential(session, store, reg, "oauth2-client-secret"),
+                client_secret=book.credential(session, reg, "oauth2-client-secret"),
             )
     except UserError as error:
         return Credentials(reg.auth_type, problem=str(error))
@@ -149,18 +145,24 @@ def auth_headers(
     if kind == AuthType.BASIC:
         pair = f"{creds.username}:{creds.password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-    if kind == AuthType.HMAC:
-        return {signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret, body)}
-    if kind == AuthType.STANDARD_WEBHOOKS:
-        if not creds.whsec_secrets:
-            raise AuthFailed("The registration has no valid Standard Webhooks secret.")
+    if kind in (AuthType.HMAC, AuthType.STANDARD_WEBHOOKS):
         try:
-            return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
-        except ValueError as exc:
+            return _signature_headers(creds, body, message_id)
+        except ValueError as exc:  # an empty or malformed secret never signs
             raise AuthFailed(str(exc)) from None
     if kind == AuthType.OAUTH2:
         return {"Authorization": "Bearer " + tokens.token(creds, session)}
     return {}
+
+
+def _signature_headers(creds: Credentials, body: bytes, message_id: str) -> dict[str, str]:
+    if creds.auth_type == AuthType.HMAC:
+        return {
+            signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret or "", body)
+        }
+    if not creds.whsec_secrets:
+        raise AuthFailed("The registration has no valid Standard Webhooks secret.")
+    return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
 
 
 def redacted(headers: dict[str, str]) -> dict[str, str]:
@@ -179,8 +181,6 @@ def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict
 
     `headers` is updated in place with what was sent last, for the stored attempt.
     """
-    from webhook_desk.engine.sender import Response
-
     session = sender.session()
     try:
         headers.update(auth_headers(creds, body, headers["X-ActiGraph-Delivery"], tokens, session))

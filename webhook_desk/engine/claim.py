@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psutil
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -187,12 +188,5 @@ def _process_alive(owner: str) -> bool:
         pid = int(owner.split(":")[1])
     except (IndexError, ValueError):
         return True  # not ours to judge
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    # Not os.kill(pid, 0): on Windows that sends CTRL_C to the process instead of probing it.
+    return pid == os.getpid() or psutil.pid_exists(pid)

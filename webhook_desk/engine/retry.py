@@ -1,4 +1,9 @@
-"""When to try a failed delivery again: the schedule, jitter, Retry-After, what is retryable."""
+"""When to try again: the schedule, jitter, Retry-After, back-off, what is retryable.
+
+One policy for everything that retries over HTTP: the delivery engine (a schedule of waits)
+and the platform client (exponential back-off within one sync) both judge answers with
+`is_retryable`, read Retry-After with `retry_after` and spread their waits with `jittered`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from webhook_desk.errors import InvalidInput
 DEFAULT_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 JITTER = 0.2  # +-20%, so a receiver that was down is not hit by every retry at once
 MAX_RETRY_AFTER = timedelta(hours=24)  # a receiver cannot park a delivery for longer
+MAX_WAIT_DAYS = 30  # a longer wait is a typo; a huge one would overflow the date
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _STEP = re.compile(r"^(\d+)([smhd])$")
 
@@ -28,7 +34,12 @@ def parse_schedule(text: str | None) -> list[timedelta]:
                 f"'{part.strip()}' is not a retry wait; write a number and s, m, h or d "
                 "(e.g. 5s,5m,30m)."
             )
-        steps.append(timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)]))
+        seconds = int(match.group(1)) * _UNITS[match.group(2)]
+        if seconds > MAX_WAIT_DAYS * _UNITS["d"]:
+            raise InvalidInput(
+                f"'{part.strip()}' is too long a retry wait; the longest is {MAX_WAIT_DAYS}d."
+            )
+        steps.append(timedelta(seconds=seconds))
     return steps
 
 
@@ -55,6 +66,16 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
     return min(wait, MAX_RETRY_AFTER)
 
 
+def jittered(wait: timedelta, rng: random.Random | None = None) -> timedelta:
+    """`wait` moved by up to JITTER either way."""
+    return wait * (1 + (rng or random).uniform(-JITTER, JITTER))
+
+
+def backoff(tries_so_far: int, first: timedelta, longest: timedelta) -> timedelta:
+    """Exponential back-off after `tries_so_far` failed tries: first, 2x, 4x... up to longest."""
+    return jittered(min(longest, first * 2 ** min(tries_so_far - 1, 32)))
+
+
 def next_attempt_at(
     schedule: list[timedelta],
     tries_so_far: int,
@@ -69,7 +90,7 @@ def next_attempt_at(
     if tries_so_far < 1 or tries_so_far > len(schedule):
         return None
     wait = schedule[tries_so_far - 1]
-    jittered = wait * (1 + (rng or random).uniform(-JITTER, JITTER))
-    if retry_after_wait is not None and retry_after_wait > jittered:
-        jittered = retry_after_wait
-    return now + jittered
+    spread = jittered(wait, rng)
+    if retry_after_wait is not None and retry_after_wait > spread:
+        spread = retry_after_wait
+    return now + spread

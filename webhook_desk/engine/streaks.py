@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Registration, utcnow
-from webhook_desk.services import audit
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 DEFAULT_DISABLE_AFTER = timedelta(days=5)
@@ -43,6 +43,7 @@ class RunOfOutcomes:
 def apply(
     session: Session,
     runs: dict[int, RunOfOutcomes],
+    book: Bookkeeping,
     disable_after: timedelta = DEFAULT_DISABLE_AFTER,
     now: datetime | None = None,
 ) -> list[int]:
@@ -60,7 +61,7 @@ def apply(
             reg.failing_since = reg.failing_since or run.first_failure_after_success
         reg.last_delivery_at, reg.last_delivery_status = run.last_at, run.last_status
         if _due_for_disabling(reg, disable_after, now):
-            _disable(session, reg, disable_after)
+            _disable(session, book, reg, disable_after)
             disabled.append(reg.id)
     return disabled
 
@@ -73,22 +74,17 @@ def _due_for_disabling(reg: Registration, disable_after: timedelta, now: datetim
     )
 
 
-def _disable(session: Session, reg: Registration, disable_after: timedelta) -> None:
+def _disable(
+    session: Session, book: Bookkeeping, reg: Registration, disable_after: timedelta
+) -> None:
     reason = (
         f"Every delivery failed for {_span(disable_after)} "
         f"({reg.failure_streak} failed attempts since {reg.failing_since:%Y-%m-%d %H:%M} UTC)."
     )
     before = {"status": reg.status, "disabled_reason": reg.disabled_reason}
     reg.status, reg.disabled_reason = RegistrationStatus.DISABLED, reason
-    audit.record(
-        session,
-        "registration.auto-disable",
-        "registration",
-        reg.id,
-        before=before,
-        after={"status": reg.status, "disabled_reason": reason},
-        reason=reason,
-    )
+    after = {"status": reg.status, "disabled_reason": reason}
+    book.audit(session, "registration.auto-disable", reg, before, after, reason)
 
 
 def _span(delta: timedelta) -> str:

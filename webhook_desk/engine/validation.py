@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.vocabulary import DeliveryStatus
@@ -32,20 +33,18 @@ class ValidationResult:
 
 def validate(
     db,
-    store,
+    book: Bookkeeping,
     reg_id: int,
     sender: Sender | None = None,
     tokens: auth.TokenCache | None = None,
 ) -> ValidationResult:
     """Run the handshake against the registration's URL and record the verdict."""
-    from webhook_desk.services import registrations
-
     sender = sender or Sender()
     tokens = tokens or auth.TokenCache(sender.timeouts.total)
     with db.session() as session:
-        reg = registrations.get(session, reg_id)
+        reg = book.registration(session, reg_id)
         reg_id, url = reg.id, reg.url
-        creds = auth.load_credentials(session, store, reg)
+        creds = auth.load_credentials(session, book, reg)
     code = str(uuid.uuid4())
     delivery_uuid = str(uuid.uuid4())
     body = json.dumps({"WebhookId": str(reg_id), "ValidationCode": code}, separators=(",", ":"))
@@ -55,10 +54,10 @@ def validate(
     response = auth.send(sender, tokens, creds, url, headers, body.encode())
     error = verdict(response, code)
     with db.session() as session:
-        reg = registrations.get(session, reg_id)
+        reg = book.registration(session, reg_id)
         delivery = _stored(reg, url, body, delivery_uuid, started, response, error, headers)
         session.add(delivery)
-        registrations.record_validation(session, reg, error is None, error)
+        book.record_validation(session, reg, error is None, error)
         session.flush()
         return ValidationResult(reg_id, error is None, error, delivery.id, response.status)
 

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
@@ -68,6 +69,9 @@ def export(
             tracker = _Tracker(total, progress, cancelled)
             WRITERS[fmt](session, filters, partial, attempts, tracker, result)
         result.cancelled = tracker.stopped
+    except OSError as exc:  # a full disk, an I/O error: the database is fine, the file is not
+        _discard(partial)
+        raise UserError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     except BaseException:
         _discard(partial)
         raise
@@ -274,8 +278,14 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
 
     columns = _columns(session, attempts)
     title = "Attempts" if attempts else "Deliveries"
-    options = {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False}
+    options = {
+        "constant_memory": True,
+        "strings_to_urls": False,
+        "strings_to_formulas": False,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",  # times are Excel dates, in UTC
+    }
     workbook = xlsxwriter.Workbook(str(partial), options)
+    times = [i for i, name in enumerate(columns) if name in TIME_COLUMNS]
     sheet, row = None, ROWS_PER_SHEET
     try:
         for chunk in stream_rows(session, filters, columns, attempts):
@@ -283,7 +293,7 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
                 if row >= ROWS_PER_SHEET:
                     sheet = _new_sheet(workbook, title, list(columns), result)
                     row = 1
-                sheet.write_row(row, 0, values)
+                sheet.write_row(row, 0, _with_excel_times(values, times))
                 row += 1
             result.rows += len(chunk)
             if not tracker.advance(len(chunk)):
@@ -291,7 +301,26 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
         if sheet is None:
             _new_sheet(workbook, title, list(columns), result)
     finally:
+        _close_workbook(workbook)
+
+
+def _with_excel_times(values, times: list[int]) -> list:
+    """The row with its ISO 8601 UTC times as naive datetimes (Excel has no time zones)."""
+    found = list(values)
+    for i in times:
+        if found[i] is not None:
+            found[i] = datetime.fromisoformat(found[i]).replace(tzinfo=None)
+    return found
+
+
+def _close_workbook(workbook) -> None:
+    """Close, handing on the OSError that xlsxwriter wraps (a full disk is worded as such)."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
         workbook.close()
+    except FileCreateError as exc:
+        raise exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc from None
 
 
 def _new_sheet(workbook, title: str, header: list[str], result: ExportResult):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -156,6 +156,23 @@ def parse_time(text: str | None, what: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.astimezone()  # naive: local time
     return value.astimezone(UTC)
+
+
+def parse_until(text: str | None, what: str) -> datetime | None:
+    """The end of a range (exclusive): a time is that instant; a date alone means the whole
+    of that day, so "until 2026-11-28" runs to the local midnight that ends the 28th."""
+    if text and _is_date_only(text.strip()):
+        next_day = date.fromisoformat(text.strip()) + timedelta(days=1)
+        return parse_time(next_day.isoformat(), what)
+    return parse_time(text, what)
+
+
+def _is_date_only(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

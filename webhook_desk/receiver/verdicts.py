@@ -30,19 +30,29 @@ WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
 STALE_AFTER_S = 1.0  # at most one reload a second, whatever arrives
 
 
+SCHEME_PREFIXES = {"hmac:": "hmac", "standard-webhooks:": "standard-webhooks"}
+
+
 def secrets_from_text(text: str) -> list[KnownSecret]:
-    """Secrets given on stdin, one a line: `whsec_...` is Standard Webhooks, anything else HMAC."""
+    """Secrets given on stdin, one a line. A line may say its scheme first (`hmac:VALUE`,
+    `standard-webhooks:VALUE`, so an unprefixed base64 key can be a Standard Webhooks one);
+    otherwise `whsec_...` is Standard Webhooks and anything else HMAC."""
     values = [line.strip() for line in text.splitlines() if line.strip()]
     known = []
-    for number, value in enumerate(values, start=1):
-        kind = "standard-webhooks" if value.startswith("whsec_") else "hmac"
-        if kind == "standard-webhooks":
-            try:
-                signing.whsec_key(value)
-            except ValueError as error:
-                raise UserError(f"Secret {number} on standard input: {error}") from None
+    for number, line in enumerate(values, start=1):
+        kind, value = _scheme_and_value(line)
+        problem = signing.secret_problem(kind, value)
+        if problem:
+            raise UserError(f"Secret {number} on standard input: {problem}")
         known.append(KnownSecret(f"stdin {number}", kind, value))
     return known
+
+
+def _scheme_and_value(line: str) -> tuple[str, str]:
+    for prefix, kind in SCHEME_PREFIXES.items():
+        if line.lower().startswith(prefix):
+            return kind, line[len(prefix) :].strip()
+    return ("standard-webhooks" if line.startswith("whsec_") else "hmac"), line
 
 
 def _is_loopback(host: str) -> bool:

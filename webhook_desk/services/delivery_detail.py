@@ -5,9 +5,10 @@ Request headers were stored with Authorization redacted, so nothing here carries
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Attempt
+from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.history.queries import as_dict
 from webhook_desk.services.resend import find
 
@@ -34,4 +35,15 @@ def detail(session: Session, delivery_ref) -> dict:
     record = as_dict(delivery)
     record["payload"] = delivery.payload
     record["attempt_chain"] = [attempt_as_dict(a) for a in delivery.attempts]
+    original = session.get(Delivery, delivery.resent_from_id) if delivery.resent_from_id else None
+    record["resent_from"] = _link(original, delivery)
+    resends = select(Delivery).where(Delivery.resent_from_id == delivery.id).order_by(Delivery.id)
+    record["resends"] = [_link(copy, delivery) for copy in session.scalars(resends)]
     return record
+
+
+def _link(other: Delivery | None, this: Delivery) -> dict | None:
+    """The other end of a resend link, and whether the body was edited on the way."""
+    if other is None:
+        return None
+    return {"id": other.id, "edited": other.payload != this.payload}

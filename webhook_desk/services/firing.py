@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
-from webhook_desk.services import catalog
+from webhook_desk.services import catalog, registrations
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 MAX_COUNT = 100_000
@@ -71,8 +71,6 @@ def fire(
 def _target_registration(
     session: Session, to_registration: int | Registration | None, url: str | None
 ) -> Registration | None:
-    from webhook_desk.services import registrations
-
     if (to_registration is None) == (url is None):
         raise InvalidInput("Fire at a registration (--to ID) or at a URL (--url URL), not both.")
     if url is not None:
@@ -122,26 +120,3 @@ def _first(data: dict, keys: tuple[str, ...]) -> str | None:
         if value is not None and value != "":
             return str(value)[:100]
     return None
-
-
-def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
-    """Fail the registration's deliveries not yet sent, e.g. before it is deleted.
-
-    Call it before deleting: afterwards its deliveries lose their registration_id and would
-    look like ad-hoc deliveries to the engine, which would send them to the old URL.
-    """
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.registration_id == registration_id, Delivery.status == DeliveryStatus.PENDING
-        )
-        .values(
-            status=DeliveryStatus.FAILED,
-            error=reason,
-            next_attempt_at=None,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0

@@ -13,19 +13,33 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy import update as update_rows  # `update` is this module's own verb
 from sqlalchemy.orm import Session, selectinload
 
 from webhook_desk import signing
-from webhook_desk.db.models import Registration, RegistrationEvent, SecretVersion, utcnow
+from webhook_desk.db.models import (
+    Delivery,
+    Registration,
+    RegistrationEvent,
+    SecretVersion,
+    utcnow,
+)
+from webhook_desk.engine.retry import parse_schedule
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore, fingerprint
 from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
-from webhook_desk.vocabulary import AuthType, EventStatus, RegistrationStatus, ValidationState
+from webhook_desk.vocabulary import (
+    AuthType,
+    DeliveryStatus,
+    EventStatus,
+    RegistrationStatus,
+    ValidationState,
+)
 
 log = logging.getLogger(__name__)
 
-AUTH_TYPES = tuple(a.value for a in AuthType)  # plain strings: argparse shows their repr
+AUTH_TYPES = tuple(AuthType)
 SECRET_KIND = {
     AuthType.BASIC: "basic-password",
     AuthType.HMAC: "hmac",
@@ -112,8 +126,6 @@ def _check(session: Session, data: RegistrationInput) -> None:
         if problem:
             raise InvalidInput("Token URL: " + problem)
     if data.retry_schedule:
-        from webhook_desk.engine.retry import parse_schedule
-
         parse_schedule(data.retry_schedule)
     for code in data.events:
         catalog.get_event(session, code)
@@ -136,11 +148,9 @@ def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]
     if auth_type == AuthType.NONE:
         return None, False
     if secret:
-        if auth_type == AuthType.STANDARD_WEBHOOKS:
-            try:
-                signing.whsec_key(secret)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from None
+        problem = signing.secret_problem(SECRET_KIND[auth_type], secret)
+        if problem:
+            raise InvalidInput(problem)
         return secret, False
     if auth_type in GENERATED:
         return GENERATED[auth_type](), True
@@ -326,8 +336,6 @@ def _audit_change(session: Session, action: str, reg: Registration, before: dict
 
 def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None = None) -> None:
     """Remove a registration and its keyring secrets; its delivery history stays."""
-    from webhook_desk.services.firing import cancel_pending
-
     reg = get(session, reg_id)
     before = as_dict(reg)
     keys = [v.keyring_key for v in reg.secrets]
@@ -340,6 +348,29 @@ def delete(session: Session, store: SecretStore, reg_id: int, reason: str | None
     session.flush()
     for key in keys:
         store.delete(key)
+
+
+def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
+    """Fail the registration's deliveries not yet sent, e.g. before it is deleted.
+
+    Call it before deleting: afterwards its deliveries lose their registration_id and would
+    look like ad-hoc deliveries to the engine, which would send them to the old URL.
+    """
+    result = session.execute(
+        update_rows(Delivery)
+        .where(
+            Delivery.registration_id == registration_id, Delivery.status == DeliveryStatus.PENDING
+        )
+        .values(
+            status=DeliveryStatus.FAILED,
+            error=reason,
+            next_attempt_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def record_validation(session: Session, reg: Registration, ok: bool, error: str | None) -> None:

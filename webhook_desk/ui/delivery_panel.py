@@ -64,6 +64,8 @@ class DeliveryPanel(QWidget):
         self.show_delivery(None)
 
     def show_delivery(self, record: dict | None) -> None:
+        if record is not None and record == self.record:
+            return  # read again unchanged: keep the attempt and scroll position in view
         self.record = record
         self.attempts.clear()
         if record is None:

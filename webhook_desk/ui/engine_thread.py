@@ -15,6 +15,7 @@ from collections import deque
 from PySide6.QtCore import QObject, QThread, Signal
 
 from webhook_desk.engine.worker import AttemptReport, Callbacks, Engine
+from webhook_desk.services import delivery_engine
 
 log = logging.getLogger(__name__)
 STOP_WAIT_MS = 60_000
@@ -52,7 +53,9 @@ class EngineThread(QObject):
             registration_disabled=self.registration_disabled.emit,
             error=self.error.emit,
         )
-        self.engine = Engine(db, store, workers=workers, callbacks=callbacks, **engine_options)
+        self.engine = delivery_engine.new_engine(
+            db, store, workers=workers, callbacks=callbacks, **engine_options
+        )
         self._stop_event = threading.Event()
         self._loop: _Loop | None = None
         self.reports: deque[AttemptReport] = deque(maxlen=REPORTS_KEPT)

@@ -32,6 +32,7 @@ class HistoryTab(QWidget):
         self.context = context
         self.model = HistoryModel(context.db, self)
         self.model.loaded.connect(self._loaded)
+        self.model.refreshed.connect(self._follow_delivery)
         self.model.failed.connect(self.context.say)
         self.filters = HistoryFilters()
         self.filters.applied.connect(self.model.reload)
@@ -126,10 +127,18 @@ class HistoryTab(QWidget):
 
     def _loaded(self) -> None:
         self.count_label.setText(self._count_text())
-        if self.panel.record is not None:
-            row = self.model.row_of(self.panel.record["id"])
-            if row is not None and not self.table.selectionModel().hasSelection():
-                self.table.selectRow(row)
+
+    def _follow_delivery(self) -> None:
+        """The rows were read again: the panel reads its delivery again too (a new attempt,
+        a new status). A reload drops the selection: the delivery is selected again if it is
+        still listed, else the panel empties."""
+        record = self.panel.record
+        if self.selected_id() is None and record is not None:
+            row = self.model.row_of(record["id"])
+            if row is not None:
+                self.table.selectRow(row)  # selectionChanged loads it
+                return
+        self._selection_changed()
 
     def selected_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -139,7 +148,11 @@ class HistoryTab(QWidget):
         delivery_id = self.selected_id()
         self.resend_action.setEnabled(delivery_id is not None)
         if delivery_id is None:
-            return
+            self.panel.show_delivery(None)
+        else:
+            self._load_detail(delivery_id)
+
+    def _load_detail(self, delivery_id: int) -> None:
         db = self.context.db
 
         def load():

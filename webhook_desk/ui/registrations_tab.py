@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
-from webhook_desk.services import catalog, registrations
+from webhook_desk.services import catalog, delivery_engine, registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
@@ -352,8 +352,6 @@ class RegistrationsTab(QWidget):
         row = self.selected_row()
         if row is None:
             return
-        from webhook_desk.engine import validation
-
         reg_id, db, store = row["id"], self.context.db, self.context.store
         self.actions_by_name["validate"].setEnabled(False)
         self.context.say(f"Validating registration {reg_id}…")
@@ -367,4 +365,4 @@ class RegistrationsTab(QWidget):
                 else f"Registration {reg_id} failed validation: {result.error}"
             )
 
-        run_job(lambda: validation.validate(db, store, reg_id), done, self._refused)
+        run_job(lambda: delivery_engine.validate(db, store, reg_id), done, self._refused)

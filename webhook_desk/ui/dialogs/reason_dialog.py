@@ -20,6 +20,8 @@ class ReasonDialog(QDialog):
         self.reason.setPlaceholderText("Reason for the audit trail (optional)")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.addButton(action_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        # Enter does the action the user asked for; Escape (not Enter) cancels.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
         self.ok_button.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

@@ -41,7 +41,6 @@ AUTH_LABELS = {
     AuthType.OAUTH2: "OAuth2 client credentials",
 }
 ERROR_STYLE = "color: #c62828;"
-MODULE_ROLE = Qt.ItemDataRole.UserRole + 1
 # A study is a CentrePoint registration, an organisation an ECG module subscription.
 OWNER_MODULES = ("centrepoint", "ecg")
 
@@ -109,13 +108,7 @@ class RegistrationDialog(QDialog):
         self.development = QCheckBox("Development (allows plain http, e.g. a local receiver)")
         self.events_list = QListWidget()
         self.events_list.setMinimumHeight(140)
-        for event in events:
-            item = QListWidgetItem(f"{event['code']}  —  {event['name']}")
-            item.setData(Qt.ItemDataRole.UserRole, event["code"])
-            item.setData(MODULE_ROLE, event.get("module", "centrepoint"))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.events_list.addItem(item)
+        self.all_events = events
         self.event_version = QComboBox()
         self.event_version.addItems(["v1", "v2"])
         self.auth_type = QComboBox()
@@ -195,12 +188,19 @@ class RegistrationDialog(QDialog):
         study = self.owner_kind.currentIndex() == 0
         self.owner_id.setPlaceholderText("study id, e.g. 1064" if study else "organisation id")
         module = OWNER_MODULES[self.owner_kind.currentIndex()]
-        for i in range(self.events_list.count()):
-            item = self.events_list.item(i)
-            other = item.data(MODULE_ROLE) != module
-            item.setHidden(other)
-            if other:
-                item.setCheckState(Qt.CheckState.Unchecked)
+        # The list holds only the platform's events: a hidden item can still be reached with
+        # the keyboard (End, Space) and ticked without the user seeing it.
+        chosen = set(self.chosen_events())
+        self.events_list.clear()
+        for event in self.all_events:
+            if event.get("module", "centrepoint") != module:
+                continue
+            item = QListWidgetItem(f"{event['code']}  —  {event['name']}")
+            item.setData(Qt.ItemDataRole.UserRole, event["code"])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = event["code"] in chosen
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            self.events_list.addItem(item)
         self.event_version.setEnabled(not study)
         if study:
             self.event_version.setCurrentText("v1")

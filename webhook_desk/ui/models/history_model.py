@@ -103,6 +103,7 @@ def fetch_news(db, filters: Filters, top_key, recent: list[int]) -> tuple:
 
 class HistoryModel(QAbstractTableModel):
     loaded = Signal()  # the first page, or another page, arrived
+    refreshed = Signal()  # the rows were read again: a new filter, F5, or new deliveries
     count_changed = Signal(int)  # how many deliveries match the filter
     failed = Signal(str)
 
@@ -149,6 +150,7 @@ class HistoryModel(QAbstractTableModel):
         self._rows, self._first_ready = len(rows), True
         self.endResetModel()
         self.loaded.emit()
+        self.refreshed.emit()
         self._settle()
 
     def _bookmarks(self, generation: int, result) -> None:
@@ -207,6 +209,7 @@ class HistoryModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(0, 0), last)
         self.count_changed.emit(self.total)
         self.loaded.emit()
+        self.refreshed.emit()
 
     def _request(self, page: int) -> None:
         if page in self._asked or page >= len(self._keys):
