@@ -200,7 +200,9 @@ class SecretVersion(Base):
     # hmac | standard-webhooks | basic-password | oauth2-client-secret
     kind: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
-    fingerprint: Mapped[str] = mapped_column(String(16))
+    # Keyed with the installation's key (secrets.py); None until start-up has recomputed one
+    # that the upgrade to keyed fingerprints erased.
+    fingerprint: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column()  # set when a newer version replaces it
     revoked_at: Mapped[datetime | None] = mapped_column()

@@ -152,7 +152,7 @@ def ecg_secret_history(reg: Registration) -> list[dict]:
         {
             "id": derived_id("secret", f"{reg.id}/{v.kind}/{v.version}"),
             "subscriptionId": subscription_id(reg),
-            "secretKey": f"[redacted; fingerprint {v.fingerprint}]",
+            "secretKey": f"[redacted; fingerprint {v.fingerprint or 'unknown'}]",
             "version": v.version,
             "expiresAt": iso_z(v.expires_at),
             "revokedAt": iso_z(v.revoked_at),

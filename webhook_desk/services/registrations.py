@@ -26,7 +26,7 @@ from webhook_desk.db.models import (
 )
 from webhook_desk.engine.retry import parse_schedule
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.secrets import SecretStore, fingerprint
+from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
 from webhook_desk.vocabulary import (
@@ -170,7 +170,7 @@ def _store_secret(
         registration_id=reg.id,
         kind=kind,
         version=(previous.version + 1) if previous else 1,
-        fingerprint=fingerprint(value),
+        fingerprint=store.fingerprint(value),
     )
     store.put(version.keyring_key, value)
     session.add(version)
@@ -426,7 +426,7 @@ def secret_summary(reg: Registration, now: datetime | None = None) -> list[dict]
         {
             "kind": v.kind,
             "version": v.version,
-            "fingerprint": v.fingerprint,
+            "fingerprint": v.fingerprint or "unknown",
             "created_at": v.created_at,
             "expires_at": v.expires_at,
             "valid": v.revoked_at is None and (v.expires_at is None or v.expires_at > now),

@@ -77,10 +77,10 @@ class DeliveryPanel(QWidget):
             if record["next_attempt_at"]
             else ""
         )
-        resent = f" · resend of #{record['resent_from_id']}" if record["resent_from_id"] else ""
         self.summary.setText(
             f"<b>{record['event']}</b> {record['event_version']} · <b>{record['status']}</b>"
-            f"{next_try}{resent}<br>Delivery {record['delivery_id']}<br>{record['target_url']}"
+            f"{next_try}{resend_links(record)}<br>Delivery {record['delivery_id']}"
+            f"<br>{record['target_url']}"
         )
         for attempt in record["attempt_chain"]:
             self.attempts.addItem(QListWidgetItem(_attempt_line(attempt)))
@@ -110,3 +110,16 @@ class DeliveryPanel(QWidget):
             f"{status}{error}\n\n{header_lines(a['response_headers'])}"
         )
         self.response_body.setPlainText(pretty_body(a["response_body"]))
+
+
+def resend_links(record: dict) -> str:
+    """ " · edited from #3 · resent as #9, #12 (edited)": the resend links, both ways."""
+    parts = []
+    origin = record.get("resent_from")
+    if origin:
+        parts.append(f"{'edited' if origin['edited'] else 'resent'} from #{origin['id']}")
+    copies = record.get("resends") or []
+    if copies:
+        ids = ", ".join(f"#{c['id']}" + (" (edited)" if c["edited"] else "") for c in copies)
+        parts.append(f"resent as {ids}")
+    return "".join(f" · {part}" for part in parts)
