@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
-from webhook_desk.history.centrepoint_format import platform_time, redacted
+from webhook_desk.history.centrepoint_format import platform_event_id, platform_time, redacted
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
 _NAMESPACE = uuid.UUID("0e6f6b1c-3d0a-4c55-9e8e-6a0d2f7c9b31")
@@ -36,7 +36,7 @@ def iso_z(value: datetime | None) -> str | None:
 # ---- CentrePoint v3 --------------------------------------------------------------------
 
 
-def v3_webhook(reg: Registration, event_ids: dict[str, int]) -> dict:
+def v3_webhook(reg: Registration) -> dict:
     """GET /centrepoint/v3/Studies/{studyId}/Webhooks/{webhookId}."""
     return {
         "id": reg.id,
@@ -44,13 +44,13 @@ def v3_webhook(reg: Registration, event_ids: dict[str, int]) -> dict:
         "url": reg.url,
         "createdDate": platform_time(reg.created_at),
         "isDisabled": reg.status != RegistrationStatus.ENABLED,
-        "webhookEvents": [v3_event(code, event_ids) for code in reg.event_codes],
+        "webhookEvents": [v3_event(code) for code in reg.event_codes],
     }
 
 
-def v3_event(code: str, event_ids: dict[str, int], description: str | None = None) -> dict:
+def v3_event(code: str, description: str | None = None) -> dict:
     """A Webhook Event as CentrePoint's /WebhookEvents lists it: id, name, description."""
-    return {"id": event_ids.get(code), "name": code, "description": description}
+    return {"id": platform_event_id(code), "name": code, "description": description}
 
 
 # ---- ECG: catalog ----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
@@ -74,6 +75,8 @@ class EventsTab(QWidget):
         toolbar = QToolBar()
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.fire_action)
+        toolbar.widgetForAction(self.fire_action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.context_menu = attach_context_menu(self.tree, [self.fire_action])
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(self._detail_panel())

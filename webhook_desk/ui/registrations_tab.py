@@ -30,6 +30,7 @@ from webhook_desk.ui.models.registrations_model import (
     RegistrationsModel,
 )
 from webhook_desk.ui.registration_detail import RegistrationDetail
+from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.vocabulary import AuthType, EventStatus, RegistrationStatus
 
@@ -103,29 +104,34 @@ class RegistrationsTab(QWidget):
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.actions_by_name: dict[str, QAction] = {}
+        self.menu_actions: list[QAction | None] = []  # None: a separator
         for name, text, shortcut, slot in (
             ("add", "Add…", QKeySequence.StandardKey.New, self.add),
             ("edit", "Edit…", "Ctrl+E", self.edit),
             ("validate", "Validate", "Ctrl+Shift+V", self.validate),
-            ("enable", "Enable", None, lambda: self.change_status("enable")),
-            ("disable", "Disable", None, lambda: self.change_status("disable")),
-            ("rotate", "Rotate secret…", None, self.rotate_secret),
-            ("archive", "Archive", None, lambda: self.change_status("archive")),
-            ("restore", "Restore", None, lambda: self.change_status("restore")),
+            ("enable", "Enable…", "Ctrl+Shift+E", lambda: self.change_status("enable")),
+            ("disable", "Disable…", "Ctrl+Shift+X", lambda: self.change_status("disable")),
+            ("rotate", "Rotate secret…", "Ctrl+Shift+K", self.rotate_secret),
+            ("archive", "Archive…", "Ctrl+Shift+A", lambda: self.change_status("archive")),
+            ("restore", "Restore…", "Ctrl+Shift+U", lambda: self.change_status("restore")),
             ("delete", "Delete…", QKeySequence.StandardKey.Delete, self.delete),
         ):
             action = QAction(icon(name), text, self)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                action.setToolTip(f"{text.rstrip('…')} ({keys})")
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{text.rstrip('…')} ({keys})")
             action.triggered.connect(slot)
             self.toolbar.addAction(action)
+            # Tab reaches the toolbar's buttons too, not only the mouse.
+            self.toolbar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
             self.addAction(action)
             self.actions_by_name[name] = action
+            self.menu_actions.append(action)
             if name in ("validate", "rotate"):
                 self.toolbar.addSeparator()
+                self.menu_actions.append(None)
+        self.context_menu = attach_context_menu(self.table, self.menu_actions[1:])
         self._update_actions()
 
     # --- reading ------------------------------------------------------------------------

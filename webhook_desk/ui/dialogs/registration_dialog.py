@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -92,6 +93,7 @@ class RegistrationDialog(QDialog):
         self.auth_type.currentIndexChanged.connect(self._auth_changed)
         self.events_list.itemChanged.connect(self.check)
         self._auth_changed()
+        self.unchanged = self._form_state()
 
     # --- building -----------------------------------------------------------------------
 
@@ -340,6 +342,29 @@ class RegistrationDialog(QDialog):
                 return reg.id, generated or ""
 
         run_job(save, self._saved, self._refused)
+
+    # --- closing ------------------------------------------------------------------------
+
+    def _form_state(self) -> tuple:
+        return self.form_input(), self.secret(), self.reason.text()
+
+    def reject(self) -> None:
+        """Escape, Cancel or the window's close button: ask before throwing typing away."""
+        if self._form_state() == self.unchanged:
+            super().reject()
+            return
+        self.discard_box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.windowTitle(),
+            "Discard what you typed in this form?",
+            parent=self,
+        )
+        discard = self.discard_box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = self.discard_box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        self.discard_box.setDefaultButton(keep)
+        self.discard_box.setEscapeButton(keep)
+        discard.clicked.connect(lambda: QDialog.reject(self))
+        self.discard_box.open()
 
     def _saved(self, result: tuple[int, str]) -> None:
         self.accept()
