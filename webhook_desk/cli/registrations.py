@@ -91,7 +91,10 @@ def _add_parser(verbs) -> None:
     add.add_argument(
         "--development", action="store_true", help="a development registration (plain http allowed)"
     )
-    add.add_argument("--retry-schedule", help="waits between tries, e.g. 5s,5m,30m")
+    add.add_argument(
+        "--retry-schedule",
+        help="waits between tries, e.g. 5s,5m,30m, or centrepoint (the platform's own)",
+    )
     add_reason_option(add)
     add_json_option(add)
 

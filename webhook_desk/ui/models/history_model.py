@@ -44,6 +44,7 @@ COLUMNS = [
     ("Status", lambda r: r["status"]),
     ("Code", lambda r: "" if r["response_code"] is None else str(r["response_code"])),
     ("Attempts", lambda r: str(r["attempts"])),
+    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == "pending" else ""),
     ("Study", lambda r: r["study_id"] or ""),
     ("Subject", lambda r: r["subject_id"] or ""),
     ("Registration", lambda r: "" if r["registration_id"] is None else str(r["registration_id"])),
