@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.formatting import local_time, owner
+from webhook_desk.vocabulary import AuthType
 
 FIELDS = [
     ("Name", lambda r: r["name"]),
@@ -98,7 +99,9 @@ class RegistrationDetail(QWidget):
     def _secrets_text(self, row: dict) -> str:
         versions = row.get("secrets") or []
         if not versions:
-            return "No secret (no authentication)." if row["auth_type"] == "none" else "None."
+            return (
+                "No secret (no authentication)." if row["auth_type"] == AuthType.NONE else "None."
+            )
         lines = []
         for v in reversed(versions):
             state = "valid" if v["valid"] else "expired"

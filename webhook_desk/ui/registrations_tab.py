@@ -33,18 +33,20 @@ from webhook_desk.ui.models.registrations_model import (
 from webhook_desk.ui.registration_detail import RegistrationDetail
 from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.record_table import record_table
+from webhook_desk.vocabulary import AuthType, EventStatus, RegistrationStatus
 
+ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 RECENT = 8  # deliveries shown in the detail panel
 # action -> (button text, question, allowed from statuses)
 STATUS_CHANGES = {
-    "enable": ("Enable", "Enable {name}? Events will be sent to it again.", ("disabled",)),
-    "disable": ("Disable", "Disable {name}? No events will be sent to it.", ("enabled",)),
+    "enable": ("Enable", "Enable {name}? Events will be sent to it again.", (DISABLED,)),
+    "disable": ("Disable", "Disable {name}? No events will be sent to it.", (ENABLED,)),
     "archive": (
         "Archive",
         "Archive {name}? It is hidden from the list until restored.",
-        ("enabled", "disabled"),
+        (ENABLED, DISABLED),
     ),
-    "restore": ("Restore", "Restore {name}? It comes back disabled.", ("archived",)),
+    "restore": ("Restore", "Restore {name}? It comes back disabled.", (ARCHIVED,)),
 }
 
 
@@ -204,9 +206,9 @@ class RegistrationsTab(QWidget):
             if name in STATUS_CHANGES:
                 action.setEnabled(status in STATUS_CHANGES[name][2])
             elif name == "rotate":
-                action.setEnabled(bool(row) and row["auth_type"] != "none")
+                action.setEnabled(bool(row) and row["auth_type"] != AuthType.NONE)
             elif name == "validate":
-                action.setEnabled(bool(row) and status == "enabled")
+                action.setEnabled(bool(row) and status == ENABLED)
             else:
                 action.setEnabled(row is not None)
 
@@ -219,7 +221,7 @@ class RegistrationsTab(QWidget):
                 for e in {
                     e.code: e
                     for e in catalog.list_events(session)
-                    if e.status == "active" and e.code != "validation"
+                    if e.status == EventStatus.ACTIVE and e.code != "validation"
                 }.values()
             ]
 
@@ -372,7 +374,7 @@ class RegistrationsTab(QWidget):
             f"Rotate the secret of {row['name']}? A new secret is generated; the old "
             "one stays valid for a grace period so the receiver can move over."
         )
-        if row["auth_type"] in ("basic", "oauth2"):
+        if row["auth_type"] in (AuthType.BASIC, AuthType.OAUTH2):
             question = (
                 f"{row['name']} uses {row['auth_type']}: its password or client secret "
                 "is set with Edit."
