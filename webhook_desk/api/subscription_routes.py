@@ -12,6 +12,7 @@ from webhook_desk.platform import api_shapes
 from webhook_desk.platform.mock_ecg_endpoints import find_subscription
 from webhook_desk.platform.mock_endpoints import ApiError
 from webhook_desk.services import registrations
+from webhook_desk.vocabulary import AuthType
 
 EDITABLE = {
     "postUri": "url",
@@ -26,7 +27,7 @@ STATUS_ACTIONS = {
     "restore": "restore",
 }
 # The module signs with a per-subscription secret key: our HMAC registrations.
-AUTH_TYPE = "hmac"
+AUTH_TYPE = AuthType.HMAC
 
 
 def create(session: Session, call: Call) -> dict:

@@ -17,6 +17,7 @@ from webhook_desk.cli.common import (
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
+from webhook_desk.vocabulary import AuthType
 
 LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
 STATUS_VERBS = ("enable", "disable", "archive", "restore")
@@ -77,7 +78,7 @@ def _add_parser(verbs) -> None:
     add.add_argument("--events", help="comma-separated event codes (default: all of the module)")
     add.add_argument("--event-version", default="v1")
     add.add_argument("--name", default="")
-    add.add_argument("--auth", default="none", choices=registrations.AUTH_TYPES)
+    add.add_argument("--auth", default=AuthType.NONE.value, choices=registrations.AUTH_TYPES)
     add.add_argument(
         "--secret-stdin",
         action="store_true",
@@ -90,7 +91,10 @@ def _add_parser(verbs) -> None:
     add.add_argument(
         "--development", action="store_true", help="a development registration (plain http allowed)"
     )
-    add.add_argument("--retry-schedule", help="waits between tries, e.g. 5s,5m,30m")
+    add.add_argument(
+        "--retry-schedule",
+        help="waits between tries, e.g. 5s,5m,30m, or centrepoint (the platform's own)",
+    )
     add_reason_option(add)
     add_json_option(add)
 
@@ -109,12 +113,12 @@ def read_secret(prompt: str) -> str:
 
 
 def _secret_for_add(args) -> str | None:
-    if args.auth == "basic":
+    if args.auth == AuthType.BASIC:
         return read_secret("Password: ")
-    if args.auth == "oauth2":
+    if args.auth == AuthType.OAUTH2:
         return read_secret("Client secret: ")
     if args.secret_stdin:
-        if args.auth not in ("hmac", "standard-webhooks"):
+        if args.auth not in registrations.GENERATED:
             raise InvalidInput("--secret-stdin is for --auth hmac or standard-webhooks.")
         return read_secret("Secret: ")
     return None
@@ -226,8 +230,9 @@ def _rotate(args) -> int:
     db = open_db(args)
     with db.session() as session:
         reg = registrations.get(session, args.id)
-        if reg.auth_type in ("basic", "oauth2") and secret is None:
-            secret = read_secret("New password: " if reg.auth_type == "basic" else "New secret: ")
+        if reg.auth_type in (AuthType.BASIC, AuthType.OAUTH2) and secret is None:
+            basic = reg.auth_type == AuthType.BASIC
+            secret = read_secret("New password: " if basic else "New secret: ")
         version, generated = registrations.rotate_secret(
             session, SecretStore(), args.id, secret, args.grace_hours, args.reason
         )

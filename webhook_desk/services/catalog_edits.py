@@ -23,6 +23,7 @@ from webhook_desk.db.models import (
 )
 from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.services import audit, catalog
+from webhook_desk.vocabulary import EventStatus
 
 MODULES = ("ecg", "centrepoint")
 CATEGORY_FIELDS = ("code", "name", "description")
@@ -104,7 +105,7 @@ def create_category(
         name=_check_name(name, "category"),
         description=_check_description(description),
         module=module,
-        status="active",
+        status=EventStatus.ACTIVE,
     )
     session.add(category)
     session.flush()
@@ -182,7 +183,7 @@ def create_event(
         version=version,
         name=_check_name(name, "event"),
         description=_check_description(description),
-        status="active",
+        status=EventStatus.ACTIVE,
         json_schema=_check_schema(DEFAULT_SCHEMA if json_schema is None else json_schema),
     )
     event.category = category
