@@ -17,6 +17,7 @@ from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import delivery_engine, firing, registrations, resend
+from webhook_desk.vocabulary import ValidationState
 
 
 def _read_payload(source: str | None) -> str | None:
@@ -64,12 +65,12 @@ def _fire(args) -> int:
 def _validation_note(session, reg_id) -> str | None:
     """Why the deliveries just queued will wait, when the registration is not validated."""
     reg = registrations.get(session, reg_id)
-    if reg.validation_state == "failed":
+    if reg.validation_state == ValidationState.FAILED:
         return (
             f"registration {reg.id} failed validation ({reg.validation_error}); these wait "
             f"until `webhook-desk registrations validate {reg.id}` passes."
         )
-    if reg.validation_state != "validated":
+    if reg.validation_state != ValidationState.VALIDATED:
         return f"registration {reg.id} is validated first, when `webhook-desk deliver` runs."
     return None
 

@@ -13,6 +13,7 @@ from webhook_desk.cli.common import (
 )
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.services import catalog
+from webhook_desk.vocabulary import EventStatus
 
 LIST_COLUMNS = ["code", "version", "category", "status", "name"]
 CATEGORY_COLUMNS = ["code", "module", "status", "name", "events"]
@@ -26,7 +27,7 @@ def _list(args) -> int:
         return 0
     for event in events:
         # An active event in an inactive or archived category is not usable: say so.
-        if event["category_status"] != "active":
+        if event["category_status"] != EventStatus.ACTIVE:
             event["status"] += f" (category {event['category_status']})"
     print_table(events, LIST_COLUMNS)
     return 0

@@ -15,6 +15,7 @@ from webhook_desk.errors import InvalidInput
 from webhook_desk.platform.sync import copy_mirror
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
+from webhook_desk.vocabulary import AuthType
 
 LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
 
@@ -33,12 +34,12 @@ def read_secret(prompt: str) -> str:
 
 
 def _secret_for_add(args) -> str | None:
-    if args.auth == "basic":
+    if args.auth == AuthType.BASIC:
         return read_secret("Password: ")
-    if args.auth == "oauth2":
+    if args.auth == AuthType.OAUTH2:
         return read_secret("Client secret: ")
     if args.secret_stdin:
-        if args.auth not in ("hmac", "standard-webhooks"):
+        if args.auth not in registrations.GENERATED:
             raise InvalidInput("--secret-stdin is for --auth hmac or standard-webhooks.")
         return read_secret("Secret: ")
     return None
@@ -148,8 +149,9 @@ def _rotate(args) -> int:
     db = open_db(args)
     with db.session() as session:
         reg = registrations.get(session, args.id)
-        if reg.auth_type in ("basic", "oauth2") and secret is None:
-            secret = read_secret("New password: " if reg.auth_type == "basic" else "New secret: ")
+        if reg.auth_type in (AuthType.BASIC, AuthType.OAUTH2) and secret is None:
+            basic = reg.auth_type == AuthType.BASIC
+            secret = read_secret("New password: " if basic else "New secret: ")
         version, generated = registrations.rotate_secret(
             session, SecretStore(), args.id, secret, args.grace_hours, args.reason
         )

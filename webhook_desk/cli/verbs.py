@@ -13,6 +13,7 @@ import argparse
 
 from webhook_desk import __version__
 from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
+from webhook_desk.vocabulary import AuthType, DeliveryStatus
 
 MOCK_API_DEFAULT_PORT = 8790
 
@@ -51,6 +52,12 @@ def add_verb(subparsers, name: str, help_text: str, handler: str) -> argparse.Ar
     add_db_option(parser)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def one_of(words) -> str:
+    """'a, b or c': the words a service accepts, for a help text."""
+    *others, last = [str(word) for word in words]
+    return f"{', '.join(others)} or {last}"
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -122,9 +129,7 @@ def _registrations_add(verbs) -> None:
     add.add_argument("--events", help="comma-separated event codes (default: all of the module)")
     add.add_argument("--event-version", default="v1")
     add.add_argument("--name", default="")
-    add.add_argument(
-        "--auth", default="none", help="none, basic, hmac, standard-webhooks or oauth2"
-    )
+    add.add_argument("--auth", default="none", help=one_of(AuthType))
     add.add_argument(
         "--secret-stdin",
         action="store_true",
@@ -137,7 +142,10 @@ def _registrations_add(verbs) -> None:
     add.add_argument(
         "--development", action="store_true", help="a development registration (plain http allowed)"
     )
-    add.add_argument("--retry-schedule", help="waits between tries, e.g. 5s,5m,30m")
+    add.add_argument(
+        "--retry-schedule",
+        help="waits between tries, e.g. 5s,5m,30m, or centrepoint (the platform's own)",
+    )
     add_reason_option(add)
     add_json_option(add)
 
@@ -293,7 +301,7 @@ def add_filter_options(parser) -> None:
     parser.add_argument("--subject", help="subjectId / subject_id in the payload")
     parser.add_argument("--registration", metavar="ID")
     parser.add_argument("--event")
-    parser.add_argument("--status", help="succeeded, failed or pending")
+    parser.add_argument("--status", help=one_of(DeliveryStatus))
     parser.add_argument("--include-codes", metavar="CODES", help="e.g. 2xx,404")
     parser.add_argument("--exclude-codes", metavar="CODES")
     parser.add_argument("--since", metavar="T", help="ISO 8601; without offset: local time")
