@@ -49,7 +49,8 @@ def test_a_mistyped_retry_schedule_is_said_as_you_type_and_blocks_save(window, q
     dialog.retry_schedule.clear()
     qtbot.keyClicks(dialog.retry_schedule, "10s,2x")
     assert dialog.error.text() == (
-        "'2x' is not a retry wait; write a number and s, m, h or d (e.g. 5s,5m,30m)."
+        "'2x' is not a retry wait; write a number and s, m, h or d "
+        "(e.g. 5s,5m,30m), or name a schedule (centrepoint)."
     )
     assert not save_button(dialog).isEnabled()
     qtbot.keyClick(dialog.retry_schedule, Qt.Key.Key_Backspace)

@@ -48,7 +48,10 @@ class SettingsDialog(QDialog):
         self.total_timeout = _seconds(prefs.total_timeout_s, 1, 300)
         self.retry_schedule = QLineEdit(prefs.retry_schedule)
         self.retry_schedule.setPlaceholderText(f"default: {DEFAULT_SCHEDULE}")
-        self.retry_schedule.setToolTip("The waits before each retry, e.g. 5s,5m,30m,2h")
+        self.retry_schedule.setToolTip(
+            "The waits before each retry, e.g. 5s,5m,30m,2h, or centrepoint: the platform's "
+            "own (two immediate retries, then 24 h, then 24 h)"
+        )
         form = QFormLayout()
         form.addRow("Database URL", self.database_url)
         form.addRow("Receiver port", self.receiver_port)
