@@ -18,6 +18,7 @@ from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
+from webhook_desk.vocabulary import DeliveryStatus
 
 HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
 EVENT = "validation"
@@ -91,7 +92,7 @@ def _stored(reg, url, body, delivery_uuid, started, response, error, headers) ->
         event_version=reg.event_version,
         payload=body,
         study_id=reg.study_id,
-        status="succeeded" if error is None else "failed",
+        status=DeliveryStatus.SUCCEEDED if error is None else DeliveryStatus.FAILED,
         response_code=response.status,
         attempt_count=1,
         error=error,

@@ -26,6 +26,7 @@ from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, va
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.fairness import TargetShares, target_key
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
 log = logging.getLogger(__name__)
 
@@ -290,11 +291,11 @@ class Engine:
         with self.db.session() as session:
             reg_ids = session.scalars(
                 select(Registration.id).where(
-                    Registration.status == "enabled",
-                    Registration.validation_state == "pending",
+                    Registration.status == RegistrationStatus.ENABLED,
+                    Registration.validation_state == ValidationState.PENDING,
                     exists().where(
                         Delivery.registration_id == Registration.id,
-                        Delivery.status == "pending",
+                        Delivery.status == DeliveryStatus.PENDING,
                         Delivery.next_attempt_at <= now,
                     ),
                 )
@@ -422,9 +423,9 @@ class Engine:
             if o.released:
                 continue
             self.summary.sent += 1
-            if o.status == "succeeded":
+            if o.status == DeliveryStatus.SUCCEEDED:
                 self.summary.succeeded += 1
-            elif o.status == "failed":
+            elif o.status == DeliveryStatus.FAILED:
                 self.summary.failed += 1
             else:
                 self.summary.retrying += 1

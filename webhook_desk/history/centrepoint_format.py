@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery
+from webhook_desk.vocabulary import DeliveryStatus
 
 REDACTED = "[redacted]"
 SECRET_HEADERS = ("authorization", "proxy-authorization", "x-actigraph-hook-secret")
@@ -271,7 +272,9 @@ def _settle(found: ImportedDelivery) -> None:
     last = found.attempts[-1]
     code = last["response_code"]
     found.delivery.update(
-        status="succeeded" if code is not None and 200 <= code < 300 else "failed",
+        status=DeliveryStatus.SUCCEEDED
+        if code is not None and 200 <= code < 300
+        else DeliveryStatus.FAILED,
         response_code=code,
         error=last["error"],
         attempt_count=len(found.attempts),

@@ -17,6 +17,7 @@ from webhook_desk.db.models import Delivery, EventType, Registration, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.history.queries import Filters, as_dict, iter_matching
 from webhook_desk.services import audit, catalog, firing, json_diff
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 CHUNK = 1000  # deliveries per transaction
 PROGRESS_EVERY = 200  # matched deliveries between progress reports
@@ -167,7 +168,7 @@ def _why_not(original: Delivery, reg: Registration | None) -> str | None:
         )
     if original.registration_id is not None and reg is None:
         return f"Delivery {original.id} belonged to a registration that was deleted."
-    if reg is not None and reg.status != "enabled":
+    if reg is not None and reg.status != RegistrationStatus.ENABLED:
         return f"Registration {reg.id} is {reg.status}; enable it to resend its deliveries."
     return None
 
@@ -182,7 +183,7 @@ def _copy(original: Delivery, reg: Registration | None) -> Delivery:
         payload=original.payload,
         study_id=original.study_id,
         subject_id=original.subject_id,
-        status="pending",
+        status=DeliveryStatus.PENDING,
         resent_from_id=original.id,
         created_at=now,
         next_attempt_at=now,
