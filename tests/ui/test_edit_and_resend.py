@@ -44,8 +44,9 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
     history.table.setFocus()
     qtbot.waitUntil(history.table.hasFocus)
     qtbot.keyClick(history.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: history.findChild(EditResendDialog) is not None)
-    dialog = history.findChild(EditResendDialog)
+    qtbot.waitUntil(lambda: getattr(history, "edit_resend_dialog", None) is not None)
+    dialog = history.edit_resend_dialog
+    assert isinstance(dialog, EditResendDialog) and dialog.isVisible()
 
     payload = json.loads(dialog.editor.toPlainText())
     dialog.editor.setPlainText(json.dumps({**payload, "status": "done"}))

@@ -7,8 +7,9 @@ The new delivery points back at the original; the audit trail keeps the edit and
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -127,8 +128,9 @@ class EditResendDialog(QDialog):
         self.send_button.setEnabled(True)
 
 
-def open_edit_resend(context: AppContext, delivery_id: int, parent=None) -> None:
-    """Load the delivery off the GUI thread, then open the form (or say why it cannot be)."""
+def open_edit_resend(context: AppContext, delivery_id: int, parent, keep: Callable) -> None:
+    """Load the delivery off the GUI thread, then open the form (or say why it cannot be);
+    `keep(dialog)` is given the open dialog (the caller keeps it, as tabs keep theirs)."""
     from webhook_desk.ui.dialogs.message import show_error
 
     db = context.db
@@ -139,7 +141,7 @@ def open_edit_resend(context: AppContext, delivery_id: int, parent=None) -> None
 
     def opened(form: resend.EditForm) -> None:
         dialog = EditResendDialog(context, form, parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        keep(dialog)
         dialog.open()
 
     run_job(load, opened, lambda sentence: show_error(parent, sentence))
