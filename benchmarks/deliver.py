@@ -28,9 +28,9 @@ import local_servers  # noqa: E402
 import requests  # noqa: E402
 
 from webhook_desk.db import Database  # noqa: E402
-from webhook_desk.engine.worker import Engine  # noqa: E402
 from webhook_desk.secrets import SecretStore  # noqa: E402
 from webhook_desk.services import catalog, firing, registrations  # noqa: E402
+from webhook_desk.services.delivery_engine import new_engine  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 
 GOAL_RATIO = 0.60
@@ -92,7 +92,7 @@ def engine_run(db: Database, url: str, count: int, workers: int) -> tuple[float,
     with db.session() as session:
         firing.fire(session, "upload", to_registration=reg_id, count=count)
     fire_done = time.perf_counter()
-    summary = Engine(db, SecretStore(), workers=workers).run_until_idle()
+    summary = new_engine(db, SecretStore(), workers=workers).run_until_idle()
     finished = time.perf_counter()
     if summary.succeeded != count:
         sys.exit(f"only {summary.succeeded} of {count} deliveries succeeded: {summary}")

@@ -72,6 +72,19 @@ def test_a_live_local_process_keeps_its_leases(db):
         assert claim.release_dead_local_owners(session) == 0
 
 
+def test_another_live_local_process_keeps_its_leases(db):
+    fire_adhoc(db)
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        claim_ids(db, f"{claim.new_owner().split(':')[0]}:{other.pid}:cafebabe")
+        with db.session() as session:
+            assert claim.release_dead_local_owners(session) == 0
+    finally:
+        other.communicate(b"")
+
+
 def test_deliveries_wait_while_their_registration_is_disabled_or_not_validated(db):
     with db.session() as session:
         data = RegistrationInput(url="http://127.0.0.1:9/", is_development=True)
@@ -161,7 +174,7 @@ def test_cancelled_deliveries_of_a_registration_are_never_sent(db):
         reg, _ = registrations.add(session, SecretStore(), data)
         registrations.record_validation(session, reg, True, None)
         firing.fire(session, "upload", to_registration=reg.id, count=3)
-        assert firing.cancel_pending(session, reg.id, "The registration was deleted.") == 3
+        assert registrations.cancel_pending(session, reg.id, "The registration was deleted.") == 3
         registrations.delete(session, SecretStore(), reg.id)
     assert claim_ids(db, "w") == []
     with db.session() as session:

@@ -15,8 +15,8 @@ from recording_server import RecordingServer, Reply
 from sqlalchemy import func, select
 
 from webhook_desk.db.models import Attempt, Delivery
-from webhook_desk.engine.worker import Engine
 from webhook_desk.services import catalog, firing
+from webhook_desk.services.delivery_engine import new_engine
 
 COUNT = 2000
 # SIGUSR1 makes a stuck process print every thread's stack, so a hang explains itself.
@@ -101,7 +101,7 @@ def test_a_killed_deliver_process_loses_nothing_when_started_again(sqlite_db):
     assert set(arrived) == fired  # every delivery reached the receiver at least once
     duplicates = sum(n - 1 for n in arrived.values())
     # Only what the dead process had claimed and not yet recorded can arrive twice.
-    assert duplicates <= Engine(sqlite_db, workers=4).max_outstanding
+    assert duplicates <= new_engine(sqlite_db, workers=4).max_outstanding
     with sqlite_db.session() as session:
         statuses = Counter(session.scalars(select(Delivery.status)))
         leased = session.scalar(select(func.count()).where(Delivery.lease_owner.is_not(None)))

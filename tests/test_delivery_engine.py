@@ -7,9 +7,11 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -19,9 +21,10 @@ from standardwebhooks.webhooks import Webhook
 
 from webhook_desk.db.models import Attempt, AuditEntry, Delivery, Registration
 from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Callbacks, Engine
+from webhook_desk.engine.worker import Callbacks
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 FAST = Timeouts(connect=1.0, total=2.0)
@@ -33,6 +36,7 @@ PLATFORM_HEADERS = {
     "X-ActiGraph-Event",
     "X-ActiGraph-Delivery",
     "X-Client-Cert-Used",
+    "traceparent",
 }
 TRANSPORT_HEADERS = {"Host", "Content-Length", "Accept-Encoding"}
 
@@ -71,7 +75,7 @@ def attempts(db, delivery_id) -> list[Attempt]:
 
 def run(db, **options):
     options.setdefault("timeouts", FAST)
-    return Engine(db, SecretStore(), **options).run_until_idle()
+    return new_engine(db, SecretStore(), **options).run_until_idle()
 
 
 def run_until(db, condition, timeout=30.0, **options):
@@ -80,7 +84,7 @@ def run_until(db, condition, timeout=30.0, **options):
     engine.condition_met_after says how many seconds that took (stopping not included)."""
     options.setdefault("timeouts", FAST)
     options.setdefault("poll_interval", 0.05)
-    engine = Engine(db, SecretStore(), **options)
+    engine = new_engine(db, SecretStore(), **options)
     stop = threading.Event()
     thread = threading.Thread(target=engine.run_forever, args=(stop,))
     thread.start()
@@ -106,7 +110,9 @@ def test_hmac_delivery_carries_the_platform_headers_and_a_signature_the_receiver
 
     assert request.header_names == PLATFORM_HEADERS | TRANSPORT_HEADERS | {"X-ActiGraph-Signature"}
     stored = deliveries(db)[0]
-    assert request.header("Content-Type") == "application/json"
+    assert request.header("Content-Type") == "application/json; charset=utf-8"
+    trace = rf"00-{uuid.UUID(stored.uuid).hex}-[0-9a-f]{{16}}-00"  # W3C, the delivery's trace
+    assert re.fullmatch(trace, request.header("traceparent"))
     assert request.header("User-Agent") == "ActiGraph-Hookshot/1.0"
     assert request.header("X-ActiGraph-Webhook-Id") == str(reg_id)
     assert request.header("X-ActiGraph-Event") == "upload"
@@ -357,7 +363,9 @@ def test_a_success_resets_the_failure_streak(db):
 def test_stop_gives_back_claimed_work_that_was_not_sent(db):
     with RecordingServer(lambda r: HANG) as receiver:
         fire(db, url=receiver.url(), count=30)
-        engine = Engine(db, SecretStore(), workers=2, timeouts=Timeouts(1, 1.5), poll_interval=0.05)
+        engine = new_engine(
+            db, SecretStore(), workers=2, timeouts=Timeouts(1, 1.5), poll_interval=0.05
+        )
         thread = threading.Thread(target=engine.run_forever, args=(threading.Event(),))
         thread.start()
         receiver.wait_for(2)

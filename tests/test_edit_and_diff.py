@@ -13,7 +13,6 @@ from receiver_client import captured, start
 
 from webhook_desk.db.models import AuditEntry, Delivery
 from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Engine
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import (
@@ -21,10 +20,12 @@ from webhook_desk.services import (
     delivery_detail,
     firing,
     json_diff,
+    json_lines,
     registrations,
     request_diff,
     resend,
 )
+from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 # --- the structural diff, checked against an independent JSON Patch implementation --------
@@ -45,6 +46,29 @@ def test_the_patch_from_a_to_b_turns_a_into_b(a, b):
     patch = json_diff.json_patch(a, b)
     assert jsonpatch.apply_patch(a, patch) == b
     assert (patch == []) == (json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True))
+
+
+def _all_paths(data, path="", key=None, depth=0):
+    """(pointer, its key when its parent is an object, depth, value) for every value."""
+    yield path, key, depth, data
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _all_paths(v, json_diff.pointer(path, k), k, depth + 1)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _all_paths(v, json_diff.pointer(path, i), None, depth + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_each_value_is_found_on_the_line_it_starts(data):
+    text_lines = json_lines.pretty(data).split("\n")
+    walked = list(_all_paths(data))
+    found = json_lines.line_numbers(data, [path for path, *_ in walked])
+    for path, key, depth, value in walked:
+        label = "" if key is None else json.dumps(key, ensure_ascii=False) + ": "
+        first = json_lines.pretty(value).split("\n")[0]
+        assert text_lines[found[path]].removesuffix(",") == "  " * depth + label + first
 
 
 def test_objects_compare_by_key_in_any_order_and_arrays_by_position():
@@ -88,7 +112,7 @@ def _register(db, url) -> int:
 
 
 def _deliver(db):
-    Engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
+    new_engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
 
 
 def _edited_sample(db, **changes) -> str:

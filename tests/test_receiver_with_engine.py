@@ -7,11 +7,10 @@ import pytest
 from receiver_client import captured, start
 
 from webhook_desk.engine.sender import Sender, Timeouts
-from webhook_desk.engine.validation import validate
-from webhook_desk.engine.worker import Engine
-from webhook_desk.receiver import ReceiverOptions
+from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.delivery_engine import new_engine, validate
 from webhook_desk.services.registrations import RegistrationInput
 
 
@@ -60,7 +59,7 @@ def test_deliveries_from_the_engine_are_verified_with_the_registrations_secret(
     with db.session() as session:
         sent = firing.fire(session, "upload", to_registration=reg_id, count=3)
         delivery_ids = [d.uuid for d in sent]
-    Engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
+    new_engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
     rows = [row for row in captured(receiver) if row["event"] == "upload"]
     assert sorted(row["delivery_id"] for row in rows) == sorted(delivery_ids)  # 4 workers
     assert {(row["signature"], row["secret_version"]) for row in rows} == {
@@ -80,7 +79,7 @@ def test_a_registration_added_while_the_receiver_runs_is_verified_at_once(
     with db.session() as session:
         [delivery] = firing.fire(session, "upload", to_registration=reg_id)
         registrations.get(session, reg_id).validation_state = "validated"
-    Engine(db, SecretStore(), workers=1).run_until_idle()
+    new_engine(db, SecretStore(), workers=1).run_until_idle()
     last = captured(receiver)[-1]
     assert (last["delivery_id"], last["signature"], last["secret_version"]) == (
         delivery.uuid,

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from webhook_desk.db.models import Delivery
 from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Engine
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 
@@ -33,7 +33,7 @@ def deliver_until_settled(db, default_schedule, **target) -> list[Delivery]:
     """Fire one delivery and run the engine until it succeeded or gave up."""
     with db.session() as session:
         firing.fire(session, "upload", **target)
-    engine = Engine(
+    engine = new_engine(
         db, SecretStore(), timeouts=Timeouts(1.0, 2.0), default_schedule=default_schedule
     )
     for _ in range(20):  # each run sends what is due; a 0s retry is due at once
@@ -67,7 +67,7 @@ def test_an_adhoc_delivery_retries_on_the_engine_default(db):
 
 
 def test_without_a_default_the_engine_keeps_the_platform_schedule(db):
-    engine = Engine(db, SecretStore())
+    engine = new_engine(db, SecretStore())
     assert [int(step.total_seconds()) for step in engine.default_schedule] == [
         5,
         300,
@@ -81,9 +81,10 @@ def test_without_a_default_the_engine_keeps_the_platform_schedule(db):
 
 def test_a_mistyped_default_schedule_is_refused_in_one_sentence(db):
     with pytest.raises(InvalidInput) as refused:
-        Engine(db, SecretStore(), default_schedule="5s,5x")
+        new_engine(db, SecretStore(), default_schedule="5s,5x")
     assert str(refused.value) == (
-        "'5x' is not a retry wait; write a number and s, m, h or d (e.g. 5s,5m,30m)."
+        "'5x' is not a retry wait; write a number and s, m, h or d "
+        "(e.g. 5s,5m,30m), or name a schedule (centrepoint)."
     )
 
 
@@ -101,5 +102,5 @@ def test_deliver_refuses_a_mistyped_schedule_in_one_line(db, cli):
     assert refused.code == 1
     assert refused.err == (
         "webhook-desk: 'soon' is not a retry wait; write a number and s, m, h or d "
-        "(e.g. 5s,5m,30m).\n"
+        "(e.g. 5s,5m,30m), or name a schedule (centrepoint).\n"
     )

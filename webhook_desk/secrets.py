@@ -8,6 +8,8 @@ what to install; we never fall back to plain text.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 
 import keyring
 import keyring.errors
@@ -24,9 +26,9 @@ INSTALL_HINT = (
 )
 
 
-def fingerprint(value: str) -> str:
-    """A short, non-reversible tag that tells two secret values apart in lists and the audit."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+# The installation's own key for fingerprints, in the keyring beside the secrets.
+FINGERPRINT_KEY = "installation/fingerprint-key"
+FINGERPRINT_LENGTH = 12  # hex digits shown in lists and the audit
 
 
 def backend_name(backend=None) -> str:
@@ -39,6 +41,7 @@ class SecretStore:
 
     def __init__(self, service: str = KEYRING_SERVICE):
         self.service = service
+        self._fingerprint_key: bytes | None = None
 
     @property
     def backend(self) -> str:
@@ -88,6 +91,24 @@ class SecretStore:
             raise KeyringUnavailable(
                 f"The keyring ({self.backend}) could not delete a secret: {exc}"
             ) from None
+
+    def fingerprint(self, value: str) -> str:
+        """A short tag that tells two secret values apart in lists and the audit. Keyed with
+        this installation's key, so the database alone gives nothing to test guesses
+        against (an unkeyed SHA-256 prefix gave away a password in 1,759 guesses)."""
+        digest = hmac.new(self._installation_key(), value.encode("utf-8"), hashlib.sha256)
+        return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+    def _installation_key(self) -> bytes:
+        if self._fingerprint_key is None:
+            self.require_usable()
+            try:
+                text = self.get(FINGERPRINT_KEY)
+            except NotFound:
+                text = os.urandom(32).hex()
+                self.put(FINGERPRINT_KEY, text)
+            self._fingerprint_key = text.encode("utf-8")
+        return self._fingerprint_key
 
     def works(self) -> bool:
         """Round-trip a throwaway value: for `health`."""

@@ -11,7 +11,7 @@ def test_self_test_opens_the_window_offscreen_and_exits_0(tmp_path):
         [
             sys.executable,
             "-m",
-            "webhook_desk.cli",
+            "webhook_desk",
             "--db",
             f"sqlite:///{tmp_path / 'st.sqlite3'}",
             "--self-test",
@@ -34,7 +34,7 @@ def test_a_database_path_under_a_file_is_one_sentence(tmp_path):
         [
             sys.executable,
             "-m",
-            "webhook_desk.cli",
+            "webhook_desk",
             "--db",
             f"sqlite:///{blocker / 'x.sqlite3'}",
             "registrations",

@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from webhook_desk.db.revision import at_head
 from webhook_desk.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_CACHE_KB = 64 * 1024
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -121,9 +121,14 @@ class Database:
         return db
 
     def upgrade(self, revision: str = "head") -> None:
-        from webhook_desk.db.migrate import upgrade
-
+        """Bring the schema to `revision`. A database already at head costs one query."""
         try:
+            if revision == "head" and at_head(self.engine):
+                return
+            # Alembic is imported here, not at the top: it costs a good part of a second of
+            # start-up, and is only needed when there is a migration to run.
+            from webhook_desk.db.migrate import upgrade
+
             upgrade(self.engine, revision)
         except DatabaseError as exc:  # OperationalError, or a file that is no database
             raise describe_failure(self.url, exc) from None

@@ -1,4 +1,7 @@
-"""Alembic, driven from code: start-up upgrades every database to the newest revision."""
+"""Alembic, driven from code: start-up upgrades every database to the newest revision.
+
+Imported only when a database is not already at head (Database.upgrade checks that first).
+"""
 
 from alembic import command
 from alembic.config import Config
@@ -8,7 +11,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 
 from webhook_desk import __version__
-from webhook_desk.db.database import MIGRATIONS_DIR
+from webhook_desk.db.revision import MIGRATIONS_DIR
 from webhook_desk.errors import DatabaseUnavailable
 
 

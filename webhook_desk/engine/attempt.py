@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import auth, retry
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.claim import Claimed
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.record import Outcome
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.errors import UserError
+from webhook_desk.vocabulary import DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,10 @@ ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
 
 
 def target_of(
-    session: Session, store, reg: Registration, default_schedule: list[timedelta] | None = None
+    session: Session,
+    book: Bookkeeping,
+    reg: Registration,
+    default_schedule: list[timedelta] | None = None,
 ) -> Target:
     """The registration's current URL, credentials and retry schedule (its own, else the
     engine's default)."""
@@ -41,7 +46,7 @@ def target_of(
         schedule = retry.parse_schedule(own) if own else default
     except UserError:  # a schedule stored before it was checked: fall back, do not stall
         schedule = default
-    creds = auth.load_credentials(session, store, reg)
+    creds = auth.load_credentials(session, book, reg)
     return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
 
 
@@ -58,13 +63,13 @@ def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) ->
 def outcome(c: Claimed, target: Target, url, headers, started, response: Response) -> Outcome:
     """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending."""
     if response.ok:
-        status, next_at = "succeeded", None
+        status, next_at = DeliveryStatus.SUCCEEDED, None
     elif retry.is_retryable(response.status):
         wait = retry.retry_after(response.header("Retry-After"), started)
         next_at = retry.next_attempt_at(target.schedule, c.attempt_count + 1, utcnow(), wait)
-        status = "pending" if next_at else "failed"
+        status = DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED
     else:
-        status, next_at = "failed", None
+        status, next_at = DeliveryStatus.FAILED, None
     return Outcome(
         claimed=c,
         started_at=started,

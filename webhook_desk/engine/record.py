@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.engine import claim as claiming
 from webhook_desk.engine import streaks
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.claim import Claimed
 from webhook_desk.engine.sender import Response
+from webhook_desk.vocabulary import DeliveryStatus
 
 
 @dataclass
@@ -28,7 +30,7 @@ class Outcome:
     url: str = ""
     request_headers: dict = field(default_factory=dict)  # Authorization already redacted
     response: Response | None = None
-    status: str = "pending"  # the delivery's status after this attempt
+    status: DeliveryStatus = DeliveryStatus.PENDING  # the delivery's status after this attempt
     next_attempt_at: datetime | None = None
     released: bool = False  # not sent: the engine stopped first; the lease is given back
 
@@ -62,6 +64,7 @@ def record_batch(
     session: Session,
     owner: str,
     outcomes: list[Outcome],
+    book: Bookkeeping,
     disable_after: timedelta = streaks.DEFAULT_DISABLE_AFTER,
     now: datetime | None = None,
 ) -> list[int]:
@@ -82,7 +85,7 @@ def record_batch(
         if o.registration_id is not None:
             ok = o.response is not None and o.response.ok
             runs.setdefault(o.registration_id, streaks.RunOfOutcomes()).add(ok, o.started_at)
-    return streaks.apply(session, runs, disable_after, now) if runs else []
+    return streaks.apply(session, runs, book, disable_after, now) if runs else []
 
 
 def _next_numbers(session: Session, delivery_ids: list[int]) -> dict[int, int]:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Registration, utcnow
-from webhook_desk.services import audit
+from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 DEFAULT_DISABLE_AFTER = timedelta(days=5)
 DEFAULT_WARN_AFTER = timedelta(days=1)
@@ -33,12 +34,16 @@ class RunOfOutcomes:
         else:
             self.failures_after_success += 1
             self.first_failure_after_success = self.first_failure_after_success or at
-        self.last_at, self.last_status = at, "succeeded" if ok else "failed"
+        self.last_at, self.last_status = (
+            at,
+            (DeliveryStatus.SUCCEEDED if ok else DeliveryStatus.FAILED),
+        )
 
 
 def apply(
     session: Session,
     runs: dict[int, RunOfOutcomes],
+    book: Bookkeeping,
     disable_after: timedelta = DEFAULT_DISABLE_AFTER,
     now: datetime | None = None,
 ) -> list[int]:
@@ -56,35 +61,30 @@ def apply(
             reg.failing_since = reg.failing_since or run.first_failure_after_success
         reg.last_delivery_at, reg.last_delivery_status = run.last_at, run.last_status
         if _due_for_disabling(reg, disable_after, now):
-            _disable(session, reg, disable_after)
+            _disable(session, book, reg, disable_after)
             disabled.append(reg.id)
     return disabled
 
 
 def _due_for_disabling(reg: Registration, disable_after: timedelta, now: datetime) -> bool:
     return (
-        reg.status == "enabled"
+        reg.status == RegistrationStatus.ENABLED
         and reg.failing_since is not None
         and now - reg.failing_since >= disable_after
     )
 
 
-def _disable(session: Session, reg: Registration, disable_after: timedelta) -> None:
+def _disable(
+    session: Session, book: Bookkeeping, reg: Registration, disable_after: timedelta
+) -> None:
     reason = (
         f"Every delivery failed for {_span(disable_after)} "
         f"({reg.failure_streak} failed attempts since {reg.failing_since:%Y-%m-%d %H:%M} UTC)."
     )
     before = {"status": reg.status, "disabled_reason": reg.disabled_reason}
-    reg.status, reg.disabled_reason = "disabled", reason
-    audit.record(
-        session,
-        "registration.auto-disable",
-        "registration",
-        reg.id,
-        before=before,
-        after={"status": reg.status, "disabled_reason": reason},
-        reason=reason,
-    )
+    reg.status, reg.disabled_reason = RegistrationStatus.DISABLED, reason
+    after = {"status": reg.status, "disabled_reason": reason}
+    book.audit(session, "registration.auto-disable", reg, before, after, reason)
 
 
 def _span(delta: timedelta) -> str:
@@ -107,7 +107,7 @@ def on_the_way_to_disabling(
     regs = session.scalars(
         select(Registration)
         .where(
-            Registration.status == "enabled",
+            Registration.status == RegistrationStatus.ENABLED,
             Registration.failing_since.is_not(None),
             Registration.failing_since <= now - warn_after,
         )

@@ -3,6 +3,8 @@
 We send `X-ActiGraph-Event: validation` with a fresh code in `X-ActiGraph-Hook-Secret` and in
 the body; the receiver passes by answering 200 with the same code in that response header.
 The handshake is stored as a delivery (is_validation) so it shows in the history like any other.
+As on the platform, the request carries no signature unless asked (`signed`, from Settings);
+Basic and OAuth2 credentials are sent as with any delivery.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from dataclasses import dataclass
 
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
+from webhook_desk.vocabulary import DeliveryStatus
 
 HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
 EVENT = "validation"
+SIGNED_BY_DEFAULT = False  # the platform's validation example carries no signature
+SIGNATURE_AUTH = ("hmac", "standard-webhooks")
 
 
 @dataclass(frozen=True)
@@ -31,20 +37,21 @@ class ValidationResult:
 
 def validate(
     db,
-    store,
+    book: Bookkeeping,
     reg_id: int,
     sender: Sender | None = None,
     tokens: auth.TokenCache | None = None,
+    signed: bool = SIGNED_BY_DEFAULT,
 ) -> ValidationResult:
     """Run the handshake against the registration's URL and record the verdict."""
-    from webhook_desk.services import registrations
-
     sender = sender or Sender()
     tokens = tokens or auth.TokenCache(sender.timeouts.total)
     with db.session() as session:
-        reg = registrations.get(session, reg_id)
+        reg = book.registration(session, reg_id)
         reg_id, url = reg.id, reg.url
-        creds = auth.load_credentials(session, store, reg)
+        creds = auth.load_credentials(session, book, reg)
+    if not signed and creds.auth_type in SIGNATURE_AUTH:
+        creds = auth.NO_AUTH
     code = str(uuid.uuid4())
     delivery_uuid = str(uuid.uuid4())
     body = json.dumps({"WebhookId": str(reg_id), "ValidationCode": code}, separators=(",", ":"))
@@ -54,10 +61,10 @@ def validate(
     response = auth.send(sender, tokens, creds, url, headers, body.encode())
     error = verdict(response, code)
     with db.session() as session:
-        reg = registrations.get(session, reg_id)
+        reg = book.registration(session, reg_id)
         delivery = _stored(reg, url, body, delivery_uuid, started, response, error, headers)
         session.add(delivery)
-        registrations.record_validation(session, reg, error is None, error)
+        book.record_validation(session, reg, error is None, error)
         session.flush()
         return ValidationResult(reg_id, error is None, error, delivery.id, response.status)
 
@@ -85,7 +92,7 @@ def _stored(reg, url, body, delivery_uuid, started, response, error, headers) ->
         event_version=reg.event_version,
         payload=body,
         study_id=reg.study_id,
-        status="succeeded" if error is None else "failed",
+        status=DeliveryStatus.SUCCEEDED if error is None else DeliveryStatus.FAILED,
         response_code=response.status,
         attempt_count=1,
         error=error,

@@ -23,9 +23,10 @@ from sqlalchemy import exists, select
 
 from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, validation
+from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.fairness import TargetShares, target_key
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
-from webhook_desk.services.delivery_counts import DeliveryCounts, counts
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Engine:
     def __init__(
         self,
         db,
-        store=None,
+        book: Bookkeeping,
         workers: int = 4,
         callbacks: Callbacks | None = None,
         timeouts: Timeouts | None = None,
@@ -86,13 +87,14 @@ class Engine:
         disable_after: timedelta = streaks.DEFAULT_DISABLE_AFTER,
         poll_interval: float = POLL_INTERVAL_S,
         default_schedule: str | None = None,
+        sign_validation: bool = validation.SIGNED_BY_DEFAULT,
     ):
         """`default_schedule` ("5s,5m,30m"): the retries of registrations without a schedule
-        of their own and of ad-hoc deliveries; None is retry.DEFAULT_SCHEDULE."""
-        from webhook_desk.secrets import SecretStore
-
+        of their own and of ad-hoc deliveries; None is retry.DEFAULT_SCHEDULE. `book` is the
+        services' side of things (secrets, verdicts, audit): services.delivery_engine builds
+        engines with it. `sign_validation`: whether handshakes carry a signature."""
         self.db = db
-        self.store = store or SecretStore()
+        self.book = book
         self.workers = max(1, workers)
         self.callbacks = callbacks or Callbacks()
         self.timeouts = timeouts or Timeouts()
@@ -101,6 +103,7 @@ class Engine:
         self.disable_after = disable_after
         self.poll_interval = poll_interval
         self.default_schedule = retry.parse_schedule(default_schedule)
+        self.sign_validation = sign_validation
         self.adhoc = replace(attempt.ADHOC, schedule=self.default_schedule)
         self.owner = claim.new_owner()
         self.summary = RunSummary()
@@ -153,10 +156,6 @@ class Engine:
         """Finish the requests on the wire, give back claimed work not yet sent, and return."""
         self._stopping.set()
         self._wake()
-
-    def stats(self) -> DeliveryCounts:
-        with self.db.session() as session:
-            return counts(session)
 
     # --- the database loop: record, then claim -------------------------------------------
 
@@ -276,7 +275,7 @@ class Engine:
             regs = session.scalars(select(Registration).where(Registration.id.in_(stale)))
             for reg in regs:
                 self._targets[reg.id] = (
-                    attempt.target_of(session, self.store, reg, self.default_schedule),
+                    attempt.target_of(session, self.book, reg, self.default_schedule),
                     now + TARGET_CACHE_S,
                 )
         return {i: self._targets[i][0] for i in wanted if i in self._targets}
@@ -292,11 +291,11 @@ class Engine:
         with self.db.session() as session:
             reg_ids = session.scalars(
                 select(Registration.id).where(
-                    Registration.status == "enabled",
-                    Registration.validation_state == "pending",
+                    Registration.status == RegistrationStatus.ENABLED,
+                    Registration.validation_state == ValidationState.PENDING,
                     exists().where(
                         Delivery.registration_id == Registration.id,
-                        Delivery.status == "pending",
+                        Delivery.status == DeliveryStatus.PENDING,
                         Delivery.next_attempt_at <= now,
                     ),
                 )
@@ -313,7 +312,9 @@ class Engine:
 
     def _validate_one(self, reg_id: int) -> None:
         try:
-            validation.validate(self.db, self.store, reg_id, self.sender, self.tokens)
+            validation.validate(
+                self.db, self.book, reg_id, self.sender, self.tokens, self.sign_validation
+            )
             self.summary.validations += 1
         except Exception as exc:  # a broken handshake must not kill the pool thread
             log.exception("validation of registration %s failed", reg_id)
@@ -403,7 +404,9 @@ class Engine:
         for try_number in range(5):
             try:
                 with self.db.session() as session:
-                    disabled = record.record_batch(session, self.owner, batch, self.disable_after)
+                    disabled = record.record_batch(
+                        session, self.owner, batch, self.book, self.disable_after
+                    )
                 break
             except Exception as exc:  # locked database, lost connection: try again shortly
                 log.warning("recording %d outcomes failed (%s), retrying", len(batch), exc)
@@ -420,9 +423,9 @@ class Engine:
             if o.released:
                 continue
             self.summary.sent += 1
-            if o.status == "succeeded":
+            if o.status == DeliveryStatus.SUCCEEDED:
                 self.summary.succeeded += 1
-            elif o.status == "failed":
+            elif o.status == DeliveryStatus.FAILED:
                 self.summary.failed += 1
             else:
                 self.summary.retrying += 1

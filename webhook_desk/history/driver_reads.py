@@ -3,11 +3,18 @@
 The SQL is still written and compiled by SQLAlchemy (once per statement shape, in its own
 compiled cache); only the execution and the rows skip its results machinery, which on a
 page of a hundred rows cost more than the 0.17 ms query itself (benchmarks/history.py).
+
+That takes two private parts of SQLAlchemy (`_compile_w_cache`, `_bind_processors`): there is
+no public compile-with-cache, and compiling afresh would cost more than it saves. They are
+checked on one minor version, pinned in pyproject.toml; tests/test_sqlalchemy_pin.py fails on
+any other, so an upgrade re-checks them first.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
+
+SQLALCHEMY_MINOR = "2.1"  # the version the private parts below were checked on
 
 _compiled: dict = {}
 

@@ -1,27 +1,26 @@
 """An HTTP client for the platform APIs: bearer token, paging, and patient retries.
 
-429 and 5xx answers, timeouts and refused connections are retried with exponential back-off
-(with jitter), and a Retry-After header is honoured; anything else the platform refuses
+What is retried, how Retry-After is read and how waits are spread are the delivery engine's
+policy (engine/retry.py): 408, 429 and 5xx answers, timeouts and refused connections are
+retried with exponential back-off, Retry-After honoured; anything else the platform refuses
 becomes one sentence for the user. Pages are followed by the API's own `links.next` (CentrePoint
 v3) or skip/take until a short page (ECG module).
 """
 
 from __future__ import annotations
 
-import email.utils
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from queue import Full, Queue
 from urllib.parse import urlsplit
 
 import requests
 
+from webhook_desk.engine import retry
 from webhook_desk.errors import NotFound, UserError
 
-RETRIED_STATUSES = {408, 429, 500, 502, 503, 504}
 V3_PAGE = 100  # CentrePoint's largest page
 ECG_PAGE = 100
 
@@ -59,6 +58,7 @@ class PlatformClient:
     def get(self, path_or_url: str, params: dict | None = None):
         """The JSON document at `path_or_url` (a path under the base URL, or a full URL)."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        self._check_origin(url)
         for attempt in range(1, self.tries + 1):
             document, wait = self._try(url, params, attempt)
             if wait is None:
@@ -66,6 +66,15 @@ class PlatformClient:
             self.retries += 1
             self.sleep(wait)
         raise AssertionError("unreachable")  # _try raises on the last attempt
+
+    def _check_origin(self, url: str) -> None:
+        """The token goes to the API's own origin (scheme, host, port) and nowhere else: a
+        pagination link naming another is refused, whoever put it in the answer."""
+        if _origin(url) != _origin(self.base_url):
+            raise PlatformError(
+                f"The platform's answer links to {url}, which is not on {self.base_url}; "
+                "the API token is only sent to the API's own address."
+            )
 
     def _try(self, url: str, params, attempt: int) -> tuple[object, float | None]:
         """(the JSON document, None), or (None, how long to wait before the next try)."""
@@ -79,7 +88,7 @@ class PlatformClient:
                     f"The platform at {self.base_url} cannot be reached ({_short(error)})."
                 ) from None
             return None, self._backoff(attempt)
-        if response.status_code in RETRIED_STATUSES and not last:
+        if retry.is_retryable(response.status_code) and not last:
             return None, self._retry_after(response) or self._backoff(attempt)
         if response.status_code >= 400:
             raise self._refusal(response)
@@ -91,19 +100,12 @@ class PlatformClient:
             ) from None
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.max_wait_s, self.backoff_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        first, longest = timedelta(seconds=self.backoff_s), timedelta(seconds=self.max_wait_s)
+        return retry.backoff(attempt, first, longest).total_seconds()
 
     def _retry_after(self, response: requests.Response) -> float | None:
-        value = response.headers.get("Retry-After")
-        if not value:
-            return None
-        if value.strip().isdigit():
-            return min(self.max_wait_s, float(value))
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return min(self.max_wait_s, max(0.0, (when - datetime.now(UTC)).total_seconds()))
+        wait = retry.retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+        return None if wait is None else min(self.max_wait_s, wait.total_seconds())
 
     def _refusal(self, response: requests.Response) -> UserError:
         code = response.status_code
@@ -120,7 +122,7 @@ class PlatformClient:
         detail = _detail(response)
         if code == 404:
             return NotFound(f"The platform has no {urlsplit(response.url).path} ({detail}).")
-        if code in RETRIED_STATUSES:
+        if retry.is_retryable(code):
             return PlatformError(
                 f"The platform kept answering {code} after {self.tries} tries; try again later."
             )
@@ -203,6 +205,15 @@ def _check_v3_page(page, url: str) -> None:
     for key in ("totalCount", "offset"):
         if not isinstance(page.get(key), int):
             raise PlatformError(f"The platform's page from {url} has no {key}.")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:  # a port that is no number names no origin of ours
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _detail(response: requests.Response) -> str:

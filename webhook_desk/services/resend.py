@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery, Registration, utcnow
+from webhook_desk.db.models import Delivery, EventType, Registration, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.history.queries import Filters, iter_matching
-from webhook_desk.services import audit, firing, json_diff
+from webhook_desk.history.queries import Filters, as_dict, iter_matching
+from webhook_desk.services import audit, catalog, firing, json_diff
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 CHUNK = 1000  # deliveries per transaction
 PROGRESS_EVERY = 200  # matched deliveries between progress reports
@@ -167,7 +168,7 @@ def _why_not(original: Delivery, reg: Registration | None) -> str | None:
         )
     if original.registration_id is not None and reg is None:
         return f"Delivery {original.id} belonged to a registration that was deleted."
-    if reg is not None and reg.status != "enabled":
+    if reg is not None and reg.status != RegistrationStatus.ENABLED:
         return f"Registration {reg.id} is {reg.status}; enable it to resend its deliveries."
     return None
 
@@ -182,8 +183,27 @@ def _copy(original: Delivery, reg: Registration | None) -> Delivery:
         payload=original.payload,
         study_id=original.study_id,
         subject_id=original.subject_id,
-        status="pending",
+        status=DeliveryStatus.PENDING,
         resent_from_id=original.id,
         created_at=now,
         next_attempt_at=now,
     )
+
+
+@dataclass(frozen=True)
+class EditForm:
+    """What the edit-and-resend form starts from: the delivery, its event (for the live
+    schema check) and the registrations it may go to instead."""
+
+    original: dict
+    event: EventType
+    targets: list[dict]
+
+
+def edit_form(session: Session, delivery_ref) -> EditForm:
+    original = find(session, delivery_ref)
+    if original.is_validation:
+        raise InvalidInput(_why_not(original, None))
+    event = catalog.get_event(session, original.event_code, original.event_version)
+    record = {**as_dict(original), "payload": original.payload}
+    return EditForm(record, event, firing.fire_targets(session, original.event_code))

@@ -1,7 +1,9 @@
 """What every front end does first: open the database at its newest schema with the catalog."""
 
 from webhook_desk.db import Database
+from webhook_desk.secrets import SecretStore
 from webhook_desk.services.catalog import sync_catalog
+from webhook_desk.services.secret_fingerprints import fill_missing
 from webhook_desk.settings import resolve_db_url
 
 
@@ -10,4 +12,5 @@ def open_database(url: str | None = None) -> Database:
     db = Database.open(resolve_db_url(url))
     with db.session() as session:
         sync_catalog(session)
+        fill_missing(session, SecretStore())
     return db

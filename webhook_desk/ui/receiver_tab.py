@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.errors import UserError
-from webhook_desk.receiver import MODES, ReceiverOptions
+from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, recent
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.formatting import header_lines, pretty_body
