@@ -216,7 +216,9 @@ class ReceiverTab(QWidget):
         self.compare_action = QAction("Compare", self)
         self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
         self.compare_action.triggered.connect(self.compare_selected)
-        for action in (self.edit_resend_action, self.compare_action):
+        self.compare_with_action = QAction("Compare with…", self)
+        self.compare_with_action.triggered.connect(self.compare_with)
+        for action in (self.edit_resend_action, self.compare_action, self.compare_with_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(action)
             self.addAction(action)
@@ -259,6 +261,20 @@ class ReceiverTab(QWidget):
             self.compare_dialog.open()
 
         self._with_refs(rows, compare)
+
+    def compare_with(self) -> None:
+
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self._with_refs(rows, self._ask_compare)
+
+    def _ask_compare(self, refs: list[str]) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
+
+        self.compare_ask = ask_and_compare(self.context, refs[0], self, self._keep_compare)
+
+    def _keep_compare(self, dialog) -> None:
+        self.compare_dialog = dialog
 
     def selected_rows(self) -> list[dict]:
         indexes = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
