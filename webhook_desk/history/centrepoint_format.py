@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.redaction import DEFAULT, Redactor
+from webhook_desk.vocabulary import DeliveryStatus
 
 DELIVERY_HEADER = "x-actigraph-delivery"
 # GET /centrepoint/v3/WebhookEvents: the events one can subscribe to, with the platform's own
@@ -262,7 +263,9 @@ def _settle(found: ImportedDelivery) -> None:
     last = found.attempts[-1]
     code = last["response_code"]
     found.delivery.update(
-        status="succeeded" if code is not None and 200 <= code < 300 else "failed",
+        status=DeliveryStatus.SUCCEEDED
+        if code is not None and 200 <= code < 300
+        else DeliveryStatus.FAILED,
         response_code=code,
         error=last["error"],
         attempt_count=len(found.attempts),

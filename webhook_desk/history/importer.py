@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from webhook_desk.db.models import Attempt, Delivery, Registration
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
+from webhook_desk.vocabulary import DeliveryStatus
 
 EXPECTED = "CentrePoint v3 history pages or a list of v1 history records"
 LOOKUP_BATCH = 500
@@ -34,6 +35,21 @@ class ImportResult:
     deliveries_added: int = 0
     attempts_added: int = 0
     already_present: int = 0  # attempts the database had already
+
+    def summary(self) -> str:
+        """What was imported, as the CLI prints it and the GUI shows it."""
+        shape = "CentrePoint v3 history" if self.shape == "v3" else "CentrePoint v1 history"
+        return (
+            f"Imported {counted(self.deliveries_added, 'delivery')} with "
+            f"{counted(self.attempts_added, 'attempt')} from {self.path} ({shape}); "
+            f"{counted(self.already_present, 'attempt')} already present."
+        )
+
+
+def counted(n: int, unit: str) -> str:
+    """'1 delivery', '2,000 deliveries', '3 attempts'."""
+    plural = "deliveries" if unit == "delivery" else unit + "s"
+    return f"{n:,} {unit if n == 1 else plural}"
 
 
 def import_file(db, path, progress: Callable[[int, int], None] | None = None) -> ImportResult:
@@ -252,7 +268,11 @@ def _merge(session: Session, known: tuple[int, set], imported: cp.ImportedDelive
         attempt.number = number
     last = ordered[-1]
     code = last.response_code
-    existing.status = "succeeded" if code is not None and 200 <= code < 300 else "failed"
+    existing.status = (
+        DeliveryStatus.SUCCEEDED
+        if code is not None and 200 <= code < 300
+        else DeliveryStatus.FAILED
+    )
     existing.response_code, existing.error = code, last.error
     existing.attempt_count, existing.last_sent_at = len(ordered), last.started_at
     existing.created_at = min(existing.created_at, ordered[0].started_at)

@@ -25,6 +25,7 @@ from webhook_desk.history.centrepoint_format import (
     v3_page,
 )
 from webhook_desk.platform import api_shapes
+from webhook_desk.vocabulary import RegistrationStatus
 
 V3_DEFAULT_LIMIT = 100
 V3_MAX_LIMIT = 100  # "between 1 and 100" (CentrePoint pagination.md)
@@ -83,7 +84,7 @@ def date_param(text: str | None, name: str) -> datetime | None:
 
 def _registration(session: Session, reg_id: str, what: str) -> Registration:
     reg = session.get(Registration, int(reg_id)) if reg_id.isdigit() else None
-    if reg is None or reg.status == "archived":
+    if reg is None or reg.status == RegistrationStatus.ARCHIVED:
         raise ApiError(404, f"{what} {reg_id} was not found.")
     return reg
 
@@ -107,7 +108,7 @@ def _v3_links(request: Request, limit: int, offset: int, total: int) -> dict:
 
 def _study_webhooks(study_id: str):
     return select(Registration).where(
-        Registration.study_id == study_id, Registration.status != "archived"
+        Registration.study_id == study_id, Registration.status != RegistrationStatus.ARCHIVED
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.models import Delivery, EventType, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
 from webhook_desk.services import catalog, registrations
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 MAX_COUNT = 100_000
 # The platform spells identifiers three ways; history filters need all of them.
@@ -55,7 +56,7 @@ def fire(
         "payload": body,
         "study_id": study or (reg.study_id if reg else None),
         "subject_id": subject,
-        "status": "pending",
+        "status": DeliveryStatus.PENDING,
         "created_at": now,
         "next_attempt_at": now,
     }
@@ -81,7 +82,7 @@ def _target_registration(
     if isinstance(to_registration, Registration):
         to_registration = to_registration.id
     reg = registrations.get_local(session, to_registration)  # never fire at a platform mirror
-    if reg.status != "enabled":
+    if reg.status != RegistrationStatus.ENABLED:
         raise InvalidInput(f"Registration {reg.id} is {reg.status}; enable it to send it events.")
     return reg
 
@@ -111,7 +112,9 @@ def fire_targets(session: Session, event_code: str) -> list[dict]:
     return [
         {"id": r.id, "name": r.name, "url": r.url}
         for r in registrations.list_all(session)
-        if r.status == "enabled" and r.source == "local" and event_code in r.event_codes
+        if r.status == RegistrationStatus.ENABLED
+        and r.source == "local"
+        and event_code in r.event_codes
     ]
 
 

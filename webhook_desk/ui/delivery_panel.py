@@ -3,6 +3,8 @@ request and response in full (headers, pretty bodies)."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QLabel,
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.formatting import header_lines, local_time, pretty_body
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 
@@ -37,6 +40,7 @@ class DeliveryPanel(QWidget):
         super().__init__(parent)
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setWordWrap(True)
         self.attempts = QListWidget()
         self.attempts.currentRowChanged.connect(self._show_attempt)
         self.request_headers = _headers_view()
@@ -44,6 +48,7 @@ class DeliveryPanel(QWidget):
         self.response_headers = _headers_view()
         self.response_body = JsonEditor(read_only=True)
         self.tabs = QTabWidget()
+        self._splits: dict[str, QSplitter] = {}
         for title, headers, body in (
             ("Request", self.request_headers, self.request_body),
             ("Response", self.response_headers, self.response_body),
@@ -53,6 +58,7 @@ class DeliveryPanel(QWidget):
             split.addWidget(body)
             split.setSizes([120, 240])
             self.tabs.addTab(split, title)
+            self._splits[title.lower()] = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -62,6 +68,10 @@ class DeliveryPanel(QWidget):
         self.attempts.setMaximumHeight(110)
         self.record: dict | None = None
         self.show_delivery(None)
+
+    def splitters(self) -> dict[str, QSplitter]:
+        """The request and response splitters (headers over body), for remembering."""
+        return dict(self._splits)
 
     def show_delivery(self, record: dict | None) -> None:
         if record is not None and record == self.record:
@@ -80,7 +90,7 @@ class DeliveryPanel(QWidget):
         self.summary.setText(
             f"<b>{record['event']}</b> {record['event_version']} · <b>{record['status']}</b>"
             f"{next_try}{resend_links(record)}<br>Delivery {record['delivery_id']}"
-            f"<br>{record['target_url']}"
+            f"<br>{record['target_url']}{_waiting(record)}"
         )
         for attempt in record["attempt_chain"]:
             self.attempts.addItem(QListWidgetItem(_attempt_line(attempt)))
@@ -110,6 +120,14 @@ class DeliveryPanel(QWidget):
             f"{status}{error}\n\n{header_lines(a['response_headers'])}"
         )
         self.response_body.setPlainText(pretty_body(a["response_body"]))
+
+
+def _waiting(record: dict) -> str:
+    """What holds a pending delivery back (a failed validation, a disabled registration)."""
+    reason = record.get("waiting_for")
+    return (
+        f"<br><span style='{text_style('warning')}'>{html.escape(reason)}</span>" if reason else ""
+    )
 
 
 def resend_links(record: dict) -> str:
