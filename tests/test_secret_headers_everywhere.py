@@ -19,7 +19,8 @@ from webhook_desk.engine import validation
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.history.export import FORMATS, export
 from webhook_desk.history.queries import Filters
-from webhook_desk.receiver import Receiver, inbox
+from webhook_desk.receiver import inbox
+from webhook_desk.receiver.server import Receiver
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
 from webhook_desk.services.delivery_engine import new_engine
