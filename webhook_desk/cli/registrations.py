@@ -16,7 +16,7 @@ from webhook_desk.cli.common import (
 )
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import registrations
+from webhook_desk.services import registration_rules, registrations
 from webhook_desk.vocabulary import AuthType
 
 LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
@@ -78,7 +78,7 @@ def _add_parser(verbs) -> None:
     add.add_argument("--events", help="comma-separated event codes (default: all of the module)")
     add.add_argument("--event-version", default="v1")
     add.add_argument("--name", default="")
-    add.add_argument("--auth", default=AuthType.NONE.value, choices=registrations.AUTH_TYPES)
+    add.add_argument("--auth", default=AuthType.NONE.value, choices=registration_rules.AUTH_TYPES)
     add.add_argument(
         "--secret-stdin",
         action="store_true",
@@ -127,7 +127,7 @@ def _secret_for_add(args) -> str | None:
 def _add(args) -> int:
     data = registrations.RegistrationInput(
         url=args.url,
-        events=[e.strip() for e in (args.events or "").split(",") if e.strip()],
+        events=[e.strip() for e in args.events.split(",") if e.strip()] if args.events else None,
         name=args.name,
         study_id=args.study_id,
         organization_id=args.organization_id,
