@@ -72,6 +72,7 @@ class HistoryTab(QWidget):
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
         self._stale = False
+        self.edit_resend_dialog = None
         context.deliveries_changed.connect(self.deliveries_changed)
         context.registrations_changed.connect(self.load_choices)
         self.load_choices()
@@ -219,7 +220,12 @@ class HistoryTab(QWidget):
 
         delivery_id = self.selected_id()
         if delivery_id is not None:
-            open_edit_resend(self.context, delivery_id, self)
+            open_edit_resend(self.context, delivery_id, self, self._keep_edit_dialog)
+
+    def _keep_edit_dialog(self, dialog) -> None:
+        previous, self.edit_resend_dialog = self.edit_resend_dialog, dialog
+        if previous is not None:
+            previous.deleteLater()
 
     def compare_selected(self) -> None:
         from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
