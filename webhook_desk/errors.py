@@ -19,3 +19,8 @@ class DatabaseUnavailable(UserError):
 
 class KeyringUnavailable(UserError):
     """No usable OS keyring backend, so no secret can be stored or read."""
+
+
+class Conflict(InvalidInput):
+    """A change the record's current state does not allow: a duplicate code, activating an
+    archived entry, deleting what is still in use."""
