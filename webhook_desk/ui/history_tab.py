@@ -72,6 +72,7 @@ class HistoryTab(QWidget):
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
         self._stale = False
+        self.edit_resend_dialog = None
         context.deliveries_changed.connect(self.deliveries_changed)
         context.registrations_changed.connect(self.load_choices)
         self.load_choices()
@@ -96,6 +97,9 @@ class HistoryTab(QWidget):
             "Compare the two selected deliveries (Ctrl+click the second)"
         )
         self.compare_action.triggered.connect(self.compare_selected)
+        self.compare_with_action = QAction("Compare with…", self)
+        self.compare_with_action.setToolTip("Compare the selected delivery with any request")
+        self.compare_with_action.triggered.connect(self.compare_with)
         self.export_action = QAction(icon("export"), "Export…", self)
         self.export_action.triggered.connect(self.export)
         for action in (
@@ -103,6 +107,7 @@ class HistoryTab(QWidget):
             self.resend_action,
             self.edit_resend_action,
             self.compare_action,
+            self.compare_with_action,
             self.resend_all_action,
             self.export_action,
         ):
@@ -112,6 +117,7 @@ class HistoryTab(QWidget):
         self.resend_action.setEnabled(False)
         self.edit_resend_action.setEnabled(False)
         self.compare_action.setEnabled(False)
+        self.compare_with_action.setEnabled(False)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -178,6 +184,7 @@ class HistoryTab(QWidget):
         self.resend_action.setEnabled(delivery_id is not None)
         self.edit_resend_action.setEnabled(delivery_id is not None)
         self.compare_action.setEnabled(len(self.selected_ids()) == 2)
+        self.compare_with_action.setEnabled(delivery_id is not None)
         if delivery_id is None:
             self.panel.show_delivery(None)
         else:
@@ -219,7 +226,12 @@ class HistoryTab(QWidget):
 
         delivery_id = self.selected_id()
         if delivery_id is not None:
-            open_edit_resend(self.context, delivery_id, self)
+            open_edit_resend(self.context, delivery_id, self, self._keep_edit_dialog)
+
+    def _keep_edit_dialog(self, dialog) -> None:
+        previous, self.edit_resend_dialog = self.edit_resend_dialog, dialog
+        if previous is not None:
+            previous.deleteLater()
 
     def compare_selected(self) -> None:
         from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
@@ -229,6 +241,18 @@ class HistoryTab(QWidget):
             older, newer = sorted(ids)  # so it reads "from A to B" in time order
             self.compare_dialog = CompareDialog(self.context, str(older), str(newer), self)
             self.compare_dialog.open()
+
+    def compare_with(self) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
+
+        delivery_id = self.selected_id()
+        if delivery_id is not None:
+            self.compare_ask = ask_and_compare(
+                self.context, str(delivery_id), self, self._keep_compare_dialog
+            )
+
+    def _keep_compare_dialog(self, dialog) -> None:
+        self.compare_dialog = dialog
 
     def resend_all_matching(self) -> None:
         """Count first (a dry run), ask, then queue them all with progress and Cancel."""

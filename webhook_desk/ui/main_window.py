@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
                 prefs.engine_workers,
                 self,
                 timeouts=timeouts,
-                default_schedule=prefs.engine_schedule(),
+                **prefs.engine_options(),
             )
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)

@@ -401,4 +401,8 @@ class RegistrationsTab(QWidget):
                 else f"Registration {reg_id} failed validation: {result.error}"
             )
 
-        run_job(lambda: delivery_engine.validate(db, store, reg_id), done, self._refused)
+        engine = self.context.engine  # the handshake signed as Settings say (engine started)
+        signed = engine.engine.sign_validation if engine is not None else False
+        run_job(
+            lambda: delivery_engine.validate(db, store, reg_id, signed=signed), done, self._refused
+        )
