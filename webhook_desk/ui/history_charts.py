@@ -65,13 +65,13 @@ class HistoryCharts(QWidget):
         self.latency_view = _chart_view("Latency over time (ms)")
         self.failing_view = _chart_view("Registrations that fail most")
         self.status = QLabel()
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
         for view in (self.outcomes_view, self.latency_view, self.failing_view):
-            splitter.addWidget(view)
+            self.splitter.addWidget(view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
 
     def follow(self, filters: Filters) -> None:
         """Show the charts for `filters` (the History tab's current filter)."""
