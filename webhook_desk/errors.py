@@ -36,3 +36,8 @@ class PortInUse(UserError):
             "another with --port."
         )
         self.host, self.port = host, port
+
+
+class Conflict(InvalidInput):
+    """A change the record's current state does not allow: a duplicate code, activating an
+    archived entry, deleting what is still in use."""
