@@ -134,3 +134,15 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
         lambda: any(r["path"] == "/hooks/again" for r in receiver.model.rows),
         timeout=LOOP_TIMEOUT_MS,
     )
+    history = window.history_tab
+    window.tabs.setCurrentWidget(history)
+    qtbot.waitUntil(lambda: history.model.rowCount() == 1)
+    history.table.selectRow(0)
+    history.compare_with_action.trigger()
+    ask = history.compare_ask
+    ask.setTextValue("capture:1")
+    ask.accept()
+    compare = history.compare_dialog
+    qtbot.waitUntil(lambda: compare.result is not None)
+    listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
+    assert '~ body /subjectId: "2" → "1"' in listed

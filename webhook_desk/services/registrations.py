@@ -24,7 +24,7 @@ from webhook_desk.db.models import (
     SecretVersion,
     utcnow,
 )
-from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit
 from webhook_desk.services import registration_rules as rules
@@ -268,7 +268,7 @@ def set_status(
     if reg.status == target:
         return reg
     if reg.status not in allowed_from:
-        raise InvalidInput(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
+        raise Conflict(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
     before = as_dict(reg)
     reg.status = target
     reg.disabled_reason = reason if target == DISABLED else None

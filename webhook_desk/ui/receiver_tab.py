@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from webhook_desk.errors import UserError
 from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, capture_ref, recent
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.formatting import header_lines, pretty_body
@@ -31,9 +32,10 @@ from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.ui.widgets.record_table import record_table
+from webhook_desk.ui.wording import for_window
 
 FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
-COLUMN_WIDTHS = (150, 60, 170, 90, 190, 285, 200, 170, 80)
+COLUMN_WIDTHS = (150, 60, 170, 190, 60, 200, 170, 80, 285)
 
 
 def capture_row(capture) -> dict:
@@ -86,6 +88,7 @@ class ReceiverTab(QWidget):
         self.copy_button = QPushButton(icon("copy"), "Copy URL")
         self.copy_button.clicked.connect(self.copy_url)
         self.state = QLabel()
+        self.state.setWordWrap(True)  # a refusal (port in use) is a sentence, not a word
         self.controls = QHBoxLayout()
         for widget in (self.start_button, QLabel("Port"), self.port, QLabel("URL")):
             self.controls.addWidget(widget)
@@ -166,8 +169,8 @@ class ReceiverTab(QWidget):
             self.controller.set_options(self.options())
             self.controller.start(self.port.value())
         except UserError as error:
-            self.state.setText(str(error))
-            self.state.setStyleSheet("color: #c62828;")
+            self.state.setText(for_window(error))
+            self.state.setStyleSheet(text_style("error"))
 
     def _show_state(self, *_args) -> None:
         running = self.controller is not None and self.controller.is_running
@@ -176,7 +179,7 @@ class ReceiverTab(QWidget):
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
         self.copy_button.setEnabled(running)
-        self.state.setStyleSheet("color: #1b7f3b;" if running else "")
+        self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
 
     def copy_url(self) -> None:
@@ -216,7 +219,9 @@ class ReceiverTab(QWidget):
         self.compare_action = QAction("Compare", self)
         self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
         self.compare_action.triggered.connect(self.compare_selected)
-        for action in (self.edit_resend_action, self.compare_action):
+        self.compare_with_action = QAction("Compare with…", self)
+        self.compare_with_action.triggered.connect(self.compare_with)
+        for action in (self.edit_resend_action, self.compare_action, self.compare_with_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(action)
             self.addAction(action)
@@ -259,6 +264,20 @@ class ReceiverTab(QWidget):
             self.compare_dialog.open()
 
         self._with_refs(rows, compare)
+
+    def compare_with(self) -> None:
+
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self._with_refs(rows, self._ask_compare)
+
+    def _ask_compare(self, refs: list[str]) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
+
+        self.compare_ask = ask_and_compare(self.context, refs[0], self, self._keep_compare)
+
+    def _keep_compare(self, dialog) -> None:
+        self.compare_dialog = dialog
 
     def selected_rows(self) -> list[dict]:
         indexes = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
