@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 import requests
 from standardwebhooks import Webhook
 
-from webhook_desk.receiver import Receiver, ReceiverOptions, inbox
+from webhook_desk.receiver import inbox
+from webhook_desk.receiver.answers import ReceiverOptions
+from webhook_desk.receiver.server import Receiver
 
 PROMPT_S = 1.0
 

@@ -97,6 +97,22 @@ def test_seed_002_v1_records_group_on_delivery_hash_in_the_order_they_were_sent(
     assert found.attempts[1]["response_headers"]["Server"] == "Apache-Coyote/1.1"
 
 
+@pytest.mark.parametrize(
+    ("event", "platform_id"),
+    [
+        ("upload", 3),
+        ("data_retrieval_complete", 4),
+        ("raw_processing_complete", 5),
+        ("daily_statistics_complete", None),  # the platform publishes no id for it
+    ],
+)
+def test_exports_give_the_platforms_webhook_event_id(event, platform_id):
+    delivery = a_delivery()
+    delivery.event_code = event
+    [item, _] = cp.to_v3_items(delivery)
+    assert item["webhookEventId"] == platform_id
+
+
 def test_v3_items_carry_the_seed_field_names_and_never_a_credential():
     items = cp.to_v3_items(a_delivery())
     assert list(items[0])[:6] == V3_ITEM_KEYS

@@ -7,9 +7,11 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -34,6 +36,7 @@ PLATFORM_HEADERS = {
     "X-ActiGraph-Event",
     "X-ActiGraph-Delivery",
     "X-Client-Cert-Used",
+    "traceparent",
 }
 TRANSPORT_HEADERS = {"Host", "Content-Length", "Accept-Encoding"}
 
@@ -107,7 +110,9 @@ def test_hmac_delivery_carries_the_platform_headers_and_a_signature_the_receiver
 
     assert request.header_names == PLATFORM_HEADERS | TRANSPORT_HEADERS | {"X-ActiGraph-Signature"}
     stored = deliveries(db)[0]
-    assert request.header("Content-Type") == "application/json"
+    assert request.header("Content-Type") == "application/json; charset=utf-8"
+    trace = rf"00-{uuid.UUID(stored.uuid).hex}-[0-9a-f]{{16}}-00"  # W3C, the delivery's trace
+    assert re.fullmatch(trace, request.header("traceparent"))
     assert request.header("User-Agent") == "ActiGraph-Hookshot/1.0"
     assert request.header("X-ActiGraph-Webhook-Id") == str(reg_id)
     assert request.header("X-ActiGraph-Event") == "upload"

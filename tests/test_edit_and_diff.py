@@ -18,8 +18,10 @@ from webhook_desk.secrets import SecretStore
 from webhook_desk.services import (
     catalog,
     delivery_detail,
+    edit_resend,
     firing,
     json_diff,
+    json_lines,
     registrations,
     request_diff,
     resend,
@@ -45,6 +47,29 @@ def test_the_patch_from_a_to_b_turns_a_into_b(a, b):
     patch = json_diff.json_patch(a, b)
     assert jsonpatch.apply_patch(a, patch) == b
     assert (patch == []) == (json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True))
+
+
+def _all_paths(data, path="", key=None, depth=0):
+    """(pointer, its key when its parent is an object, depth, value) for every value."""
+    yield path, key, depth, data
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _all_paths(v, json_diff.pointer(path, k), k, depth + 1)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _all_paths(v, json_diff.pointer(path, i), None, depth + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_each_value_is_found_on_the_line_it_starts(data):
+    text_lines = json_lines.pretty(data).split("\n")
+    walked = list(_all_paths(data))
+    found = json_lines.line_numbers(data, [path for path, *_ in walked])
+    for path, key, depth, value in walked:
+        label = "" if key is None else json.dumps(key, ensure_ascii=False) + ": "
+        first = json_lines.pretty(value).split("\n")[0]
+        assert text_lines[found[path]].removesuffix(",") == "  " * depth + label + first
 
 
 def test_objects_compare_by_key_in_any_order_and_arrays_by_position():
@@ -106,7 +131,7 @@ def test_an_edited_resend_arrives_signed_and_linked_to_the_original(db, receiver
     _deliver(db)
     edited = _edited_sample(db, studyId=4242)
     with db.session() as session:
-        copy = resend.resend_edited(session, original_id, edited, reason="wrong study")
+        copy = edit_resend.resend_edited(session, original_id, edited, reason="wrong study")
         copy_id, copy_uuid = copy.id, copy.uuid
     _deliver(db)
 
@@ -130,7 +155,7 @@ def test_an_edited_payload_that_breaks_the_schema_is_refused_and_nothing_is_queu
         original_id = original.id
     broken = _edited_sample(db, studyId="not a number")
     with db.session() as session, pytest.raises(InvalidInput, match="studyId"):
-        resend.resend_edited(session, original_id, broken)
+        edit_resend.resend_edited(session, original_id, broken)
     with db.session() as session:
         assert session.query(Delivery).count() == 1
 
@@ -139,7 +164,7 @@ def test_an_edited_resend_can_go_to_another_url(db, receiver):
     reg_id = _register(db, receiver.url + "hooks")
     with db.session() as session:
         (original,) = firing.fire(session, "upload", to_registration=reg_id)
-        copy = resend.resend_edited(
+        copy = edit_resend.resend_edited(
             session, original.id, _edited_sample(db), url=receiver.url + "elsewhere"
         )
         assert (copy.registration_id, copy.target_url) == (None, receiver.url + "elsewhere")
@@ -152,7 +177,7 @@ def test_two_deliveries_compare_by_body_structure_and_answer(db, receiver):
     reg_id = _register(db, receiver.url + "hooks")
     with db.session() as session:
         (first,) = firing.fire(session, "upload", to_registration=reg_id)
-        second = resend.resend_edited(session, first.id, _edited_sample(db, studyId=7))
+        second = edit_resend.resend_edited(session, first.id, _edited_sample(db, studyId=7))
         ids = first.id, second.id
     _deliver(db)
     with db.session() as session:
@@ -197,7 +222,7 @@ def test_the_detail_shows_the_edit_link_both_ways(db, receiver):
     with db.session() as session:
         (original,) = firing.fire(session, "upload", to_registration=reg_id)
         plain = resend.resend(session, original.id)
-        edited = resend.resend_edited(session, original.id, _edited_sample(db, studyId=9))
+        edited = edit_resend.resend_edited(session, original.id, _edited_sample(db, studyId=9))
         ids = original.id, plain.id, edited.id
     with db.session() as session:
         assert delivery_detail.detail(session, ids[0])["resends"] == [

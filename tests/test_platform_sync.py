@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import requests
@@ -24,6 +25,8 @@ from webhook_desk.secrets import SecretStore
 from webhook_desk.services.startup import open_database
 
 TOKEN = "test-platform-token"
+FIXTURES = Path(__file__).parent / "fixtures"
+PLATFORM_IDS = {"upload": 3, "data_retrieval_complete": 4, "raw_processing_complete": 5}
 BIG_STUDY = "189"  # its webhook gets 50,000 more deliveries
 SMALL_STUDY = "1064"
 ORGANIZATION = "7152ff07-72b4-4934-b96c-9283003188a1"
@@ -169,6 +172,7 @@ def test_synced_history_items_match_the_platform_field_by_field(big_sync, platfo
                 assert attempt.response_headers == parse_headers(response["headers"], "response")
                 assert attempt.response_body == response["body"]
             assert delivery.remote_id == str(item["webhookId"])
+            assert item["webhookEventId"] == PLATFORM_IDS.get(item["webhookEvent"])
 
 
 def test_a_second_sync_adds_nothing_and_asks_only_for_what_is_new(big_sync, platform):
@@ -410,6 +414,17 @@ def test_v3_pages_link_to_the_next_and_previous_page(platform):
     assert page["links"]["next"].endswith(f"{path}?offset=20&limit=10")
     assert page["links"]["prev"].endswith(f"{path}?offset=0&limit=10")
     assert json.loads(page["items"][0]["request"]["headers"])["X-ActiGraph-Delivery"]
+
+
+def test_webhook_events_are_listed_at_v3_with_the_platforms_ids(platform):
+    documented = json.loads((FIXTURES / "centrepoint_api_webhook_events.json").read_text())
+    assert get(platform, "/centrepoint/v3/WebhookEvents").json() == documented["response"]
+    page = get(platform, "/centrepoint/v3/WebhookEvents", limit=1, offset=1).json()
+    assert [e["id"] for e in page["items"]] == [5] and page["totalCount"] == 3
+    assert page["links"]["next"].endswith("/centrepoint/v3/WebhookEvents?offset=2&limit=1")
+    hooks = get(platform, f"/centrepoint/v3/Studies/{SMALL_STUDY}/Webhooks").json()["items"]
+    listed = {(e["name"], e["id"]) for hook in hooks for e in hook["webhookEvents"]}
+    assert ("upload", 3) in listed and ("raw_processing_complete", 5) in listed
 
 
 def test_sync_works_the_same_on_postgresql(platform, any_db):

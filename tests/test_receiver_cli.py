@@ -15,7 +15,7 @@ import requests
 from receiver_client import actigraph_headers, standard_headers
 
 from webhook_desk.db.models import ReceivedRequest
-from webhook_desk.receiver import binding_warning
+from webhook_desk.receiver.server import binding_warning
 from webhook_desk.signing import new_whsec_secret
 
 CLI = [sys.executable, "-c", "import sys; from webhook_desk.cli import main; sys.exit(main())"]

@@ -7,7 +7,7 @@ import pytest
 from receiver_client import captured, start
 
 from webhook_desk.engine.sender import Sender, Timeouts
-from webhook_desk.receiver import ReceiverOptions
+from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
 from webhook_desk.services.delivery_engine import new_engine, validate

@@ -83,7 +83,8 @@ def test_a_mistyped_default_schedule_is_refused_in_one_sentence(db):
     with pytest.raises(InvalidInput) as refused:
         new_engine(db, SecretStore(), default_schedule="5s,5x")
     assert str(refused.value) == (
-        "'5x' is not a retry wait; write a number and s, m, h or d (e.g. 5s,5m,30m)."
+        "'5x' is not a retry wait; write a number and s, m, h or d "
+        "(e.g. 5s,5m,30m), or name a schedule (centrepoint)."
     )
 
 
@@ -101,5 +102,5 @@ def test_deliver_refuses_a_mistyped_schedule_in_one_line(db, cli):
     assert refused.code == 1
     assert refused.err == (
         "webhook-desk: 'soon' is not a retry wait; write a number and s, m, h or d "
-        "(e.g. 5s,5m,30m).\n"
+        "(e.g. 5s,5m,30m), or name a schedule (centrepoint).\n"
     )

@@ -1,13 +1,7 @@
 """`webhook-desk audit`: who changed which registration, secret or catalog entry, and why."""
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_rows
+from webhook_desk.cli.common import open_db, print_rows
 from webhook_desk.services import audit
-
-
-def register(subparsers) -> None:
-    parser = add_verb(subparsers, "audit", "list the audit trail, newest first", _audit)
-    parser.add_argument("--limit", type=int, default=None, help="at most this many entries")
-    add_json_option(parser)
 
 
 def _audit(args) -> int:

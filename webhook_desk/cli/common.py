@@ -1,36 +1,16 @@
-"""What every verb shares: the --db option, opening the database, printing records."""
+"""What every verb's handler shares: opening the database, printing records."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from datetime import datetime
 
 from webhook_desk.db import Database
-
-
-def add_verb(subparsers, name: str, help_text: str, handler) -> argparse.ArgumentParser:
-    """Add a verb whose parser also takes --db, so it may come after the verb too."""
-    from webhook_desk.cli import add_db_option
-
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    add_db_option(parser)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
-def add_json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-
-
-def add_reason_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reason", help="why, for the audit trail")
+from webhook_desk.services.startup import open_database
 
 
 def open_db(args) -> Database:
-    from webhook_desk.services.startup import open_database
-
     return open_database(getattr(args, "db", None))
 
 

@@ -8,75 +8,16 @@ import threading
 from pathlib import Path
 
 from webhook_desk.cli.common import (
-    add_json_option,
-    add_reason_option,
-    add_verb,
     open_db,
     print_json,
 )
+from webhook_desk.cli.history import filters_from
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import delivery_engine
-
-
-def register(subparsers) -> None:
-    fire = add_verb(
-        subparsers, "fire", "queue deliveries of an event (the engine sends them)", _fire
-    )
-    fire.add_argument("event", metavar="EVENT")
-    target = fire.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to", metavar="REG_ID", help="a registration")
-    target.add_argument("--url", help="an ad-hoc URL (no registration, no auth)")
-    fire.add_argument("--payload", metavar="FILE|-", help="the JSON body (default: the sample)")
-    fire.add_argument("--count", type=int, default=1, help="how many deliveries (default 1)")
-    fire.add_argument(
-        "--no-validate", action="store_true", help="send a payload that breaks the schema anyway"
-    )
-    add_json_option(fire)
-
-    deliver = add_verb(subparsers, "deliver", "run the delivery engine", _deliver)
-    deliver.add_argument(
-        "--until-idle", action="store_true", help="stop when nothing is due (default: run on)"
-    )
-    deliver.add_argument("--workers", type=int, default=4, help="sending threads (default 4)")
-    deliver.add_argument(
-        "--connect-timeout", type=float, default=5.0, help="seconds to connect (default 5)"
-    )
-    deliver.add_argument(
-        "--timeout", type=float, default=15.0, help="seconds for a whole request (default 15)"
-    )
-    deliver.add_argument(
-        "--retry-schedule",
-        metavar="WAITS",
-        help="retries of registrations without their own schedule and of ad-hoc deliveries "
-        "(default 5s,5m,30m,2h,5h,10h,10h)",
-    )
-    deliver.add_argument("--quiet", action="store_true", help="print only the summary")
-
-    resend = add_verb(subparsers, "resend", "queue deliveries again", _resend)
-    resend.add_argument("delivery", nargs="?", metavar="DELIVERY_ID")
-    resend.add_argument(
-        "--all-matching", action="store_true", help="every delivery the history filters match"
-    )
-    resend.add_argument("--dry-run", action="store_true", help="only say how many would go")
-    resend.add_argument(
-        "--edit", metavar="PAYLOAD_FILE|-", help="resend one delivery with this payload instead"
-    )
-    resend.add_argument(
-        "--no-validate",
-        action="store_true",
-        help="with --edit: send a payload that breaks the schema",
-    )
-    retarget = resend.add_mutually_exclusive_group()
-    retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
-    retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
-    add_reason_option(resend)
-    from webhook_desk.cli.history import add_filter_options
-
-    add_filter_options(resend)
-    add_json_option(resend)
+from webhook_desk.services import delivery_engine, edit_resend, firing, registrations, resend
+from webhook_desk.vocabulary import ValidationState
 
 
 def _read_payload(source: str | None) -> str | None:
@@ -93,8 +34,6 @@ def _read_payload(source: str | None) -> str | None:
 
 
 def _fire(args) -> int:
-    from webhook_desk.services import firing
-
     payload = _read_payload(args.payload)
     db = open_db(args)
     with db.session() as session:
@@ -125,15 +64,13 @@ def _fire(args) -> int:
 
 def _validation_note(session, reg_id) -> str | None:
     """Why the deliveries just queued will wait, when the registration is not validated."""
-    from webhook_desk.services import registrations
-
     reg = registrations.get(session, reg_id)
-    if reg.validation_state == "failed":
+    if reg.validation_state == ValidationState.FAILED:
         return (
             f"registration {reg.id} failed validation ({reg.validation_error}); these wait "
             f"until `webhook-desk registrations validate {reg.id}` passes."
         )
-    if reg.validation_state != "validated":
+    if reg.validation_state != ValidationState.VALIDATED:
         return f"registration {reg.id} is validated first, when `webhook-desk deliver` runs."
     return None
 
@@ -176,9 +113,6 @@ def _print_attempt(report) -> None:
 
 
 def _resend(args) -> int:
-    from webhook_desk.cli.history import filters_from
-    from webhook_desk.services import resend
-
     if bool(args.delivery) == bool(args.all_matching):
         raise InvalidInput("Give one DELIVERY_ID or --all-matching with history filters.")
     if (args.to or args.url) and not args.edit:
@@ -197,7 +131,7 @@ def _resend(args) -> int:
                 copy = resend.resend(session, args.delivery)
             else:
                 to = int(args.to) if args.to else None
-                copy = resend.resend_edited(
+                copy = edit_resend.resend_edited(
                     session, args.delivery, edited, to, args.url, args.reason
                 )
             result = {

@@ -3,19 +3,9 @@
 import sys
 import time
 
-from webhook_desk.cli.common import add_verb, open_db
+from webhook_desk.cli.common import open_db
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services.demo import load_demo
-
-
-def register(subparsers) -> None:
-    parser = add_verb(subparsers, "demo", "add demo registrations and synthetic history", _demo)
-    parser.add_argument(
-        "--deliveries",
-        type=int,
-        default=1000,
-        help="how many history records to generate (default 1000)",
-    )
 
 
 def _progress(done: int, total: int) -> None:

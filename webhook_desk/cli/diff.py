@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import json
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json
-
-
-def register(subparsers) -> None:
-    diff = add_verb(subparsers, "diff", "compare two requests: headers, body, answer", _diff)
-    diff.add_argument("a", metavar="A", help="DELIVERY (number or id), attempt:ID or capture:ID")
-    diff.add_argument("b", metavar="B")
-    add_json_option(diff)
+from webhook_desk.cli.common import open_db, print_json
+from webhook_desk.services import request_diff
 
 
 def _diff(args) -> int:
-    from webhook_desk.services import request_diff
-
     db = open_db(args)
     with db.session() as session:
         result = request_diff.diff(session, args.a, args.b)

@@ -6,9 +6,6 @@ import json
 import sys
 
 from webhook_desk.cli.common import (
-    add_json_option,
-    add_reason_option,
-    add_verb,
     open_db,
     print_json,
     print_rows,
@@ -16,40 +13,10 @@ from webhook_desk.cli.common import (
 )
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.services import catalog
+from webhook_desk.vocabulary import EventStatus
 
 LIST_COLUMNS = ["code", "version", "category", "status", "name"]
 CATEGORY_COLUMNS = ["code", "module", "status", "name", "events"]
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("events", help="browse the event catalog")
-    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    listing = add_verb(verbs, "list", "list event types", _list)
-    add_json_option(listing)
-
-    categories = add_verb(verbs, "categories", "list event categories", _categories)
-    add_json_option(categories)
-
-    show = add_verb(verbs, "show", "show an event's schema and samples", _show)
-    show.add_argument("code")
-    show.add_argument("--version", help="an event version such as v2 (default: the newest)")
-    add_json_option(show)
-
-    check = add_verb(verbs, "validate", "check a payload against an event's schema", _validate)
-    check.add_argument("code")
-    check.add_argument("--version", help="an event version (default: the newest)")
-    check.add_argument("--payload", default="-", metavar="FILE", help="JSON file, or - for stdin")
-
-    for action in catalog.ACTIONS:
-        verb = add_verb(
-            verbs, action, f"{action} an event (or, with --category, a category)", _set_status
-        )
-        verb.add_argument("code")
-        verb.add_argument("--category", action="store_true", help="CODE names a category")
-        verb.add_argument("--version", help="only this version of the event (default: all)")
-        add_reason_option(verb)
-        verb.set_defaults(status_action=action)
 
 
 def _list(args) -> int:
@@ -60,7 +27,7 @@ def _list(args) -> int:
         return 0
     for event in events:
         # An active event in an inactive or archived category is not usable: say so.
-        if event["category_status"] != "active":
+        if event["category_status"] != EventStatus.ACTIVE:
             event["status"] += f" (category {event['category_status']})"
     print_table(events, LIST_COLUMNS)
     return 0

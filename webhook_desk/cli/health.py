@@ -1,13 +1,8 @@
 """`webhook-desk health`: is the database reachable and current, does the keyring work."""
 
-from webhook_desk.cli.common import add_json_option, add_verb, print_json
+from webhook_desk.cli.common import print_json
 from webhook_desk.services import health
 from webhook_desk.settings import resolve_db_url
-
-
-def register(subparsers) -> None:
-    parser = add_verb(subparsers, "health", "check the database and the keyring", _health)
-    add_json_option(parser)
 
 
 def _health(args) -> int:

@@ -4,11 +4,14 @@ and `import` (CentrePoint v3 pages or v1 records)."""
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json, print_table
+from webhook_desk.cli.common import open_db, print_json, print_table
+from webhook_desk.errors import InvalidInput
 from webhook_desk.history import queries
+from webhook_desk.history.export import export
+from webhook_desk.history.importer import import_file
 
-EXPORT_FORMATS = ("csv", "xlsx", "ndjson", "v3", "v1")
 COLUMNS = [
     "id",
     "event",
@@ -21,46 +24,7 @@ COLUMNS = [
 ]
 
 
-def register(subparsers) -> None:
-    history = add_verb(subparsers, "history", "list deliveries, newest first", _history)
-    add_filter_options(history)
-    history.add_argument("--limit", type=int, default=100, help="how many (default 100)")
-    add_json_option(history)
-
-    export = add_verb(
-        subparsers, "export", "write the deliveries a filter selects to a file", _export
-    )
-    add_filter_options(export)
-    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    export.add_argument("--output", required=True, metavar="FILE")
-    export.add_argument(
-        "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
-    )
-
-    imports = add_verb(
-        subparsers, "import", "add CentrePoint v3 history pages or v1 records", _import
-    )
-    imports.add_argument("file", metavar="FILE")
-    add_json_option(imports)
-
-
-def add_filter_options(parser) -> None:
-    """The History tab's filters, shared by `history`, `resend --all-matching` and exports."""
-    parser.add_argument("--study")
-    parser.add_argument("--subject", help="subjectId / subject_id in the payload")
-    parser.add_argument("--registration", metavar="ID")
-    parser.add_argument("--event")
-    parser.add_argument("--status", choices=queries.STATUSES)
-    parser.add_argument("--include-codes", metavar="CODES", help="e.g. 2xx,404")
-    parser.add_argument("--exclude-codes", metavar="CODES")
-    parser.add_argument("--since", metavar="T", help="ISO 8601; without offset: local time")
-    parser.add_argument("--until", metavar="T", help="a date alone: to the end of that day")
-    parser.add_argument("--text", metavar="WORDS", help="words within the payload")
-
-
 def filters_from(args) -> queries.Filters:
-    from webhook_desk.errors import InvalidInput
-
     registration = None
     if args.registration is not None:
         if not str(args.registration).isdigit():
@@ -81,8 +45,6 @@ def filters_from(args) -> queries.Filters:
 
 
 def _history(args) -> int:
-    from webhook_desk.errors import InvalidInput
-
     if args.limit < 1:
         raise InvalidInput("--limit must be at least 1.")
     filters = filters_from(args)
@@ -99,8 +61,6 @@ def _history(args) -> int:
 
 
 def _export(args) -> int:
-    from webhook_desk.history.export import export
-
     filters = filters_from(args)
     db = open_db(args)
     show = _progress_line if sys.stderr.isatty() else None
@@ -126,10 +86,6 @@ def _count(n: int, unit: str) -> str:
 
 
 def _import(args) -> int:
-    from dataclasses import asdict
-
-    from webhook_desk.history.importer import import_file
-
     db = open_db(args)
     result = import_file(db, args.file)
     if args.json:

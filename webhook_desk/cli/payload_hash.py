@@ -12,27 +12,8 @@ import time
 from pathlib import Path
 
 from webhook_desk import signing
-from webhook_desk.cli.common import add_json_option, add_verb, print_json
+from webhook_desk.cli.common import print_json
 from webhook_desk.errors import InvalidInput, NotFound
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("payload-hash", help="the ECG module's payload hash")
-    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    generate = add_verb(verbs, "generate", "hash a payload and its creation time", _generate)
-    validate = add_verb(verbs, "validate", "check a payload hash (exit 1 if it differs)", _validate)
-    for p in (generate, validate):
-        p.add_argument("--payload", required=True, metavar="FILE", help="the JSON payload")
-        p.add_argument(
-            "--secret-stdin",
-            action="store_true",
-            required=True,
-            help="read the secret from standard input",
-        )
-        add_json_option(p)
-    generate.add_argument("--created-at", type=int, help="Unix seconds (default: now)")
-    validate.add_argument("--created-at", type=int, required=True, help="Unix seconds")
-    validate.add_argument("--hash", required=True, help="the 64 hex digits to check")
 
 
 def _inputs(args) -> tuple[str, object]:

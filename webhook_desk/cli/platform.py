@@ -1,105 +1,19 @@
-"""`webhook-desk mock-api` (the platform emulator) and `webhook-desk sync centrepoint|ecg`."""
+"""`webhook-desk sync centrepoint|ecg`: pull registrations and history from the platform."""
 
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_json
+from webhook_desk.cli.common import open_db, print_json
 from webhook_desk.errors import InvalidInput
+from webhook_desk.platform.centrepoint_sync import sync_centrepoint
+from webhook_desk.platform.client import PlatformClient
+from webhook_desk.platform.ecg_sync import sync_ecg
+from webhook_desk.platform.sync import api_token
 from webhook_desk.secrets import SecretStore
 
-MOCK_DEFAULT_PORT = 8790
 PROGRESS_EVERY_S = 1.0
-
-
-def register(subparsers) -> None:
-    mock = add_verb(
-        subparsers,
-        "mock-api",
-        "serve the platform's webhook APIs (CentrePoint v3/v1, ECG module) for testing",
-        _mock_api,
-    )
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=MOCK_DEFAULT_PORT)
-    mock.add_argument("--token", help="the bearer token clients must send (default: a new one)")
-    mock.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
-    mock.add_argument("--failure-rate", type=float, default=0.0, help="share answered 503")
-    mock.add_argument("--rate-limit", help="requests per second, e.g. 20/s; more get 429")
-    mock.add_argument(
-        "--demo-deliveries",
-        type=int,
-        default=1000,
-        help="without --db: how many demo deliveries to serve (default 1000)",
-    )
-
-    parser = subparsers.add_parser("sync", help="pull registrations and history from the platform")
-    kinds = parser.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
-    centrepoint = add_verb(
-        kinds, "centrepoint", "a CentrePoint study's webhooks and history", _sync
-    )
-    centrepoint.add_argument("--study", required=True, help="the CentrePoint study id")
-    centrepoint.add_argument("--since", help="only history sent on or after this time (UTC)")
-    ecg = add_verb(kinds, "ecg", "the ECG module's catalog, subscriptions and activity", _sync)
-    ecg.add_argument("--organization", "--organisation", dest="organization", required=True)
-    for verb in (centrepoint, ecg):
-        verb.add_argument("--api-url", required=True, help="the platform API's base URL")
-        verb.add_argument(
-            "--token-stdin",
-            action="store_true",
-            help="read the API token from standard input (kept in the keyring for next time)",
-        )
-        add_json_option(verb)
-
-
-# ---- mock-api ----------------------------------------------------------------------------
-
-
-def _mock_database(args, folder: str):
-    if getattr(args, "db", None):
-        return open_db(args)
-    from webhook_desk.platform.mock_api import demo_platform
-
-    return demo_platform(f"sqlite:///{Path(folder) / 'platform.sqlite3'}", args.demo_deliveries)
-
-
-def _mock_api(args) -> int:
-    from webhook_desk.cli.receive import _wait_for_stop_signal
-    from webhook_desk.platform.mock_api import MockApi, MockOptions, new_token, parse_rate
-    from webhook_desk.receiver.server import binding_warning
-
-    options = MockOptions(
-        token=args.token or new_token(),
-        latency_ms=args.latency_ms,
-        failure_rate=args.failure_rate,
-        rate_limit=parse_rate(args.rate_limit) if args.rate_limit else 0.0,
-    )
-    options.check()
-    if args.demo_deliveries < 0:
-        raise InvalidInput("--demo-deliveries cannot be negative.")
-    with tempfile.TemporaryDirectory(prefix="webhook-desk-mock-") as folder:
-        db = _mock_database(args, folder)
-        api = MockApi(db, options)
-        warning = binding_warning(args.host)
-        if warning:
-            print(
-                f"webhook-desk: warning: {warning.replace('receiver', 'emulator')}", file=sys.stderr
-            )
-        try:
-            api.start(args.host, args.port)
-            print(
-                f"Platform emulator at {api.url} (token {options.token}); Ctrl-C stops.", flush=True
-            )
-            _wait_for_stop_signal()
-            api.stop()
-        finally:
-            db.dispose()
-    return 0
-
-
-# ---- sync --------------------------------------------------------------------------------
 
 
 class _ProgressLines:
@@ -119,11 +33,6 @@ class _ProgressLines:
 
 
 def _sync(args) -> int:
-    from webhook_desk.platform.centrepoint_sync import sync_centrepoint
-    from webhook_desk.platform.client import PlatformClient
-    from webhook_desk.platform.ecg_sync import sync_ecg
-    from webhook_desk.platform.sync import api_token
-
     given = sys.stdin.readline().strip() if args.token_stdin else None
     if args.token_stdin and not given:
         raise InvalidInput("--token-stdin was given but standard input held no token.")

@@ -1,5 +1,4 @@
-"""`webhook-desk receive` runs the built-in receiver headless; `webhook-desk inbox` lists
-what it captured, with signature verdicts."""
+"""`webhook-desk receive` runs the built-in receiver headless (`inbox` lists what it captured)."""
 
 from __future__ import annotations
 
@@ -8,58 +7,13 @@ import signal
 import sys
 import threading
 
-from webhook_desk.cli.common import add_json_option, add_verb, open_db, print_rows
+from webhook_desk.cli.common import open_db
 from webhook_desk.errors import InvalidInput
-from webhook_desk.receiver import MODES, Capture, Receiver, ReceiverOptions, binding_warning, inbox
+from webhook_desk.receiver import inbox
+from webhook_desk.receiver.answers import ReceiverOptions
+from webhook_desk.receiver.inbox import Capture
+from webhook_desk.receiver.server import Receiver, binding_warning
 from webhook_desk.receiver.verdicts import secrets_from_text
-from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
-
-INBOX_COLUMNS = [
-    "received_at",
-    "method",
-    "path",
-    "status_code",
-    "event",
-    "delivery_id",
-    "signature",
-    "secret_version",
-    "duplicate",
-]
-
-
-def register(subparsers) -> None:
-    receive = add_verb(subparsers, "receive", "run the built-in test receiver", _receive)
-    receive.add_argument("--host", default=RECEIVER_DEFAULT_HOST, help="default 127.0.0.1")
-    receive.add_argument("--port", type=int, default=RECEIVER_DEFAULT_PORT, help="default 8787")
-    receive.add_argument("--mode", choices=MODES, default="ok", help="how to answer (default ok)")
-    receive.add_argument(
-        "--status", type=int, default=500, help="status for fail and flaky (default 500)"
-    )
-    receive.add_argument(
-        "--delay-ms",
-        type=int,
-        help="delay: wait before answering (default 1000); timeout: how long to hold (30000)",
-    )
-    receive.add_argument("--failure-rate", type=float, default=0.5, help="flaky: 0 to 1")
-    receive.add_argument(
-        "--secret-stdin",
-        action="store_true",
-        help="read secrets to check, one a line; hmac:VALUE or standard-webhooks:VALUE names "
-        "the scheme (default: whsec_... is Standard Webhooks, anything else HMAC)",
-    )
-    receive.add_argument(
-        "--require-signature", action="store_true", help="answer 401 to a bad or missing one"
-    )
-    receive.add_argument(
-        "--fail-validation", action="store_true", help="do not echo the handshake secret"
-    )
-    receive.add_argument(
-        "--inbox-limit", type=int, default=inbox.DEFAULT_LIMIT, help="requests kept (10,000)"
-    )
-
-    listing = add_verb(subparsers, "inbox", "list what the receiver captured", _inbox)
-    listing.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
-    add_json_option(listing)
 
 
 def _read_secrets() -> list:
@@ -104,7 +58,7 @@ def _receive(args) -> int:
         failure_rate=args.failure_rate,
         require_signature=args.require_signature,
         fail_validation=args.fail_validation,
-        inbox_limit=args.inbox_limit,
+        inbox_limit=inbox.DEFAULT_LIMIT if args.inbox_limit is None else args.inbox_limit,
     )
     options.check()
     secrets = _read_secrets() if args.secret_stdin else []
@@ -137,13 +91,3 @@ def _wait_for_stop_signal() -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _inbox(args) -> int:
-    if args.limit < 1:
-        raise InvalidInput("--limit must be at least 1.")
-    db = open_db(args)
-    with db.session() as session:
-        rows = inbox.recent(session, args.limit)
-    print_rows(rows, INBOX_COLUMNS, args.json)
-    return 0

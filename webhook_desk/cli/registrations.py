@@ -7,92 +7,17 @@ import sys
 
 from webhook_desk import signing
 from webhook_desk.cli.common import (
-    add_json_option,
-    add_reason_option,
-    add_verb,
     open_db,
     print_json,
     print_rows,
 )
 from webhook_desk.errors import InvalidInput
+from webhook_desk.platform.sync import copy_mirror
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
+from webhook_desk.vocabulary import AuthType
 
 LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
-STATUS_VERBS = ("enable", "disable", "archive", "restore")
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("registrations", help="manage webhook registrations")
-    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    listing = add_verb(verbs, "list", "list registrations", _list)
-    listing.add_argument("--all", action="store_true", help="include archived registrations")
-    add_json_option(listing)
-
-    show = add_verb(verbs, "show", "show one registration", _show)
-    show.add_argument("id")
-    add_json_option(show)
-
-    _add_parser(verbs)
-
-    for verb in STATUS_VERBS:
-        p = add_verb(verbs, verb, f"{verb} a registration", _set_status)
-        p.add_argument("id")
-        add_reason_option(p)
-        p.set_defaults(status_action=verb)
-
-    delete = add_verb(verbs, "delete", "delete a registration and its secrets", _delete)
-    delete.add_argument("id")
-    add_reason_option(delete)
-
-    rotate = add_verb(verbs, "rotate-secret", "start a new secret version", _rotate)
-    rotate.add_argument("id")
-    rotate.add_argument("--secret-stdin", action="store_true", help="read the new secret")
-    rotate.add_argument(
-        "--grace-hours",
-        type=float,
-        default=24.0,
-        help="how long the previous secret stays valid (default 24)",
-    )
-    add_reason_option(rotate)
-    add_json_option(rotate)
-
-    copy = add_verb(verbs, "copy", "make a local registration of a platform mirror", _copy)
-    copy.add_argument("id")
-    add_reason_option(copy)
-    add_json_option(copy)
-
-    validate = add_verb(verbs, "validate", "run the validation handshake now", _validate)
-    validate.add_argument("id")
-    add_json_option(validate)
-
-
-def _add_parser(verbs) -> None:
-    add = add_verb(verbs, "add", "add a registration (prints its id)", _add)
-    add.add_argument("--url", required=True)
-    scope = add.add_mutually_exclusive_group()
-    scope.add_argument("--study", dest="study_id")
-    scope.add_argument("--organization", "--organisation", dest="organization_id")
-    add.add_argument("--events", help="comma-separated event codes (default: all of the module)")
-    add.add_argument("--event-version", default="v1")
-    add.add_argument("--name", default="")
-    add.add_argument("--auth", default="none", choices=registrations.AUTH_TYPES)
-    add.add_argument(
-        "--secret-stdin",
-        action="store_true",
-        help="read the HMAC or whsec_ secret from standard input",
-    )
-    add.add_argument("--username", help="Basic auth user; the password is read from stdin")
-    add.add_argument("--token-url", help="OAuth2 token endpoint")
-    add.add_argument("--client-id", help="OAuth2 client id; the client secret is read from stdin")
-    add.add_argument("--scope", dest="oauth_scope", help="OAuth2 scope")
-    add.add_argument(
-        "--development", action="store_true", help="a development registration (plain http allowed)"
-    )
-    add.add_argument("--retry-schedule", help="waits between tries, e.g. 5s,5m,30m")
-    add_reason_option(add)
-    add_json_option(add)
 
 
 def read_secret(prompt: str) -> str:
@@ -109,12 +34,12 @@ def read_secret(prompt: str) -> str:
 
 
 def _secret_for_add(args) -> str | None:
-    if args.auth == "basic":
+    if args.auth == AuthType.BASIC:
         return read_secret("Password: ")
-    if args.auth == "oauth2":
+    if args.auth == AuthType.OAUTH2:
         return read_secret("Client secret: ")
     if args.secret_stdin:
-        if args.auth not in ("hmac", "standard-webhooks"):
+        if args.auth not in registrations.GENERATED:
             raise InvalidInput("--secret-stdin is for --auth hmac or standard-webhooks.")
         return read_secret("Secret: ")
     return None
@@ -151,8 +76,6 @@ def _add(args) -> int:
 
 
 def _copy(args) -> int:
-    from webhook_desk.platform.sync import copy_mirror
-
     db = open_db(args)
     with db.session() as session:
         reg, generated = copy_mirror(session, SecretStore(), args.id, args.reason)
@@ -226,8 +149,9 @@ def _rotate(args) -> int:
     db = open_db(args)
     with db.session() as session:
         reg = registrations.get(session, args.id)
-        if reg.auth_type in ("basic", "oauth2") and secret is None:
-            secret = read_secret("New password: " if reg.auth_type == "basic" else "New secret: ")
+        if reg.auth_type in (AuthType.BASIC, AuthType.OAUTH2) and secret is None:
+            basic = reg.auth_type == AuthType.BASIC
+            secret = read_secret("New password: " if basic else "New secret: ")
         version, generated = registrations.rotate_secret(
             session, SecretStore(), args.id, secret, args.grace_hours, args.reason
         )
@@ -247,9 +171,3 @@ def _rotate(args) -> int:
     if generated:
         print(f"Secret (shown once, store it now): {generated}", file=sys.stderr)
     return 0
-
-
-def _validate(args) -> int:
-    from webhook_desk.cli.delivery import validate_handler
-
-    return validate_handler(args)

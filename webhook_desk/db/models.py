@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +25,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from webhook_desk.vocabulary import (
+    AuthType,
+    DeliveryStatus,
+    EventStatus,
+    RegistrationStatus,
+    ValidationState,
+)
 
 
 def utcnow() -> datetime:
@@ -53,6 +62,24 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+class Vocabulary(TypeDecorator):
+    """A StrEnum stored as its plain string (VARCHAR), so the enums needed no migration."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int = 20):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        # A misspelt status is refused here rather than stored and unreadable later.
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
 
@@ -65,7 +92,7 @@ class EventCategory(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     module: Mapped[str] = mapped_column(String(20))  # centrepoint | ecg
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[EventStatus] = mapped_column(Vocabulary(EventStatus), default=EventStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     events: Mapped[list[EventType]] = relationship(back_populates="category")
@@ -81,7 +108,7 @@ class EventType(Base):
     version: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[EventStatus] = mapped_column(Vocabulary(EventStatus), default=EventStatus.ACTIVE)
     json_schema: Mapped[dict] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -111,22 +138,26 @@ class Registration(Base):
     organization_id: Mapped[str | None] = mapped_column(String(100), index=True)
     url: Mapped[str] = mapped_column(Text)
     event_version: Mapped[str] = mapped_column(String(20), default="v1")
-    auth_type: Mapped[str] = mapped_column(String(30), default="none")
+    auth_type: Mapped[AuthType] = mapped_column(Vocabulary(AuthType, 30), default=AuthType.NONE)
     username: Mapped[str | None] = mapped_column(String(200))
     token_url: Mapped[str | None] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(200))
     oauth_scope: Mapped[str | None] = mapped_column(String(500))
     is_development: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="enabled")  # enabled|disabled|archived
+    status: Mapped[RegistrationStatus] = mapped_column(
+        Vocabulary(RegistrationStatus), default=RegistrationStatus.ENABLED
+    )
     disabled_reason: Mapped[str | None] = mapped_column(Text)
-    validation_state: Mapped[str] = mapped_column(String(20), default="pending")
+    validation_state: Mapped[ValidationState] = mapped_column(
+        Vocabulary(ValidationState), default=ValidationState.PENDING
+    )
     validation_error: Mapped[str | None] = mapped_column(Text)
     validated_at: Mapped[datetime | None] = mapped_column()
     retry_schedule: Mapped[str | None] = mapped_column(String(200))  # "5s,5m,30m"; None = default
     failure_streak: Mapped[int] = mapped_column(Integer, default=0)
     failing_since: Mapped[datetime | None] = mapped_column()
     last_delivery_at: Mapped[datetime | None] = mapped_column()
-    last_delivery_status: Mapped[str | None] = mapped_column(String(20))
+    last_delivery_status: Mapped[DeliveryStatus | None] = mapped_column(Vocabulary(DeliveryStatus))
     source: Mapped[str] = mapped_column(String(20), default="local")  # local|centrepoint|ecg
     remote_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -209,7 +240,9 @@ class Delivery(Base):
     payload: Mapped[str] = mapped_column(Text)  # the exact body bytes sent, as UTF-8 text
     study_id: Mapped[str | None] = mapped_column(String(100))
     subject_id: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|succeeded|failed
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Vocabulary(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
     response_code: Mapped[int | None] = mapped_column(Integer)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

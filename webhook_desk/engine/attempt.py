@@ -16,6 +16,7 @@ from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.record import Outcome
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.errors import UserError
+from webhook_desk.vocabulary import DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,13 @@ def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) ->
 def outcome(c: Claimed, target: Target, url, headers, started, response: Response) -> Outcome:
     """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending."""
     if response.ok:
-        status, next_at = "succeeded", None
+        status, next_at = DeliveryStatus.SUCCEEDED, None
     elif retry.is_retryable(response.status):
         wait = retry.retry_after(response.header("Retry-After"), started)
         next_at = retry.next_attempt_at(target.schedule, c.attempt_count + 1, utcnow(), wait)
-        status = "pending" if next_at else "failed"
+        status = DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED
     else:
-        status, next_at = "failed", None
+        status, next_at = DeliveryStatus.FAILED, None
     return Outcome(
         claimed=c,
         started_at=started,

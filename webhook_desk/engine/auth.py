@@ -19,6 +19,7 @@ from webhook_desk.db.models import Registration
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.sender import Response
 from webhook_desk.errors import UserError
+from webhook_desk.vocabulary import AuthType
 
 REDACTED = "[redacted]"
 TOKEN_EXPIRY_MARGIN_S = 30  # renew a little early so a token does not expire in flight
@@ -29,7 +30,7 @@ DEFAULT_TOKEN_LIFETIME_S = 300
 class Credentials:
     """What one registration authenticates with, loaded from the keyring for a batch."""
 
-    auth_type: str = "none"
+    auth_type: AuthType = AuthType.NONE
     username: str | None = None
     password: str | None = None
     hmac_secret: str | None = None  # the newest version
@@ -49,23 +50,23 @@ NO_AUTH = Credentials()
 
 def load_credentials(session: Session, book: Bookkeeping, reg: Registration | None) -> Credentials:
     """The registration's current credentials; a keyring problem becomes `problem`, not a crash."""
-    if reg is None or reg.auth_type in (None, "none"):
+    if reg is None or reg.auth_type in (None, AuthType.NONE):
         return NO_AUTH
     try:
-        if reg.auth_type == "basic":
+        if reg.auth_type == AuthType.BASIC:
             return Credentials(
-                "basic",
+                AuthType.BASIC,
                 username=reg.username or "",
                 password=book.credential(session, reg, "basic-password"),
             )
-        if reg.auth_type == "hmac":
-            return Credentials("hmac", hmac_secret=book.credential(session, reg, "hmac"))
-        if reg.auth_type == "standard-webhooks":
+        if reg.auth_type == AuthType.HMAC:
+            return Credentials(AuthType.HMAC, hmac_secret=book.credential(session, reg, "hmac"))
+        if reg.auth_type == AuthType.STANDARD_WEBHOOKS:
             values = book.secret_values(session, reg, "standard-webhooks")
-            return Credentials("standard-webhooks", whsec_secrets=tuple(values))
-        if reg.auth_type == "oauth2":
+            return Credentials(AuthType.STANDARD_WEBHOOKS, whsec_secrets=tuple(values))
+        if reg.auth_type == AuthType.OAUTH2:
             return Credentials(
-                "oauth2",
+                AuthType.OAUTH2,
                 token_url=reg.token_url,
                 client_id=reg.client_id,
                 scope=reg.oauth_scope,
@@ -141,21 +142,21 @@ def auth_headers(
     if creds.problem:
         raise AuthFailed(creds.problem)
     kind = creds.auth_type
-    if kind == "basic":
+    if kind == AuthType.BASIC:
         pair = f"{creds.username}:{creds.password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-    if kind in ("hmac", "standard-webhooks"):
+    if kind in (AuthType.HMAC, AuthType.STANDARD_WEBHOOKS):
         try:
             return _signature_headers(creds, body, message_id)
         except ValueError as exc:  # an empty or malformed secret never signs
             raise AuthFailed(str(exc)) from None
-    if kind == "oauth2":
+    if kind == AuthType.OAUTH2:
         return {"Authorization": "Bearer " + tokens.token(creds, session)}
     return {}
 
 
 def _signature_headers(creds: Credentials, body: bytes, message_id: str) -> dict[str, str]:
-    if creds.auth_type == "hmac":
+    if creds.auth_type == AuthType.HMAC:
         return {
             signing.ACTIGRAPH_HEADER: signing.actigraph_signature(creds.hmac_secret or "", body)
         }
@@ -184,7 +185,7 @@ def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict
     try:
         headers.update(auth_headers(creds, body, headers["X-ActiGraph-Delivery"], tokens, session))
         response = sender.post(url, headers, body)
-        if response.status == 401 and creds.auth_type == "oauth2":
+        if response.status == 401 and creds.auth_type == AuthType.OAUTH2:
             # The token may have been revoked before its expiry: fetch a fresh one, once.
             tokens.forget(creds)
             headers.update(

@@ -19,6 +19,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
 DEFAULT_LEASE = timedelta(minutes=2)  # longer than a request's total timeout plus queueing
 
@@ -79,11 +80,11 @@ def sendable(now: datetime):
     """Pending, due, not leased by a live worker, and its registration may receive events."""
     registration_ready = exists().where(
         Registration.id == Delivery.registration_id,
-        Registration.status == "enabled",
-        Registration.validation_state == "validated",
+        Registration.status == RegistrationStatus.ENABLED,
+        Registration.validation_state == ValidationState.VALIDATED,
     )
     return (
-        Delivery.status == "pending",
+        Delivery.status == DeliveryStatus.PENDING,
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
         or_(Delivery.registration_id.is_(None), registration_ready),
@@ -164,7 +165,7 @@ def release_dead_local_owners(session: Session, now: datetime | None = None) -> 
     owners = session.scalars(
         select(Delivery.lease_owner)
         .where(
-            Delivery.status == "pending",
+            Delivery.status == DeliveryStatus.PENDING,
             Delivery.lease_owner.startswith(prefix, autoescape=True),
             Delivery.lease_expires_at > now,
         )
@@ -175,7 +176,7 @@ def release_dead_local_owners(session: Session, now: datetime | None = None) -> 
         return 0
     result = session.execute(
         update(Delivery)
-        .where(Delivery.lease_owner.in_(dead), Delivery.status == "pending")
+        .where(Delivery.lease_owner.in_(dead), Delivery.status == DeliveryStatus.PENDING)
         .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )

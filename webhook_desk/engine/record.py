@@ -18,6 +18,7 @@ from webhook_desk.engine import streaks
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.claim import Claimed
 from webhook_desk.engine.sender import Response
+from webhook_desk.vocabulary import DeliveryStatus
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Outcome:
     url: str = ""
     request_headers: dict = field(default_factory=dict)  # Authorization already redacted
     response: Response | None = None
-    status: str = "pending"  # the delivery's status after this attempt
+    status: DeliveryStatus = DeliveryStatus.PENDING  # the delivery's status after this attempt
     next_attempt_at: datetime | None = None
     released: bool = False  # not sent: the engine stopped first; the lease is given back
 

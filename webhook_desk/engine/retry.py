@@ -15,6 +15,10 @@ from email.utils import parsedate_to_datetime
 from webhook_desk.errors import InvalidInput
 
 DEFAULT_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
+# Named schedules, usable wherever a schedule is typed. `centrepoint` is the platform's own
+# policy: two immediate retries (transient network trouble), then 24 hours later, then once
+# more 24 hours after that; after that only a manual resend.
+NAMED_SCHEDULES = {"default": DEFAULT_SCHEDULE, "centrepoint": "0s,0s,24h,24h"}
 JITTER = 0.2  # +-20%, so a receiver that was down is not hit by every retry at once
 MAX_RETRY_AFTER = timedelta(hours=24)  # a receiver cannot park a delivery for longer
 MAX_WAIT_DAYS = 30  # a longer wait is a typo; a huge one would overflow the date
@@ -23,16 +27,18 @@ _STEP = re.compile(r"^(\d+)([smhd])$")
 
 
 def parse_schedule(text: str | None) -> list[timedelta]:
-    """'5s,5m,30m' -> the waits after the first try, second try, ...; None means the default."""
+    """'5s,5m,30m' or a name ('centrepoint') -> the waits after the first try, second try, ...;
+    None means the default."""
     if text is None or not text.strip():
         text = DEFAULT_SCHEDULE
+    text = NAMED_SCHEDULES.get(text.strip().lower(), text)
     steps = []
     for part in text.split(","):
         match = _STEP.match(part.strip().lower())
         if not match:
             raise InvalidInput(
                 f"'{part.strip()}' is not a retry wait; write a number and s, m, h or d "
-                "(e.g. 5s,5m,30m)."
+                "(e.g. 5s,5m,30m), or name a schedule (centrepoint)."
             )
         seconds = int(match.group(1)) * _UNITS[match.group(2)]
         if seconds > MAX_WAIT_DAYS * _UNITS["d"]:

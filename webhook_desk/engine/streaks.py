@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 DEFAULT_DISABLE_AFTER = timedelta(days=5)
 DEFAULT_WARN_AFTER = timedelta(days=1)
@@ -33,7 +34,10 @@ class RunOfOutcomes:
         else:
             self.failures_after_success += 1
             self.first_failure_after_success = self.first_failure_after_success or at
-        self.last_at, self.last_status = at, "succeeded" if ok else "failed"
+        self.last_at, self.last_status = (
+            at,
+            (DeliveryStatus.SUCCEEDED if ok else DeliveryStatus.FAILED),
+        )
 
 
 def apply(
@@ -64,7 +68,7 @@ def apply(
 
 def _due_for_disabling(reg: Registration, disable_after: timedelta, now: datetime) -> bool:
     return (
-        reg.status == "enabled"
+        reg.status == RegistrationStatus.ENABLED
         and reg.failing_since is not None
         and now - reg.failing_since >= disable_after
     )
@@ -78,7 +82,7 @@ def _disable(
         f"({reg.failure_streak} failed attempts since {reg.failing_since:%Y-%m-%d %H:%M} UTC)."
     )
     before = {"status": reg.status, "disabled_reason": reg.disabled_reason}
-    reg.status, reg.disabled_reason = "disabled", reason
+    reg.status, reg.disabled_reason = RegistrationStatus.DISABLED, reason
     after = {"status": reg.status, "disabled_reason": reason}
     book.audit(session, "registration.auto-disable", reg, before, after, reason)
 
@@ -103,7 +107,7 @@ def on_the_way_to_disabling(
     regs = session.scalars(
         select(Registration)
         .where(
-            Registration.status == "enabled",
+            Registration.status == RegistrationStatus.ENABLED,
             Registration.failing_since.is_not(None),
             Registration.failing_since <= now - warn_after,
         )

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.history import imported_values as check
 from webhook_desk.history.imported_values import FormatError
+from webhook_desk.vocabulary import DeliveryStatus
 
 REDACTED = "[redacted]"
 SECRET_HEADERS = ("authorization", "proxy-authorization", "x-actigraph-hook-secret")
@@ -27,6 +28,14 @@ DELIVERY_HEADER = "x-actigraph-delivery"
 DELIVERY_HASH_LENGTH = Delivery.__table__.c.uuid.type.length
 EVENT_CODE_LENGTH = Delivery.__table__.c.event_code.type.length
 STUDY_ID_LENGTH = Delivery.__table__.c.study_id.type.length
+# GET /centrepoint/v3/WebhookEvents: the events one can subscribe to, with the platform's own
+# ids and descriptions (CentrePoint3APIDocumentation, webhook_events.md). Other events (daily
+# statistics, validation) have no published id, so their webhookEventId stays null.
+PLATFORM_EVENTS = {
+    "data_retrieval_complete": (4, "Data retrieval completed"),
+    "raw_processing_complete": (5, "Raw data processing is complete"),
+    "upload": (3, "All events relating to uploads, such as started, completed and error"),
+}
 # A stable namespace for hashes made up for items that carry no X-ActiGraph-Delivery header.
 _IMPORT_NAMESPACE = uuid.UUID("5b1d3f0e-8f59-4a53-9c0e-3c6f2a1d7e42")
 
@@ -40,7 +49,7 @@ def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     item = {
         "id": attempt.id if attempt else delivery.id,
         "webhookId": webhook_id(delivery),
-        "webhookEventId": None,  # the platform's event numbering is not published
+        "webhookEventId": platform_event_id(delivery.event_code),
         "webhookEvent": delivery.event_code,
         "createdDate": platform_time(delivery.created_at),
         "lastSentDate": platform_time(attempt.started_at if attempt else delivery.last_sent_at),
@@ -59,6 +68,12 @@ def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
             "body": attempt.response_body or "",
         }
     return item
+
+
+def platform_event_id(code: str) -> int | None:
+    """The platform's id of an event (what `webhookEventId` holds), None when it has none."""
+    known = PLATFORM_EVENTS.get(code)
+    return known[0] if known else None
 
 
 def to_v3_items(delivery: Delivery) -> list[dict]:
@@ -279,7 +294,9 @@ def _settle(found: ImportedDelivery) -> None:
     last = found.attempts[-1]
     code = last["response_code"]
     found.delivery.update(
-        status="succeeded" if code is not None and 200 <= code < 300 else "failed",
+        status=DeliveryStatus.SUCCEEDED
+        if code is not None and 200 <= code < 300
+        else DeliveryStatus.FAILED,
         response_code=code,
         error=last["error"],
         attempt_count=len(found.attempts),

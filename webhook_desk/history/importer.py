@@ -23,6 +23,7 @@ from webhook_desk.db.models import Attempt, Delivery, Registration
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
 from webhook_desk.history import imported_values as check
+from webhook_desk.vocabulary import DeliveryStatus
 
 EXPECTED = "CentrePoint v3 history pages or a list of v1 history records"
 LOOKUP_BATCH = 500
@@ -280,7 +281,11 @@ def _merge(session: Session, known: tuple[int, set], imported: cp.ImportedDelive
         attempt.number = number
     last = ordered[-1]
     code = last.response_code
-    existing.status = "succeeded" if code is not None and 200 <= code < 300 else "failed"
+    existing.status = (
+        DeliveryStatus.SUCCEEDED
+        if code is not None and 200 <= code < 300
+        else DeliveryStatus.FAILED
+    )
     existing.response_code, existing.error = code, last.error
     existing.attempt_count, existing.last_sent_at = len(ordered), last.started_at
     existing.created_at = min(existing.created_at, ordered[0].started_at)

@@ -18,8 +18,9 @@ from webhook_desk.db.models import Delivery, UTCDateTime
 from webhook_desk.errors import InvalidInput
 from webhook_desk.history import payload_text
 from webhook_desk.history.driver_reads import run_compiled
+from webhook_desk.vocabulary import DeliveryStatus
 
-STATUSES = ("succeeded", "failed", "pending")
+STATUSES = tuple(s.value for s in DeliveryStatus)
 _CODE = re.compile(r"^([1-5])(\d\d|xx)$", re.IGNORECASE)
 
 
@@ -375,7 +376,7 @@ def as_dict(d: Delivery) -> dict:
         "attempts": d.attempt_count,
         "created_at": _iso(d.created_at),
         "last_sent_at": _iso(d.last_sent_at),
-        "next_attempt_at": _iso(d.next_attempt_at) if d.status == "pending" else None,
+        "next_attempt_at": _iso(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
         "target_url": d.target_url,
         "study_id": d.study_id,
         "subject_id": d.subject_id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, Registration
 from webhook_desk.history.queries import Filters
+from webhook_desk.vocabulary import DeliveryStatus
 
 MAX_BUCKETS = 60
 
@@ -102,13 +103,13 @@ def _start(label: str) -> datetime:
     return datetime.fromisoformat(label).replace(tzinfo=UTC)
 
 
-def _count_of(status: str):
+def _count_of(status: DeliveryStatus):
     return func.sum(case((Delivery.status == status, 1), else_=0))
 
 
 def _outcomes(session: Session, where: list, label) -> list[Outcomes]:
     rows = session.execute(
-        select(label, _count_of("succeeded"), _count_of("failed"), _count_of("pending"))
+        select(label, *(_count_of(status) for status in DeliveryStatus))
         .where(*where)
         .group_by(label)
         .order_by(label)
@@ -154,7 +155,7 @@ def _failing(session: Session, where: list, top: int) -> list[FailingRegistratio
     failed = func.count().label("failed")
     worst = session.execute(
         select(Delivery.registration_id, failed)
-        .where(*where, Delivery.status == "failed")
+        .where(*where, Delivery.status == DeliveryStatus.FAILED)
         .group_by(Delivery.registration_id)
         .order_by(failed.desc())
         .limit(top)

@@ -15,7 +15,8 @@ import uuid
 from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
-from webhook_desk.history.centrepoint_format import platform_time, redacted
+from webhook_desk.history.centrepoint_format import platform_event_id, platform_time, redacted
+from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
 _NAMESPACE = uuid.UUID("0e6f6b1c-3d0a-4c55-9e8e-6a0d2f7c9b31")
 MODULE_USER = "webhooks-module"
@@ -35,28 +36,28 @@ def iso_z(value: datetime | None) -> str | None:
 # ---- CentrePoint v3 --------------------------------------------------------------------
 
 
-def v3_webhook(reg: Registration, event_ids: dict[str, int]) -> dict:
+def v3_webhook(reg: Registration) -> dict:
     """GET /centrepoint/v3/Studies/{studyId}/Webhooks/{webhookId}."""
     return {
         "id": reg.id,
         "studyId": int(reg.study_id) if (reg.study_id or "").isdigit() else reg.study_id,
         "url": reg.url,
         "createdDate": platform_time(reg.created_at),
-        "isDisabled": reg.status != "enabled",
-        "webhookEvents": [v3_event(code, event_ids) for code in reg.event_codes],
+        "isDisabled": reg.status != RegistrationStatus.ENABLED,
+        "webhookEvents": [v3_event(code) for code in reg.event_codes],
     }
 
 
-def v3_event(code: str, event_ids: dict[str, int], description: str | None = None) -> dict:
+def v3_event(code: str, description: str | None = None) -> dict:
     """A Webhook Event as CentrePoint's /WebhookEvents lists it: id, name, description."""
-    return {"id": event_ids.get(code), "name": code, "description": description}
+    return {"id": platform_event_id(code), "name": code, "description": description}
 
 
 # ---- ECG: catalog ----------------------------------------------------------------------
 
 
-def _archive_info(status: str) -> dict:
-    return {"isArchived": status == "archived", "archivedAt": None, "archivedBy": None}
+def _archive_info(archived: bool) -> dict:
+    return {"isArchived": archived, "archivedAt": None, "archivedBy": None}
 
 
 def _active_info(is_active: bool) -> dict:
@@ -87,9 +88,9 @@ def _catalog_entry(entry_id: str, entry: EventCategory | EventType) -> dict:
         "name": entry.name,
         "description": entry.description,
         "code": entry.code,
-        "archiveInfo": _archive_info(entry.status),
+        "archiveInfo": _archive_info(entry.status == EventStatus.ARCHIVED),
         "auditInfo": _audit_info(entry.created_at),
-        "activeInfo": _active_info(entry.status == "active"),
+        "activeInfo": _active_info(entry.status == EventStatus.ACTIVE),
     }
 
 
@@ -140,8 +141,8 @@ def ecg_subscription(reg: Registration) -> dict:
         "events": reg.event_codes,
         "isDevelopment": reg.is_development,
         "auditInfo": _audit_info(reg.created_at, reg.updated_at),
-        "activeInfo": _active_info(reg.status == "enabled"),
-        "archiveInfo": _archive_info(reg.status),
+        "activeInfo": _active_info(reg.status == RegistrationStatus.ENABLED),
+        "archiveInfo": _archive_info(reg.status == RegistrationStatus.ARCHIVED),
     }
 
 

@@ -30,6 +30,7 @@ from webhook_desk.platform.sync import (
     stored_records,
     upsert_mirror,
 )
+from webhook_desk.vocabulary import RegistrationStatus
 
 
 def sync_centrepoint(
@@ -73,7 +74,9 @@ def _mirror_webhook(session, item: dict, study: str, origin: str, report) -> Mir
         "name": f"CentrePoint webhook {remote}",
         "study_id": str(item.get("studyId") or study),
         "url": item["url"],
-        "status": "disabled" if item.get("isDisabled") else "enabled",
+        "status": RegistrationStatus.DISABLED
+        if item.get("isDisabled")
+        else RegistrationStatus.ENABLED,
         "disabled_reason": "disabled on the platform" if item.get("isDisabled") else None,
     }
     if created:

@@ -24,6 +24,7 @@ from webhook_desk.platform.sync import (
     stored_records,
     upsert_mirror,
 )
+from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
 
 def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress = quiet):
@@ -39,10 +40,19 @@ def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress =
     return report
 
 
-def _status(document: dict) -> str:
+# An ECG subscription's active/archived flags, as a registration's status here.
+_REGISTRATION_STATUS = {
+    EventStatus.ACTIVE: RegistrationStatus.ENABLED,
+    EventStatus.INACTIVE: RegistrationStatus.DISABLED,
+    EventStatus.ARCHIVED: RegistrationStatus.ARCHIVED,
+}
+
+
+def _status(document: dict) -> EventStatus:
     if (document.get("archiveInfo") or {}).get("isArchived"):
-        return "archived"
-    return "active" if (document.get("activeInfo") or {}).get("isActive", True) else "inactive"
+        return EventStatus.ARCHIVED
+    active = (document.get("activeInfo") or {}).get("isActive", True)
+    return EventStatus.ACTIVE if active else EventStatus.INACTIVE
 
 
 def _pull_catalog(db, client, report, progress) -> None:
@@ -134,7 +144,7 @@ def _mirror_subscription(session, document, organization, client, report) -> Mir
         "url": document.get("postUri") or "",
         "event_version": document.get("version") or "v1",
         "is_development": bool(document.get("isDevelopment")),
-        "status": {"active": "enabled", "inactive": "disabled"}.get(status, "archived"),
+        "status": _REGISTRATION_STATUS[status],
     }
     audit_info = document.get("auditInfo") or {}
     if audit_info.get("createdAt"):

@@ -43,7 +43,7 @@ ROUTES = [
     (_STUDY, ep.v3_webhooks),
     (_STUDY + "/{webhookId}", ep.v3_webhook),
     (_STUDY + "/{webhookId}/history", ep.v3_history),
-    ("/centrepoint/v1/WebhookEvents", ep.v3_webhook_events),
+    ("/centrepoint/v3/WebhookEvents", ep.v3_webhook_events),
     ("/v1/webhooks/history", ep.v1_history),
     ("/healthcheck", ecg.healthcheck),
     ("/api/webhook-categories", ecg.categories),

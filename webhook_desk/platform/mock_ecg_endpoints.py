@@ -21,6 +21,7 @@ from webhook_desk.platform.mock_endpoints import (
     date_param,
     integer_param,
 )
+from webhook_desk.vocabulary import DeliveryStatus
 
 ECG_DEFAULT_TAKE = 10
 EXAMPLE_TYPES = ("ack", "nack", "phone-log", "vitals-observation")
@@ -198,7 +199,7 @@ def secret_histories(session: Session, request: Request) -> list[dict]:
 # ---- ECG: activities ---------------------------------------------------------------------
 
 
-_STATUS = {"all", "succeeded", "failed"}
+_STATUS = {"all", DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED}
 
 
 def _activity_condition(reg: Registration, request: Request, validations: bool):
@@ -207,9 +208,9 @@ def _activity_condition(reg: Registration, request: Request, validations: bool):
     if status not in _STATUS:
         raise ApiError(400, "status must be all, succeeded or failed.")
     ok = Attempt.response_code.between(200, 299)
-    if status == "succeeded":
+    if status == DeliveryStatus.SUCCEEDED:
         condition &= ok
-    elif status == "failed":
+    elif status == DeliveryStatus.FAILED:
         condition &= Attempt.response_code.is_(None) | ~ok
     return condition, status
 

@@ -15,8 +15,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from webhook_desk.db.models import Attempt, Delivery, EventType, Registration
+from webhook_desk.db.models import Attempt, Delivery, Registration
 from webhook_desk.history.centrepoint_format import (
+    PLATFORM_EVENTS,
     FormatError,
     parse_time,
     to_v1_record,
@@ -24,6 +25,7 @@ from webhook_desk.history.centrepoint_format import (
     v3_page,
 )
 from webhook_desk.platform import api_shapes
+from webhook_desk.vocabulary import RegistrationStatus
 
 V3_DEFAULT_LIMIT = 100
 V3_MAX_LIMIT = 100  # "between 1 and 100" (CentrePoint pagination.md)
@@ -80,15 +82,9 @@ def date_param(text: str | None, name: str) -> datetime | None:
         raise ApiError(400, f"{name} '{text}' is not a date.") from None
 
 
-def event_numbers(session: Session) -> dict[str, int]:
-    """CentrePoint's numeric event ids: here, the id of the event's first catalog row."""
-    rows = session.execute(select(EventType.code, func.min(EventType.id)).group_by(EventType.code))
-    return {code: number for code, number in rows}
-
-
 def _registration(session: Session, reg_id: str, what: str) -> Registration:
     reg = session.get(Registration, int(reg_id)) if reg_id.isdigit() else None
-    if reg is None or reg.status == "archived":
+    if reg is None or reg.status == RegistrationStatus.ARCHIVED:
         raise ApiError(404, f"{what} {reg_id} was not found.")
     return reg
 
@@ -112,7 +108,7 @@ def _v3_links(request: Request, limit: int, offset: int, total: int) -> dict:
 
 def _study_webhooks(study_id: str):
     return select(Registration).where(
-        Registration.study_id == study_id, Registration.status != "archived"
+        Registration.study_id == study_id, Registration.status != RegistrationStatus.ARCHIVED
     )
 
 
@@ -127,8 +123,7 @@ def v3_webhooks(session: Session, request: Request) -> dict:
         .limit(limit)
         .offset(offset)
     ).all()
-    numbers = event_numbers(session)
-    items = [api_shapes.v3_webhook(r, numbers) for r in regs]
+    items = [api_shapes.v3_webhook(r) for r in regs]
     return v3_page(items, total, limit, offset, _v3_links(request, limit, offset, total))
 
 
@@ -140,7 +135,7 @@ def _study_webhook(session: Session, request: Request) -> Registration:
 
 
 def v3_webhook(session: Session, request: Request) -> dict:
-    return api_shapes.v3_webhook(_study_webhook(session, request), event_numbers(session))
+    return api_shapes.v3_webhook(_study_webhook(session, request))
 
 
 def attempts_of(condition):
@@ -186,22 +181,14 @@ def v3_history(session: Session, request: Request) -> dict:
     ids = attempt_ids(session, f"webhook/{reg.id}", Delivery.registration_id == reg.id)
     total = len(ids)
     attempts = attempts_by_id(session, ids[offset : offset + limit])
-    numbers = event_numbers(session)
-    items = []
-    for attempt in attempts:
-        item = to_v3_item(attempt.delivery, attempt)
-        item["webhookEventId"] = numbers.get(item["webhookEvent"])
-        items.append(item)
+    items = [to_v3_item(attempt.delivery, attempt) for attempt in attempts]
     return v3_page(items, total, limit, offset, _v3_links(request, limit, offset, total))
 
 
 def v3_webhook_events(session: Session, request: Request) -> dict:
+    """The platform's subscribable events, with its ids and descriptions, by name."""
     limit, offset = _v3_window(request)
-    events = {e.code: e for e in session.scalars(select(EventType).order_by(EventType.id))}
-    numbers = event_numbers(session)
-    items = [
-        api_shapes.v3_event(code, numbers, events[code].description) for code in sorted(numbers)
-    ]
+    items = [api_shapes.v3_event(code, text) for code, (_, text) in PLATFORM_EVENTS.items()]
     page = items[offset : offset + limit]
     return v3_page(page, len(items), limit, offset, _v3_links(request, limit, offset, len(items)))
 

@@ -28,6 +28,7 @@ from webhook_desk.platform.client import PlatformClient, PlatformError
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog, registrations
 from webhook_desk.services.registrations import RegistrationInput
+from webhook_desk.vocabulary import ValidationState
 
 BATCH_RECORDS = 2000
 # (what is being pulled, how much of it is done, its total when known)
@@ -114,7 +115,9 @@ def upsert_mirror(
     )
     created = reg is None
     if created:
-        reg = Registration(source=source, remote_id=remote_id, validation_state="pending")
+        reg = Registration(
+            source=source, remote_id=remote_id, validation_state=ValidationState.PENDING
+        )
         session.add(reg)
         before = None
     else:

@@ -1,7 +1,5 @@
-"""The built-in test receiver: a real HTTP endpoint that captures, verifies and answers as told."""
+"""The built-in test receiver: a real HTTP endpoint that captures, verifies and answers as told.
 
-from webhook_desk.receiver.answers import MODES, ReceiverOptions
-from webhook_desk.receiver.inbox import Capture
-from webhook_desk.receiver.server import Receiver, binding_warning
-
-__all__ = ["MODES", "Capture", "Receiver", "ReceiverOptions", "binding_warning"]
+Import its modules by name (answers, inbox, server, verdicts): this package imports none of
+them, so reading the inbox does not load the HTTP server (aiohttp).
+"""

@@ -81,9 +81,13 @@ def decide(
     if path in ECG_PATHS:
         status, document = ECG_PATHS[path]
         return _json(status, document)
-    if options.require_signature and verdict.status in ("invalid", "missing"):
+    handshake = headers.get("X-ActiGraph-Event", "").lower() == "validation"
+    # The platform does not sign its validation requests: an unsigned handshake is normal and
+    # answered even when signatures are required; a wrongly signed one is not.
+    refused = ("invalid",) if handshake else ("invalid", "missing")
+    if options.require_signature and verdict.status in refused:
         return _json(401, {"error": f"signature {verdict.status}", "reason": verdict.reason})
-    if headers.get("X-ActiGraph-Event", "").lower() == "validation" and HOOK_SECRET in headers:
+    if handshake and HOOK_SECRET in headers:
         if options.fail_validation:
             # 200 without the echo: the sender must notice the missing header, not just a status.
             return _json(200, {"validated": False})

@@ -25,8 +25,10 @@ from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.services import audit
 from webhook_desk.services.payload_errors import payload_problems
 from webhook_desk.settings import resources_dir
+from webhook_desk.vocabulary import EventStatus
 
-STATUSES = ("active", "inactive", "archived")
+STATUSES = tuple(s.value for s in EventStatus)
+ACTIVE, INACTIVE, ARCHIVED = EventStatus
 ACTIONS = ("activate", "deactivate", "archive", "restore")
 TARGETS = ("category", "event")
 _ENTITY_TYPES = {"category": "event_category", "event": "event_type"}
@@ -145,7 +147,7 @@ def _apply(session: Session, categories: tuple[dict, ...], changed: set[tuple]) 
     for doc in categories:
         category = by_code.get(doc["code"])
         if category is None:
-            category = EventCategory(code=doc["code"], status="active")
+            category = EventCategory(code=doc["code"], status=ACTIVE)
             session.add(category)
         if ("category", doc["code"]) in changed:
             category.name, category.description = doc["name"], doc.get("description")
@@ -160,7 +162,7 @@ def _apply_event(
 ) -> None:
     key = (doc["code"], doc["version"])
     if event is None:
-        event = EventType(code=doc["code"], version=doc["version"], status="active")
+        event = EventType(code=doc["code"], version=doc["version"], status=ACTIVE)
         event.category = category
         session.add(event)
     if ("event", *key) in changed:
@@ -332,22 +334,22 @@ def _change(session, target, entry, version, action, reason) -> StatusChange:
     return StatusChange(target, entry.code, version, before, after)
 
 
-def _next_status(session, target, entry, version, action) -> str:
+def _next_status(session, target, entry, version, action) -> EventStatus:
     label = f"The {target} '{entry.code}'" + (f" {version}" if version else "")
-    if action in ("activate", "deactivate") and entry.status == "archived":
+    if action in ("activate", "deactivate") and entry.status == ARCHIVED:
         raise InvalidInput(f"{label} is archived; restore it before you {action} it.")
     if action == "activate":
-        return "active"
+        return ACTIVE
     if action == "deactivate":
-        return "inactive"
+        return INACTIVE
     if action == "archive":
-        return "archived"
-    if entry.status != "archived":
+        return ARCHIVED
+    if entry.status != ARCHIVED:
         return entry.status
     return _status_before_archive(session, target, entry, version)
 
 
-def _status_before_archive(session, target, entry, version) -> str:
+def _status_before_archive(session, target, entry, version) -> EventStatus:
     """What the entry was when it was last archived, read from the audit trail."""
     last_archive = session.scalar(
         select(AuditEntry)
@@ -360,18 +362,18 @@ def _status_before_archive(session, target, entry, version) -> str:
         .limit(1)
     )
     earlier = (last_archive.before or {}).get("status") if last_archive else None
-    return earlier if earlier in ("active", "inactive") else "active"
+    return EventStatus(earlier) if earlier in (ACTIVE, INACTIVE) else ACTIVE
 
 
 # --- presenting --------------------------------------------------------------------------
 
 
-def effective_status(event: EventType) -> str:
+def effective_status(event: EventType) -> EventStatus:
     """An event is only as available as its category: archived or inactive wins."""
-    for status in ("archived", "inactive"):
+    for status in (ARCHIVED, INACTIVE):
         if status in (event.status, event.category.status):
             return status
-    return "active"
+    return ACTIVE
 
 
 def event_as_dict(event: EventType, detail: bool = True) -> dict:

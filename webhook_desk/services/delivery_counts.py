@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery
+from webhook_desk.vocabulary import DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -22,14 +23,16 @@ def counts(session: Session, now: datetime | None = None) -> DeliveryCounts:
     """Pending deliveries split by whether a worker holds a live lease, and recent failures."""
     now = now or datetime.now(UTC)
     leased = and_(Delivery.lease_owner.is_not(None), Delivery.lease_expires_at > now)
-    pending = select(func.count()).select_from(Delivery).where(Delivery.status == "pending")
+    pending = (
+        select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
+    )
     in_flight = session.scalar(pending.where(leased)) or 0
     queued = session.scalar(pending.where(or_(Delivery.lease_owner.is_(None), ~leased))) or 0
     hour_ago = now - timedelta(hours=1)
     failed = session.scalar(
         select(func.count())
         .select_from(Delivery)
-        .where(Delivery.status == "failed", Delivery.last_sent_at >= hour_ago)
+        .where(Delivery.status == DeliveryStatus.FAILED, Delivery.last_sent_at >= hour_ago)
     )
     return DeliveryCounts(queued=queued, in_flight=in_flight, failed_last_hour=failed or 0)
 

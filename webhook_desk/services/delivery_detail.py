@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.history.queries import as_dict
 from webhook_desk.services.resend import find
+from webhook_desk.services.waiting import waiting_reason
 
 
 def attempt_as_dict(attempt: Attempt) -> dict:
@@ -35,6 +36,7 @@ def detail(session: Session, delivery_ref) -> dict:
     record = as_dict(delivery)
     record["payload"] = delivery.payload
     record["attempt_chain"] = [attempt_as_dict(a) for a in delivery.attempts]
+    record["waiting_for"] = waiting_reason(session, delivery)
     original = session.get(Delivery, delivery.resent_from_id) if delivery.resent_from_id else None
     record["resent_from"] = _link(original, delivery)
     resends = select(Delivery).where(Delivery.resent_from_id == delivery.id).order_by(Delivery.id)

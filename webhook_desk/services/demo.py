@@ -24,6 +24,7 @@ from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, registrations
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.settings import receiver_default_url
+from webhook_desk.vocabulary import AuthType, DeliveryStatus
 
 BATCH = 20_000
 BULK_INDEX_THRESHOLD = 50_000
@@ -36,7 +37,7 @@ DEMO_REGISTRATIONS = [
         url=receiver_default_url() + "hooks/study-1064",
         name="Built-in receiver (local)",
         study_id="1064",
-        auth_type="hmac",
+        auth_type=AuthType.HMAC,
         is_development=True,
         events=[
             "upload",
@@ -49,14 +50,14 @@ DEMO_REGISTRATIONS = [
         url="https://hooks.sleeplab.example.org/centrepoint",
         name="Sleep lab data hub",
         study_id="189",
-        auth_type="hmac",
+        auth_type=AuthType.HMAC,
         events=["upload", "raw_processing_complete", "daily_statistics_complete"],
     ),
     RegistrationInput(
         url="https://ingest.cardio-trial.example.com/webhooks",
         name="Cardio trial ingest",
         study_id="8",
-        auth_type="basic",
+        auth_type=AuthType.BASIC,
         username="centrepoint",
         events=["upload", "cp2_daily_statistics_complete", "data_retrieval_complete"],
     ),
@@ -64,14 +65,14 @@ DEMO_REGISTRATIONS = [
         url="https://warehouse.example.net/hooks/actigraph",
         name="Research warehouse",
         study_id="2358",
-        auth_type="standard-webhooks",
+        auth_type=AuthType.STANDARD_WEBHOOKS,
         events=["upload", "raw_processing_complete"],
     ),
     RegistrationInput(
         url="https://ecg.example-health.org/api/webhooks",
         name="ECG monitoring",
         organization_id=ORGANIZATION,
-        auth_type="standard-webhooks",
+        auth_type=AuthType.STANDARD_WEBHOOKS,
     ),
 ]
 
@@ -129,8 +130,8 @@ def load_demo(
 
 def _add_registration(session, store, data: RegistrationInput, rng, with_secrets: bool):
     if not with_secrets:
-        data = RegistrationInput(**{**data.__dict__, "auth_type": "none", "username": None})
-    secret = f"demo-{rng.getrandbits(64):016x}" if data.auth_type == "basic" else None
+        data = RegistrationInput(**{**data.__dict__, "auth_type": AuthType.NONE, "username": None})
+    secret = f"demo-{rng.getrandbits(64):016x}" if data.auth_type == AuthType.BASIC else None
     reg, _ = registrations.add(session, store, data, secret=secret, reason="demo data")
     if reg.study_id == "2358":
         registrations.set_status(session, reg.id, "disable", "demo: receiver retired")
@@ -292,7 +293,7 @@ def history_rows(
                 body,
                 study,
                 subject,
-                "succeeded" if ok else "failed",
+                DeliveryStatus.SUCCEEDED if ok else DeliveryStatus.FAILED,
                 code,
                 tries,
                 None if ok else error,

@@ -7,9 +7,10 @@ import json
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery, Registration, new_uuid, utcnow
+from webhook_desk.db.models import Delivery, EventType, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
 from webhook_desk.services import catalog, registrations
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 MAX_COUNT = 100_000
 # The platform spells identifiers three ways; history filters need all of them.
@@ -55,7 +56,7 @@ def fire(
         "payload": body,
         "study_id": study or (reg.study_id if reg else None),
         "subject_id": subject,
-        "status": "pending",
+        "status": DeliveryStatus.PENDING,
         "created_at": now,
         "next_attempt_at": now,
     }
@@ -81,7 +82,7 @@ def _target_registration(
     if isinstance(to_registration, Registration):
         to_registration = to_registration.id
     reg = registrations.get_local(session, to_registration)  # never fire at a platform mirror
-    if reg.status != "enabled":
+    if reg.status != RegistrationStatus.ENABLED:
         raise InvalidInput(f"Registration {reg.id} is {reg.status}; enable it to send it events.")
     return reg
 
@@ -100,10 +101,35 @@ def _body(event, payload) -> tuple[str, object]:
         try:
             return payload, json.loads(payload)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(
-                f"The payload is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-            ) from None
+            raise InvalidInput(_not_json(exc)) from None
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False), payload
+
+
+def fire_targets(session: Session, event_code: str) -> list[dict]:
+    """The registrations an event may be fired at now: local, enabled, subscribed to it."""
+    from webhook_desk.services import registrations
+
+    return [
+        {"id": r.id, "name": r.name, "url": r.url}
+        for r in registrations.list_all(session)
+        if r.status == RegistrationStatus.ENABLED
+        and r.source == "local"
+        and event_code in r.event_codes
+    ]
+
+
+def payload_problems(event: EventType, text: str) -> tuple[list[str], bool]:
+    """What is wrong with a payload text for `event`, and whether only its schema is (which a
+    tester may waive); ([], True) when it can go as it is. The dialogs check with this live."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [_not_json(exc)], False
+    return catalog.validate_payload(event, data), True
+
+
+def _not_json(exc: json.JSONDecodeError) -> str:
+    return f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} of the payload."
 
 
 def identifiers(data) -> tuple[str | None, str | None]:

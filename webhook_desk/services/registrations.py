@@ -29,22 +29,33 @@ from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
+from webhook_desk.vocabulary import (
+    AuthType,
+    DeliveryStatus,
+    EventStatus,
+    RegistrationStatus,
+    ValidationState,
+)
 
 log = logging.getLogger(__name__)
 
-AUTH_TYPES = ("none", "basic", "hmac", "standard-webhooks", "oauth2")
+AUTH_TYPES = tuple(AuthType)
 SECRET_KIND = {
-    "basic": "basic-password",
-    "hmac": "hmac",
-    "standard-webhooks": "standard-webhooks",
-    "oauth2": "oauth2-client-secret",
+    AuthType.BASIC: "basic-password",
+    AuthType.HMAC: "hmac",
+    AuthType.STANDARD_WEBHOOKS: "standard-webhooks",
+    AuthType.OAUTH2: "oauth2-client-secret",
 }
-GENERATED = {"hmac": signing.new_hmac_secret, "standard-webhooks": signing.new_whsec_secret}
+GENERATED = {
+    AuthType.HMAC: signing.new_hmac_secret,
+    AuthType.STANDARD_WEBHOOKS: signing.new_whsec_secret,
+}
+ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 STATUS_ACTIONS = {
-    "enable": ("enabled", ("disabled",)),
-    "disable": ("disabled", ("enabled",)),
-    "archive": ("archived", ("enabled", "disabled")),
-    "restore": ("disabled", ("archived",)),
+    "enable": (ENABLED, (DISABLED,)),
+    "disable": (DISABLED, (ENABLED,)),
+    "archive": (ARCHIVED, (ENABLED, DISABLED)),
+    "restore": (DISABLED, (ARCHIVED,)),
 }
 # Changing any of these sends the registration through the validation handshake again.
 CREDENTIAL_FIELDS = ("url", "auth_type", "username", "token_url", "client_id", "oauth_scope")
@@ -57,7 +68,7 @@ class RegistrationInput:
     name: str = ""
     study_id: str | None = None
     organization_id: str | None = None
-    auth_type: str = "none"
+    auth_type: str = AuthType.NONE
     username: str | None = None
     token_url: str | None = None
     client_id: str | None = None
@@ -95,15 +106,15 @@ def _check(session: Session, data: RegistrationInput) -> None:
         )
     if data.study_id and data.organization_id:
         raise InvalidInput("A registration belongs to a study or an organisation, not both.")
-    if data.auth_type == "basic" and not data.username:
+    if data.auth_type == AuthType.BASIC and not data.username:
         raise InvalidInput("Basic authentication needs a username.")
     if (
-        data.auth_type == "basic"
+        data.auth_type == AuthType.BASIC
         and urlsplit(data.url).scheme != "https"
         and not data.is_development
     ):
         raise InvalidInput("Basic authentication is only allowed over https.")
-    if data.auth_type == "oauth2":
+    if data.auth_type == AuthType.OAUTH2:
         missing = [
             what
             for what, value in (("a token URL", data.token_url), ("a client id", data.client_id))
@@ -126,7 +137,7 @@ def _default_events(session: Session, data: RegistrationInput) -> list[str]:
         e.code
         for e in catalog.list_events(session)
         if e.category.module == module
-        and catalog.effective_status(e) == "active"
+        and catalog.effective_status(e) == EventStatus.ACTIVE
         and e.code != "validation"
     }
     return sorted(codes)
@@ -134,7 +145,7 @@ def _default_events(session: Session, data: RegistrationInput) -> list[str]:
 
 def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]:
     """The secret to store and whether we generated it (to be shown once)."""
-    if auth_type == "none":
+    if auth_type == AuthType.NONE:
         return None, False
     if secret:
         problem = signing.secret_problem(SECRET_KIND[auth_type], secret)
@@ -143,7 +154,7 @@ def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]
         return secret, False
     if auth_type in GENERATED:
         return GENERATED[auth_type](), True
-    what = "password" if auth_type == "basic" else "client secret"
+    what = "password" if auth_type == AuthType.BASIC else "client secret"
     raise InvalidInput(f"{auth_type} authentication needs its {what}.")
 
 
@@ -214,17 +225,17 @@ def update(
     data = RegistrationInput(**{**current, "events": reg.event_codes, **changes})
     _check(session, data)
     auth_changed = data.auth_type != reg.auth_type
-    if auth_changed and data.auth_type not in ("none", *GENERATED) and not secret:
+    if auth_changed and data.auth_type not in (AuthType.NONE, *GENERATED) and not secret:
         _secret_value(data.auth_type, None)  # raises: this auth type needs its secret
     for name in STORED_FIELDS:
         setattr(reg, name, getattr(data, name))
     reg.events = [RegistrationEvent(event_code=c) for c in dict.fromkeys(data.events)]
-    if secret or (auth_changed and data.auth_type != "none"):
+    if secret or (auth_changed and data.auth_type != AuthType.NONE):
         value, _ = _secret_value(data.auth_type, secret)
         store.require_usable()
         _replace_secrets(session, store, reg, SECRET_KIND[data.auth_type], value, grace_hours=0)
     if secret or any(before[f] != getattr(reg, f) for f in CREDENTIAL_FIELDS):
-        reg.validation_state, reg.validation_error = "pending", None
+        reg.validation_state, reg.validation_error = ValidationState.PENDING, None
     _audit_change(session, "registration.update", reg, before, reason)
     return reg
 
@@ -247,13 +258,13 @@ def rotate_secret(
     """A new secret version; the old one stays valid for `grace_hours`. Returns the version and
     the generated value (None when the caller supplied it)."""
     reg = get_local(session, reg_id)
-    if reg.auth_type == "none":
+    if reg.auth_type == AuthType.NONE:
         raise InvalidInput(f"Registration {reg.id} uses no authentication, so it has no secret.")
     value, generated = _secret_value(reg.auth_type, secret)
     store.require_usable()
     version = _replace_secrets(session, store, reg, SECRET_KIND[reg.auth_type], value, grace_hours)
     session.flush()
-    reg.validation_state, reg.validation_error = "pending", None
+    reg.validation_state, reg.validation_error = ValidationState.PENDING, None
     audit.record(
         session,
         "secret.rotate",
@@ -312,7 +323,7 @@ def set_status(
         raise InvalidInput(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
     before = as_dict(reg)
     reg.status = target
-    reg.disabled_reason = reason if target == "disabled" else None
+    reg.disabled_reason = reason if target == DISABLED else None
     if action == "enable":
         reg.failure_streak, reg.failing_since = 0, None
     _audit_change(session, f"registration.{action}", reg, before, reason)
@@ -347,9 +358,11 @@ def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
     """
     result = session.execute(
         update_rows(Delivery)
-        .where(Delivery.registration_id == registration_id, Delivery.status == "pending")
+        .where(
+            Delivery.registration_id == registration_id, Delivery.status == DeliveryStatus.PENDING
+        )
         .values(
-            status="failed",
+            status=DeliveryStatus.FAILED,
             error=reason,
             next_attempt_at=None,
             lease_owner=None,
@@ -362,7 +375,7 @@ def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
 
 def record_validation(session: Session, reg: Registration, ok: bool, error: str | None) -> None:
     before = reg.validation_state
-    reg.validation_state = "validated" if ok else "failed"
+    reg.validation_state = ValidationState.VALIDATED if ok else ValidationState.FAILED
     reg.validation_error = None if ok else error
     reg.validated_at = utcnow() if ok else reg.validated_at
     if before != reg.validation_state:
@@ -403,7 +416,7 @@ def list_all(session: Session, include_archived: bool = False) -> list[Registrat
         select(Registration).options(selectinload(Registration.events)).order_by(Registration.id)
     )
     if not include_archived:
-        query = query.where(Registration.status != "archived")
+        query = query.where(Registration.status != ARCHIVED)
     return list(session.scalars(query))
 
 

@@ -159,18 +159,15 @@ class SideBySide:
 
 def side_by_side(session: Session, ref_a: str, ref_b: str) -> SideBySide:
     a, b = load(session, ref_a), load(session, ref_b)
-    text_a, lines_a = _as_text(a)
-    text_b, lines_b = _as_text(b)
-    rows = []
-    for where, found in (
-        ("header", header_changes(a.headers, b.headers)),
-        ("body", _body_changes_or_whole(a, b)),
-    ):
-        for change in found:
-            key = f"{where}:{change.path}"
-            rows.append(
-                {**change.as_dict(), "where": where, "lines": (lines_a.get(key), lines_b.get(key))}
-            )
+    found = [("header", c) for c in header_changes(a.headers, b.headers)]
+    found += [("body", c) for c in _body_changes_or_whole(a, b)]
+    keys = [f"{where}:{change.path}" for where, change in found]
+    text_a, lines_a = _as_text(a, keys)
+    text_b, lines_b = _as_text(b, keys)
+    rows = [
+        {**change.as_dict(), "where": where, "lines": (lines_a.get(key), lines_b.get(key))}
+        for (where, change), key in zip(found, keys, strict=True)
+    ]
     return SideBySide((a.label, b.label), (text_a, text_b), rows, _summary(a, b))
 
 
@@ -182,8 +179,9 @@ def _body_changes_or_whole(a: Request, b: Request) -> list[json_diff.Change]:
     return json_diff.changes(data_a, data_b)
 
 
-def _as_text(request: Request) -> tuple[str, dict[str, int]]:
-    """Headers (lower-cased names, sorted) then the body, pretty when it is JSON."""
+def _as_text(request: Request, keys: list[str]) -> tuple[str, dict[str, int]]:
+    """Headers (lower-cased names, sorted) then the body, pretty when it is JSON; and the
+    line of each of `keys` ("header:/name", "body:/pointer") found in it."""
     where: dict[str, int] = {}
     lines = [f"{request.label}  {request.url}", ""]
     for name, value in sorted((n.lower(), v) for n, v in request.headers.items()):
@@ -196,9 +194,10 @@ def _as_text(request: Request) -> tuple[str, dict[str, int]]:
         where["body:"] = start
         lines.append(request.body)
     else:
-        body, body_lines = json_lines.pretty_with_lines(data)
-        where.update({f"body:{path}": start + line for path, line in body_lines.items()})
-        lines.append(body)
+        paths = [key.removeprefix("body:") for key in keys if key.startswith("body:")]
+        found = json_lines.line_numbers(data, paths)
+        where.update({f"body:{path}": start + line for path, line in found.items()})
+        lines.append(json_lines.pretty(data))
     return "\n".join(lines), where
 
 

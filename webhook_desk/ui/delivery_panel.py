@@ -3,6 +3,8 @@ request and response in full (headers, pretty bodies)."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QLabel,
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.formatting import header_lines, local_time, pretty_body
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 
@@ -37,6 +40,7 @@ class DeliveryPanel(QWidget):
         super().__init__(parent)
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setWordWrap(True)
         self.attempts = QListWidget()
         self.attempts.currentRowChanged.connect(self._show_attempt)
         self.request_headers = _headers_view()
@@ -77,10 +81,10 @@ class DeliveryPanel(QWidget):
             if record["next_attempt_at"]
             else ""
         )
-        resent = f" · resend of #{record['resent_from_id']}" if record["resent_from_id"] else ""
         self.summary.setText(
             f"<b>{record['event']}</b> {record['event_version']} · <b>{record['status']}</b>"
-            f"{next_try}{resent}<br>Delivery {record['delivery_id']}<br>{record['target_url']}"
+            f"{next_try}{resend_links(record)}<br>Delivery {record['delivery_id']}"
+            f"<br>{record['target_url']}{_waiting(record)}"
         )
         for attempt in record["attempt_chain"]:
             self.attempts.addItem(QListWidgetItem(_attempt_line(attempt)))
@@ -110,3 +114,24 @@ class DeliveryPanel(QWidget):
             f"{status}{error}\n\n{header_lines(a['response_headers'])}"
         )
         self.response_body.setPlainText(pretty_body(a["response_body"]))
+
+
+def _waiting(record: dict) -> str:
+    """What holds a pending delivery back (a failed validation, a disabled registration)."""
+    reason = record.get("waiting_for")
+    return (
+        f"<br><span style='{text_style('warning')}'>{html.escape(reason)}</span>" if reason else ""
+    )
+
+
+def resend_links(record: dict) -> str:
+    """ " · edited from #3 · resent as #9, #12 (edited)": the resend links, both ways."""
+    parts = []
+    origin = record.get("resent_from")
+    if origin:
+        parts.append(f"{'edited' if origin['edited'] else 'resent'} from #{origin['id']}")
+    copies = record.get("resends") or []
+    if copies:
+        ids = ", ".join(f"#{c['id']}" + (" (edited)" if c["edited"] else "") for c in copies)
+        parts.append(f"resent as {ids}")
+    return "".join(f" · {part}" for part in parts)

@@ -15,6 +15,7 @@ from collections import deque
 from PySide6.QtCore import QObject, QThread, Signal
 
 from webhook_desk.engine.worker import AttemptReport, Callbacks, Engine
+from webhook_desk.errors import UserError
 from webhook_desk.services import delivery_engine
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,19 @@ class _Loop(QThread):
         super().__init__(parent)
         self.engine = engine
         self.stop_event = stop_event
+        self.failure: str | None = None  # why it stopped, when it was not asked to
 
     def run(self) -> None:
+        # The window must learn the engine died and why, not just see "stopped".
         try:
             self.engine.run_forever(self.stop_event)
-        except Exception:  # the window must learn the engine died, not freeze waiting for it
+        except UserError as error:
+            self.failure = str(error)
+        except Exception as error:
             log.exception("the delivery engine stopped on an error")
+            self.failure = (
+                f"Delivering stopped on an unexpected error ({error}); the log has details."
+            )
 
 
 class EngineThread(QObject):
@@ -84,6 +92,11 @@ class EngineThread(QObject):
         if self._stop_event.is_set():
             return "stopping"
         return "paused" if self.engine.paused else "running"
+
+    @property
+    def failure(self) -> str | None:
+        """Why the engine stopped on its own (None while running or after a normal stop)."""
+        return self._loop.failure if self._loop is not None and not self.is_running else None
 
     @property
     def is_running(self) -> bool:

@@ -26,9 +26,15 @@ from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.json_editor import JsonEditor
+from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
-STATUS_COLOURS = {"active": "#1b7f3b", "inactive": "#b26a00", "archived": "#6b7280"}
+STATUS_COLOURS = {
+    EventStatus.ACTIVE: "#1b7f3b",
+    EventStatus.INACTIVE: "#b26a00",
+    EventStatus.ARCHIVED: "#6b7280",
+}
 MODULE_NAMES = {"centrepoint": "CentrePoint", "ecg": "ECG module"}
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -69,6 +75,8 @@ class EventsTab(QWidget):
         toolbar = QToolBar()
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.fire_action)
+        toolbar.widgetForAction(self.fire_action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.context_menu = attach_context_menu(self.tree, [self.fire_action])
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(self._detail_panel())
@@ -182,7 +190,7 @@ class EventsTab(QWidget):
             targets = [
                 {"id": r.id, "name": r.name, "url": r.url}
                 for r in registrations.list_all(session)
-                if r.status == "enabled" and event.code in r.event_codes
+                if r.status == RegistrationStatus.ENABLED and event.code in r.event_codes
             ]
         self.fire_dialog = FireDialog(self.context, event, targets, self)
         self.fire_dialog.open()

@@ -30,9 +30,14 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from webhook_desk.history import trends
 from webhook_desk.history.queries import Filters
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.vocabulary import DeliveryStatus
 
 REFRESH_EVERY_MS = 10_000  # a million rows take seconds to chart: not on every delivery
-OUTCOME_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828", "pending": "#b26a00"}
+OUTCOME_COLOURS = {
+    DeliveryStatus.SUCCEEDED: "#1b7f3b",
+    DeliveryStatus.FAILED: "#c62828",
+    DeliveryStatus.PENDING: "#b26a00",
+}
 
 
 def compute(db, filters: Filters) -> trends.Trends:
@@ -175,7 +180,7 @@ def failing_chart(data: trends.Trends) -> QChart:
     chart.setTitle("Registrations that fail most")
     series = QHorizontalBarSeries()
     bars = QBarSet("failed")
-    bars.setColor(QColor(OUTCOME_COLOURS["failed"]))
+    bars.setColor(QColor(OUTCOME_COLOURS[DeliveryStatus.FAILED]))
     worst_last = list(reversed(data.failing))  # Qt draws the first category at the bottom
     bars.append([f.failed for f in worst_last])
     series.append(bars)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from webhook_desk.services import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
@@ -38,6 +46,8 @@ class HistoryTab(QWidget):
         self.filters.applied.connect(self.model.reload)
         self.table = record_table(self.model, COLUMN_WIDTHS)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        # Ctrl+click a second delivery to compare the two.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.count_label = QLabel()
         self.panel = DeliveryPanel()
@@ -62,6 +72,7 @@ class HistoryTab(QWidget):
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
         self._stale = False
+        self.edit_resend_dialog = None
         context.deliveries_changed.connect(self.deliveries_changed)
         context.registrations_changed.connect(self.load_choices)
         self.load_choices()
@@ -77,11 +88,26 @@ class HistoryTab(QWidget):
         self.resend_action.triggered.connect(self.resend_selected)
         self.resend_all_action = QAction(icon("resend"), "Resend all matching…", self)
         self.resend_all_action.triggered.connect(self.resend_all_matching)
+        self.edit_resend_action = QAction(icon("resend"), "Edit and resend…", self)
+        self.edit_resend_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.edit_resend_action.triggered.connect(self.edit_and_resend)
+        self.compare_action = QAction("Compare", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.compare_action.setToolTip(
+            "Compare the two selected deliveries (Ctrl+click the second)"
+        )
+        self.compare_action.triggered.connect(self.compare_selected)
+        self.compare_with_action = QAction("Compare with…", self)
+        self.compare_with_action.setToolTip("Compare the selected delivery with any request")
+        self.compare_with_action.triggered.connect(self.compare_with)
         self.export_action = QAction(icon("export"), "Export…", self)
         self.export_action.triggered.connect(self.export)
         for action in (
             self.refresh_action,
             self.resend_action,
+            self.edit_resend_action,
+            self.compare_action,
+            self.compare_with_action,
             self.resend_all_action,
             self.export_action,
         ):
@@ -89,6 +115,9 @@ class HistoryTab(QWidget):
             self.toolbar.addAction(action)
             self.addAction(action)
         self.resend_action.setEnabled(False)
+        self.edit_resend_action.setEnabled(False)
+        self.compare_action.setEnabled(False)
+        self.compare_with_action.setEnabled(False)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -140,13 +169,22 @@ class HistoryTab(QWidget):
                 return
         self._selection_changed()
 
+    def selected_ids(self) -> list[int]:
+        """The selected deliveries, in the order the table lists them."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda index: index.row())
+        return [index.data(ID_ROLE) for index in rows]
+
     def selected_id(self) -> int | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ID_ROLE) if rows else None
+        """The one selected delivery; None when none, or several, are selected."""
+        ids = self.selected_ids()
+        return ids[0] if len(ids) == 1 else None
 
     def _selection_changed(self, *_args) -> None:
         delivery_id = self.selected_id()
         self.resend_action.setEnabled(delivery_id is not None)
+        self.edit_resend_action.setEnabled(delivery_id is not None)
+        self.compare_action.setEnabled(len(self.selected_ids()) == 2)
+        self.compare_with_action.setEnabled(delivery_id is not None)
         if delivery_id is None:
             self.panel.show_delivery(None)
         else:
@@ -182,6 +220,39 @@ class HistoryTab(QWidget):
             self.context.deliveries_changed.emit()
 
         run_job(work, done, lambda sentence: show_error(self, sentence))
+
+    def edit_and_resend(self) -> None:
+        from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
+
+        delivery_id = self.selected_id()
+        if delivery_id is not None:
+            open_edit_resend(self.context, delivery_id, self, self._keep_edit_dialog)
+
+    def _keep_edit_dialog(self, dialog) -> None:
+        previous, self.edit_resend_dialog = self.edit_resend_dialog, dialog
+        if previous is not None:
+            previous.deleteLater()
+
+    def compare_selected(self) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
+
+        ids = self.selected_ids()
+        if len(ids) == 2:
+            older, newer = sorted(ids)  # so it reads "from A to B" in time order
+            self.compare_dialog = CompareDialog(self.context, str(older), str(newer), self)
+            self.compare_dialog.open()
+
+    def compare_with(self) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
+
+        delivery_id = self.selected_id()
+        if delivery_id is not None:
+            self.compare_ask = ask_and_compare(
+                self.context, str(delivery_id), self, self._keep_compare_dialog
+            )
+
+    def _keep_compare_dialog(self, dialog) -> None:
+        self.compare_dialog = dialog
 
     def resend_all_matching(self) -> None:
         """Count first (a dry run), ask, then queue them all with progress and Cancel."""

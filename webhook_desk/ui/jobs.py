@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 from webhook_desk.errors import UserError
@@ -55,18 +56,25 @@ class Job(QRunnable):
 
     def _done(self) -> None:
         self._release_later()
-        if self.on_done:
+        if self.on_done and _alive(self.on_done):
             self.on_done(self.result)
 
     def _failed(self) -> None:
         self._release_later()
-        if self.on_error:
+        if self.on_error and _alive(self.on_error):
             self.on_error(self.error)
 
     def _release_later(self) -> None:
         # Dropping the last reference here would free the signals object while it is still
         # delivering this very signal; let the event loop drop it once delivery is over.
         QTimer.singleShot(0, lambda: _running.discard(self))
+
+
+def _alive(callback: Callable) -> bool:
+    """False when the callback belongs to a widget that was closed and deleted meanwhile (a
+    window shut while its query ran): its answer has nowhere to go."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
 def run_job(

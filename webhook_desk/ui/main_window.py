@@ -20,6 +20,7 @@ from webhook_desk.ui.receiver_controller import ReceiverController
 from webhook_desk.ui.receiver_tab import ReceiverTab
 from webhook_desk.ui.registrations_tab import RegistrationsTab
 from webhook_desk.ui.status_bar import StatusBar
+from webhook_desk.ui.widgets.context_menu import fill_menu
 
 DEFAULT_SIZE = (1280, 800)
 DELIVERIES_REFRESH_MS = 1000
@@ -42,7 +43,7 @@ class MainWindow(QMainWindow):
                 prefs.engine_workers,
                 self,
                 timeouts=timeouts,
-                default_schedule=prefs.engine_schedule(),
+                **prefs.engine_options(),
             )
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)
@@ -107,6 +108,9 @@ class MainWindow(QMainWindow):
             self._action("&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
         )
 
+        # Every action on a registration or an event, also from the keyboard (Alt+G, Alt+E).
+        fill_menu(bar.addMenu("Re&gistration"), self.registrations_tab.menu_actions)
+        bar.addMenu("&Event").addAction(self.events_tab.fire_action)
         engine_menu = bar.addMenu("&Delivery")
         self.engine_start_action = self._action(
             "&Start delivering", self.context.engine.start, "Ctrl+Shift+D", "start"

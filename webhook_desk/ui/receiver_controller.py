@@ -10,7 +10,9 @@ from collections import deque
 
 from PySide6.QtCore import QObject, Signal
 
-from webhook_desk.receiver import Capture, Receiver, ReceiverOptions
+from webhook_desk.receiver.answers import ReceiverOptions
+from webhook_desk.receiver.inbox import Capture
+from webhook_desk.receiver.server import Receiver
 from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
 
 CAPTURES_KEPT = 10_000

@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.formatting import local_time, owner
+from webhook_desk.vocabulary import AuthType
 
 FIELDS = [
     ("Name", lambda r: r["name"]),
@@ -36,6 +38,23 @@ FIELDS = [
 ]
 
 
+def advice(row: dict) -> str:
+    """What to do about a registration whose events are held back, or ""."""
+    if row["status"] != "enabled":
+        return ""
+    if row["validation_state"] == "failed":
+        return (
+            "Its deliveries are held back until it passes validation: fix the endpoint, "
+            "then choose Registration ▸ Validate (Ctrl+Shift+V)."
+        )
+    if row["validation_state"] == "pending":
+        return (
+            "It is validated before its first delivery; Registration ▸ Validate "
+            "(Ctrl+Shift+V) runs the handshake now."
+        )
+    return ""
+
+
 class RegistrationDetail(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,6 +69,10 @@ class RegistrationDetail(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[title] = label
             form.addRow(title, label)
+        self.advice = QLabel()  # what a stuck registration needs, right under its state
+        self.advice.setWordWrap(True)
+        self.advice.setStyleSheet(text_style("warning"))
+        form.addRow(self.advice)
         secrets_box = QGroupBox("Secret versions")
         self.secrets = QLabel()  # one line per version: no wrapping, so it sizes itself
         QVBoxLayout(secrets_box).addWidget(self.secrets)
@@ -68,13 +91,17 @@ class RegistrationDetail(QWidget):
         self.row = row
         for title, read in FIELDS:
             self.values[title].setText(read(row) if row else "")
+        self.advice.setText(advice(row) if row else "")
+        self.advice.setVisible(bool(self.advice.text()))
         self.secrets.setText(self._secrets_text(row) if row else "Select a registration.")
         self.recent.setText("")
 
     def _secrets_text(self, row: dict) -> str:
         versions = row.get("secrets") or []
         if not versions:
-            return "No secret (no authentication)." if row["auth_type"] == "none" else "None."
+            return (
+                "No secret (no authentication)." if row["auth_type"] == AuthType.NONE else "None."
+            )
         lines = []
         for v in reversed(versions):
             state = "valid" if v["valid"] else "expired"

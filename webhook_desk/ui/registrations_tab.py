@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMessageBox,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -30,19 +31,22 @@ from webhook_desk.ui.models.registrations_model import (
     RegistrationsModel,
 )
 from webhook_desk.ui.registration_detail import RegistrationDetail
+from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.record_table import record_table
+from webhook_desk.vocabulary import AuthType, EventStatus, RegistrationStatus
 
+ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 RECENT = 8  # deliveries shown in the detail panel
 # action -> (button text, question, allowed from statuses)
 STATUS_CHANGES = {
-    "enable": ("Enable", "Enable {name}? Events will be sent to it again.", ("disabled",)),
-    "disable": ("Disable", "Disable {name}? No events will be sent to it.", ("enabled",)),
+    "enable": ("Enable", "Enable {name}? Events will be sent to it again.", (DISABLED,)),
+    "disable": ("Disable", "Disable {name}? No events will be sent to it.", (ENABLED,)),
     "archive": (
         "Archive",
         "Archive {name}? It is hidden from the list until restored.",
-        ("enabled", "disabled"),
+        (ENABLED, DISABLED),
     ),
-    "restore": ("Restore", "Restore {name}? It comes back disabled.", ("archived",)),
+    "restore": ("Restore", "Restore {name}? It comes back disabled.", (ARCHIVED,)),
 }
 
 
@@ -101,29 +105,34 @@ class RegistrationsTab(QWidget):
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.actions_by_name: dict[str, QAction] = {}
+        self.menu_actions: list[QAction | None] = []  # None: a separator
         for name, text, shortcut, slot in (
             ("add", "Add…", QKeySequence.StandardKey.New, self.add),
             ("edit", "Edit…", "Ctrl+E", self.edit),
             ("validate", "Validate", "Ctrl+Shift+V", self.validate),
-            ("enable", "Enable", None, lambda: self.change_status("enable")),
-            ("disable", "Disable", None, lambda: self.change_status("disable")),
-            ("rotate", "Rotate secret…", None, self.rotate_secret),
-            ("archive", "Archive", None, lambda: self.change_status("archive")),
-            ("restore", "Restore", None, lambda: self.change_status("restore")),
+            ("enable", "Enable…", "Ctrl+Shift+E", lambda: self.change_status("enable")),
+            ("disable", "Disable…", "Ctrl+Shift+X", lambda: self.change_status("disable")),
+            ("rotate", "Rotate secret…", "Ctrl+Shift+K", self.rotate_secret),
+            ("archive", "Archive…", "Ctrl+Shift+A", lambda: self.change_status("archive")),
+            ("restore", "Restore…", "Ctrl+Shift+U", lambda: self.change_status("restore")),
             ("delete", "Delete…", QKeySequence.StandardKey.Delete, self.delete),
         ):
             action = QAction(icon(name), text, self)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                action.setToolTip(f"{text.rstrip('…')} ({keys})")
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{text.rstrip('…')} ({keys})")
             action.triggered.connect(slot)
             self.toolbar.addAction(action)
+            # Tab reaches the toolbar's buttons too, not only the mouse.
+            self.toolbar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
             self.addAction(action)
             self.actions_by_name[name] = action
+            self.menu_actions.append(action)
             if name in ("validate", "rotate"):
                 self.toolbar.addSeparator()
+                self.menu_actions.append(None)
+        self.context_menu = attach_context_menu(self.table, self.menu_actions[1:])
         self._update_actions()
 
     # --- reading ------------------------------------------------------------------------
@@ -197,9 +206,9 @@ class RegistrationsTab(QWidget):
             if name in STATUS_CHANGES:
                 action.setEnabled(status in STATUS_CHANGES[name][2])
             elif name == "rotate":
-                action.setEnabled(bool(row) and row["auth_type"] != "none")
+                action.setEnabled(bool(row) and row["auth_type"] != AuthType.NONE)
             elif name == "validate":
-                action.setEnabled(bool(row) and status == "enabled")
+                action.setEnabled(bool(row) and status == ENABLED)
             else:
                 action.setEnabled(row is not None)
 
@@ -212,7 +221,7 @@ class RegistrationsTab(QWidget):
                 for e in {
                     e.code: e
                     for e in catalog.list_events(session)
-                    if e.status == "active" and e.code != "validation"
+                    if e.status == EventStatus.ACTIVE and e.code != "validation"
                 }.values()
             ]
 
@@ -235,12 +244,41 @@ class RegistrationsTab(QWidget):
         self._select_after_refresh = reg_id
         self.context.registrations_changed.emit()
         self.context.say(f"Registration {reg_id} saved.")
+        before = self.dialog.existing
+        if before and before["validation_state"] != "pending":
+            self._check_validation_reset(reg_id)
         if generated:
             self._show_secret(
                 "New registration's secret",
                 f"The signing secret of registration {reg_id}:",
                 generated,
             )
+
+    def _check_validation_reset(self, reg_id: int) -> None:
+        """A new URL, auth type or credentials send the registration through validation
+        again: say so, and offer to run it now rather than leave its events waiting."""
+        db = self.context.db
+
+        def state() -> str:
+            with db.session() as session:
+                return registrations.get(session, reg_id).validation_state
+
+        run_job(state, lambda now: now == "pending" and self._offer_validation(reg_id))
+
+    def _offer_validation(self, reg_id: int) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Validate again",
+            f"Registration {reg_id} changed where or how it is sent, so it must pass the "
+            "validation handshake again before events are sent to it. Validate it now?",
+            parent=self,
+        )
+        now = box.addButton("Validate now", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(now)
+        now.clicked.connect(lambda: self.validate(reg_id))
+        self.validate_box = box
+        box.open()
 
     def _show_secret(self, title: str, explanation: str, secret: str) -> None:
         self.secret_dialog = SecretDialog(title, explanation, secret, self)
@@ -336,7 +374,7 @@ class RegistrationsTab(QWidget):
             f"Rotate the secret of {row['name']}? A new secret is generated; the old "
             "one stays valid for a grace period so the receiver can move over."
         )
-        if row["auth_type"] in ("basic", "oauth2"):
+        if row["auth_type"] in (AuthType.BASIC, AuthType.OAUTH2):
             question = (
                 f"{row['name']} uses {row['auth_type']}: its password or client secret "
                 "is set with Edit."
@@ -345,12 +383,12 @@ class RegistrationsTab(QWidget):
             return
         self._ask("Rotate secret", question, "Rotate", confirmed)
 
-    def validate(self) -> None:
+    def validate(self, reg_id: int | None = None) -> None:
         """Run the handshake now (network: off the GUI thread) and show the verdict."""
-        row = self.selected_row()
-        if row is None:
+        reg_id = reg_id or self.selected_id()
+        if reg_id is None:
             return
-        reg_id, db, store = row["id"], self.context.db, self.context.store
+        db, store = self.context.db, self.context.store
         self.actions_by_name["validate"].setEnabled(False)
         self.context.say(f"Validating registration {reg_id}…")
 
@@ -363,4 +401,8 @@ class RegistrationsTab(QWidget):
                 else f"Registration {reg_id} failed validation: {result.error}"
             )
 
-        run_job(lambda: delivery_engine.validate(db, store, reg_id), done, self._refused)
+        engine = self.context.engine  # the handshake signed as Settings say (engine started)
+        signed = engine.engine.sign_validation if engine is not None else False
+        run_job(
+            lambda: delivery_engine.validate(db, store, reg_id, signed=signed), done, self._refused
+        )

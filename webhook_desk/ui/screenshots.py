@@ -26,6 +26,7 @@ from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 from webhook_desk.ui.app import make_application, open_database  # noqa: E402
 from webhook_desk.ui.context import AppContext  # noqa: E402
 from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
+from webhook_desk.vocabulary import AuthType
 
 SIZE = (1280, 800)
 DEMO_DELIVERIES = 3000
@@ -146,7 +147,7 @@ def shoot(out: Path) -> int:
         item = dialog.events_list.item(i)
         if item.data(Qt.ItemDataRole.UserRole) in ("upload", "raw_processing_complete"):
             item.setCheckState(Qt.CheckState.Checked)
-    dialog.auth_type.setCurrentIndex(dialog.auth_type.findData("hmac"))
+    dialog.auth_type.setCurrentIndex(dialog.auth_type.findData(AuthType.HMAC))
     pause(app, 0.5)
     save(dialog, out / "registration-dialog.png")
     dialog.reject()

@@ -6,10 +6,13 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from webhook_desk.services import delivery_counts
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.jobs import run_job
 
 REFRESH_MS = 2000
+ENGINE_RESTART_ADVICE = "Fix that, then choose Delivery ▸ Start delivering (Ctrl+Shift+D)."
 
 
 class StatusBar(QStatusBar):
@@ -24,6 +27,7 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(label)
         context.status_message.connect(lambda text: self.showMessage(text, 6000))
         self._busy = False
+        self._failure_shown: str | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(REFRESH_MS)
@@ -56,7 +60,25 @@ class StatusBar(QStatusBar):
 
     def show_engine_state(self) -> None:
         engine = self.context.engine
-        self.engine_label.setText(f"Engine: {engine.state if engine else 'stopped'}")
+        state = engine.state if engine else "stopped"
+        failure = engine.failure if engine else None
+        if failure is None:
+            self.engine_label.setText(f"Engine: {state}")
+            self.engine_label.setToolTip("")
+            self.engine_label.setStyleSheet("")
+            if state == "running":
+                self._failure_shown = None  # a new failure after a restart is told again
+            return
+        # The label stays short (a long one would widen the window); the sentence is in its
+        # tooltip, in the message area and, once, in a dialog.
+        advice = f"{failure} {ENGINE_RESTART_ADVICE}"
+        self.engine_label.setText("Engine: stopped on an error")
+        self.engine_label.setToolTip(advice)
+        self.engine_label.setStyleSheet(text_style("error"))
+        if failure != self._failure_shown:
+            self._failure_shown = failure
+            self.showMessage(f"Delivering stopped: {failure}")
+            self.failure_box = show_error(self, f"Delivering stopped. {advice}")
 
     def show_receiver_state(self) -> None:
         receiver = self.context.receiver

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -26,6 +27,12 @@ from webhook_desk.ui.widgets.json_editor import JsonEditor
 
 COLOURS = {"changed": "#f6d98b", "added": "#b7e4c0", "removed": "#f4b6b6"}
 SHOWN_VALUE = 60  # characters of a value in the list of differences
+# A 1 MB body is ~100,000 lines: put into the view at once it holds the GUI thread for
+# seconds, syntax colours and the no-wrap width measure for longer still (measured in
+# benchmarks/compare_stall.py); so it goes in a slice per event-loop turn, and a large text
+# is shown wrapped and uncoloured (the differences keep their colours).
+LINES_PER_SLICE = 1_000
+PLAIN_FROM = 200_000  # characters
 
 
 class CompareDialog(QDialog):
@@ -69,9 +76,32 @@ class CompareDialog(QDialog):
         QShortcut(QKeySequence(keys), self, activated=lambda: self.step(step))
 
     def _compared(self, result: request_diff.SideBySide) -> None:
-        self.result = result
+        self.status.setText("Showing the two requests…")
+        slices = []
         for pane, text in zip(self.panes, result.texts, strict=True):
-            pane.setPlainText(text)
+            if len(text) > PLAIN_FROM:
+                pane.highlighter.setDocument(None)
+                pane.setLineWrapMode(JsonEditor.LineWrapMode.WidgetWidth)
+            lines = text.split("\n")
+            slices += [
+                (pane, "\n".join(lines[i : i + LINES_PER_SLICE]), i == 0)
+                for i in range(0, len(lines), LINES_PER_SLICE)
+            ]
+        self._feed(slices, result)
+
+    def _feed(self, slices: list, result: request_diff.SideBySide) -> None:
+        """Put one slice of text in, then let the event loop breathe before the next."""
+        if not slices:
+            self._show(result)
+            return
+        pane, text, first = slices.pop(0)
+        cursor = QTextCursor(pane.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text if first else "\n" + text)
+        QTimer.singleShot(0, lambda: self._feed(slices, result))
+
+    def _show(self, result: request_diff.SideBySide) -> None:
+        self.result = result
         for row in result.rows:
             self.differences.addItem(QListWidgetItem(describe(row)))
         count = len(result.rows)
@@ -141,3 +171,22 @@ def describe(row: dict) -> str:
 def _short(value) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
+
+
+def ask_and_compare(context: AppContext, ref: str, parent, keep) -> QInputDialog:
+    """Ask what to compare `ref` with (any delivery, attempt or capture), then compare;
+    `keep(dialog)` is given the Compare dialog once it opens."""
+    ask = QInputDialog(parent)
+    ask.setWindowTitle(f"Compare {ref} with…")
+    ask.setLabelText("A delivery number or id, attempt:ID, or capture:ID")
+    ask.setOkButtonText("Compare")
+
+    def chosen(other: str) -> None:
+        if other.strip():
+            dialog = CompareDialog(context, ref, other.strip(), parent)
+            keep(dialog)
+            dialog.open()
+
+    ask.textValueSelected.connect(chosen)
+    ask.open()
+    return ask

@@ -150,11 +150,7 @@ class FireDialog(QDialog):
 
     def payload_problems(self) -> tuple[list[str], bool]:
         """The payload's problems and whether they are schema problems (which can be waived)."""
-        try:
-            data = json.loads(self.editor.toPlainText())
-        except json.JSONDecodeError as error:
-            return [f"Not JSON: {error.msg} at line {error.lineno}, column {error.colno}."], False
-        return catalog.validate_payload(self.event_type, data), True
+        return firing.payload_problems(self.event_type, self.editor.toPlainText())
 
     def target_problem(self) -> str | None:
         if self.to_url.isChecked():

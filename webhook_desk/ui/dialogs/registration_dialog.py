@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -31,13 +32,14 @@ from webhook_desk.services import registrations
 from webhook_desk.services.registrations import AUTH_TYPES, RegistrationInput
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.vocabulary import AuthType
 
 AUTH_LABELS = {
-    "none": "None",
-    "basic": "Basic (username and password)",
-    "hmac": "Keyed hash (HMAC-SHA256 signature)",
-    "standard-webhooks": "Standard Webhooks signature",
-    "oauth2": "OAuth2 client credentials",
+    AuthType.NONE: "None",
+    AuthType.BASIC: "Basic (username and password)",
+    AuthType.HMAC: "Keyed hash (HMAC-SHA256 signature)",
+    AuthType.STANDARD_WEBHOOKS: "Standard Webhooks signature",
+    AuthType.OAUTH2: "OAuth2 client credentials",
 }
 ERROR_STYLE = "color: #c62828;"
 # A study is a CentrePoint registration, an organisation an ECG module subscription.
@@ -91,6 +93,7 @@ class RegistrationDialog(QDialog):
         self.auth_type.currentIndexChanged.connect(self._auth_changed)
         self.events_list.itemChanged.connect(self.check)
         self._auth_changed()
+        self.unchanged = self._form_state()
 
     # --- building -----------------------------------------------------------------------
 
@@ -113,7 +116,7 @@ class RegistrationDialog(QDialog):
         self.auth_type = QComboBox()
         for name in AUTH_TYPES:
             self.auth_type.addItem(AUTH_LABELS[name], name)
-        self.retry_schedule = _line("default: 5s,5m,30m,2h,5h,10h,10h")
+        self.retry_schedule = _line("default: 5s,5m,30m,2h,5h,10h,10h; or centrepoint")
         self.reason = _line("Reason for the audit trail (optional)")
         self.form = QFormLayout()
         self.form.addRow("Name", self.name)
@@ -138,12 +141,12 @@ class RegistrationDialog(QDialog):
         self.credentials = QStackedWidget()
         self.pages = {}
         for name, rows in (
-            ("none", []),
-            ("basic", [("Username", self.username), ("Password", self.password)]),
-            ("hmac", [("Secret key", self.hmac_secret)]),
-            ("standard-webhooks", [("Signing secret", self.whsec_secret)]),
+            (AuthType.NONE, []),
+            (AuthType.BASIC, [("Username", self.username), ("Password", self.password)]),
+            (AuthType.HMAC, [("Secret key", self.hmac_secret)]),
+            (AuthType.STANDARD_WEBHOOKS, [("Signing secret", self.whsec_secret)]),
             (
-                "oauth2",
+                AuthType.OAUTH2,
                 [
                     ("Token URL", self.token_url),
                     ("Client id", self.client_id),
@@ -228,10 +231,10 @@ class RegistrationDialog(QDialog):
 
     def secret(self) -> str | None:
         field = {
-            "basic": self.password,
-            "hmac": self.hmac_secret,
-            "standard-webhooks": self.whsec_secret,
-            "oauth2": self.client_secret,
+            AuthType.BASIC: self.password,
+            AuthType.HMAC: self.hmac_secret,
+            AuthType.STANDARD_WEBHOOKS: self.whsec_secret,
+            AuthType.OAUTH2: self.client_secret,
         }
         chosen = field.get(self.auth_type.currentData())
         return (chosen.text() or None) if chosen else None
@@ -260,7 +263,7 @@ class RegistrationDialog(QDialog):
     def _credential_problem(self) -> str | None:
         auth = self.auth_type.currentData()
         needs_secret = not self.existing or self.existing["auth_type"] != auth
-        if auth == "basic":
+        if auth == AuthType.BASIC:
             if not self.username.text().strip():
                 return "Basic authentication needs a username."
             if needs_secret and not self.password.text():
@@ -270,12 +273,12 @@ class RegistrationDialog(QDialog):
                 and not self.development.isChecked()
             ):
                 return "Basic authentication is only allowed over https."
-        if auth == "standard-webhooks" and self.whsec_secret.text():
+        if auth == AuthType.STANDARD_WEBHOOKS and self.whsec_secret.text():
             try:
                 signing.whsec_key(self.whsec_secret.text())
             except ValueError as error:
                 return str(error)
-        if auth == "oauth2":
+        if auth == AuthType.OAUTH2:
             if not self.token_url.text().strip():
                 return "OAuth2 needs the token URL."
             problem = registrations.url_problem(
@@ -300,7 +303,7 @@ class RegistrationDialog(QDialog):
         auth = self.auth_type.currentData()
         owner = self.owner_id.text().strip()
         study = self.owner_kind.currentIndex() == 0
-        oauth = auth == "oauth2"
+        oauth = auth == AuthType.OAUTH2
         return RegistrationInput(
             url=self.url.text().strip(),
             events=self.chosen_events(),
@@ -308,7 +311,7 @@ class RegistrationDialog(QDialog):
             study_id=owner if study else None,
             organization_id=None if study else owner,
             auth_type=auth,
-            username=self.username.text().strip() or None if auth == "basic" else None,
+            username=self.username.text().strip() or None if auth == AuthType.BASIC else None,
             token_url=self.token_url.text().strip() or None if oauth else None,
             client_id=self.client_id.text().strip() or None if oauth else None,
             oauth_scope=self.scope.text().strip() or None if oauth else None,
@@ -339,6 +342,29 @@ class RegistrationDialog(QDialog):
                 return reg.id, generated or ""
 
         run_job(save, self._saved, self._refused)
+
+    # --- closing ------------------------------------------------------------------------
+
+    def _form_state(self) -> tuple:
+        return self.form_input(), self.secret(), self.reason.text()
+
+    def reject(self) -> None:
+        """Escape, Cancel or the window's close button: ask before throwing typing away."""
+        if self._form_state() == self.unchanged:
+            super().reject()
+            return
+        self.discard_box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.windowTitle(),
+            "Discard what you typed in this form?",
+            parent=self,
+        )
+        discard = self.discard_box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = self.discard_box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        self.discard_box.setDefaultButton(keep)
+        self.discard_box.setEscapeButton(keep)
+        discard.clicked.connect(lambda: QDialog.reject(self))
+        self.discard_box.open()
 
     def _saved(self, result: tuple[int, str]) -> None:
         self.accept()

@@ -24,12 +24,17 @@ from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.vocabulary import DeliveryStatus
 
 PAGE_SIZE = 200
 CACHED_PAGES = 40
 RECENT_PAGES = 4  # pages re-read at once when new deliveries arrive (about a screenful)
 NO_PARENT = QModelIndex()
-STATUS_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828", "pending": "#b26a00"}
+STATUS_COLOURS = {
+    DeliveryStatus.SUCCEEDED: "#1b7f3b",
+    DeliveryStatus.FAILED: "#c62828",
+    DeliveryStatus.PENDING: "#b26a00",
+}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LOADING_TEXT = "…"
 
@@ -39,6 +44,7 @@ COLUMNS = [
     ("Status", lambda r: r["status"]),
     ("Code", lambda r: "" if r["response_code"] is None else str(r["response_code"])),
     ("Attempts", lambda r: str(r["attempts"])),
+    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == "pending" else ""),
     ("Study", lambda r: r["study_id"] or ""),
     ("Subject", lambda r: r["subject_id"] or ""),
     ("Registration", lambda r: "" if r["registration_id"] is None else str(r["registration_id"])),

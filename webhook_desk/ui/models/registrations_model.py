@@ -7,6 +7,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from webhook_desk.ui.formatting import local_time, owner
 from webhook_desk.ui.models.table_model import RowsTableModel
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
 COLUMNS = [
     ("Name", lambda r: r["name"]),
@@ -20,9 +21,17 @@ COLUMNS = [
     ("URL", lambda r: r["url"]),
     ("Events", lambda r: ", ".join(r["events"])),
 ]
-STATUS_COLOURS = {"enabled": "#1b7f3b", "disabled": "#b26a00", "archived": "#6b7280"}
-VALIDATION_COLOURS = {"validated": "#1b7f3b", "failed": "#c62828", "pending": "#6b7280"}
-RESULT_COLOURS = {"succeeded": "#1b7f3b", "failed": "#c62828"}
+STATUS_COLOURS = {
+    RegistrationStatus.ENABLED: "#1b7f3b",
+    RegistrationStatus.DISABLED: "#b26a00",
+    RegistrationStatus.ARCHIVED: "#6b7280",
+}
+VALIDATION_COLOURS = {
+    ValidationState.VALIDATED: "#1b7f3b",
+    ValidationState.FAILED: "#c62828",
+    ValidationState.PENDING: "#6b7280",
+}
+RESULT_COLOURS = {DeliveryStatus.SUCCEEDED: "#1b7f3b", DeliveryStatus.FAILED: "#c62828"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 

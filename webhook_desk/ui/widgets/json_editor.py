@@ -45,4 +45,5 @@ class JsonEditor(QPlainTextEdit):
         self.setReadOnly(read_only)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
+        self.setTabChangesFocus(True)  # Tab moves to the next field, as everywhere else
         self.highlighter = JsonHighlighter(self.document())

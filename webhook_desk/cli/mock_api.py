@@ -1,0 +1,55 @@
+"""`webhook-desk mock-api`: the platform emulator, serving its webhook APIs for testing."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from webhook_desk.cli.common import open_db
+from webhook_desk.cli.receive import _wait_for_stop_signal
+from webhook_desk.errors import InvalidInput
+from webhook_desk.platform.mock_api import (
+    MockApi,
+    MockOptions,
+    demo_platform,
+    new_token,
+    parse_rate,
+)
+from webhook_desk.receiver.server import binding_warning
+
+
+def _mock_database(args, folder: str):
+    if getattr(args, "db", None):
+        return open_db(args)
+    return demo_platform(f"sqlite:///{Path(folder) / 'platform.sqlite3'}", args.demo_deliveries)
+
+
+def _mock_api(args) -> int:
+    options = MockOptions(
+        token=args.token or new_token(),
+        latency_ms=args.latency_ms,
+        failure_rate=args.failure_rate,
+        rate_limit=parse_rate(args.rate_limit) if args.rate_limit else 0.0,
+    )
+    options.check()
+    if args.demo_deliveries < 0:
+        raise InvalidInput("--demo-deliveries cannot be negative.")
+    with tempfile.TemporaryDirectory(prefix="webhook-desk-mock-") as folder:
+        db = _mock_database(args, folder)
+        api = MockApi(db, options)
+        warning = binding_warning(args.host)
+        if warning:
+            print(
+                f"webhook-desk: warning: {warning.replace('receiver', 'emulator')}", file=sys.stderr
+            )
+        try:
+            api.start(args.host, args.port)
+            print(
+                f"Platform emulator at {api.url} (token {options.token}); Ctrl-C stops.", flush=True
+            )
+            _wait_for_stop_signal()
+            api.stop()
+        finally:
+            db.dispose()
+    return 0

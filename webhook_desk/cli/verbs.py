@@ -1,0 +1,423 @@
+"""The command line's grammar: every verb, its options and its help, and nothing heavier than
+argparse. A verb names its handler as "module:function" (a module of webhook_desk.cli); only
+the module of the verb that runs is imported, so `--version` and `VERB --help` answer without
+loading the database, HTTP or Qt layers (tests/test_startup_imports.py holds that).
+
+Words such as statuses, auth types, modes and formats are not `choices` here: the service
+that takes them checks them and says what is allowed, in one place for the CLI, GUI and API.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from webhook_desk import __version__
+from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
+from webhook_desk.vocabulary import AuthType, DeliveryStatus
+
+MOCK_API_DEFAULT_PORT = 8790
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line; a verb's parsed args carry `handler` ("module:function")."""
+    top = argparse.ArgumentParser(
+        prog="webhook-desk", description="Register, fire, receive and analyse webhooks."
+    )
+    top.add_argument("--version", action="version", version=f"webhook-desk {__version__}")
+    add_db_option(top)
+    top.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window offscreen, check database, catalog and keyring, and exit",
+    )
+    subparsers = top.add_subparsers(dest="verb", metavar="VERB")
+    for add_group in GROUPS:
+        add_group(subparsers)
+    return top
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="database URL (default: WEBHOOK_DESK_DB or the user's SQLite file)",
+    )
+
+
+def add_verb(subparsers, name: str, help_text: str, handler: str) -> argparse.ArgumentParser:
+    """Add a verb run by `handler` ("module:function"); its parser also takes --db, so that
+    may come after the verb too."""
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    add_db_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def one_of(words) -> str:
+    """'a, b or c': the words a service accepts, for a help text."""
+    *others, last = [str(word) for word in words]
+    return f"{', '.join(others)} or {last}"
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def add_reason_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reason", help="why, for the audit trail")
+
+
+def _registrations(subparsers) -> None:
+    parser = subparsers.add_parser("registrations", help="manage webhook registrations")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = add_verb(verbs, "list", "list registrations", "registrations:_list")
+    listing.add_argument("--all", action="store_true", help="include archived registrations")
+    add_json_option(listing)
+
+    show = add_verb(verbs, "show", "show one registration", "registrations:_show")
+    show.add_argument("id")
+    add_json_option(show)
+
+    _registrations_add(verbs)
+
+    for verb in ("enable", "disable", "archive", "restore"):
+        p = add_verb(verbs, verb, f"{verb} a registration", "registrations:_set_status")
+        p.add_argument("id")
+        add_reason_option(p)
+        p.set_defaults(status_action=verb)
+
+    delete = add_verb(
+        verbs, "delete", "delete a registration and its secrets", "registrations:_delete"
+    )
+    delete.add_argument("id")
+    add_reason_option(delete)
+
+    rotate = add_verb(verbs, "rotate-secret", "start a new secret version", "registrations:_rotate")
+    rotate.add_argument("id")
+    rotate.add_argument("--secret-stdin", action="store_true", help="read the new secret")
+    rotate.add_argument(
+        "--grace-hours",
+        type=float,
+        default=24.0,
+        help="how long the previous secret stays valid (default 24)",
+    )
+    add_reason_option(rotate)
+    add_json_option(rotate)
+
+    copy = add_verb(
+        verbs, "copy", "make a local registration of a platform mirror", "registrations:_copy"
+    )
+    copy.add_argument("id")
+    add_reason_option(copy)
+    add_json_option(copy)
+
+    validate = add_verb(
+        verbs, "validate", "run the validation handshake now", "delivery:validate_handler"
+    )
+    validate.add_argument("id")
+    add_json_option(validate)
+
+
+def _registrations_add(verbs) -> None:
+    add = add_verb(verbs, "add", "add a registration (prints its id)", "registrations:_add")
+    add.add_argument("--url", required=True)
+    scope = add.add_mutually_exclusive_group()
+    scope.add_argument("--study", dest="study_id")
+    scope.add_argument("--organization", "--organisation", dest="organization_id")
+    add.add_argument("--events", help="comma-separated event codes (default: all of the module)")
+    add.add_argument("--event-version", default="v1")
+    add.add_argument("--name", default="")
+    add.add_argument("--auth", default="none", help=one_of(AuthType))
+    add.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read the HMAC or whsec_ secret from standard input",
+    )
+    add.add_argument("--username", help="Basic auth user; the password is read from stdin")
+    add.add_argument("--token-url", help="OAuth2 token endpoint")
+    add.add_argument("--client-id", help="OAuth2 client id; the client secret is read from stdin")
+    add.add_argument("--scope", dest="oauth_scope", help="OAuth2 scope")
+    add.add_argument(
+        "--development", action="store_true", help="a development registration (plain http allowed)"
+    )
+    add.add_argument(
+        "--retry-schedule",
+        help="waits between tries, e.g. 5s,5m,30m, or centrepoint (the platform's own)",
+    )
+    add_reason_option(add)
+    add_json_option(add)
+
+
+def _events(subparsers) -> None:
+    parser = subparsers.add_parser("events", help="browse the event catalog")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = add_verb(verbs, "list", "list event types", "events:_list")
+    add_json_option(listing)
+
+    categories = add_verb(verbs, "categories", "list event categories", "events:_categories")
+    add_json_option(categories)
+
+    show = add_verb(verbs, "show", "show an event's schema and samples", "events:_show")
+    show.add_argument("code")
+    show.add_argument("--version", help="an event version such as v2 (default: the newest)")
+    add_json_option(show)
+
+    check = add_verb(
+        verbs, "validate", "check a payload against an event's schema", "events:_validate"
+    )
+    check.add_argument("code")
+    check.add_argument("--version", help="an event version (default: the newest)")
+    check.add_argument("--payload", default="-", metavar="FILE", help="JSON file, or - for stdin")
+
+    for action in ("activate", "deactivate", "archive", "restore"):
+        verb = add_verb(
+            verbs,
+            action,
+            f"{action} an event (or, with --category, a category)",
+            "events:_set_status",
+        )
+        verb.add_argument("code")
+        verb.add_argument("--category", action="store_true", help="CODE names a category")
+        verb.add_argument("--version", help="only this version of the event (default: all)")
+        add_reason_option(verb)
+        verb.set_defaults(status_action=action)
+
+
+def _audit(subparsers) -> None:
+    parser = add_verb(subparsers, "audit", "list the audit trail, newest first", "audit:_audit")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many entries")
+    add_json_option(parser)
+
+
+def _health(subparsers) -> None:
+    parser = add_verb(subparsers, "health", "check the database and the keyring", "health:_health")
+    add_json_option(parser)
+
+
+def _demo(subparsers) -> None:
+    parser = add_verb(
+        subparsers, "demo", "add demo registrations and synthetic history", "demo:_demo"
+    )
+    parser.add_argument(
+        "--deliveries",
+        type=int,
+        default=1000,
+        help="how many history records to generate (default 1000)",
+    )
+
+
+def _delivery(subparsers) -> None:
+    fire = add_verb(
+        subparsers, "fire", "queue deliveries of an event (the engine sends them)", "delivery:_fire"
+    )
+    fire.add_argument("event", metavar="EVENT")
+    target = fire.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="REG_ID", help="a registration")
+    target.add_argument("--url", help="an ad-hoc URL (no registration, no auth)")
+    fire.add_argument("--payload", metavar="FILE|-", help="the JSON body (default: the sample)")
+    fire.add_argument("--count", type=int, default=1, help="how many deliveries (default 1)")
+    fire.add_argument(
+        "--no-validate", action="store_true", help="send a payload that breaks the schema anyway"
+    )
+    add_json_option(fire)
+
+    deliver = add_verb(subparsers, "deliver", "run the delivery engine", "delivery:_deliver")
+    deliver.add_argument(
+        "--until-idle", action="store_true", help="stop when nothing is due (default: run on)"
+    )
+    deliver.add_argument("--workers", type=int, default=4, help="sending threads (default 4)")
+    deliver.add_argument(
+        "--connect-timeout", type=float, default=5.0, help="seconds to connect (default 5)"
+    )
+    deliver.add_argument(
+        "--timeout", type=float, default=15.0, help="seconds for a whole request (default 15)"
+    )
+    deliver.add_argument(
+        "--retry-schedule",
+        metavar="WAITS",
+        help="retries of registrations without their own schedule and of ad-hoc deliveries "
+        "(default 5s,5m,30m,2h,5h,10h,10h)",
+    )
+    deliver.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    resend = add_verb(subparsers, "resend", "queue deliveries again", "delivery:_resend")
+    resend.add_argument("delivery", nargs="?", metavar="DELIVERY_ID")
+    resend.add_argument(
+        "--all-matching", action="store_true", help="every delivery the history filters match"
+    )
+    resend.add_argument("--dry-run", action="store_true", help="only say how many would go")
+    resend.add_argument(
+        "--edit", metavar="PAYLOAD_FILE|-", help="resend one delivery with this payload instead"
+    )
+    resend.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="with --edit: send a payload that breaks the schema",
+    )
+    retarget = resend.add_mutually_exclusive_group()
+    retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
+    retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
+    add_reason_option(resend)
+    add_filter_options(resend)
+    add_json_option(resend)
+
+
+def _diff(subparsers) -> None:
+    diff = add_verb(subparsers, "diff", "compare two requests: headers, body, answer", "diff:_diff")
+    diff.add_argument("a", metavar="A", help="DELIVERY (number or id), attempt:ID or capture:ID")
+    diff.add_argument("b", metavar="B")
+    add_json_option(diff)
+
+
+def _history(subparsers) -> None:
+    history = add_verb(subparsers, "history", "list deliveries, newest first", "history:_history")
+    add_filter_options(history)
+    history.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    add_json_option(history)
+
+    export = add_verb(
+        subparsers, "export", "write the deliveries a filter selects to a file", "history:_export"
+    )
+    add_filter_options(export)
+    export.add_argument("--format", required=True, help="csv, xlsx, ndjson, v3 or v1")
+    export.add_argument("--output", required=True, metavar="FILE")
+    export.add_argument(
+        "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
+    )
+
+    imports = add_verb(
+        subparsers, "import", "add CentrePoint v3 history pages or v1 records", "history:_import"
+    )
+    imports.add_argument("file", metavar="FILE")
+    add_json_option(imports)
+
+
+def add_filter_options(parser) -> None:
+    """The History tab's filters, shared by `history`, `resend --all-matching` and exports."""
+    parser.add_argument("--study")
+    parser.add_argument("--subject", help="subjectId / subject_id in the payload")
+    parser.add_argument("--registration", metavar="ID")
+    parser.add_argument("--event")
+    parser.add_argument("--status", help=one_of(DeliveryStatus))
+    parser.add_argument("--include-codes", metavar="CODES", help="e.g. 2xx,404")
+    parser.add_argument("--exclude-codes", metavar="CODES")
+    parser.add_argument("--since", metavar="T", help="ISO 8601; without offset: local time")
+    parser.add_argument("--until", metavar="T", help="a date alone: to the end of that day")
+    parser.add_argument("--text", metavar="WORDS", help="words within the payload")
+
+
+def _payload_hash(subparsers) -> None:
+    parser = subparsers.add_parser("payload-hash", help="the ECG module's payload hash")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    generate = add_verb(
+        verbs, "generate", "hash a payload and its creation time", "payload_hash:_generate"
+    )
+    validate = add_verb(
+        verbs, "validate", "check a payload hash (exit 1 if it differs)", "payload_hash:_validate"
+    )
+    for p in (generate, validate):
+        p.add_argument("--payload", required=True, metavar="FILE", help="the JSON payload")
+        p.add_argument(
+            "--secret-stdin",
+            action="store_true",
+            required=True,
+            help="read the secret from standard input",
+        )
+        add_json_option(p)
+    generate.add_argument("--created-at", type=int, help="Unix seconds (default: now)")
+    validate.add_argument("--created-at", type=int, required=True, help="Unix seconds")
+    validate.add_argument("--hash", required=True, help="the 64 hex digits to check")
+
+
+def _receive(subparsers) -> None:
+    receive = add_verb(subparsers, "receive", "run the built-in test receiver", "receive:_receive")
+    receive.add_argument("--host", default=RECEIVER_DEFAULT_HOST, help="default 127.0.0.1")
+    receive.add_argument("--port", type=int, default=RECEIVER_DEFAULT_PORT, help="default 8787")
+    receive.add_argument(
+        "--mode", default="ok", help="how to answer: ok (default), fail, delay, flaky or timeout"
+    )
+    receive.add_argument(
+        "--status", type=int, default=500, help="status for fail and flaky (default 500)"
+    )
+    receive.add_argument(
+        "--delay-ms",
+        type=int,
+        help="delay: wait before answering (default 1000); timeout: how long to hold (30000)",
+    )
+    receive.add_argument("--failure-rate", type=float, default=0.5, help="flaky: 0 to 1")
+    receive.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read secrets to check, one a line; hmac:VALUE or standard-webhooks:VALUE names "
+        "the scheme (default: whsec_... is Standard Webhooks, anything else HMAC)",
+    )
+    receive.add_argument(
+        "--require-signature", action="store_true", help="answer 401 to a bad or missing one"
+    )
+    receive.add_argument(
+        "--fail-validation", action="store_true", help="do not echo the handshake secret"
+    )
+    receive.add_argument("--inbox-limit", type=int, help="requests kept (default 10,000)")
+
+    listing = add_verb(subparsers, "inbox", "list what the receiver captured", "inbox:_inbox")
+    listing.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
+    add_json_option(listing)
+
+
+def _platform(subparsers) -> None:
+    mock = add_verb(
+        subparsers,
+        "mock-api",
+        "serve the platform's webhook APIs (CentrePoint v3/v1, ECG module) for testing",
+        "mock_api:_mock_api",
+    )
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=MOCK_API_DEFAULT_PORT)
+    mock.add_argument("--token", help="the bearer token clients must send (default: a new one)")
+    mock.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
+    mock.add_argument("--failure-rate", type=float, default=0.0, help="share answered 503")
+    mock.add_argument("--rate-limit", help="requests per second, e.g. 20/s; more get 429")
+    mock.add_argument(
+        "--demo-deliveries",
+        type=int,
+        default=1000,
+        help="without --db: how many demo deliveries to serve (default 1000)",
+    )
+
+    parser = subparsers.add_parser("sync", help="pull registrations and history from the platform")
+    kinds = parser.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    centrepoint = add_verb(
+        kinds, "centrepoint", "a CentrePoint study's webhooks and history", "platform:_sync"
+    )
+    centrepoint.add_argument("--study", required=True, help="the CentrePoint study id")
+    centrepoint.add_argument("--since", help="only history sent on or after this time (UTC)")
+    ecg = add_verb(
+        kinds, "ecg", "the ECG module's catalog, subscriptions and activity", "platform:_sync"
+    )
+    ecg.add_argument("--organization", "--organisation", dest="organization", required=True)
+    for verb in (centrepoint, ecg):
+        verb.add_argument("--api-url", required=True, help="the platform API's base URL")
+        verb.add_argument(
+            "--token-stdin",
+            action="store_true",
+            help="read the API token from standard input (kept in the keyring for next time)",
+        )
+        add_json_option(verb)
+
+
+GROUPS = [
+    _registrations,
+    _events,
+    _audit,
+    _health,
+    _demo,
+    _delivery,
+    _diff,
+    _history,
+    _payload_hash,
+    _receive,
+    _platform,
+]
