@@ -41,6 +41,21 @@ class ImportResult:
     attempts_added: int = 0
     already_present: int = 0  # attempts the database had already
 
+    def summary(self) -> str:
+        """What was imported, as the CLI prints it and the GUI shows it."""
+        shape = "CentrePoint v3 history" if self.shape == "v3" else "CentrePoint v1 history"
+        return (
+            f"Imported {counted(self.deliveries_added, 'delivery')} with "
+            f"{counted(self.attempts_added, 'attempt')} from {self.path} ({shape}); "
+            f"{counted(self.already_present, 'attempt')} already present."
+        )
+
+
+def counted(n: int, unit: str) -> str:
+    """'1 delivery', '2,000 deliveries', '3 attempts'."""
+    plural = "deliveries" if unit == "delivery" else unit + "s"
+    return f"{n:,} {unit if n == 1 else plural}"
+
 
 def import_file(db, path, progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Read `path` and add its deliveries and attempts (source 'import') in one transaction."""

@@ -126,7 +126,7 @@ class RateLimiter:
         return (1.0 - self.tokens) / rate
 
 
-def _error_body(path: str, status: int, message: str) -> dict:
+def error_body(path: str, status: int, message: str) -> dict:
     """CentrePoint (ASP.NET) answers problem details; the ECG module (NestJS) its own shape."""
     reason = _reason(status)
     if path.startswith(("/centrepoint/", "/v1/")):
@@ -208,8 +208,9 @@ class MockApi:
                 return self._error(request, 429, "Too many requests; slow down.", retry_after)
         if options.failure_rate and random.random() < options.failure_rate:
             return self._error(request, 503, "The service is briefly unavailable; try again.")
-        if request.path not in UNAUTHENTICATED and not self._authorized(request):
-            return self._error(request, 401, "The bearer token is missing, wrong or expired.")
+        problem = None if request.path in UNAUTHENTICATED else self._auth_problem(request)
+        if problem:
+            return self._error(request, 401, problem)
         try:
             return await handler(request)
         except web.HTTPNotFound:
@@ -217,12 +218,15 @@ class MockApi:
         except web.HTTPMethodNotAllowed:
             return self._error(request, 405, f"{request.method} is not served on {request.path}.")
 
-    def _authorized(self, request: web.Request) -> bool:
+    def _auth_problem(self, request: web.Request) -> str | None:
+        """Why the request may not be answered (serve checks JWTs instead), or None."""
         given = request.headers.get("Authorization", "")
         scheme, _, token = given.partition(" ")
-        return scheme.lower() == "bearer" and secrets.compare_digest(
+        if scheme.lower() == "bearer" and secrets.compare_digest(
             token.strip().encode(), self.options.token.encode()
-        )
+        ):
+            return None
+        return "The bearer token is missing, wrong or expired."
 
     def _error(
         self, request: web.Request, status: int, message: str, retry_after: str | None = None
@@ -230,7 +234,7 @@ class MockApi:
         headers = {"Retry-After": retry_after} if retry_after else {}
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        body = json.dumps(_error_body(request.path, status, message))
+        body = json.dumps(error_body(request.path, status, message))
         return web.Response(
             status=status, text=body, content_type="application/json", headers=headers
         )

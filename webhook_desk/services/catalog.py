@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from webhook_desk.db.models import AuditEntry, EventCategory, EventType, SamplePayload
-from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.services import audit
 from webhook_desk.services.payload_errors import payload_problems
 from webhook_desk.settings import resources_dir
@@ -337,7 +337,7 @@ def _change(session, target, entry, version, action, reason) -> StatusChange:
 def _next_status(session, target, entry, version, action) -> EventStatus:
     label = f"The {target} '{entry.code}'" + (f" {version}" if version else "")
     if action in ("activate", "deactivate") and entry.status == ARCHIVED:
-        raise InvalidInput(f"{label} is archived; restore it before you {action} it.")
+        raise Conflict(f"{label} is archived; restore it before you {action} it.")
     if action == "activate":
         return ACTIVE
     if action == "deactivate":

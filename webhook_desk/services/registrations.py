@@ -25,7 +25,7 @@ from webhook_desk.db.models import (
     utcnow,
 )
 from webhook_desk.engine.retry import parse_schedule
-from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog
 from webhook_desk.settings import SECRET_GRACE_HOURS
@@ -320,7 +320,7 @@ def set_status(
     if reg.status == target:
         return reg
     if reg.status not in allowed_from:
-        raise InvalidInput(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
+        raise Conflict(f"Registration {reg.id} is {reg.status}; it cannot be {action}d.")
     before = as_dict(reg)
     reg.status = target
     reg.disabled_reason = reason if target == DISABLED else None

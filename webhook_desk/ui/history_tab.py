@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,14 +63,15 @@ class HistoryTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table)
         left_layout.addWidget(self.count_label)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.side)
-        splitter.setSizes([800, 480])
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.side)
+        self.splitter.setSizes([800, 480])
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.filters)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
+        self.settings: QSettings | None = None  # given by restore_state
         self._stale = False
         self.edit_resend_dialog = None
         context.deliveries_changed.connect(self.deliveries_changed)
@@ -258,23 +259,44 @@ class HistoryTab(QWidget):
         """Count first (a dry run), ask, then queue them all with progress and Cancel."""
         from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 
-        try:
-            filters = self.filters.filters()
-        except Exception as error:  # UserError: a bad filter, said in the bar
-            self.filters.error.setText(str(error))
-            return
-        self.resend_all_dialog = ResendAllDialog(self.context, filters, self)
+        self.resend_all_dialog = ResendAllDialog(self.context, self.model.filters, self)
         self.resend_all_dialog.open()
 
     def export(self) -> None:
+        """Export what the table lists (the applied filters)."""
         from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
 
-        try:
-            filters = self.filters.filters()
-        except Exception as error:  # UserError: a bad filter, said in the bar
-            self.filters.error.setText(str(error))
-            return
-        self.export_dialog = open_export_dialog(self.context, filters, self)
+        self.export_dialog = open_export_dialog(
+            self.context, self.model.filters, self, self.settings
+        )
+
+    # --- remembering --------------------------------------------------------------------
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"table": self.splitter, "charts": self.charts.splitter, **self.panel.splitters()}
+
+    def save_state(self, settings: QSettings) -> None:
+        """The filters, the splitters and the side page, for the next start."""
+        for name, value in self.filters.state().items():
+            settings.setValue(f"history/filters/{name}", value)
+        for name, splitter in self._splitters().items():
+            settings.setValue(f"history/splitter/{name}", splitter.saveState())
+        settings.setValue("history/side", self.side.currentIndex())
+
+    def restore_state(self, settings: QSettings) -> None:
+        """What save_state kept; the remembered filters are applied at once."""
+        self.settings = settings
+        for name, splitter in self._splitters().items():
+            state = settings.value(f"history/splitter/{name}")
+            if state is not None:
+                splitter.restoreState(state)
+        self.side.setCurrentIndex(int(settings.value("history/side", 0)))
+        settings.beginGroup("history/filters")
+        state = {name: settings.value(name) for name in settings.childKeys()}
+        settings.endGroup()
+        if state:
+            self.filters.restore(state)
+            self.filters.apply()
 
 
 __all__ = ["COLUMNS", "HistoryTab"]
