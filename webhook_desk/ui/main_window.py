@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
 
-        self.settings_dialog = SettingsDialog(self.settings, self)
+        self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
         self.settings_dialog.open()
 
     def open_import(self) -> None:
