@@ -12,16 +12,10 @@ from dataclasses import dataclass, field
 
 import requests
 
-CONNECT_TIMEOUT_S = 5.0
-TOTAL_TIMEOUT_S = 15.0
+from webhook_desk.engine.timeouts import Timeouts
+
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    connect: float = CONNECT_TIMEOUT_S
-    total: float = TOTAL_TIMEOUT_S
 
 
 @dataclass
