@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keyring  # noqa: E402
 from gui_responsiveness import StallMeter, run  # noqa: E402
 
-from webhook_desk.services import firing, request_diff, resend  # noqa: E402
+from webhook_desk.services import edit_resend, firing, request_diff  # noqa: E402
 from webhook_desk.ui.app import make_application, open_database  # noqa: E402
 from webhook_desk.ui.context import AppContext  # noqa: E402
 from webhook_desk.ui.dialogs.compare_dialog import CompareDialog  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> int:
         a_body = json.dumps(big_payload(args.size_mb, 1))
         (a,) = firing.fire(session, "upload", url=url, payload=a_body, validate=False)
         b_body = json.dumps(big_payload(args.size_mb, 2))
-        b = resend.resend_edited(session, a.id, b_body, validate=False)
+        b = edit_resend.resend_edited(session, a.id, b_body, validate=False)
         refs = str(a.id), str(b.id)
     print(f"two bodies of {len(a_body) / 1e6:.2f} and {len(b_body) / 1e6:.2f} MB")
     context = AppContext(db)

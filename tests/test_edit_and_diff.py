@@ -18,6 +18,7 @@ from webhook_desk.secrets import SecretStore
 from webhook_desk.services import (
     catalog,
     delivery_detail,
+    edit_resend,
     firing,
     json_diff,
     json_lines,
@@ -130,7 +131,7 @@ def test_an_edited_resend_arrives_signed_and_linked_to_the_original(db, receiver
     _deliver(db)
     edited = _edited_sample(db, studyId=4242)
     with db.session() as session:
-        copy = resend.resend_edited(session, original_id, edited, reason="wrong study")
+        copy = edit_resend.resend_edited(session, original_id, edited, reason="wrong study")
         copy_id, copy_uuid = copy.id, copy.uuid
     _deliver(db)
 
@@ -154,7 +155,7 @@ def test_an_edited_payload_that_breaks_the_schema_is_refused_and_nothing_is_queu
         original_id = original.id
     broken = _edited_sample(db, studyId="not a number")
     with db.session() as session, pytest.raises(InvalidInput, match="studyId"):
-        resend.resend_edited(session, original_id, broken)
+        edit_resend.resend_edited(session, original_id, broken)
     with db.session() as session:
         assert session.query(Delivery).count() == 1
 
@@ -163,7 +164,7 @@ def test_an_edited_resend_can_go_to_another_url(db, receiver):
     reg_id = _register(db, receiver.url + "hooks")
     with db.session() as session:
         (original,) = firing.fire(session, "upload", to_registration=reg_id)
-        copy = resend.resend_edited(
+        copy = edit_resend.resend_edited(
             session, original.id, _edited_sample(db), url=receiver.url + "elsewhere"
         )
         assert (copy.registration_id, copy.target_url) == (None, receiver.url + "elsewhere")
@@ -176,7 +177,7 @@ def test_two_deliveries_compare_by_body_structure_and_answer(db, receiver):
     reg_id = _register(db, receiver.url + "hooks")
     with db.session() as session:
         (first,) = firing.fire(session, "upload", to_registration=reg_id)
-        second = resend.resend_edited(session, first.id, _edited_sample(db, studyId=7))
+        second = edit_resend.resend_edited(session, first.id, _edited_sample(db, studyId=7))
         ids = first.id, second.id
     _deliver(db)
     with db.session() as session:
@@ -221,7 +222,7 @@ def test_the_detail_shows_the_edit_link_both_ways(db, receiver):
     with db.session() as session:
         (original,) = firing.fire(session, "upload", to_registration=reg_id)
         plain = resend.resend(session, original.id)
-        edited = resend.resend_edited(session, original.id, _edited_sample(db, studyId=9))
+        edited = edit_resend.resend_edited(session, original.id, _edited_sample(db, studyId=9))
         ids = original.id, plain.id, edited.id
     with db.session() as session:
         assert delivery_detail.detail(session, ids[0])["resends"] == [

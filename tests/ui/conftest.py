@@ -38,3 +38,17 @@ def window(context, settings, qtbot):
     yield window
     window.shutdown()
     wait_for_jobs()
+
+
+@pytest.fixture
+def show_history(window, qtbot):
+    """Show the History tab, re-read from the database, once its first rows are in."""
+
+    def show():
+        tab = window.history_tab
+        window.tabs.setCurrentWidget(tab)
+        tab.refresh()
+        qtbot.waitUntil(lambda: not tab.model.loading)
+        return tab
+
+    return show

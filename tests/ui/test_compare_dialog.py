@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import Qt
 
-from webhook_desk.services import catalog, firing, resend
+from webhook_desk.services import catalog, edit_resend, firing
 from webhook_desk.ui.dialogs.compare_dialog import COLOURS, CompareDialog
 
 
@@ -16,7 +16,7 @@ def _two_deliveries(context) -> tuple[int, int]:
         url = "http://127.0.0.1:9/hooks"
         (first,) = firing.fire(session, "upload", url=url, payload=sample)
         edited = {**sample, "studyId": 4242, "added": "yes"}
-        second = resend.resend_edited(session, first.id, json.dumps(edited), validate=False)
+        second = edit_resend.resend_edited(session, first.id, json.dumps(edited), validate=False)
         session.commit()
         return first.id, second.id
 

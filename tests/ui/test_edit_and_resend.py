@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import requests
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
 from test_delivery_loop import LOOP_TIMEOUT_MS, fire_at_registration, register_at, start_receiver
@@ -45,8 +46,9 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
     history.table.setFocus()
     qtbot.waitUntil(history.table.hasFocus)
     qtbot.keyClick(history.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: history.findChild(EditResendDialog) is not None)
-    dialog = history.findChild(EditResendDialog)
+    qtbot.waitUntil(lambda: getattr(history, "edit_resend_dialog", None) is not None)
+    dialog = history.edit_resend_dialog
+    assert isinstance(dialog, EditResendDialog) and dialog.isVisible()
 
     payload = json.loads(dialog.editor.toPlainText())
     dialog.editor.setPlainText(json.dumps({**payload, "status": "done"}))
@@ -95,3 +97,54 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
         if '"subjectId": "50001"' in text
     )
     assert compare.highlighted_lines(1)[line] == COLOURS["changed"]
+
+
+def _post(url: str, body: dict, event: str = "upload") -> None:
+    headers = {"X-ActiGraph-Event": event, "Content-Type": "application/json"}
+    requests.post(url + "hooks/manual", data=json.dumps(body), headers=headers, timeout=5)
+
+
+def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, context):
+    url = start_receiver(window, qtbot)
+    receiver = window.receiver_tab
+    window.tabs.setCurrentWidget(receiver)
+    _post(url, {"studyId": "189", "subjectId": "1", "uploadId": "7", "status": "started"})
+    _post(url, {"studyId": "189", "subjectId": "2", "uploadId": "7", "status": "started"})
+    qtbot.waitUntil(lambda: receiver.model.rowCount() == 2)
+
+    receiver.table.selectAll()
+    receiver.compare_action.trigger()
+    qtbot.waitUntil(lambda: getattr(receiver, "compare_dialog", None) is not None)
+    compare = receiver.compare_dialog
+    qtbot.waitUntil(lambda: compare.result is not None)
+    listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
+    assert '~ body /subjectId: "1" → "2"' in listed
+    compare.close()
+
+    receiver.table.selectRow(0)  # the newest
+    receiver.edit_resend_action.trigger()
+    qtbot.waitUntil(lambda: receiver.edit_resend_dialog is not None)
+    dialog = receiver.edit_resend_dialog
+    assert dialog.target.currentData() == "url"  # no registration of its own: back by URL
+    assert dialog.url.text().endswith("/hooks/manual")
+    dialog.url.setText(url + "hooks/again")
+    qtbot.waitUntil(dialog.send_button.isEnabled)
+    qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    context.engine.start()
+    qtbot.waitUntil(
+        lambda: any(r["path"] == "/hooks/again" for r in receiver.model.rows),
+        timeout=LOOP_TIMEOUT_MS,
+    )
+    history = window.history_tab
+    window.tabs.setCurrentWidget(history)
+    qtbot.waitUntil(lambda: history.model.rowCount() == 1)
+    history.table.selectRow(0)
+    history.compare_with_action.trigger()
+    ask = history.compare_ask
+    ask.setTextValue("capture:1")
+    ask.accept()
+    compare = history.compare_dialog
+    qtbot.waitUntil(lambda: compare.result is not None)
+    listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
+    assert '~ body /subjectId: "2" → "1"' in listed

@@ -16,14 +16,6 @@ def failing_target():
         yield server
 
 
-def show_history(window, qtbot):
-    tab = window.history_tab
-    window.tabs.setCurrentWidget(tab)
-    tab.refresh()
-    qtbot.waitUntil(lambda: not tab.model.loading)
-    return tab
-
-
 def attempt_lines(panel) -> list[str]:
     return [panel.attempts.item(i).text() for i in range(panel.attempts.count())]
 
@@ -39,12 +31,14 @@ def send_next_attempt(qtbot, engine) -> None:
     qtbot.waitUntil(lambda: engine.run_until_idle().sent == sent + 1, timeout=10_000)
 
 
-def test_a_new_attempt_shows_in_the_detail_after_f5(window, qtbot, context, failing_target):
+def test_a_new_attempt_shows_in_the_detail_after_f5(
+    show_history, window, qtbot, context, failing_target
+):
     with context.db.session() as session:
         firing.fire(session, "upload", url=failing_target.url())
     engine = Engine(context.db, context.store, timeouts=Timeouts(1, 2), default_schedule="1s,1s")
     send_next_attempt(qtbot, engine)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     click_row(qtbot, tab.table, 0)
     qtbot.waitUntil(lambda: tab.panel.attempts.count() == 1)
     assert "next try" in tab.panel.summary.text()
@@ -70,11 +64,11 @@ def choose_status(qtbot, tab, status: str) -> None:
 
 
 def test_the_detail_keeps_a_delivery_the_filter_keeps_and_drops_one_it_drops(
-    window, qtbot, context
+    show_history, window, qtbot, context
 ):
     with context.db.session() as session:
         demo.load_demo(session, context.store, deliveries=200, seed=2)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     chosen = next(r for r in tab.model.rows[:50] if r["status"] == "failed")
     click_row(qtbot, tab.table, tab.model.row_of(chosen["id"]))
     qtbot.waitUntil(lambda: tab.panel.record is not None)
@@ -91,10 +85,12 @@ def test_the_detail_keeps_a_delivery_the_filter_keeps_and_drops_one_it_drops(
     assert not tab.resend_action.isEnabled()
 
 
-def test_clearing_the_selection_empties_the_detail_and_disables_resend(window, qtbot, context):
+def test_clearing_the_selection_empties_the_detail_and_disables_resend(
+    show_history, window, qtbot, context
+):
     with context.db.session() as session:
         demo.load_demo(session, context.store, deliveries=50, seed=2)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     tab.table.selectRow(3)
     qtbot.waitUntil(lambda: tab.panel.record is not None)
     tab.table.clearSelection()

@@ -10,17 +10,11 @@ def load_demo(context, deliveries: int):
         return demo.load_demo(session, context.store, deliveries=deliveries)
 
 
-def show_history(window, qtbot):
-    tab = window.history_tab
-    window.tabs.setCurrentWidget(tab)
-    tab.refresh()
-    qtbot.waitUntil(lambda: not tab.model.loading)
-    return tab
-
-
-def test_long_history_has_its_full_length_and_pages_arrive_as_you_scroll(window, qtbot, context):
+def test_long_history_has_its_full_length_and_pages_arrive_as_you_scroll(
+    show_history, window, qtbot, context
+):
     load_demo(context, 1000)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     assert tab.model.rowCount() == 1000  # the full length at once; pages come as reached
     assert tab.count_label.text() == "1,000 matching deliveries"
     tab.table.scrollToBottom()
@@ -29,9 +23,9 @@ def test_long_history_has_its_full_length_and_pages_arrive_as_you_scroll(window,
     assert created == sorted(created, reverse=True)
 
 
-def test_status_filter_shows_only_failed_deliveries(window, qtbot, context):
+def test_status_filter_shows_only_failed_deliveries(show_history, window, qtbot, context):
     load_demo(context, 300)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     tab.filters.status.setCurrentIndex(tab.filters.status.findData("failed"))
     qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not tab.model.loading)
@@ -39,18 +33,20 @@ def test_status_filter_shows_only_failed_deliveries(window, qtbot, context):
     assert statuses == {"failed"}
 
 
-def test_response_code_filter_is_typed_as_the_platform_writes_it(window, qtbot, context):
+def test_response_code_filter_is_typed_as_the_platform_writes_it(
+    show_history, window, qtbot, context
+):
     load_demo(context, 300)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     qtbot.keyClicks(tab.filters.include_codes, "5xx")
     qtbot.keyClick(tab.filters.include_codes, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not tab.model.loading and tab.model.rowCount() > 0)
     assert all(500 <= r["response_code"] <= 599 for r in tab.model.rows)
 
 
-def test_bad_filter_says_what_is_wrong_and_keeps_the_table(window, qtbot, context):
+def test_bad_filter_says_what_is_wrong_and_keeps_the_table(show_history, window, qtbot, context):
     load_demo(context, 50)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     qtbot.keyClicks(tab.filters.include_codes, "2x")
     qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
     assert tab.filters.error.text() == "'2x' is not a response code; write e.g. 404 or 2xx."
@@ -63,9 +59,9 @@ def test_bad_filter_says_what_is_wrong_and_keeps_the_table(window, qtbot, contex
     )
 
 
-def test_selected_delivery_shows_its_attempt_chain(window, qtbot, context):
+def test_selected_delivery_shows_its_attempt_chain(show_history, window, qtbot, context):
     load_demo(context, 200)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     row = next(i for i, r in enumerate(tab.model.rows) if r["attempts"] >= 2)
     tab.table.selectRow(row)
     record = tab.model.rows[row]
@@ -76,11 +72,11 @@ def test_selected_delivery_shows_its_attempt_chain(window, qtbot, context):
     assert "[redacted]" not in tab.panel.request_body.toPlainText()
 
 
-def test_export_writes_what_the_filters_select(window, qtbot, context, tmp_path):
+def test_export_writes_what_the_filters_select(show_history, window, qtbot, context, tmp_path):
     import csv
 
     load_demo(context, 300)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     tab.filters.status.setCurrentIndex(tab.filters.status.findData("failed"))
     qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not tab.model.loading)
@@ -98,9 +94,9 @@ def test_export_writes_what_the_filters_select(window, qtbot, context, tmp_path)
     assert {r["status"] for r in rows} == {"failed"}
 
 
-def test_export_to_an_unwritable_place_says_so(window, qtbot, context, tmp_path):
+def test_export_to_an_unwritable_place_says_so(show_history, window, qtbot, context, tmp_path):
     load_demo(context, 20)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     tab.export_action.trigger()
     dialog = tab.export_dialog
     dialog.path.setText(str(tmp_path / "missing-folder" / "x.csv"))
@@ -110,11 +106,11 @@ def test_export_to_an_unwritable_place_says_so(window, qtbot, context, tmp_path)
     assert not (tmp_path / "missing-folder").exists()
 
 
-def test_new_deliveries_appear_on_top_keeping_the_selection(window, qtbot, context):
+def test_new_deliveries_appear_on_top_keeping_the_selection(show_history, window, qtbot, context):
     from webhook_desk.services import firing
 
     load_demo(context, 300)
-    tab = show_history(window, qtbot)
+    tab = show_history()
     tab.table.selectRow(5)
     chosen = tab.model.rows[5]["id"]
     with context.db.session() as session:

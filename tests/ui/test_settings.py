@@ -75,3 +75,27 @@ def test_the_saved_retry_schedule_is_the_engines_default_at_the_next_start(
     qtbot.addWidget(second)
     assert context.engine.engine.default_schedule == [timedelta(seconds=30), timedelta(hours=1)]
     second.shutdown()
+
+
+def test_validation_requests_are_unsigned_as_on_the_platform_unless_settings_say(
+    window, qtbot, context, settings
+):
+    dialog = open_settings(window, qtbot)
+    assert not dialog.sign_validation.isChecked()  # the platform's own default
+    qtbot.mouseClick(dialog.sign_validation, Qt.MouseButton.LeftButton)
+    dialog.retry_schedule.clear()
+    qtbot.keyClicks(dialog.retry_schedule, "centrepoint")
+    assert dialog.error.text() == ""
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    assert Preferences.load(settings).sign_validation is True
+    context.engine = context.receiver = None  # a new start builds them from the settings
+    second = MainWindow(context, settings)
+    qtbot.addWidget(second)
+    assert context.engine.engine.sign_validation is True
+    assert [s.total_seconds() for s in context.engine.engine.default_schedule] == [
+        0,
+        0,
+        86400,
+        86400,
+    ]
+    second.shutdown()

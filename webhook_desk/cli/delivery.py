@@ -16,7 +16,7 @@ from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import delivery_engine, firing, registrations, resend
+from webhook_desk.services import delivery_engine, edit_resend, firing, registrations, resend
 from webhook_desk.vocabulary import ValidationState
 
 
@@ -131,7 +131,7 @@ def _resend(args) -> int:
                 copy = resend.resend(session, args.delivery)
             else:
                 to = int(args.to) if args.to else None
-                copy = resend.resend_edited(
+                copy = edit_resend.resend_edited(
                     session, args.delivery, edited, to, args.url, args.reason
                 )
             result = {

@@ -10,7 +10,7 @@ from webhook_desk.cli.common import open_db, print_json, print_table
 from webhook_desk.errors import InvalidInput
 from webhook_desk.history import queries
 from webhook_desk.history.export import export
-from webhook_desk.history.importer import import_file
+from webhook_desk.history.importer import counted, import_file
 
 COLUMNS = [
     "id",
@@ -71,7 +71,7 @@ def _export(args) -> int:
     unit = unit or ("attempt" if args.attempts else "delivery")
     for note in result.notes:
         print(note, file=sys.stderr)
-    print(f"Exported {_count(result.rows, unit)} to {result.path}.")
+    print(f"Exported {counted(result.rows, unit)} to {result.path}.")
     return 0
 
 
@@ -80,21 +80,11 @@ def _progress_line(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _count(n: int, unit: str) -> str:
-    plural = "deliveries" if unit == "delivery" else unit + "s"
-    return f"{n:,} {unit if n == 1 else plural}"
-
-
 def _import(args) -> int:
     db = open_db(args)
     result = import_file(db, args.file)
     if args.json:
         print_json({**asdict(result), "path": str(result.path)})
         return 0
-    shape = "CentrePoint v3 history" if result.shape == "v3" else "CentrePoint v1 history"
-    print(
-        f"Imported {_count(result.deliveries_added, 'delivery')} with "
-        f"{_count(result.attempts_added, 'attempt')} from {result.path} ({shape}); "
-        f"{_count(result.already_present, 'attempt')} already present."
-    )
+    print(result.summary())
     return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from webhook_desk.engine.timeouts import Timeouts
+from webhook_desk.engine.defaults import Timeouts
 
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192

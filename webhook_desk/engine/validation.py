@@ -3,6 +3,8 @@
 We send `X-ActiGraph-Event: validation` with a fresh code in `X-ActiGraph-Hook-Secret` and in
 the body; the receiver passes by answering 200 with the same code in that response header.
 The handshake is stored as a delivery (is_validation) so it shows in the history like any other.
+As on the platform, the request carries no signature unless asked (`signed`, from Settings);
+Basic and OAuth2 credentials are sent as with any delivery.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from dataclasses import dataclass
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.defaults import SIGNED_BY_DEFAULT
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.vocabulary import DeliveryStatus
 
 HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
 EVENT = "validation"
+SIGNATURE_AUTH = ("hmac", "standard-webhooks")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ def validate(
     reg_id: int,
     sender: Sender | None = None,
     tokens: auth.TokenCache | None = None,
+    signed: bool = SIGNED_BY_DEFAULT,
 ) -> ValidationResult:
     """Run the handshake against the registration's URL and record the verdict."""
     sender = sender or Sender()
@@ -45,6 +50,8 @@ def validate(
         reg = book.registration(session, reg_id)
         reg_id, url = reg.id, reg.url
         creds = auth.load_credentials(session, book, reg)
+    if not signed and creds.auth_type in SIGNATURE_AUTH:
+        creds = auth.NO_AUTH
     code = str(uuid.uuid4())
     delivery_uuid = str(uuid.uuid4())
     body = json.dumps({"WebhookId": str(reg_id), "ValidationCode": code}, separators=(",", ":"))

@@ -87,11 +87,12 @@ class Engine:
         disable_after: timedelta = streaks.DEFAULT_DISABLE_AFTER,
         poll_interval: float = POLL_INTERVAL_S,
         default_schedule: str | None = None,
+        sign_validation: bool = validation.SIGNED_BY_DEFAULT,
     ):
         """`default_schedule` ("5s,5m,30m"): the retries of registrations without a schedule
         of their own and of ad-hoc deliveries; None is retry.DEFAULT_SCHEDULE. `book` is the
         services' side of things (secrets, verdicts, audit): services.delivery_engine builds
-        engines with it."""
+        engines with it. `sign_validation`: whether handshakes carry a signature."""
         self.db = db
         self.book = book
         self.workers = max(1, workers)
@@ -102,6 +103,7 @@ class Engine:
         self.disable_after = disable_after
         self.poll_interval = poll_interval
         self.default_schedule = retry.parse_schedule(default_schedule)
+        self.sign_validation = sign_validation
         self.adhoc = replace(attempt.ADHOC, schedule=self.default_schedule)
         self.owner = claim.new_owner()
         self.summary = RunSummary()
@@ -310,7 +312,9 @@ class Engine:
 
     def _validate_one(self, reg_id: int) -> None:
         try:
-            validation.validate(self.db, self.book, reg_id, self.sender, self.tokens)
+            validation.validate(
+                self.db, self.book, reg_id, self.sender, self.tokens, self.sign_validation
+            )
             self.summary.validations += 1
         except Exception as exc:  # a broken handshake must not kill the pool thread
             log.exception("validation of registration %s failed", reg_id)

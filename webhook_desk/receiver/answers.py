@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from webhook_desk.errors import InvalidInput
 from webhook_desk.receiver.inbox import DEFAULT_LIMIT
+from webhook_desk.settings import PAYLOAD_LIMIT_BYTES
 from webhook_desk.signing import Verdict
 
 MODES = ("ok", "fail", "delay", "flaky", "timeout")
-BODY_CAP = 1024 * 1024
+BODY_CAP = PAYLOAD_LIMIT_BYTES
 # Longer than the sender's total timeout (15 s), so a sender really sees a timeout.
 TIMEOUT_HOLD_MS = 30_000
 DELAY_MS = 1_000  # `delay` without --delay-ms
@@ -81,9 +82,13 @@ def decide(
     if path in ECG_PATHS:
         status, document = ECG_PATHS[path]
         return _json(status, document)
-    if options.require_signature and verdict.status in ("invalid", "missing"):
+    handshake = headers.get("X-ActiGraph-Event", "").lower() == "validation"
+    # The platform does not sign its validation requests: an unsigned handshake is normal and
+    # answered even when signatures are required; a wrongly signed one is not.
+    refused = ("invalid",) if handshake else ("invalid", "missing")
+    if options.require_signature and verdict.status in refused:
         return _json(401, {"error": f"signature {verdict.status}", "reason": verdict.reason})
-    if headers.get("X-ActiGraph-Event", "").lower() == "validation" and HOOK_SECRET in headers:
+    if handshake and HOOK_SECRET in headers:
         if options.fail_validation:
             # 200 without the echo: the sender must notice the missing header, not just a status.
             return _json(200, {"validated": False})

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from webhook_desk.db.models import ReceivedRequest, utcnow
-from webhook_desk.errors import UserError
+from webhook_desk.errors import NotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -253,3 +253,19 @@ def recent(session, limit: int = 50) -> list[dict]:
         select(ReceivedRequest).order_by(ReceivedRequest.id.desc()).limit(limit)
     ).all()
     return [as_dict(row) for row in rows]
+
+
+def capture_ref(session, row: dict) -> str:
+    """`capture:ID` for a row the Receiver tab shows; a row that arrived live has no id yet,
+    so it is found by when and where it arrived (once the writer has saved it)."""
+    if row.get("id") is not None:
+        return f"capture:{row['id']}"
+    found = session.scalars(
+        select(ReceivedRequest.id)
+        .where(ReceivedRequest.received_at == row["received_at"])
+        .where(ReceivedRequest.path == row["path"])
+        .order_by(ReceivedRequest.id.desc())
+    ).first()
+    if found is None:
+        raise NotFound("That request is not in the inbox (still being saved, or trimmed).")
+    return f"capture:{found}"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +21,20 @@ def os_user() -> str:
         return "unknown"
 
 
+# Who the served API acts for (a token's subject); unset, the OS user acts.
+_acting_for: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(who: str) -> Iterator[None]:
+    """Audit every change made inside the block as made by `who`."""
+    token = _acting_for.set(who)
+    try:
+        yield
+    finally:
+        _acting_for.reset(token)
+
+
 def record(
     session: Session,
     action: str,
@@ -29,7 +46,7 @@ def record(
 ) -> AuditEntry:
     """Add an audit entry to the current unit of work (it commits with the change it records)."""
     entry = AuditEntry(
-        actor=os_user(),
+        actor=_acting_for.get() or os_user(),
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),

@@ -6,17 +6,15 @@ engine like any other delivery; the original keeps its own history untouched.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery, EventType, Registration, utcnow
+from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.history.queries import Filters, as_dict, iter_matching
-from webhook_desk.services import audit, catalog, firing, json_diff
+from webhook_desk.history.queries import Filters, iter_matching
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 CHUNK = 1000  # deliveries per transaction
@@ -56,58 +54,6 @@ def resend(session: Session, delivery_ref) -> Delivery:
     session.add(copy)
     session.flush()
     return copy
-
-
-def resend_edited(
-    session: Session,
-    delivery_ref,
-    payload: str,
-    to_registration: int | None = None,
-    url: str | None = None,
-    reason: str | None = None,
-    validate: bool = True,
-) -> Delivery:
-    """Queue the delivery again with an edited payload, to its own target unless told otherwise.
-
-    The payload goes through the same rules as firing (its event's schema, unless
-    validate=False; the target's status and URL), is signed afresh when sent, and points back
-    at the original. The audit trail keeps the edit as a JSON Patch from the original body,
-    with the reason.
-    """
-    original = find(session, delivery_ref)
-    if original.is_validation:
-        raise InvalidInput(_why_not(original, None))
-    if to_registration is None and url is None:
-        to_registration, url = _own_target(original)
-    (copy,) = firing.fire(
-        session, original.event_code, to_registration, url, payload=payload, validate=validate
-    )
-    copy.resent_from_id = original.id
-    audit.record(
-        session,
-        "resend_edited",
-        "delivery",
-        copy.id,
-        before={"delivery": original.id, "target_url": original.target_url},
-        after={"target_url": copy.target_url, "payload_patch": _payload_patch(original, copy)},
-        reason=reason,
-    )
-    session.flush()
-    return copy
-
-
-def _own_target(original: Delivery) -> tuple[int | None, str | None]:
-    if original.registration_id is not None:
-        return original.registration_id, None
-    return None, original.target_url
-
-
-def _payload_patch(original: Delivery, copy: Delivery) -> list[dict] | None:
-    """The edit as RFC 6902 operations; None when either body is not JSON."""
-    try:
-        return json_diff.json_patch(json.loads(original.payload), json.loads(copy.payload))
-    except ValueError:
-        return None
 
 
 def resend_matching(
@@ -188,22 +134,3 @@ def _copy(original: Delivery, reg: Registration | None) -> Delivery:
         created_at=now,
         next_attempt_at=now,
     )
-
-
-@dataclass(frozen=True)
-class EditForm:
-    """What the edit-and-resend form starts from: the delivery, its event (for the live
-    schema check) and the registrations it may go to instead."""
-
-    original: dict
-    event: EventType
-    targets: list[dict]
-
-
-def edit_form(session: Session, delivery_ref) -> EditForm:
-    original = find(session, delivery_ref)
-    if original.is_validation:
-        raise InvalidInput(_why_not(original, None))
-    event = catalog.get_event(session, original.event_code, original.event_version)
-    record = {**as_dict(original), "payload": original.payload}
-    return EditForm(record, event, firing.fire_targets(session, original.event_code))

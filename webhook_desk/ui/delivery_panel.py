@@ -48,6 +48,7 @@ class DeliveryPanel(QWidget):
         self.response_headers = _headers_view()
         self.response_body = JsonEditor(read_only=True)
         self.tabs = QTabWidget()
+        self._splits: dict[str, QSplitter] = {}
         for title, headers, body in (
             ("Request", self.request_headers, self.request_body),
             ("Response", self.response_headers, self.response_body),
@@ -57,6 +58,7 @@ class DeliveryPanel(QWidget):
             split.addWidget(body)
             split.setSizes([120, 240])
             self.tabs.addTab(split, title)
+            self._splits[title.lower()] = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -66,6 +68,10 @@ class DeliveryPanel(QWidget):
         self.attempts.setMaximumHeight(110)
         self.record: dict | None = None
         self.show_delivery(None)
+
+    def splitters(self) -> dict[str, QSplitter]:
+        """The request and response splitters (headers over body), for remembering."""
+        return dict(self._splits)
 
     def show_delivery(self, record: dict | None) -> None:
         if record is not None and record == self.record:

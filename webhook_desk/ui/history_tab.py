@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,15 +63,17 @@ class HistoryTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table)
         left_layout.addWidget(self.count_label)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.side)
-        splitter.setSizes([800, 480])
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.side)
+        self.splitter.setSizes([800, 480])
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.filters)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
+        self.settings: QSettings | None = None  # given by restore_state
         self._stale = False
+        self.edit_resend_dialog = None
         context.deliveries_changed.connect(self.deliveries_changed)
         context.registrations_changed.connect(self.load_choices)
         self.load_choices()
@@ -96,6 +98,9 @@ class HistoryTab(QWidget):
             "Compare the two selected deliveries (Ctrl+click the second)"
         )
         self.compare_action.triggered.connect(self.compare_selected)
+        self.compare_with_action = QAction("Compare with…", self)
+        self.compare_with_action.setToolTip("Compare the selected delivery with any request")
+        self.compare_with_action.triggered.connect(self.compare_with)
         self.export_action = QAction(icon("export"), "Export…", self)
         self.export_action.triggered.connect(self.export)
         for action in (
@@ -103,6 +108,7 @@ class HistoryTab(QWidget):
             self.resend_action,
             self.edit_resend_action,
             self.compare_action,
+            self.compare_with_action,
             self.resend_all_action,
             self.export_action,
         ):
@@ -112,6 +118,7 @@ class HistoryTab(QWidget):
         self.resend_action.setEnabled(False)
         self.edit_resend_action.setEnabled(False)
         self.compare_action.setEnabled(False)
+        self.compare_with_action.setEnabled(False)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -178,6 +185,7 @@ class HistoryTab(QWidget):
         self.resend_action.setEnabled(delivery_id is not None)
         self.edit_resend_action.setEnabled(delivery_id is not None)
         self.compare_action.setEnabled(len(self.selected_ids()) == 2)
+        self.compare_with_action.setEnabled(delivery_id is not None)
         if delivery_id is None:
             self.panel.show_delivery(None)
         else:
@@ -219,7 +227,12 @@ class HistoryTab(QWidget):
 
         delivery_id = self.selected_id()
         if delivery_id is not None:
-            open_edit_resend(self.context, delivery_id, self)
+            open_edit_resend(self.context, delivery_id, self, self._keep_edit_dialog)
+
+    def _keep_edit_dialog(self, dialog) -> None:
+        previous, self.edit_resend_dialog = self.edit_resend_dialog, dialog
+        if previous is not None:
+            previous.deleteLater()
 
     def compare_selected(self) -> None:
         from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
@@ -230,27 +243,60 @@ class HistoryTab(QWidget):
             self.compare_dialog = CompareDialog(self.context, str(older), str(newer), self)
             self.compare_dialog.open()
 
+    def compare_with(self) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
+
+        delivery_id = self.selected_id()
+        if delivery_id is not None:
+            self.compare_ask = ask_and_compare(
+                self.context, str(delivery_id), self, self._keep_compare_dialog
+            )
+
+    def _keep_compare_dialog(self, dialog) -> None:
+        self.compare_dialog = dialog
+
     def resend_all_matching(self) -> None:
         """Count first (a dry run), ask, then queue them all with progress and Cancel."""
         from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 
-        try:
-            filters = self.filters.filters()
-        except Exception as error:  # UserError: a bad filter, said in the bar
-            self.filters.error.setText(str(error))
-            return
-        self.resend_all_dialog = ResendAllDialog(self.context, filters, self)
+        self.resend_all_dialog = ResendAllDialog(self.context, self.model.filters, self)
         self.resend_all_dialog.open()
 
     def export(self) -> None:
+        """Export what the table lists (the applied filters)."""
         from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
 
-        try:
-            filters = self.filters.filters()
-        except Exception as error:  # UserError: a bad filter, said in the bar
-            self.filters.error.setText(str(error))
-            return
-        self.export_dialog = open_export_dialog(self.context, filters, self)
+        self.export_dialog = open_export_dialog(
+            self.context, self.model.filters, self, self.settings
+        )
+
+    # --- remembering --------------------------------------------------------------------
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"table": self.splitter, "charts": self.charts.splitter, **self.panel.splitters()}
+
+    def save_state(self, settings: QSettings) -> None:
+        """The filters, the splitters and the side page, for the next start."""
+        for name, value in self.filters.state().items():
+            settings.setValue(f"history/filters/{name}", value)
+        for name, splitter in self._splitters().items():
+            settings.setValue(f"history/splitter/{name}", splitter.saveState())
+        settings.setValue("history/side", self.side.currentIndex())
+
+    def restore_state(self, settings: QSettings) -> None:
+        """What save_state kept; the remembered filters are applied at once."""
+        self.settings = settings
+        for name, splitter in self._splitters().items():
+            state = settings.value(f"history/splitter/{name}")
+            if state is not None:
+                splitter.restoreState(state)
+        self.side.setCurrentIndex(int(settings.value("history/side", 0)))
+        settings.beginGroup("history/filters")
+        state = {name: settings.value(name) for name in settings.childKeys()}
+        settings.endGroup()
+        if state:
+            self.filters.restore(state)
+            self.filters.apply()
 
 
 __all__ = ["COLUMNS", "HistoryTab"]

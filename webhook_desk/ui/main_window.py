@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from webhook_desk import __version__
 from webhook_desk.engine import streaks
-from webhook_desk.engine.timeouts import Timeouts
+from webhook_desk.engine.defaults import Timeouts
 from webhook_desk.services import delivery_counts
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
                 prefs.engine_workers,
                 self,
                 timeouts=timeouts,
-                default_schedule=prefs.engine_schedule(),
+                **prefs.engine_options(),
             )
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)
@@ -122,6 +122,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.demo_action)
         self.connect_action = self._action("&Connect to the platform…", self.open_connect)
         file_menu.addAction(self.connect_action)
+        self.import_action = self._action(
+            "&Import history…", self.open_import, "Ctrl+Shift+I", "import"
+        )
+        file_menu.addAction(self.import_action)
         file_menu.addAction(
             self._action(
                 "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences, "settings"
@@ -265,6 +269,12 @@ class MainWindow(QMainWindow):
         self.settings_dialog = SettingsDialog(self.settings, self)
         self.settings_dialog.open()
 
+    def open_import(self) -> None:
+        from webhook_desk.ui.dialogs.import_dialog import ImportDialog
+
+        self.import_dialog = ImportDialog(self.context, self, self.settings)
+        self.import_dialog.open()
+
     def open_connect(self) -> None:
         # The platform's HTTP client (requests) loads when asked for, not before the first paint.
         from webhook_desk.ui.dialogs.connect_dialog import ConnectDialog
@@ -300,11 +310,32 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
+        self._fit_on_screen()
+        self.history_tab.restore_state(self.settings)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
 
+    def _fit_on_screen(self) -> None:
+        """A size saved on a bigger (or differently scaled) screen must not put the status
+        bar off this one: shrink to the available area and move fully onto it, title bar
+        and frame included."""
+        available = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(frame.width(), available.width())
+        height = min(frame.height(), available.height())
+        self.resize(width - extra_w, height - extra_h)
+        x = min(max(frame.x(), available.left()), available.right() + 1 - width)
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - height)
+        self.move(x, y)  # move() places the frame's corner
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_on_screen()  # again now the frame's size is known
+
     def save_layout(self) -> None:
+        self.history_tab.save_state(self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/tab", self.tabs.currentIndex())

@@ -11,8 +11,8 @@ from dataclasses import dataclass, fields
 
 from PySide6.QtCore import QSettings
 
+from webhook_desk.engine.defaults import CONNECT_TIMEOUT_S, SIGNED_BY_DEFAULT, TOTAL_TIMEOUT_S
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
-from webhook_desk.engine.timeouts import CONNECT_TIMEOUT_S, TOTAL_TIMEOUT_S
 from webhook_desk.errors import UserError
 from webhook_desk.settings import RECEIVER_DEFAULT_PORT
 
@@ -28,6 +28,7 @@ class Preferences:
     connect_timeout_s: float = CONNECT_TIMEOUT_S
     total_timeout_s: float = TOTAL_TIMEOUT_S
     retry_schedule: str = DEFAULT_SCHEDULE  # for registrations without their own
+    sign_validation: bool = SIGNED_BY_DEFAULT  # whether handshakes carry a signature
 
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:
@@ -35,13 +36,20 @@ class Preferences:
         for f in fields(cls):
             stored = settings.value(f"{GROUP}/{f.name}")
             if stored is not None:
-                values[f.name] = type(f.default)(stored)
+                values[f.name] = _typed(f.default, stored)
         return cls(**values)
 
     def save(self, settings: QSettings) -> None:
         for f in fields(self):
             settings.setValue(f"{GROUP}/{f.name}", getattr(self, f.name))
         settings.sync()
+
+    def engine_options(self) -> dict:
+        """What the engine takes from the preferences."""
+        return {
+            "default_schedule": self.engine_schedule(),
+            "sign_validation": self.sign_validation,
+        }
 
     def engine_schedule(self) -> str | None:
         """The default retry schedule for the engine; None (the engine's own default) when
@@ -52,3 +60,10 @@ class Preferences:
             log.warning("retry schedule in the settings ignored: %s", error)
             return None
         return self.retry_schedule
+
+
+def _typed(default, stored):
+    """A stored value as its field's type; QSettings' ini files give booleans back as text."""
+    if isinstance(default, bool):
+        return stored in (True, "true", "1", 1)
+    return type(default)(stored)

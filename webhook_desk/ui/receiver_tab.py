@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -21,17 +22,20 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.errors import UserError
 from webhook_desk.receiver.answers import MODES, ReceiverOptions
-from webhook_desk.receiver.inbox import body_text, recent
+from webhook_desk.receiver.inbox import body_text, capture_ref, recent
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.formatting import header_lines, pretty_body
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.ui.widgets.record_table import record_table
+from webhook_desk.ui.wording import for_window
 
 FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
-COLUMN_WIDTHS = (150, 60, 170, 90, 190, 285, 200, 170, 80)
+COLUMN_WIDTHS = (150, 60, 170, 190, 60, 200, 170, 80, 285)
 
 
 def capture_row(capture) -> dict:
@@ -51,6 +55,7 @@ class ReceiverTab(QWidget):
         self.model = RequestsModel(self)
         self.table = record_table(self.model, dict(enumerate(COLUMN_WIDTHS)))
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        self._build_request_actions()
         self.request_headers = QPlainTextEdit(readOnly=True)
         self.request_headers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.request_body = JsonEditor(read_only=True)
@@ -83,6 +88,7 @@ class ReceiverTab(QWidget):
         self.copy_button = QPushButton(icon("copy"), "Copy URL")
         self.copy_button.clicked.connect(self.copy_url)
         self.state = QLabel()
+        self.state.setWordWrap(True)  # a refusal (port in use) is a sentence, not a word
         self.controls = QHBoxLayout()
         for widget in (self.start_button, QLabel("Port"), self.port, QLabel("URL")):
             self.controls.addWidget(widget)
@@ -163,8 +169,8 @@ class ReceiverTab(QWidget):
             self.controller.set_options(self.options())
             self.controller.start(self.port.value())
         except UserError as error:
-            self.state.setText(str(error))
-            self.state.setStyleSheet("color: #c62828;")
+            self.state.setText(for_window(error))
+            self.state.setStyleSheet(text_style("error"))
 
     def _show_state(self, *_args) -> None:
         running = self.controller is not None and self.controller.is_running
@@ -173,7 +179,7 @@ class ReceiverTab(QWidget):
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
         self.copy_button.setEnabled(running)
-        self.state.setStyleSheet("color: #1b7f3b;" if running else "")
+        self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
 
     def copy_url(self) -> None:
@@ -202,9 +208,85 @@ class ReceiverTab(QWidget):
         if selected is not None:
             self.table.selectRow(self.model.rows.index(selected))
 
+    def _build_request_actions(self) -> None:
+        """Edit and resend, and Compare, on the table's context menu and by keys."""
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.edit_resend_dialog = None
+        self.edit_resend_action = QAction(icon("resend"), "Edit and resend…", self)
+        self.edit_resend_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.edit_resend_action.triggered.connect(self.edit_and_resend)
+        self.compare_action = QAction("Compare", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.compare_action.triggered.connect(self.compare_selected)
+        self.compare_with_action = QAction("Compare with…", self)
+        self.compare_with_action.triggered.connect(self.compare_with)
+        for action in (self.edit_resend_action, self.compare_action, self.compare_with_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.table.addAction(action)
+            self.addAction(action)
+
+    def _with_refs(self, rows: list[dict], then) -> None:
+        """`then(refs)` with capture:ID for each row, looked up off the GUI thread."""
+        db = self.context.db
+
+        def refs():
+            with db.session() as session:
+                return [capture_ref(session, row) for row in rows]
+
+        run_job(refs, then, lambda sentence: show_error(self, sentence))
+
+    def edit_and_resend(self) -> None:
+        from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
+
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self._with_refs(
+                rows, lambda refs: open_edit_resend(self.context, refs[0], self, self._keep)
+            )
+
+    def _keep(self, dialog) -> None:
+        previous, self.edit_resend_dialog = self.edit_resend_dialog, dialog
+        if previous is not None:
+            previous.deleteLater()
+
+    def compare_selected(self) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
+
+        rows = self.selected_rows()
+        if len(rows) != 2:
+            show_error(self, "Select two requests to compare (Ctrl+click the second).")
+            return
+
+        def compare(refs: list[str]) -> None:
+            older, newer = sorted(refs, key=lambda ref: int(ref.split(":")[1]))
+            self.compare_dialog = CompareDialog(self.context, older, newer, self)
+            self.compare_dialog.open()
+
+        self._with_refs(rows, compare)
+
+    def compare_with(self) -> None:
+
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self._with_refs(rows, self._ask_compare)
+
+    def _ask_compare(self, refs: list[str]) -> None:
+        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
+
+        self.compare_ask = ask_and_compare(self.context, refs[0], self, self._keep_compare)
+
+    def _keep_compare(self, dialog) -> None:
+        self.compare_dialog = dialog
+
+    def selected_rows(self) -> list[dict]:
+        indexes = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [self.model.rows[index.row()] for index in indexes]
+
     def selected_row(self) -> dict | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.rows[rows[0].row()] if rows else None
+        """The one selected request; None when none, or several, are selected."""
+        rows = self.selected_rows()
+        return rows[0] if len(rows) == 1 else None
 
     def _show_selected(self, *_args) -> None:
         row = self.selected_row()

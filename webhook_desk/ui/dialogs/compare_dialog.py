@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCursor, QTextFor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -170,3 +171,22 @@ def describe(row: dict) -> str:
 def _short(value) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
+
+
+def ask_and_compare(context: AppContext, ref: str, parent, keep) -> QInputDialog:
+    """Ask what to compare `ref` with (any delivery, attempt or capture), then compare;
+    `keep(dialog)` is given the Compare dialog once it opens."""
+    ask = QInputDialog(parent)
+    ask.setWindowTitle(f"Compare {ref} with…")
+    ask.setLabelText("A delivery number or id, attempt:ID, or capture:ID")
+    ask.setOkButtonText("Compare")
+
+    def chosen(other: str) -> None:
+        if other.strip():
+            dialog = CompareDialog(context, ref, other.strip(), parent)
+            keep(dialog)
+            dialog.open()
+
+    ask.textValueSelected.connect(chosen)
+    ask.open()
+    return ask

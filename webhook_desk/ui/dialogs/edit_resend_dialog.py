@@ -7,8 +7,9 @@ The new delivery points back at the original; the audit trail keeps the edit and
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from webhook_desk.services import firing, resend
+from webhook_desk.services import edit_resend, firing
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.json_editor import JsonEditor
@@ -34,22 +35,23 @@ class EditResendDialog(QDialog):
 
     resent = Signal(int)
 
-    def __init__(self, context: AppContext, form: resend.EditForm, parent=None):
+    def __init__(self, context: AppContext, form: edit_resend.EditForm, parent=None):
         super().__init__(parent)
         self.context = context
         self.form = form
-        original = self.original = form.original
-        self.setWindowTitle(f"Edit and resend delivery {original['id']} ({original['event']})")
+        self.source = form.source
+        source = form.source
+        self.setWindowTitle(f"Edit and resend {source.label} ({source.event_code})")
         self.resize(860, 640)
         self.editor = JsonEditor()
         self.editor.setTabChangesFocus(True)
-        self.editor.setPlainText(_pretty(original["payload"]))
+        self.editor.setPlainText(_pretty(source.payload))
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.skip_schema = QCheckBox("Send even if it breaks the schema")
         self.target = QComboBox()
         self._fill_targets(form.targets)
-        self.url = QLineEdit(original.get("target_url") or "")
+        self.url = QLineEdit(source.target_url)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why, for the audit trail (optional)")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -66,12 +68,15 @@ class EditResendDialog(QDialog):
         self.check()
 
     def _fill_targets(self, targets: list[dict]) -> None:
-        if self.original.get("registration_id") is not None:
-            self.target.addItem(f"Its registration ({self.original['registration_id']})", ORIGINAL)
+        own = self.source.registration_id
+        if own is not None:
+            self.target.addItem(f"Its registration ({own})", ORIGINAL)
         for target in targets:
-            if target["id"] != self.original.get("registration_id"):
+            if target["id"] != own:
                 self.target.addItem(f"{target['name']}  ({target['url']})", target["id"])
         self.target.addItem("A URL", URL)
+        if own is None:  # nothing of its own to go back to: where it went, by URL
+            self.target.setCurrentIndex(self.target.count() - 1)
 
     def _lay_out(self) -> None:
         form = QFormLayout()
@@ -100,7 +105,7 @@ class EditResendDialog(QDialog):
         if not self.send_button.isEnabled():
             return
         self.send_button.setEnabled(False)
-        db, ref = self.context.db, self.original["id"]
+        db, ref = self.context.db, self.source.ref
         payload, reason = self.editor.toPlainText(), self.reason.text().strip() or None
         choice = self.target.currentData()
         to = choice if isinstance(choice, int) else None
@@ -109,7 +114,7 @@ class EditResendDialog(QDialog):
 
         def work() -> int:
             with db.session() as session:
-                copy = resend.resend_edited(session, ref, payload, to, url, reason, validate)
+                copy = edit_resend.resend_edited(session, ref, payload, to, url, reason, validate)
                 session.commit()
                 return copy.id
 
@@ -117,7 +122,7 @@ class EditResendDialog(QDialog):
 
     def _resent(self, new_id: int) -> None:
         self.context.deliveries_changed.emit()
-        self.context.say(f"Queued delivery {new_id}, edited from {self.original['id']}.")
+        self.context.say(f"Queued delivery {new_id}, edited from {self.source.label}.")
         self.accept()
         self.resent.emit(new_id)
 
@@ -127,19 +132,20 @@ class EditResendDialog(QDialog):
         self.send_button.setEnabled(True)
 
 
-def open_edit_resend(context: AppContext, delivery_id: int, parent=None) -> None:
-    """Load the delivery off the GUI thread, then open the form (or say why it cannot be)."""
+def open_edit_resend(context: AppContext, ref: str, parent, keep: Callable) -> None:
+    """Load the delivery off the GUI thread, then open the form (or say why it cannot be);
+    `keep(dialog)` is given the open dialog (the caller keeps it, as tabs keep theirs)."""
     from webhook_desk.ui.dialogs.message import show_error
 
     db = context.db
 
-    def load() -> resend.EditForm:
+    def load() -> edit_resend.EditForm:
         with db.session() as session:
-            return resend.edit_form(session, delivery_id)
+            return edit_resend.edit_form(session, ref)
 
-    def opened(form: resend.EditForm) -> None:
+    def opened(form: edit_resend.EditForm) -> None:
         dialog = EditResendDialog(context, form, parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        keep(dialog)
         dialog.open()
 
     run_job(load, opened, lambda sentence: show_error(parent, sentence))

@@ -1,13 +1,14 @@
 """Export the filtered history: a format, a file, progress, and Cancel that leaves no half file.
 
 The export runs in a background job that reports progress and reads Cancel between rows
-(see ui.widgets.progress_job).
+(see ui.widgets.progress_job). The format and folder of the last export are remembered.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,22 +35,28 @@ SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "ndjson": ".ndjson", "v3": ".json", 
 
 
 class ExportDialog(JobDialog):
-    def __init__(self, context: AppContext, filters, parent=None):
+    def __init__(
+        self, context: AppContext, filters, parent=None, settings: QSettings | None = None
+    ):
         super().__init__(
             "Export history",
             "Exports the deliveries the History filters select.",
             "Export",
-            QDialogButtonBox.StandardButton.Cancel,
+            QDialogButtonBox.StandardButton.Close,
             parent,
         )
         self.context = context
         self.filters = filters
+        self.settings = settings
         self.export_button = self.action_button
+        self.close_button = self.buttons.button(QDialogButtonBox.StandardButton.Close)
         self.format = QComboBox()
         for fmt in export.FORMATS:
             self.format.addItem(FORMAT_LABELS.get(fmt, fmt), fmt)
+        fmt, folder = self._remembered()
+        self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
         self.format.currentIndexChanged.connect(self._format_changed)
-        self.path = QLineEdit(str(Path.home() / "webhook-history.csv"))
+        self.path = QLineEdit(str(Path(folder) / f"webhook-history{SUFFIXES[self.fmt]}"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.browse)
         path_row = QHBoxLayout()
@@ -61,6 +68,23 @@ class ExportDialog(JobDialog):
         form.addRow("File", path_row)
         form.addRow("", self.per_attempt)
         self.lay_out(form)
+
+    @property
+    def fmt(self) -> str:
+        return self.format.currentData()
+
+    def _remembered(self) -> tuple[str, str]:
+        """The last export's format and folder (csv in the home folder the first time)."""
+        if self.settings is None:
+            return "csv", str(Path.home())
+        fmt = str(self.settings.value("export/format", "csv"))
+        folder = str(self.settings.value("export/folder", str(Path.home())))
+        return fmt, folder
+
+    def _remember(self, path: Path) -> None:
+        if self.settings is not None:
+            self.settings.setValue("export/format", self.fmt)
+            self.settings.setValue("export/folder", str(path.parent))
 
     def _format_changed(self) -> None:
         fmt = self.format.currentData()
@@ -88,6 +112,7 @@ class ExportDialog(JobDialog):
                 cancelled=self.job.cancelled,
             )
 
+        self.close_button.setText("Cancel")  # while it runs, the button stops it
         self.run(work, self._finished, self._failed, "Exporting…")
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -98,6 +123,7 @@ class ExportDialog(JobDialog):
 
     def _stopped(self) -> None:
         self.export_button.setEnabled(True)
+        self.close_button.setText("Close")
         self.progress.hide()
 
     def _finished(self, result) -> None:
@@ -107,6 +133,7 @@ class ExportDialog(JobDialog):
             return
         notes = " " + " ".join(result.notes) if result.notes else ""
         self.message.setText(f"Exported {result.rows:,} rows to {result.path}.{notes}")
+        self._remember(Path(result.path))
         self.context.say(f"Exported {result.rows:,} rows to {result.path}.")
 
     def _failed(self, sentence: str) -> None:
@@ -114,7 +141,7 @@ class ExportDialog(JobDialog):
         self.message.setText(sentence)
 
 
-def open_export_dialog(context, filters, parent) -> ExportDialog:
-    dialog = ExportDialog(context, filters, parent)
+def open_export_dialog(context, filters, parent, settings=None) -> ExportDialog:
+    dialog = ExportDialog(context, filters, parent, settings)
     dialog.open()
     return dialog

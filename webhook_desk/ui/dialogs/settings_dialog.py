@@ -1,10 +1,11 @@
-"""Settings: the database, the receiver's port, the engine's threads, timeouts and default
-retry schedule."""
+"""Settings: the database, the receiver's port, the engine's threads, timeouts, default
+retry schedule and whether validation requests are signed."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
 from webhook_desk.errors import UserError
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.preferences import Preferences
 
 
@@ -52,6 +54,12 @@ class SettingsDialog(QDialog):
             "The waits before each retry, e.g. 5s,5m,30m,2h, or centrepoint: the platform's "
             "own (two immediate retries, then 24 h, then 24 h)"
         )
+        self.sign_validation = QCheckBox("Sign validation requests (the platform does not)")
+        self.sign_validation.setChecked(prefs.sign_validation)
+        self.sign_validation.setToolTip(
+            "HMAC and Standard Webhooks registrations: whether the validation handshake carries "
+            "a signature. CentrePoint sends it unsigned."
+        )
         form = QFormLayout()
         form.addRow("Database URL", self.database_url)
         form.addRow("Receiver port", self.receiver_port)
@@ -59,6 +67,7 @@ class SettingsDialog(QDialog):
         form.addRow("Connect timeout", self.connect_timeout)
         form.addRow("Total timeout", self.total_timeout)
         form.addRow("Retry schedule", self.retry_schedule)
+        form.addRow("Validation", self.sign_validation)
         note = QLabel(
             "The database changes on the next start; the engine and the receiver use "
             "these when they next start. A registration's own retry schedule wins over "
@@ -66,7 +75,7 @@ class SettingsDialog(QDialog):
         )
         note.setWordWrap(True)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setStyleSheet(text_style("error"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -103,6 +112,7 @@ class SettingsDialog(QDialog):
             connect_timeout_s=self.connect_timeout.value(),
             total_timeout_s=self.total_timeout.value(),
             retry_schedule=self.retry_schedule.text().strip() or DEFAULT_SCHEDULE,
+            sign_validation=self.sign_validation.isChecked(),
         )
 
     def accept(self) -> None:
