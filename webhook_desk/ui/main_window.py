@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
             context.receiver.port = prefs.receiver_port
         self.events_tab = EventsTab(context, self)
         self.history_tab = HistoryTab(context, self)
+        self.history_tab.restore_state(self.settings)
         self.receiver_tab = ReceiverTab(context, self)
         shown = self.tabs.currentIndex()
         for index, widget in enumerate((self.events_tab, self.history_tab, self.receiver_tab), 1):
@@ -311,7 +312,6 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
         self._fit_on_screen()
-        self.history_tab.restore_state(self.settings)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -335,7 +335,8 @@ class MainWindow(QMainWindow):
         self._fit_on_screen()  # again now the frame's size is known
 
     def save_layout(self) -> None:
-        self.history_tab.save_state(self.settings)
+        if self.rest_built:
+            self.history_tab.save_state(self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
