@@ -401,6 +401,16 @@ def _platform(subparsers) -> None:
             action="store_true",
             help="read the API token from standard input (kept in the keyring for next time)",
         )
+        verb.add_argument(
+            "--client-id", help="OAuth2 client credentials: fetch and renew the token ourselves"
+        )
+        verb.add_argument(
+            "--client-secret-stdin",
+            action="store_true",
+            help="read the client secret from standard input (kept in the keyring)",
+        )
+        verb.add_argument("--token-url", help="the token endpoint (default: API_URL/connect/token)")
+        verb.add_argument("--scope", default="CentrePoint", help="default: CentrePoint")
         add_json_option(verb)
 
 

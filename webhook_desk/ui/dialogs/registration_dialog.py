@@ -30,6 +30,7 @@ from webhook_desk import signing
 from webhook_desk.errors import UserError
 from webhook_desk.services import registrations
 from webhook_desk.services.registrations import AUTH_TYPES, RegistrationInput
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.vocabulary import AuthType
@@ -41,7 +42,6 @@ AUTH_LABELS = {
     AuthType.STANDARD_WEBHOOKS: "Standard Webhooks signature",
     AuthType.OAUTH2: "OAuth2 client credentials",
 }
-ERROR_STYLE = "color: #c62828;"
 # A study is a CentrePoint registration, an organisation an ECG module subscription.
 OWNER_MODULES = ("centrepoint", "ecg")
 
@@ -70,7 +70,7 @@ class RegistrationDialog(QDialog):
         self._build_fields(events)
         self._build_credentials()
         self.error_label = QLabel()
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setStyleSheet(text_style("error"))
         self.error_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -372,4 +372,5 @@ class RegistrationDialog(QDialog):
 
     def _refused(self, sentence: str) -> None:
         self.error_label.setText(sentence)
+        self.adjustSize()  # a long sentence needs more lines than the label has: grow
         self.save_button.setEnabled(True)
