@@ -35,6 +35,19 @@ def test_demo_runs_twice_without_clashing_ids(cli, sqlite_db, memory_keyring):
         assert session.scalar(select(func.count(Delivery.id))) == 400
 
 
+def test_demo_on_a_database_with_data_adds_history_not_duplicate_registrations(
+    cli, sqlite_db, memory_keyring
+):
+    assert cli("demo", "--deliveries", "100").code == 0
+    first = cli("registrations", "list", "--all", "--json").json()
+    again = cli("demo", "--deliveries", "100")
+    assert again.code == 0
+    assert again.out.startswith("Added 0 registrations, 100 deliveries")
+    regs = cli("registrations", "list", "--all", "--json").json()
+    assert sorted(r["id"] for r in regs) == sorted(r["id"] for r in first)
+    assert len({r["name"] for r in regs}) == len(regs)
+
+
 def test_a_large_demo_load_rebuilds_the_history_indexes_on_postgresql(cli, pg_db, memory_keyring):
     """Over the bulk threshold the indexes are dropped and rebuilt; they must all be back."""
     from sqlalchemy import inspect

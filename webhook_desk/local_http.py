@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.errors import InvalidInput, PortInUse, UserError
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise UserError(
-                f"Port {port} on {host} is already in use; stop what uses it or choose "
-                "another with --port."
-            ) from None
+            raise PortInUse(host, port) from None
         if error.errno == errno.EACCES:
             raise UserError(
                 f"Port {port} needs administrator rights; use a port above 1023."

@@ -60,7 +60,7 @@ class SecretStore:
     def require_usable(self) -> None:
         reason = self.unusable_reason()
         if reason:
-            raise KeyringUnavailable(reason)
+            raise KeyringUnavailable(reason, backend=self.backend)
 
     def put(self, key: str, value: str) -> None:
         self.require_usable()

@@ -80,3 +80,21 @@ def test_registration_failing_for_days_is_announced_once(window, qtbot, context,
     wait_for_jobs()  # the check has answered...
     qapp.processEvents()  # ...and the answer has reached the window
     assert window.statusBar().currentMessage() == ""
+
+
+def test_a_window_saved_on_a_bigger_screen_fits_this_one(context, settings, qtbot):
+    first = MainWindow(context, settings)
+    qtbot.addWidget(first)
+    first.show()
+    available = first.screen().availableGeometry()
+    first.setGeometry(
+        available.x() + 300, available.y() + 200, 2 * available.width(), 2 * available.height()
+    )
+    first.close()
+    second = MainWindow(context, settings)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitUntil(lambda: available.contains(second.frameGeometry()))
+    bar = second.statusBar()
+    assert available.contains(bar.geometry().translated(second.geometry().topLeft()))
+    second.close()

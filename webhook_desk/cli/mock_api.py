@@ -8,14 +8,9 @@ from pathlib import Path
 
 from webhook_desk.cli.common import open_db
 from webhook_desk.cli.receive import _wait_for_stop_signal
+from webhook_desk.cli.serve import switches
 from webhook_desk.errors import InvalidInput
-from webhook_desk.platform.mock_api import (
-    MockApi,
-    MockOptions,
-    demo_platform,
-    new_token,
-    parse_rate,
-)
+from webhook_desk.platform.mock_api import MockApi, demo_platform, new_token
 from webhook_desk.receiver.server import binding_warning
 
 
@@ -26,13 +21,7 @@ def _mock_database(args, folder: str):
 
 
 def _mock_api(args) -> int:
-    options = MockOptions(
-        token=args.token or new_token(),
-        latency_ms=args.latency_ms,
-        failure_rate=args.failure_rate,
-        rate_limit=parse_rate(args.rate_limit) if args.rate_limit else 0.0,
-    )
-    options.check()
+    options = switches(args, args.token or new_token())
     if args.demo_deliveries < 0:
         raise InvalidInput("--demo-deliveries cannot be negative.")
     with tempfile.TemporaryDirectory(prefix="webhook-desk-mock-") as folder:

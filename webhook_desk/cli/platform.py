@@ -7,10 +7,11 @@ import time
 
 from webhook_desk.cli.common import open_db, print_json
 from webhook_desk.errors import InvalidInput
+from webhook_desk.platform.api_auth import default_token_url
 from webhook_desk.platform.centrepoint_sync import sync_centrepoint
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import sync_ecg
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.sync import api_client_credentials, api_token
 from webhook_desk.secrets import SecretStore
 
 PROGRESS_EVERY_S = 1.0
@@ -32,11 +33,30 @@ class _ProgressLines:
         print(f"{stage}: {done}{of}", file=sys.stderr, flush=True)
 
 
+def _credentials(args):
+    """The pasted token (--token-stdin, or the stored one), or OAuth2 client credentials
+    (--client-id, the secret from --client-secret-stdin or the keyring); and any warning."""
+    if args.client_id:
+        secret = _stdin_line(args.client_secret_stdin, "--client-secret-stdin", "client secret")
+        token_url = args.token_url or default_token_url(args.api_url)
+        return api_client_credentials(SecretStore(), args.client_id, secret, token_url, args.scope)
+    given = _stdin_line(args.token_stdin, "--token-stdin", "token")
+    return api_token(SecretStore(), args.api_url, given)
+
+
+def _stdin_line(wanted: bool, flag: str, what: str) -> str | None:
+    if not wanted:
+        return None
+    given = sys.stdin.readline().strip()
+    if not given:
+        raise InvalidInput(f"{flag} was given but standard input held no {what}.")
+    return given
+
+
 def _sync(args) -> int:
-    given = sys.stdin.readline().strip() if args.token_stdin else None
-    if args.token_stdin and not given:
-        raise InvalidInput("--token-stdin was given but standard input held no token.")
-    token, warning = api_token(SecretStore(), args.api_url, given)
+    if args.client_secret_stdin and not args.client_id:
+        raise InvalidInput("--client-secret-stdin needs --client-id.")
+    token, warning = _credentials(args)
     client = PlatformClient(args.api_url, token)
     db = open_db(args)
     progress = _ProgressLines()

@@ -386,12 +386,8 @@ def _platform(subparsers) -> None:
         "serve the platform's webhook APIs (CentrePoint v3/v1, ECG module) for testing",
         "mock_api:_mock_api",
     )
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=MOCK_API_DEFAULT_PORT)
+    add_switch_options(mock)
     mock.add_argument("--token", help="the bearer token clients must send (default: a new one)")
-    mock.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
-    mock.add_argument("--failure-rate", type=float, default=0.0, help="share answered 503")
-    mock.add_argument("--rate-limit", help="requests per second, e.g. 20/s; more get 429")
     mock.add_argument(
         "--demo-deliveries",
         type=int,
@@ -417,7 +413,40 @@ def _platform(subparsers) -> None:
             action="store_true",
             help="read the API token from standard input (kept in the keyring for next time)",
         )
+        verb.add_argument(
+            "--client-id", help="OAuth2 client credentials: fetch and renew the token ourselves"
+        )
+        verb.add_argument(
+            "--client-secret-stdin",
+            action="store_true",
+            help="read the client secret from standard input (kept in the keyring)",
+        )
+        verb.add_argument("--token-url", help="the token endpoint (default: API_URL/connect/token)")
+        verb.add_argument("--scope", default="CentrePoint", help="default: CentrePoint")
         add_json_option(verb)
+
+
+def add_switch_options(parser) -> None:
+    """Where to listen and how slow or flaky to be: serve's and mock-api's options."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=MOCK_API_DEFAULT_PORT)
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
+    parser.add_argument("--failure-rate", type=float, default=0.0, help="share answered 503")
+    parser.add_argument("--rate-limit", help="requests per second, e.g. 20/s; more get 429")
+
+
+def _serve(subparsers) -> None:
+    serve = add_verb(
+        subparsers,
+        "serve",
+        "serve every route of the ECG module and CentrePoint v3/v1 over this database",
+        "serve:_serve",
+    )
+    add_switch_options(serve)
+    actions = serve.add_subparsers(dest="serve_action", metavar="ACTION")
+    token = add_verb(actions, "token", "print a bearer token for serve", "serve:_token")
+    token.add_argument("--expires", default="8h", help="how long it is valid (default 8h)")
+    token.add_argument("--subject", help="who it stands for in the audit (default: user@host)")
 
 
 GROUPS = [
@@ -432,4 +461,5 @@ GROUPS = [
     _payload_hash,
     _receive,
     _platform,
+    _serve,
 ]

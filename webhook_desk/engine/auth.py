@@ -39,6 +39,7 @@ class Credentials:
     client_id: str | None = None
     client_secret: str | None = None
     scope: str | None = None
+    client_auth: str = "basic"  # "basic" (HTTP Basic) or "post" (in the form, as CentrePoint)
     problem: str | None = None  # why the credentials could not be loaded, if they could not
 
     def __repr__(self) -> str:  # never let a secret reach a log through repr()
@@ -110,11 +111,14 @@ class TokenCache:
         form = {"grant_type": "client_credentials"}
         if creds.scope:
             form["scope"] = creds.scope
+        pair = (creds.client_id or "", creds.client_secret or "")
+        if creds.client_auth == "post":
+            form.update(client_id=pair[0], client_secret=pair[1])
         try:
             answer = session.post(
                 creds.token_url,
                 data=form,
-                auth=(creds.client_id or "", creds.client_secret or ""),
+                auth=pair if creds.client_auth == "basic" else None,
                 timeout=self.timeout,
                 allow_redirects=False,
             )

@@ -20,6 +20,7 @@ import requests
 
 from webhook_desk.engine import retry
 from webhook_desk.errors import NotFound, UserError
+from webhook_desk.platform.api_auth import ClientCredentials, PastedToken
 
 V3_PAGE = 100  # CentrePoint's largest page
 ECG_PAGE = 100
@@ -33,7 +34,7 @@ class PlatformClient:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | PastedToken | ClientCredentials,
         *,
         tries: int = 8,
         backoff_s: float = 0.5,
@@ -47,8 +48,9 @@ class PlatformClient:
         self.base_url = base_url.strip().rstrip("/")
         self.tries, self.backoff_s, self.max_wait_s = tries, backoff_s, max_wait_s
         self.timeout, self.sleep = timeout, sleep
+        self.tokens = PastedToken(token) if isinstance(token, str) else token
         self.http = requests.Session()
-        self.http.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.http.headers.update({"Accept": "application/json"})
         self.requests = 0
         self.retries = 0
 
@@ -80,8 +82,7 @@ class PlatformClient:
         """(the JSON document, None), or (None, how long to wait before the next try)."""
         last = attempt == self.tries
         try:
-            self.requests += 1
-            response = self.http.get(url, params=params, timeout=self.timeout)
+            response = self._get(url, params)
         except (requests.ConnectionError, requests.Timeout) as error:
             if last:
                 raise PlatformError(
@@ -98,6 +99,17 @@ class PlatformClient:
             raise PlatformError(
                 f"The platform answered {url} with something that is not JSON."
             ) from None
+
+    def _get(self, url: str, params) -> requests.Response:
+        """One GET with the current token; a refused token is renewed once when it can be."""
+        for renewed in (False, True):
+            headers = {"Authorization": f"Bearer {self.tokens.token()}"}
+            self.requests += 1
+            response = self.http.get(url, params=params, headers=headers, timeout=self.timeout)
+            if response.status_code != 401 or renewed or not self.tokens.renewable:
+                return response
+            self.tokens.renew()  # revoked or expired early: a fresh one, once
+        return response
 
     def _backoff(self, attempt: int) -> float:
         first, longest = timedelta(seconds=self.backoff_s), timedelta(seconds=self.max_wait_s)

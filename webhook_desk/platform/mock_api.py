@@ -64,7 +64,8 @@ ROUTES = [
     (_SUB + "/activity", ecg.activity_list),
     (_SUB + "/activity/{activityId}", ecg.activity),
 ]
-UNAUTHENTICATED = {"/healthcheck"}
+TOKEN_PATH = "/connect/token"  # OAuth2 client credentials, as the platform's auth host
+UNAUTHENTICATED = {"/healthcheck", TOKEN_PATH}
 
 
 @dataclass
@@ -75,6 +76,9 @@ class MockOptions:
     latency_ms: int = 0
     failure_rate: float = 0.0  # share of requests answered 503
     rate_limit: float = 0.0  # requests per second; 0 = unlimited
+    client_id: str = ""  # with client_secret: POST /connect/token issues tokens
+    client_secret: str = ""
+    token_lifetime_s: int = 3600  # expires_in of an issued token, as the platform's
 
     def check(self) -> None:
         if not self.token:
@@ -126,12 +130,16 @@ class RateLimiter:
         return (1.0 - self.tokens) / rate
 
 
-def _error_body(path: str, status: int, message: str) -> dict:
+def error_body(path: str, status: int, message: str) -> dict:
     """CentrePoint (ASP.NET) answers problem details; the ECG module (NestJS) its own shape."""
     reason = _reason(status)
     if path.startswith(("/centrepoint/", "/v1/")):
         return {"type": None, "title": reason, "status": status, "detail": message}
     return {"statusCode": status, "message": message, "error": reason}
+
+
+def _oauth_error(code: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": code}, status=status)
 
 
 def _reason(status: int) -> str:
@@ -149,6 +157,7 @@ class MockApi:
         self.options = options or MockOptions(token=new_token())
         self.requests = 0  # answered, of any status: tests read it to see retries happen
         self._limiter = RateLimiter()
+        self.issued: dict[str, float] = {}  # token -> when it expires (monotonic)
         self._address: tuple[str, int] | None = None
         self._serving = ServingThread("platform emulator", self._runner)
 
@@ -191,6 +200,7 @@ class MockApi:
         app = web.Application(middlewares=[self._switches])
         for path, handler in ROUTES:
             app.router.add_get(path, self._endpoint(handler))
+        app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_post("/api/webhook-processors/success-response", self._processor(200))
         app.router.add_post("/api/webhook-processors/failed-response", self._processor(500))
         return web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
@@ -208,8 +218,9 @@ class MockApi:
                 return self._error(request, 429, "Too many requests; slow down.", retry_after)
         if options.failure_rate and random.random() < options.failure_rate:
             return self._error(request, 503, "The service is briefly unavailable; try again.")
-        if request.path not in UNAUTHENTICATED and not self._authorized(request):
-            return self._error(request, 401, "The bearer token is missing, wrong or expired.")
+        problem = None if request.path in UNAUTHENTICATED else self._auth_problem(request)
+        if problem:
+            return self._error(request, 401, problem)
         try:
             return await handler(request)
         except web.HTTPNotFound:
@@ -217,12 +228,41 @@ class MockApi:
         except web.HTTPMethodNotAllowed:
             return self._error(request, 405, f"{request.method} is not served on {request.path}.")
 
-    def _authorized(self, request: web.Request) -> bool:
+    def _auth_problem(self, request: web.Request) -> str | None:
+        """Why the request may not be answered (serve checks JWTs instead), or None."""
         given = request.headers.get("Authorization", "")
         scheme, _, token = given.partition(" ")
-        return scheme.lower() == "bearer" and secrets.compare_digest(
-            token.strip().encode(), self.options.token.encode()
+        token = token.strip()
+        if scheme.lower() == "bearer" and (
+            self.issued.get(token, 0.0) > time.monotonic()
+            or secrets.compare_digest(token.encode(), self.options.token.encode())
+        ):
+            return None
+        return "The bearer token is missing, wrong or expired."
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """OAuth2 client credentials: form-encoded client_id, client_secret, scope and
+        grant_type in; access_token, expires_in and token_type out (RFC 6749 errors)."""
+        form = await request.post()
+        options = self.options
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type")
+        known = bool(options.client_id and options.client_secret) and (
+            form.get("client_id") == options.client_id
+            and secrets.compare_digest(
+                str(form.get("client_secret", "")).encode(), options.client_secret.encode()
+            )
         )
+        if not known:
+            return _oauth_error("invalid_client", 401)
+        value = new_token()
+        self.issued[value] = time.monotonic() + options.token_lifetime_s
+        document = {
+            "access_token": value,
+            "expires_in": options.token_lifetime_s,
+            "token_type": "Bearer",
+        }
+        return web.json_response(document)
 
     def _error(
         self, request: web.Request, status: int, message: str, retry_after: str | None = None
@@ -230,7 +270,7 @@ class MockApi:
         headers = {"Retry-After": retry_after} if retry_after else {}
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        body = json.dumps(_error_body(request.path, status, message))
+        body = json.dumps(error_body(request.path, status, message))
         return web.Response(
             status=status, text=body, content_type="application/json", headers=headers
         )

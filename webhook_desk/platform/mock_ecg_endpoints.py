@@ -56,15 +56,15 @@ def _ecg_categories(session: Session) -> list[EventCategory]:
     )
 
 
-def _category(session: Session, category_id: str) -> EventCategory:
+def find_category(session: Session, category_id: str) -> EventCategory:
     for category in _ecg_categories(session):
         if api_shapes.category_id(category) == category_id:
             return category
     raise ApiError(404, f"Webhook category {category_id} was not found.")
 
 
-def _event(session: Session, request: Request) -> EventType:
-    category = _category(session, request.params["webhookCategoryId"])
+def find_event(session: Session, request: Request) -> EventType:
+    category = find_category(session, request.params["webhookCategoryId"])
     for event in category.events:
         if api_shapes.event_id(event) == request.params["webhookEventId"]:
             return event
@@ -76,21 +76,21 @@ def categories(session: Session, request: Request) -> list[dict]:
 
 
 def category(session: Session, request: Request) -> dict:
-    return api_shapes.ecg_category(_category(session, request.params["webhookCategoryId"]))
+    return api_shapes.ecg_category(find_category(session, request.params["webhookCategoryId"]))
 
 
 def events(session: Session, request: Request) -> list[dict]:
-    found = _category(session, request.params["webhookCategoryId"])
+    found = find_category(session, request.params["webhookCategoryId"])
     ordered = sorted(found.events, key=lambda e: e.id)
     return [api_shapes.ecg_event(e) for e in _window(ordered, request)]
 
 
 def event(session: Session, request: Request) -> dict:
-    return api_shapes.ecg_event(_event(session, request))
+    return api_shapes.ecg_event(find_event(session, request))
 
 
 def sample_payload(session: Session, request: Request) -> dict:
-    found = _event(session, request)
+    found = find_event(session, request)
     version = request.one("version")
     if not version:
         raise ApiError(400, "version is required.")
@@ -100,7 +100,7 @@ def sample_payload(session: Session, request: Request) -> dict:
 
 
 def sample_examples(session: Session, request: Request) -> dict:
-    found = _event(session, request)
+    found = find_event(session, request)
     kind = request.one("type", "ack")
     if kind not in EXAMPLE_TYPES:
         raise ApiError(400, f"type must be one of {', '.join(EXAMPLE_TYPES)}.")
@@ -136,7 +136,7 @@ def _org_subscriptions(session: Session, organization: str) -> list[Registration
     return list(session.scalars(query))
 
 
-def _subscription(session: Session, request: Request) -> Registration:
+def find_subscription(session: Session, request: Request) -> Registration:
     for reg in _org_subscriptions(session, request.params["organizationId"]):
         if api_shapes.subscription_id(reg) == request.params["subscriptionId"]:
             return reg
@@ -160,7 +160,7 @@ def subscriptions(session: Session, request: Request) -> list[dict]:
 
 
 def subscription(session: Session, request: Request) -> dict:
-    return api_shapes.ecg_subscription(_subscription(session, request))
+    return api_shapes.ecg_subscription(find_subscription(session, request))
 
 
 def event_subscriptions(session: Session, request: Request) -> list[dict]:
@@ -175,7 +175,7 @@ def event_subscriptions(session: Session, request: Request) -> list[dict]:
 
 
 def secrets(session: Session, request: Request) -> dict:
-    reg = _subscription(session, request)
+    reg = find_subscription(session, request)
     history = api_shapes.ecg_secret_history(reg)
     if not history:
         raise ApiError(404, "This subscription has no secret.")
@@ -188,7 +188,7 @@ def secrets(session: Session, request: Request) -> dict:
 
 
 def secret_histories(session: Session, request: Request) -> list[dict]:
-    reg = _subscription(session, request)
+    reg = find_subscription(session, request)
     entries = _window(api_shapes.ecg_secret_history(reg), request)
     if request.one("include") == "subscription":
         for entry in entries:
@@ -220,7 +220,7 @@ def _event_types(session: Session) -> dict[tuple[str, str], EventType]:
 
 
 def _activities(session: Session, request: Request, validations: bool) -> list[dict]:
-    reg = _subscription(session, request)
+    reg = find_subscription(session, request)
     condition, status = _activity_condition(reg, request, validations)
     key = f"activity/{reg.id}/{validations}/{status}"
     wanted_event = request.one("eventId")
@@ -252,7 +252,7 @@ def activation_list(session: Session, request: Request) -> list[dict]:
 
 
 def _find_activity(session: Session, request: Request, key: str) -> tuple[Attempt, Registration]:
-    reg = _subscription(session, request)
+    reg = find_subscription(session, request)
     wanted = request.params[key]
     attempt_id = api_shapes.attempt_id_of(wanted)
     attempt = session.get(Attempt, attempt_id) if attempt_id is not None else None

@@ -24,9 +24,11 @@ from webhook_desk.db.models import Attempt, Delivery, Registration, Registration
 from webhook_desk.errors import InvalidInput, KeyringUnavailable, NotFound, UserError
 from webhook_desk.history import importer
 from webhook_desk.history.centrepoint_format import FormatError, group
+from webhook_desk.platform import api_auth
 from webhook_desk.platform.client import PlatformClient, PlatformError
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import audit, catalog, registrations
+from webhook_desk.services import audit, registrations
+from webhook_desk.services import registration_rules as rules
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.vocabulary import ValidationState
 
@@ -94,6 +96,34 @@ def api_token(store_: SecretStore, api_url: str, given: str | None) -> tuple[str
             f"No API token for {urlsplit(api_url).netloc} is stored yet; pass one with "
             "--token-stdin."
         ) from None
+
+
+def api_client_credentials(
+    store_: SecretStore,
+    client_id: str,
+    given_secret: str | None,
+    token_url: str,
+    scope: str = api_auth.DEFAULT_SCOPE,
+) -> tuple[api_auth.ClientCredentials, str | None]:
+    """OAuth2 client credentials for the API, and a warning when a given secret could not be
+    kept. A given client secret replaces the stored one; without one, the stored one is used."""
+    key = api_auth.client_secret_key(token_url, client_id)
+    warning = None
+    if given_secret:
+        try:
+            store_.put(key, given_secret)
+        except KeyringUnavailable as error:
+            warning = f"The client secret was used but not kept: {error}"
+        secret = given_secret
+    else:
+        try:
+            secret = store_.get(key)
+        except NotFound:
+            raise UserError(
+                f"No client secret for {client_id} at {urlsplit(token_url).netloc} is stored "
+                "yet; pass one with --client-secret-stdin."
+            ) from None
+    return api_auth.ClientCredentials(token_url, client_id, secret, scope), warning
 
 
 # ---- shared ------------------------------------------------------------------------------
@@ -224,10 +254,10 @@ def copy_mirror(session: Session, store_: SecretStore, reg_id, reason: str | Non
     mirror = registrations.get(session, reg_id)
     if mirror.source == "local":
         raise InvalidInput(f"Registration {mirror.id} is already local; there is nothing to copy.")
-    known = {e.code for e in catalog.list_events(session)}
+    usable = {c.code for c in rules.offered(rules.event_choices(session), rules.module_of(mirror))}
     data = RegistrationInput(
         url=mirror.url,
-        events=[c for c in mirror.event_codes if c in known],
+        events=[c for c in mirror.event_codes if c in usable] or None,
         name=f"{mirror.name} (copy)",
         study_id=mirror.study_id,
         organization_id=mirror.organization_id,

@@ -16,6 +16,9 @@ import getpass
 import json
 import re
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,20 @@ def host() -> str:
     return socket.gethostname() or "unknown"
 
 
+# Who the served API acts for (a token's subject); unset, the OS user acts.
+_acting_for: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(who: str) -> Iterator[None]:
+    """Audit every change made inside the block as made by `who`."""
+    token = _acting_for.set(who)
+    try:
+        yield
+    finally:
+        _acting_for.reset(token)
+
+
 def record(
     session: Session,
     action: str,
@@ -55,7 +72,7 @@ def record(
     previous = _take_head(session)
     entry = AuditEntry(
         at=utcnow(),
-        actor=os_user(),
+        actor=_acting_for.get() or os_user(),
         host=host(),
         action=action,
         entity_type=entity_type,

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from webhook_desk.db.models import AuditEntry, EventCategory, EventType, SamplePayload
-from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.services import audit
 from webhook_desk.services.payload_errors import payload_problems
 from webhook_desk.settings import resources_dir
@@ -219,7 +219,7 @@ def get_event(session: Session, code: str, version: str | None = None) -> EventT
     events = list(session.scalars(query))
     if not events:
         known = session.scalars(select(EventType.code).distinct()).all()
-        raise NotFound(_unknown_sentence("event", code, known))
+        raise NotFound(unknown_sentence("event", code, known))
     if version is None:
         return max(events, key=lambda e: _version_key(e.version))
     for event in events:
@@ -233,11 +233,11 @@ def get_category(session: Session, code: str) -> EventCategory:
     category = session.scalar(select(EventCategory).where(EventCategory.code == code))
     if category is None:
         known = session.scalars(select(EventCategory.code)).all()
-        raise NotFound(_unknown_sentence("category", code, known))
+        raise NotFound(unknown_sentence("category", code, known))
     return category
 
 
-def _unknown_sentence(kind: str, code: str, known: list[str]) -> str:
+def unknown_sentence(kind: str, code: str, known: list[str]) -> str:
     wanted = code.strip().lower()
     near = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
     near += [k for k in sorted(known) if wanted and wanted in k.lower() and k not in near][:3]
@@ -337,7 +337,7 @@ def _change(session, target, entry, version, action, reason) -> StatusChange:
 def _next_status(session, target, entry, version, action) -> EventStatus:
     label = f"The {target} '{entry.code}'" + (f" {version}" if version else "")
     if action in ("activate", "deactivate") and entry.status == ARCHIVED:
-        raise InvalidInput(f"{label} is archived; restore it before you {action} it.")
+        raise Conflict(f"{label} is archived; restore it before you {action} it.")
     if action == "activate":
         return ACTIVE
     if action == "deactivate":

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.database import SQLITE_CACHE_KB
-from webhook_desk.db.models import Attempt, Delivery, utcnow
+from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
 from webhook_desk.history import payload_text
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, registrations
@@ -110,9 +110,15 @@ def load_demo(
     """Add the demo registrations and `deliveries` synthetic history records."""
     rng = random.Random(seed)
     warning = store.unusable_reason()
-    regs = [
-        _add_registration(session, store, data, rng, warning is None) for data in DEMO_REGISTRATIONS
-    ]
+    regs, added = [], 0
+    for data in DEMO_REGISTRATIONS:
+        # Run again on a database with data, the demo adds history, not a second set of
+        # registrations under the same names.
+        reg = _existing_demo_registration(session, data)
+        if reg is None:
+            reg = _add_registration(session, store, data, rng, warning is None)
+            added += 1
+        regs.append(reg)
     session.flush()
     targets = [(r.id, r.url, r.study_id, r.event_codes) for r in regs]
     samples = _sample_bodies(session)
@@ -125,7 +131,12 @@ def load_demo(
         _note_last_delivery(session, reg)
     if warning:
         warning = "Demo registrations were added without authentication. " + warning
-    return DemoResult(len(regs), deliveries, attempts, warning)
+    return DemoResult(added, deliveries, attempts, warning)
+
+
+def _existing_demo_registration(session: Session, data: RegistrationInput):
+    same = select(Registration).where(Registration.name == data.name, Registration.url == data.url)
+    return session.scalars(same.order_by(Registration.id).limit(1)).first()
 
 
 def _add_registration(session, store, data: RegistrationInput, rng, with_secrets: bool):

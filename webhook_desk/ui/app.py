@@ -14,6 +14,7 @@ from webhook_desk import __version__
 from webhook_desk.errors import UserError
 from webhook_desk.settings import APP_NAME, DB_ENV_VAR, resolve_db_url
 from webhook_desk.ui.icons import icon
+from webhook_desk.ui.wording import for_window
 
 # Only Qt and light modules are imported up here: the splash must show before SQLAlchemy,
 # Alembic, aiohttp and the rest load (about a second on a cold start).
@@ -141,7 +142,7 @@ def run_gui(db_url: str | None, self_test: bool = False) -> int:
         if self_test:
             print(f"webhook-desk: self-test failed: {error}", file=sys.stderr)
         else:
-            QMessageBox.critical(None, "Webhook Desk", str(error))
+            QMessageBox.critical(None, "Webhook Desk", for_window(error))
         return 1
     db = window.context.db
     if self_test:

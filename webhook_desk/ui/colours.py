@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 COLOURS = {
     "ok": ("#1b7f3b", "#6fdc8c"),
     "error": ("#c62828", "#ff8a80"),
-    "warning": ("#b26a00", "#ffc061"),
+    "warning": ("#995a00", "#ffc061"),
     "muted": ("#6b7280", "#a1a8b3"),
     "key": ("#1f4e8c", "#8cb8ff"),
     "number": ("#a14d00", "#ffb570"),
@@ -36,3 +36,31 @@ def qcolour(name: str) -> QColor:
 def text_style(name: str) -> str:
     """A style sheet colouring a label's text."""
     return f"color: {colour(name)};"
+
+
+def dark_palette() -> QPalette:
+    """A dark palette like a desktop's dark theme (for screenshots and tests of it)."""
+    palette = QPalette()
+    for role, value in (
+        (QPalette.ColorRole.Window, "#2b2d31"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#1e1f22"),
+        (QPalette.ColorRole.AlternateBase, "#26282c"),
+        (QPalette.ColorRole.Text, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#35373c"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+        (QPalette.ColorRole.Highlight, "#3d6fb6"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.ToolTipBase, "#35373c"),
+        (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
+        (QPalette.ColorRole.PlaceholderText, "#9096a0"),
+        (QPalette.ColorRole.Link, "#8cb8ff"),
+    ):
+        palette.setColor(role, QColor(value))
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7c818a"))
+    return palette

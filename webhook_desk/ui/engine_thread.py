@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from webhook_desk.engine.worker import AttemptReport, Callbacks, Engine
 from webhook_desk.errors import UserError
 from webhook_desk.services import delivery_engine
+from webhook_desk.ui.wording import for_window
 
 log = logging.getLogger(__name__)
 STOP_WAIT_MS = 60_000
@@ -35,7 +36,7 @@ class _Loop(QThread):
         try:
             self.engine.run_forever(self.stop_event)
         except UserError as error:
-            self.failure = str(error)
+            self.failure = for_window(error)
         except Exception as error:
             log.exception("the delivery engine stopped on an error")
             self.failure = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.db.models import EventType
 from webhook_desk.services import catalog, registrations
+from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon
@@ -31,9 +32,9 @@ from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
 STATUS_COLOURS = {
-    EventStatus.ACTIVE: "#1b7f3b",
-    EventStatus.INACTIVE: "#b26a00",
-    EventStatus.ARCHIVED: "#6b7280",
+    EventStatus.ACTIVE: "ok",
+    EventStatus.INACTIVE: "warning",
+    EventStatus.ARCHIVED: "muted",
 }
 MODULE_NAMES = {"centrepoint": "CentrePoint", "ecg": "ECG module"}
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -130,7 +131,7 @@ class EventsTab(QWidget):
                 item = QTreeWidgetItem([event.code, event.version, status])
                 item.setData(0, EVENT_ROLE, event)
                 item.setToolTip(0, event.name)
-                item.setForeground(2, QBrush(QColor(STATUS_COLOURS.get(status, "#000"))))
+                item.setForeground(2, QBrush(qcolour(STATUS_COLOURS.get(status, "muted"))))
                 parent.addChild(item)
                 first = first or item
             parent.setExpanded(True)

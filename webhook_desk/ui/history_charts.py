@@ -32,6 +32,8 @@ from webhook_desk.history.queries import Filters
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.vocabulary import DeliveryStatus
 
+ROTATE_LABELS_OVER = 8  # bars; past this, the time axis labels stand upright
+NAME_CHARS = 28  # of a registration's name beside its bar; the id keeps them apart
 REFRESH_EVERY_MS = 10_000  # a million rows take seconds to chart: not on every delivery
 OUTCOME_COLOURS = {
     DeliveryStatus.SUCCEEDED: "#1b7f3b",
@@ -65,6 +67,7 @@ class HistoryCharts(QWidget):
         self.latency_view = _chart_view("Latency over time (ms)")
         self.failing_view = _chart_view("Registrations that fail most")
         self.status = QLabel()
+        self.status.setIndent(6)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         for view in (self.outcomes_view, self.latency_view, self.failing_view):
             self.splitter.addWidget(view)
@@ -134,8 +137,17 @@ def _bucket_name(data: trends.Trends) -> str:
 
 
 def _axis_label(data: trends.Trends, when) -> str:
+    """A bucket's name, unique among the buckets (categories with one name would merge)."""
     local = when.astimezone()
-    return local.strftime("%d %b %H:%M" if _bucket_name(data) == "hour" else "%d %b")
+    formats = {"hour": "%d %b %H:%M", "day": "%d %b", "week": "%d %b %y"}
+    return local.strftime(formats[_bucket_name(data)])
+
+
+def _fit_labels(axis: QBarCategoryAxis, count: int) -> None:
+    """Whole labels, never '…': turned upright when there are more than a few."""
+    axis.setTruncateLabels(False)
+    if count > ROTATE_LABELS_OVER:
+        axis.setLabelsAngle(-90)
 
 
 def outcomes_chart(data: trends.Trends) -> QChart:
@@ -150,6 +162,7 @@ def outcomes_chart(data: trends.Trends) -> QChart:
     chart.addSeries(series)
     axis_x = QBarCategoryAxis()
     axis_x.append([_axis_label(data, o.start) for o in data.outcomes])
+    _fit_labels(axis_x, len(data.outcomes))
     axis_y = QValueAxis()
     axis_y.setLabelFormat("%d")
     _attach(chart, series, axis_x, axis_y)
@@ -175,6 +188,15 @@ def latency_chart(data: trends.Trends) -> QChart:
     return chart
 
 
+def failing_label(failing: trends.FailingRegistration) -> str:
+    """'#12 Cardio trial ingest (35%)': the id keeps two registrations of one name apart."""
+    name = failing.name if len(failing.name) <= NAME_CHARS else failing.name[: NAME_CHARS - 1] + "…"
+    share = f"{failing.failed / failing.total:.0%}"
+    if failing.registration_id is None:
+        return f"{name} ({share})"
+    return f"#{failing.registration_id} {name} ({share})"
+
+
 def failing_chart(data: trends.Trends) -> QChart:
     chart = QChart()
     chart.setTitle("Registrations that fail most")
@@ -184,11 +206,15 @@ def failing_chart(data: trends.Trends) -> QChart:
     worst_last = list(reversed(data.failing))  # Qt draws the first category at the bottom
     bars.append([f.failed for f in worst_last])
     series.append(bars)
+    series.setLabelsVisible(True)  # the count on each bar: no reading it off the axis
+    series.setLabelsFormat("@value")
     chart.addSeries(series)
     axis_y = QBarCategoryAxis()
-    axis_y.append([f"{f.name} ({f.failed / f.total:.0%})" for f in worst_last])
+    axis_y.append([failing_label(f) for f in worst_last])
+    axis_y.setTruncateLabels(False)
     axis_x = QValueAxis()
     axis_x.setLabelFormat("%d")
+    axis_x.setRange(0, max([f.failed for f in worst_last], default=1) * 1.15)
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(axis_y)

@@ -1,7 +1,8 @@
 """Run a service call off the GUI thread and hear back on it, through Qt signals.
 
 The callables run in QThreadPool workers, so each one must open its own database session.
-A UserError comes back as its sentence; anything else as a sentence naming the fault.
+A UserError comes back as its sentence (worded for the window by ui.wording); anything
+else as a sentence naming the fault.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 from webhook_desk.errors import UserError
+from webhook_desk.ui.wording import for_window
 
 log = logging.getLogger(__name__)
 _running: set[Job] = set()  # keeps each job's signals alive until it reports back
@@ -44,7 +46,7 @@ class Job(QRunnable):
         try:
             result = self.work()
         except UserError as error:
-            self.error = str(error)
+            self.error = for_window(error)
             self.signals.failed.emit()
         except Exception as error:  # a bug: say so in the window and keep the traceback in the log
             log.exception("background job failed")

@@ -275,11 +275,30 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
+        self._fit_on_screen()
         self.history_tab.restore_state(self.settings)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
+
+    def _fit_on_screen(self) -> None:
+        """A size saved on a bigger (or differently scaled) screen must not put the status
+        bar off this one: shrink to the available area and move fully onto it, title bar
+        and frame included."""
+        available = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(frame.width(), available.width())
+        height = min(frame.height(), available.height())
+        self.resize(width - extra_w, height - extra_h)
+        x = min(max(frame.x(), available.left()), available.right() + 1 - width)
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - height)
+        self.move(x, y)  # move() places the frame's corner
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_on_screen()  # again now the frame's size is known
 
     def save_layout(self) -> None:
         self.history_tab.save_state(self.settings)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from webhook_desk.errors import UserError
 from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, capture_ref, recent
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.formatting import header_lines, pretty_body
@@ -31,9 +32,10 @@ from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.ui.widgets.record_table import record_table
+from webhook_desk.ui.wording import for_window
 
 FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
-COLUMN_WIDTHS = (150, 60, 170, 90, 190, 285, 200, 170, 80)
+COLUMN_WIDTHS = (150, 60, 170, 190, 60, 200, 170, 80, 285)
 
 
 def capture_row(capture) -> dict:
@@ -86,6 +88,7 @@ class ReceiverTab(QWidget):
         self.copy_button = QPushButton(icon("copy"), "Copy URL")
         self.copy_button.clicked.connect(self.copy_url)
         self.state = QLabel()
+        self.state.setWordWrap(True)  # a refusal (port in use) is a sentence, not a word
         self.controls = QHBoxLayout()
         for widget in (self.start_button, QLabel("Port"), self.port, QLabel("URL")):
             self.controls.addWidget(widget)
@@ -166,8 +169,8 @@ class ReceiverTab(QWidget):
             self.controller.set_options(self.options())
             self.controller.start(self.port.value())
         except UserError as error:
-            self.state.setText(str(error))
-            self.state.setStyleSheet("color: #c62828;")
+            self.state.setText(for_window(error))
+            self.state.setStyleSheet(text_style("error"))
 
     def _show_state(self, *_args) -> None:
         running = self.controller is not None and self.controller.is_running
@@ -176,7 +179,7 @@ class ReceiverTab(QWidget):
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
         self.copy_button.setEnabled(running)
-        self.state.setStyleSheet("color: #1b7f3b;" if running else "")
+        self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
 
     def copy_url(self) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from webhook_desk.db.models import EventType
 from webhook_desk.services import catalog, firing
 from webhook_desk.settings import receiver_default_url
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
@@ -154,12 +155,8 @@ class FireDialog(QDialog):
 
     def target_problem(self) -> str | None:
         if self.to_url.isChecked():
-            from urllib.parse import urlsplit
-
-            parts = urlsplit(self.url.text().strip())
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                return f"'{self.url.text().strip()}' is not an absolute http(s) URL."
-        elif not self.chosen_registrations():
+            return next(iter(firing.url_problems(self.url.text().strip())), None)
+        if not self.chosen_registrations():
             return "Choose at least one registration."
         return None
 
@@ -170,7 +167,7 @@ class FireDialog(QDialog):
         if len(problems) > MAX_SHOWN_PROBLEMS:
             shown.append(f"… and {len(problems) - MAX_SHOWN_PROBLEMS} more.")
         lines = shown + ([target] if target else [])
-        self.problems.setStyleSheet("color: #c62828;" if lines else "color: #1b7f3b;")
+        self.problems.setStyleSheet(text_style("error" if lines else "ok"))
         self.problems.setText("\n".join(lines) if lines else "The payload matches the schema.")
         blocked = bool(target) or (
             bool(problems) and not (waivable and self.skip_schema.isChecked())
@@ -216,6 +213,6 @@ class FireDialog(QDialog):
         self.fired.emit(count)
 
     def _refused(self, sentence: str) -> None:
-        self.problems.setStyleSheet("color: #c62828;")
+        self.problems.setStyleSheet(text_style("error"))
         self.problems.setText(sentence)
         self.fire_button.setEnabled(True)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
 from webhook_desk.errors import UserError
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.preferences import Preferences
 
 
@@ -74,7 +75,7 @@ class SettingsDialog(QDialog):
         )
         note.setWordWrap(True)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setStyleSheet(text_style("error"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
+from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time, owner
 from webhook_desk.ui.models.table_model import RowsTableModel
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
+# What a coordinator scans for first (is it failing?) comes before how it is set up, so
+# that at 1024 px the columns that matter are on screen beside the detail panel.
 COLUMNS = [
     ("Name", lambda r: r["name"]),
-    ("Study / organisation", owner),
+    ("Owner", owner),
     ("Status", lambda r: r["status"]),
     ("Validation", lambda r: r["validation_state"]),
-    ("Auth", lambda r: r["auth_type"]),
-    ("Last delivery", lambda r: local_time(r["last_delivery_at"])),
     ("Result", lambda r: r["last_delivery_status"] or ""),
-    ("Failure streak", lambda r: r["failure_streak"]),
+    ("Failures", lambda r: r["failure_streak"]),
+    ("Last delivery", lambda r: local_time(r["last_delivery_at"])),
+    ("Auth", lambda r: r["auth_type"]),
     ("URL", lambda r: r["url"]),
     ("Events", lambda r: ", ".join(r["events"])),
 ]
 STATUS_COLOURS = {
-    RegistrationStatus.ENABLED: "#1b7f3b",
-    RegistrationStatus.DISABLED: "#b26a00",
-    RegistrationStatus.ARCHIVED: "#6b7280",
+    RegistrationStatus.ENABLED: "ok",
+    RegistrationStatus.DISABLED: "warning",
+    RegistrationStatus.ARCHIVED: "muted",
 }
 VALIDATION_COLOURS = {
-    ValidationState.VALIDATED: "#1b7f3b",
-    ValidationState.FAILED: "#c62828",
-    ValidationState.PENDING: "#6b7280",
+    ValidationState.VALIDATED: "ok",
+    ValidationState.FAILED: "error",
+    ValidationState.PENDING: "muted",
 }
-RESULT_COLOURS = {DeliveryStatus.SUCCEEDED: "#1b7f3b", DeliveryStatus.FAILED: "#c62828"}
+RESULT_COLOURS = {DeliveryStatus.SUCCEEDED: "ok", DeliveryStatus.FAILED: "error"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -50,9 +53,9 @@ class RegistrationsModel(RowsTableModel):
         if role == ID_ROLE:
             return row["id"]
         if role == Qt.ItemDataRole.ForegroundRole:
-            colours = {2: STATUS_COLOURS, 3: VALIDATION_COLOURS, 6: RESULT_COLOURS}
-            colour = colours.get(column, {}).get(value)
-            return QBrush(QColor(colour)) if colour else None
+            colours = {2: STATUS_COLOURS, 3: VALIDATION_COLOURS, 4: RESULT_COLOURS}
+            name = colours.get(column, {}).get(value)
+            return QBrush(qcolour(name)) if name else None
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return row.get("validation_error")
         return None

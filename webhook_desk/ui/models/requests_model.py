@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
+from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.models.table_model import NO_PARENT, RowsTableModel
 
 MAX_ROWS = 5_000  # the window keeps the newest; the inbox itself keeps more
-VERDICT_COLOURS = {"valid": "#1b7f3b", "invalid": "#c62828", "missing": "#b26a00"}
+VERDICT_COLOURS = {"valid": "ok", "invalid": "error", "missing": "warning"}
 
 
 def _verdict(r: dict) -> str:
@@ -17,18 +18,21 @@ def _verdict(r: dict) -> str:
     return r["signature"] + scheme
 
 
+# What arrived and how it was answered first; where from last (the Answer column was off
+# screen at 1024 px).
 COLUMNS = [
     ("Time", lambda r: local_time(r["received_at"])),
     ("Method", lambda r: r["method"]),
     ("Path", lambda r: r["path"] + (f"?{r['query']}" if r.get("query") else "")),
-    ("Remote", lambda r: r["remote_addr"]),
     ("Event", lambda r: r["event"] or ""),
-    ("Delivery id", lambda r: r["delivery_id"] or ""),
+    ("Answer", lambda r: str(r["status_code"])),
     ("Signature", _verdict),
     ("Secret version", lambda r: r["secret_version"] or ""),
     ("Duplicate", lambda r: "duplicate" if r["duplicate"] else ""),
-    ("Answer", lambda r: str(r["status_code"])),
+    ("Delivery id", lambda r: r["delivery_id"] or ""),
+    ("Remote", lambda r: r["remote_addr"]),
 ]
+SIGNATURE_COLUMN, ANSWER_COLUMN = 5, 4
 
 
 class RequestsModel(RowsTableModel):
@@ -51,9 +55,9 @@ class RequestsModel(RowsTableModel):
 
     def cell(self, row: dict, column: int, role):
         if role == Qt.ItemDataRole.ForegroundRole:
-            if column == 6:
-                colour = VERDICT_COLOURS.get(row["signature"])
-                return QBrush(QColor(colour)) if colour else None
-            if column == 9 and row["status_code"] >= 400:
-                return QBrush(QColor("#c62828"))
+            if column == SIGNATURE_COLUMN:
+                name = VERDICT_COLOURS.get(row["signature"])
+                return QBrush(qcolour(name)) if name else None
+            if column == ANSWER_COLUMN and row["status_code"] >= 400:
+                return QBrush(qcolour("error"))
         return super().cell(row, column, role)

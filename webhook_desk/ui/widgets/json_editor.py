@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRegularExpression
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
+from webhook_desk.ui.colours import qcolour
 
-def _format(colour: str, bold: bool = False) -> QTextCharFormat:
+
+def _format(colour_name: str, bold: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
-    fmt.setForeground(QColor(colour))
+    fmt.setForeground(qcolour(colour_name))  # light or dark, as the palette in use
     if bold:
         fmt.setFontWeight(QFont.Weight.Bold)
     return fmt
@@ -17,18 +19,22 @@ def _format(colour: str, bold: bool = False) -> QTextCharFormat:
 
 # Order matters: a key is a string followed by a colon, so keys are painted over strings.
 RULES = [
-    (r'"(?:[^"\\]|\\.)*"', _format("#1b7f3b")),  # strings
-    (r'"(?:[^"\\]|\\.)*"(?=\s*:)', _format("#1f4e8c", bold=True)),  # keys
-    (r"-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b", _format("#a14d00")),  # numbers
-    (r"\b(?:true|false|null)\b", _format("#7b2fa1", bold=True)),
-    (r"[{}\[\]]", _format("#6b7280")),
+    (r'"(?:[^"\\]|\\.)*"', "ok"),  # strings
+    (r'"(?:[^"\\]|\\.)*"(?=\s*:)', "key"),  # keys
+    (r"-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b", "number"),
+    (r"\b(?:true|false|null)\b", "keyword"),
+    (r"[{}\[\]]", "muted"),
 ]
+BOLD = {"key", "keyword"}
 
 
 class JsonHighlighter(QSyntaxHighlighter):
     def __init__(self, document):
         super().__init__(document)
-        self.rules = [(QRegularExpression(pattern), fmt) for pattern, fmt in RULES]
+        self.rules = [
+            (QRegularExpression(pattern), _format(name, bold=name in BOLD))
+            for pattern, name in RULES
+        ]
 
     def highlightBlock(self, text: str) -> None:
         for expression, fmt in self.rules:
