@@ -87,7 +87,7 @@ def test_cli_audit_verify_says_intact_or_names_the_break(db, cli):
 def test_entries_written_before_the_chain_are_chained_by_the_upgrade(tmp_path, memory_keyring):
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = create_engine(url)
-    upgrade(engine, "0004")
+    upgrade(engine, "0005")
     with engine.begin() as connection:
         for i in (1, 2):
             connection.execute(

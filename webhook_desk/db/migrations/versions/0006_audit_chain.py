@@ -2,8 +2,8 @@
 and its own; one head row holds the newest hash and the count. Entries already written are
 chained here, oldest first, so `audit verify` covers them too.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from types import SimpleNamespace
@@ -13,8 +13,8 @@ from alembic import op
 
 from webhook_desk.db.audit_hash import GENESIS, entry_hash
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
