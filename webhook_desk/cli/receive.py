@@ -11,6 +11,7 @@ from functools import partial
 from webhook_desk.cli.common import open_db
 from webhook_desk.errors import InvalidInput
 from webhook_desk.local_http import check_port
+from webhook_desk.platform.sender_addresses import is_platform_sender, remote_label
 from webhook_desk.receiver import inbox
 from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.receiver.inbox import Capture
@@ -41,6 +42,8 @@ def _describe(capture: Capture) -> str:
         capture.event or "-",
         f"signature {verdict}",
     ]
+    if is_platform_sender(capture.remote_addr):
+        parts.append(f"from {remote_label(capture.remote_addr)}")
     if capture.duplicate:
         parts.append(f"duplicate of {capture.delivery_id}")
     if not capture.body_is_json and capture.body:
