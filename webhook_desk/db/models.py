@@ -324,6 +324,21 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column()
     after: Mapped[dict | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+    # The chain (services/audit.py): the previous entry's hash, and this entry's own.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The one row that ends the audit chain: the newest hash and how many entries lead to
+    it. Appending locks it, so writers queue; verify compares it with the chain's end."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SecretHeader(Base):
