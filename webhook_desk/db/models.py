@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -256,6 +257,9 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
+    signing_registration_id: Mapped[int | None] = mapped_column(Integer)
+    signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="Attempt.number"
