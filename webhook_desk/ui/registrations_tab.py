@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
-from webhook_desk.services import catalog, delivery_engine, registrations
+from webhook_desk.services import delivery_engine, registration_rules, registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
@@ -33,7 +33,7 @@ from webhook_desk.ui.models.registrations_model import (
 from webhook_desk.ui.registration_detail import RegistrationDetail
 from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.record_table import record_table
-from webhook_desk.vocabulary import AuthType, EventStatus, RegistrationStatus
+from webhook_desk.vocabulary import AuthType, RegistrationStatus
 
 ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 RECENT = 8  # deliveries shown in the detail panel
@@ -214,16 +214,9 @@ class RegistrationsTab(QWidget):
 
     # --- changing -----------------------------------------------------------------------
 
-    def _events(self) -> list[dict]:
+    def _events(self) -> list[registration_rules.EventChoice]:
         with self.context.db.session() as session:
-            return [
-                {"code": e.code, "name": e.name, "module": e.category.module}
-                for e in {
-                    e.code: e
-                    for e in catalog.list_events(session)
-                    if e.status == EventStatus.ACTIVE and e.code != "validation"
-                }.values()
-            ]
+            return registration_rules.event_choices(session)
 
     def add(self) -> None:
         dialog = RegistrationDialog(self.context, self._events(), parent=self)
