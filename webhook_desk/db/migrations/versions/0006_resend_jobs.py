@@ -1,15 +1,15 @@
 """Bulk resends are recorded as jobs, and each copy names the job that queued it, so a rerun
 of a job that was killed midway queues only what it had not queued yet.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
