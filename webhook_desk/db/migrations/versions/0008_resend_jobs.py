@@ -1,15 +1,15 @@
 """Bulk resends are recorded as jobs, and each copy names the job that queued it, so a rerun
 of a job that was killed midway queues only what it had not queued yet.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
