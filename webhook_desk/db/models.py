@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -256,6 +257,9 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
+    signing_registration_id: Mapped[int | None] = mapped_column(Integer)
+    signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="Attempt.number"
@@ -272,7 +276,7 @@ class Attempt(Base):
     retried_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     url: Mapped[str] = mapped_column(Text)
-    request_headers: Mapped[dict] = mapped_column()  # Authorization redacted
+    request_headers: Mapped[dict] = mapped_column()  # secret-bearing ones redacted
     # None: the delivery's payload, byte for byte (as Svix keeps a message's body once).
     request_body: Mapped[str | None] = mapped_column(Text)
     response_code: Mapped[int | None] = mapped_column(Integer)
@@ -324,3 +328,27 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column()
     after: Mapped[dict | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+    # The chain (services/audit.py): the previous entry's hash, and this entry's own.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The one row that ends the audit chain: the newest hash and how many entries lead to
+    it. Appending locks it, so writers queue; verify compares it with the chain's end."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SecretHeader(Base):
+    """A header the user named as carrying secrets, redacted like Authorization (Settings)."""
+
+    __tablename__ = "secret_header"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)

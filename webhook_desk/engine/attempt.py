@@ -3,11 +3,12 @@ and what the delivery becomes after it (succeeded, failed, or pending until the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import auth, retry
 from webhook_desk.engine.bookkeeping import Bookkeeping
@@ -16,7 +17,7 @@ from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.record import Outcome
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.errors import UserError
-from webhook_desk.vocabulary import DeliveryStatus
+from webhook_desk.vocabulary import AuthType, DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Target:
     webhook_id: str | None
     creds: auth.Credentials
     schedule: list[timedelta] = field(default_factory=lambda: retry.parse_schedule(None))
+    redactor: redaction.Redactor = redaction.DEFAULT  # with the user's secret headers
 
 
 ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
@@ -47,7 +49,40 @@ def target_of(
     except UserError:  # a schedule stored before it was checked: fall back, do not stall
         schedule = default
     creds = auth.load_credentials(session, book, reg)
-    return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
+    return Target(
+        url=reg.url,
+        webhook_id=str(reg.id),
+        creds=creds,
+        schedule=schedule,
+        redactor=redaction.redactor(session),
+    )
+
+
+def throwaway_target(adhoc: Target, book: Bookkeeping) -> Target:
+    """Ad-hoc delivery signed (actigraph HMAC) with the throwaway secret the built-in
+    receiver knows."""
+    value = book.throwaway_secret()
+    creds = (
+        auth.Credentials(AuthType.HMAC, hmac_secret=value)
+        if value
+        else auth.Credentials(
+            AuthType.HMAC,
+            problem="The throwaway signing secret is not in the keyring; fire from the "
+            "window again to create it.",
+        )
+    )
+    return replace(adhoc, creds=creds)
+
+
+def target_for(c: Claimed, targets: dict[int, Target], adhoc: Target, throwaway: Target) -> Target:
+    """Where and how to send a claimed delivery: its registration's way; or, ad-hoc, to its
+    own URL, signed as the registration it names or with the throwaway secret, if asked."""
+    if c.registration_id is not None:
+        return targets.get(c.registration_id, adhoc)
+    signer = targets.get(c.signing_registration_id) if c.signing_registration_id else None
+    if signer is not None:
+        return replace(adhoc, creds=signer.creds)
+    return throwaway if c.signing_throwaway else adhoc
 
 
 def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) -> Outcome:
@@ -61,7 +96,10 @@ def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) ->
 
 
 def outcome(c: Claimed, target: Target, url, headers, started, response: Response) -> Outcome:
-    """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending."""
+    """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending.
+
+    What is kept has the secret headers redacted, and the credentials sent scrubbed from
+    whatever the target echoed back."""
     if response.ok:
         status, next_at = DeliveryStatus.SUCCEEDED, None
     elif retry.is_retryable(response.status):
@@ -70,12 +108,13 @@ def outcome(c: Claimed, target: Target, url, headers, started, response: Respons
         status = DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED
     else:
         status, next_at = DeliveryStatus.FAILED, None
+    seen = target.redactor.knowing(headers)
     return Outcome(
         claimed=c,
         started_at=started,
         url=url,
-        request_headers=auth.redacted(headers),
-        response=response,
+        request_headers=seen.headers(headers),
+        response=response.scrubbed(seen),
         status=status,
         next_attempt_at=next_at,
     )

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import requests
 
-CONNECT_TIMEOUT_S = 5.0
-TOTAL_TIMEOUT_S = 15.0
+from webhook_desk.engine.defaults import Timeouts
+from webhook_desk.redaction import Redactor
+
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    connect: float = CONNECT_TIMEOUT_S
-    total: float = TOTAL_TIMEOUT_S
 
 
 @dataclass
@@ -42,6 +37,15 @@ class Response:
     def header(self, name: str) -> str | None:
         lower = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lower), None)
+
+    def scrubbed(self, redactor: Redactor) -> Response:
+        """What may be stored: secret headers redacted, known secrets taken out of the rest."""
+        return replace(
+            self,
+            headers=redactor.headers(self.headers),
+            body=redactor.text(self.body),
+            error=redactor.text(self.error),
+        )
 
 
 class Sender:

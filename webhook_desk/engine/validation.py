@@ -17,16 +17,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.defaults import SIGNED_BY_DEFAULT
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
 HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
 EVENT = "validation"
-SIGNED_BY_DEFAULT = False  # the platform's validation example carries no signature
 SIGNATURE_AUTH = ("hmac", "standard-webhooks")
 
 
@@ -96,7 +97,10 @@ def validate(
     error = verdict(response, code)
     with db.session() as session:
         reg = book.registration(session, reg_id)
-        delivery = _stored(reg, url, body, delivery_uuid, started, response, error, headers)
+        # The code travels in the hook-secret header, so every stored copy has it scrubbed.
+        seen = redaction.redactor(session).knowing(headers)
+        delivery = _stored(reg, url, delivery_uuid, started, error, seen.headers(headers),
+                           seen.text(body), response.scrubbed(seen))  # fmt: skip
         session.add(delivery)
         book.record_validation(session, reg, error is None, error)
         session.flush()
@@ -117,7 +121,7 @@ def verdict(response: Response, code: str) -> str | None:
     return None
 
 
-def _stored(reg, url, body, delivery_uuid, started, response, error, headers) -> Delivery:
+def _stored(reg, url, delivery_uuid, started, error, headers, body, response) -> Delivery:
     delivery = Delivery(
         uuid=delivery_uuid,
         registration_id=reg.id,
@@ -140,7 +144,7 @@ def _stored(reg, url, body, delivery_uuid, started, response, error, headers) ->
             number=1,
             started_at=started,
             url=url,
-            request_headers=auth.redacted(headers),
+            request_headers=headers,
             request_body=body,
             response_code=response.status,
             response_headers=response.headers or None,

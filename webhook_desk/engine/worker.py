@@ -43,6 +43,7 @@ from functools import partial
 
 from sqlalchemy import select
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, validation
 from webhook_desk.engine.bookkeeping import Bookkeeping
@@ -136,6 +137,7 @@ class Engine:
         self.default_schedule = retry.parse_schedule(default_schedule)
         self.sign_validation = sign_validation
         self.adhoc = replace(attempt.ADHOC, schedule=self.default_schedule)
+        self._adhoc_until = 0.0
         self.owner = claim.new_owner()
         self.summary = RunSummary()
         # Claimed work waiting for a thread: enough to keep every thread busy while the next
@@ -281,7 +283,9 @@ class Engine:
                 )
             claimed, surplus = self.shares.trim(claimed)
             claim.release(session, self.owner, [c.id for c in surplus])
-            targets = self._load_targets(session, {c.registration_id for c in claimed})
+            targets = self._load_targets(
+                session, {c.registration_id or c.signing_registration_id for c in claimed}
+            )
         if not claimed:
             self._next_poll = time.monotonic() + self.poll_interval
             return 0
@@ -289,13 +293,19 @@ class Engine:
         self.shares.claimed(claimed)
         if self.callbacks.claimed:
             self.callbacks.claimed(len(claimed))
+        throwaway = self.adhoc  # read from the keyring once a batch, only when asked for
+        if any(c.signing_throwaway for c in claimed):
+            throwaway = attempt.throwaway_target(self.adhoc, self.book)
         for c in claimed:
-            target = targets.get(c.registration_id, self.adhoc)
+            target = attempt.target_for(c, targets, self.adhoc, throwaway)
             self._work.put(partial(self._send_one, c, target))
         return len(claimed)
 
     def _load_targets(self, session, reg_ids: set) -> dict[int, attempt.Target]:
         now = time.monotonic()
+        if None in reg_ids and self._adhoc_until < now:  # the user's secret headers may change
+            self.adhoc = replace(self.adhoc, redactor=redaction.redactor(session))
+            self._adhoc_until = now + TARGET_CACHE_S
         wanted = {i for i in reg_ids if i is not None}
         stale = [i for i in wanted if i not in self._targets or self._targets[i][1] < now]
         if stale:

@@ -4,8 +4,8 @@ history records (seed 002), both ways.
 The platform lists one item (v3) or record (v1) per *attempt*; the attempts of one delivery
 share its hash (v1 `WebhookDeliveryHash`, v3 only inside the request's `X-ActiGraph-Delivery`
 header). Export writes one item per attempt; import groups them back into a delivery with its
-attempts. Credentials never leave: `Authorization` (and the handshake's hook secret) are
-always redacted, whatever was stored.
+attempts. Credentials never leave: secret-bearing headers are redacted by the one rule
+(webhook_desk/redaction.py), whatever was stored.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.history import imported_values as check
 from webhook_desk.history.imported_values import FormatError
+from webhook_desk.redaction import DEFAULT, Redactor
 from webhook_desk.vocabulary import DeliveryStatus
 
-REDACTED = "[redacted]"
-SECRET_HEADERS = ("authorization", "proxy-authorization", "x-actigraph-hook-secret")
 DELIVERY_HEADER = "x-actigraph-delivery"
 # The columns' widths (db/models.py): a longer value is refused, never cut to fit.
 DELIVERY_HASH_LENGTH = Delivery.__table__.c.uuid.type.length
@@ -43,7 +42,9 @@ _IMPORT_NAMESPACE = uuid.UUID("5b1d3f0e-8f59-4a53-9c0e-3c6f2a1d7e42")
 # ---- delivery -> CentrePoint -------------------------------------------------------------
 
 
-def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
+def to_v3_item(
+    delivery: Delivery, attempt: Attempt | None = None, redactor: Redactor = DEFAULT
+) -> dict:
     """One v3 history item: an attempt of `delivery` (its last one when not given)."""
     attempt = attempt or _last_attempt(delivery)
     item = {
@@ -58,13 +59,13 @@ def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     if error:
         item["errorMessage"] = error
     item["request"] = {
-        "headers": header_text(_with_delivery_header(delivery, attempt)),
+        "headers": header_text(_with_delivery_header(delivery, attempt), redactor),
         "body": attempt.body_sent if attempt else delivery.payload,
     }
     if attempt and attempt.response_code is not None:
         item["response"] = {
             "responseCode": attempt.response_code,
-            "headers": header_text(attempt.response_headers or {}),
+            "headers": header_text(attempt.response_headers or {}, redactor),
             "body": attempt.response_body or "",
         }
     return item
@@ -76,16 +77,18 @@ def platform_event_id(code: str) -> int | None:
     return known[0] if known else None
 
 
-def to_v3_items(delivery: Delivery) -> list[dict]:
+def to_v3_items(delivery: Delivery, redactor: Redactor = DEFAULT) -> list[dict]:
     """Every attempt of `delivery` as a v3 history item, oldest first (as the platform lists)."""
     if not delivery.attempts:
-        return [to_v3_item(delivery)]
-    return [to_v3_item(delivery, a) for a in delivery.attempts]
+        return [to_v3_item(delivery, None, redactor)]
+    return [to_v3_item(delivery, a, redactor) for a in delivery.attempts]
 
 
-def to_v1_record(delivery: Delivery, attempt: Attempt | None = None) -> dict:
+def to_v1_record(
+    delivery: Delivery, attempt: Attempt | None = None, redactor: Redactor = DEFAULT
+) -> dict:
     """One v1 history record: an attempt of `delivery` (its last one when not given)."""
-    item = to_v3_item(delivery, attempt)
+    item = to_v3_item(delivery, attempt, redactor)
     record = {
         "Id": item["id"],
         "WebhookId": item["webhookId"],
@@ -107,10 +110,10 @@ def to_v1_record(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     return record
 
 
-def to_v1_records(delivery: Delivery) -> list[dict]:
+def to_v1_records(delivery: Delivery, redactor: Redactor = DEFAULT) -> list[dict]:
     if not delivery.attempts:
-        return [to_v1_record(delivery)]
-    return [to_v1_record(delivery, a) for a in delivery.attempts]
+        return [to_v1_record(delivery, None, redactor)]
+    return [to_v1_record(delivery, a, redactor) for a in delivery.attempts]
 
 
 def v3_page(items: list[dict], total: int, limit: int, offset: int, links: dict | None = None):
@@ -135,21 +138,9 @@ def webhook_id(delivery: Delivery) -> int | str | None:
     return delivery.registration_id
 
 
-def header_text(headers: dict) -> str:
+def header_text(headers: dict, redactor: Redactor = DEFAULT) -> str:
     """Headers as the platform writes them: a JSON string of name -> [values], redacted."""
-    return json.dumps({name: [value] for name, value in redacted(headers).items()})
-
-
-def redacted(headers: dict) -> dict:
-    """Secret-bearing headers keep their scheme word (Basic, Bearer) and lose their value."""
-    shown = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
-            text = str(value)
-            scheme = text.split(" ", 1)[0] if " " in text else ""
-            value = f"{scheme} {REDACTED}".strip()
-        shown[name] = value
-    return shown
+    return json.dumps({name: [value] for name, value in redactor.headers(headers).items()})
 
 
 def platform_time(value: datetime | None) -> str | None:
@@ -311,7 +302,7 @@ def _fields(values: dict, names: dict) -> tuple[dict, dict]:
     webhook = values["webhook"]
     if webhook is not None:
         webhook = str(check.identifier(webhook, names["webhook"]))
-    headers = redacted(parse_headers(values["request_headers"], names["request_headers"]))
+    headers = DEFAULT.headers(parse_headers(values["request_headers"], names["request_headers"]))
     body = check.body(values["request_body"], names["request_body"])
     created_at = parse_time(values["created"], names["created"])
     sent = values["sent"]
@@ -344,7 +335,7 @@ def _fields(values: dict, names: dict) -> tuple[dict, dict]:
         "request_body": body,
         "response_code": None if code is None else check.status_code(code, names["response_code"]),
         "response_headers": (
-            parse_headers(values["response_headers"], names["response_headers"])
+            DEFAULT.headers(parse_headers(values["response_headers"], names["response_headers"]))
             if values["response_headers"]
             else None
         ),

@@ -117,15 +117,14 @@ class EventsTab(QWidget):
         self.tree.clear()
         first = None
         for category, events in categories:
-            parent = QTreeWidgetItem(
-                [
-                    f"{category.name}  ·  {MODULE_NAMES.get(category.module, category.module)}",
-                    "",
-                    category.status,
-                ]
-            )
+            # A category's row spans the columns: its name is not cut to "Uploads and…"
+            # in a narrow tree; its status is said only when it is not active.
+            module = MODULE_NAMES.get(category.module, category.module)
+            state = "" if category.status == "active" else f"  ({category.status})"
+            parent = QTreeWidgetItem([f"{category.name}  ·  {module}{state}"])
             parent.setIcon(0, icon("events"))
             self.tree.addTopLevelItem(parent)
+            parent.setFirstColumnSpanned(True)
             for event in events:
                 status = catalog.effective_status(event)
                 item = QTreeWidgetItem([event.code, event.version, status])
