@@ -4,15 +4,15 @@ throwaway HMAC secret the built-in receiver knows (the value lives in the keyrin
 Plain columns, no foreign key: adding one on SQLite means copying the whole delivery table
 (a million rows), and a signing registration deleted later only leaves the delivery unsigned.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
