@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         )
 
     def open_settings(self) -> None:
-        self.settings_dialog = SettingsDialog(self.settings, self)
+        self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
         self.settings_dialog.open()
 
     def open_import(self) -> None:
