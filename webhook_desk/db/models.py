@@ -250,6 +250,8 @@ class Delivery(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     is_validation: Mapped[bool] = mapped_column(Boolean, default=False)
     resent_from_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"))
+    # The bulk resend that queued this copy: a rerun of an interrupted one skips what it did.
+    resend_job_id: Mapped[int | None] = mapped_column(ForeignKey("resend_job.id"), index=True)
     source: Mapped[str] = mapped_column(String(20), default="local")  # local|demo|import|sync
     remote_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -264,6 +266,18 @@ class Delivery(Base):
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="Attempt.number"
     )
+
+
+class ResendJob(Base):
+    """One "resend all matching" run: finished_at stays empty until every match was queued,
+    so a run that was killed or cancelled is resumed by the next one with the same filters."""
+
+    __tablename__ = "resend_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filters: Mapped[str] = mapped_column(Text)  # the History filters, as canonical JSON
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
 
 
 class Attempt(Base):
