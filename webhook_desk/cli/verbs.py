@@ -449,6 +449,23 @@ def _serve(subparsers) -> None:
     token.add_argument("--subject", help="who it stands for in the audit (default: user@host)")
 
 
+def _erase_subject(subparsers) -> None:
+    erase = add_verb(
+        subparsers,
+        "erase-subject",
+        "erase a study participant's payloads, bodies and captures everywhere, with proof",
+        "erasure:_erase",
+    )
+    erase.add_argument("--study", required=True)
+    erase.add_argument("--subject", required=True, help="the participant's identifier")
+    erase.add_argument("--reason", help="why, for the audit trail (e.g. the request's reference)")
+    erase.add_argument(
+        "--certificate", metavar="FILE.json", help="write the erasure certificate here"
+    )
+    erase.add_argument("--dry-run", action="store_true", help="only count what would go")
+    add_json_option(erase)
+
+
 GROUPS = [
     _registrations,
     _events,
@@ -457,6 +474,7 @@ GROUPS = [
     _demo,
     _delivery,
     _diff,
+    _erase_subject,
     _history,
     _payload_hash,
     _receive,
