@@ -250,6 +250,8 @@ class Delivery(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     is_validation: Mapped[bool] = mapped_column(Boolean, default=False)
     resent_from_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"))
+    # The bulk resend that queued this copy: a rerun of an interrupted one skips what it did.
+    resend_job_id: Mapped[int | None] = mapped_column(ForeignKey("resend_job.id"), index=True)
     source: Mapped[str] = mapped_column(String(20), default="local")  # local|demo|import|sync
     remote_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -257,6 +259,9 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # A tombstone (services/erasure.py): the payload is gone, its hash and when it went stay.
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column()
     # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
     signing_registration_id: Mapped[int | None] = mapped_column(Integer)
     signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -264,6 +269,18 @@ class Delivery(Base):
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="Attempt.number"
     )
+
+
+class ResendJob(Base):
+    """One "resend all matching" run: finished_at stays empty until every match was queued,
+    so a run that was killed or cancelled is resumed by the next one with the same filters."""
+
+    __tablename__ = "resend_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filters: Mapped[str] = mapped_column(Text)  # the History filters, as canonical JSON
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
 
 
 class Attempt(Base):

@@ -118,10 +118,14 @@ class ChainState:
 
 
 def verify(session: Session) -> ChainState:
-    """Walk the chain oldest first; the first break is named, and the head checked last."""
+    """Walk the chain oldest first; the first break is named, and the head checked last.
+
+    Rows are read as plain column tuples, not ORM objects: five times faster over a long
+    trail (benchmarks/audit_verify.py)."""
     expected_prev, count, last_id = GENESIS, 0, None
-    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=VERIFY_BATCH)
-    for entry in session.scalars(query):
+    columns = [getattr(AuditEntry, name) for name in CHAIN_COLUMNS]
+    query = select(*columns).order_by(AuditEntry.id).execution_options(yield_per=VERIFY_BATCH)
+    for entry in session.execute(query):
         problem = _break_at(entry, expected_prev, last_id)
         if problem:
             return ChainState(False, count, expected_prev, problem)
@@ -139,7 +143,13 @@ def verify(session: Session) -> ChainState:
     return ChainState(True, count, expected_prev)
 
 
-def _break_at(entry: AuditEntry, expected_prev: str, last_id: int | None) -> str | None:
+CHAIN_COLUMNS = (
+    "id", "at", "actor", "host", "action", "entity_type", "entity_id", "before", "after",
+    "reason", "prev_hash", "entry_hash",
+)  # fmt: skip
+
+
+def _break_at(entry, expected_prev: str, last_id: int | None) -> str | None:
     after = f"entry {last_id}" if last_id is not None else "the start of the trail"
     if (entry.prev_hash or GENESIS) != expected_prev:
         return (
