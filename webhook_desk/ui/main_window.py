@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         self.settings = settings or QSettings()
+        context.settings = self.settings
         self.setWindowTitle("Webhook Desk")
         self.setWindowIcon(icon("app"))
         self.registrations_tab = RegistrationsTab(context, self)
@@ -267,7 +268,7 @@ class MainWindow(QMainWindow):
         )
 
     def open_settings(self) -> None:
-        self.settings_dialog = SettingsDialog(self.settings, self)
+        self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
         self.settings_dialog.open()
 
     def open_import(self) -> None:
