@@ -259,6 +259,9 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # A tombstone (services/erasure.py): the payload is gone, its hash and when it went stay.
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column()
     # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
     signing_registration_id: Mapped[int | None] = mapped_column(Integer)
     signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
