@@ -369,3 +369,15 @@ class SecretHeader(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class RetentionPolicy(Base):
+    """How long a study's deliveries keep their payloads and their records (services/
+    retention.py); the row with no study is the default for every other study."""
+
+    __tablename__ = "retention_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    payload_days: Mapped[int | None] = mapped_column(Integer)  # None: kept for ever
+    metadata_days: Mapped[int | None] = mapped_column(Integer)
