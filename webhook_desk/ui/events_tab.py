@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.db.models import EventType
-from webhook_desk.services import catalog, registrations
+from webhook_desk.services import catalog, firing, registrations
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
@@ -192,5 +192,9 @@ class EventsTab(QWidget):
                 for r in registrations.list_all(session)
                 if r.status == RegistrationStatus.ENABLED and event.code in r.event_codes
             ]
-        self.fire_dialog = FireDialog(self.context, event, targets, self)
+            signers = [
+                {"id": r.id, "name": r.name, "auth_type": r.auth_type}
+                for r in firing.signing_registrations(session)
+            ]
+        self.fire_dialog = FireDialog(self.context, event, targets, self, signers)
         self.fire_dialog.open()

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         self.settings = settings or QSettings()
+        context.settings = self.settings
         self.setWindowTitle("Webhook Desk")
         self.setWindowIcon(icon("app"))
         self.registrations_tab = RegistrationsTab(context, self)
