@@ -24,7 +24,7 @@ from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.registrations_model import (
     ID_ROLE,
     RegistrationsFilter,
@@ -54,6 +54,18 @@ def load_rows(session, include_archived: bool) -> list[dict]:
     return [
         {**registrations.as_dict(reg), "secrets": registrations.secret_summary(reg)}
         for reg in registrations.list_all(session, include_archived=include_archived)
+    ]
+
+
+def active_events(session) -> list[dict]:
+    """The events a registration can subscribe to (the Add and Edit dialogs' checklist)."""
+    return [
+        {"code": e.code, "name": e.name, "module": e.category.module}
+        for e in {
+            e.code: e
+            for e in catalog.list_events(session)
+            if e.status == EventStatus.ACTIVE and e.code != "validation"
+        }.values()
     ]
 
 
@@ -99,6 +111,7 @@ class RegistrationsTab(QWidget):
         # The engine moves validation state, last delivery and failure streak along.
         context.deliveries_changed.connect(self.refresh)
         self._select_after_refresh: int | None = None
+        self.dialog: RegistrationDialog | None = None  # opens once its event list is read
         self.refresh()
 
     def _build_actions(self) -> None:
@@ -214,28 +227,22 @@ class RegistrationsTab(QWidget):
 
     # --- changing -----------------------------------------------------------------------
 
-    def _events(self) -> list[dict]:
-        with self.context.db.session() as session:
-            return [
-                {"code": e.code, "name": e.name, "module": e.category.module}
-                for e in {
-                    e.code: e
-                    for e in catalog.list_events(session)
-                    if e.status == EventStatus.ACTIVE and e.code != "validation"
-                }.values()
-            ]
-
     def add(self) -> None:
-        dialog = RegistrationDialog(self.context, self._events(), parent=self)
-        dialog.saved.connect(self._saved)
-        dialog.open()
-        self.dialog = dialog
+        run_query(self.context.db, active_events, self._open_dialog, self.context.say)
 
     def edit(self, *_args) -> None:
         row = self.selected_row()
         if row is None:
             return
-        dialog = RegistrationDialog(self.context, self._events(), existing=row, parent=self)
+        run_query(
+            self.context.db,
+            active_events,
+            lambda events: self._open_dialog(events, row),
+            self.context.say,
+        )
+
+    def _open_dialog(self, events: list[dict], existing: dict | None = None) -> None:
+        dialog = RegistrationDialog(self.context, events, existing=existing, parent=self)
         dialog.saved.connect(self._saved)
         dialog.open()
         self.dialog = dialog

@@ -112,6 +112,7 @@ def shoot(out: Path) -> int:
     pause(app, 0.3)
     save(window, out / "events.png")
     events.open_fire_dialog()
+    settle(app, lambda: events.fire_dialog is not None)  # its targets are read off-thread
     events.fire_dialog.samples.setCurrentText("completed")
     events.fire_dialog.to_registrations.setChecked(True)  # the list in use, not greyed out
     events.fire_dialog.registrations.item(0).setCheckState(Qt.CheckState.Checked)
@@ -139,6 +140,7 @@ def shoot(out: Path) -> int:
     regs_dialog_tab = window.registrations_tab
     tabs.setCurrentWidget(regs_dialog_tab)
     regs_dialog_tab.add()
+    settle(app, lambda: regs_dialog_tab.dialog is not None)
     dialog = regs_dialog_tab.dialog
     dialog.name.setText("Sleep lab data hub")
     dialog.owner_id.setText("189")
