@@ -171,7 +171,7 @@ def test_the_v3_envelope_matches_the_seed_page():
         (
             {"id": 1, "webhookEvent": "upload", "createdDate": "2019-06-03T20:41:01",
              "request": {"headers": "Content-Type: text/plain"}},
-            "the request headers are not a JSON object of header names",
+            "request.headers is not a JSON object of header names",
         ),
     ],
 )  # fmt: skip

@@ -181,3 +181,64 @@ def test_cli_export_says_how_many_and_where(history, cli, tmp_path):
     assert result.out.strip() == f"Exported 6 deliveries to {out}."
     bad = cli("export", "--format", "csv", "--output", tmp_path / "no" / "x.csv", db=history)
     assert bad.code == 1 and bad.err.startswith("webhook-desk: Cannot write ")
+
+
+def test_ndjson_attempts_export_after_a_connection_failure(cli, sqlite_db, tmp_path):
+    """An attempt that got no response has no response headers (stored as JSON null)."""
+    assert cli("fire", "upload", "--url", "http://127.0.0.1:9/closed").code == 0
+    assert cli("deliver", "--until-idle").code == 0
+    out = tmp_path / "a.ndjson"
+    result = cli("export", "--format", "ndjson", "--attempts", "--output", out)
+    assert result.code == 0, result.err
+    [record] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["response_code"] is None and record["response_headers"] is None
+    assert record["error"] and record["request_headers"]["X-ActiGraph-Event"] == "upload"
+
+
+KILLED_EXPORT = """
+import sys, time
+from webhook_desk.history import export as module
+from webhook_desk.history.queries import Filters
+from webhook_desk.services.startup import open_database
+
+module.CHUNK = 10
+
+def progress(done, total):
+    print("writing", flush=True)
+    time.sleep(600)  # killed here, mid-file
+
+module.export(open_database(sys.argv[1]), Filters(), "xlsx", sys.argv[2], progress=progress)
+"""
+
+
+def test_a_killed_export_leaves_its_rows_only_beside_the_target_until_the_next(sqlite_db, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    add_history(sqlite_db, 25)
+    folder, system_tmp = tmp_path / "out", tmp_path / "tmp"
+    folder.mkdir()
+    system_tmp.mkdir()
+    target = folder / "h.xlsx"
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_EXPORT, sqlite_db.url, str(target)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"TMPDIR": str(system_tmp)},
+    )
+    try:
+        assert process.stdout.readline() == "writing\n"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    [left] = folder.iterdir()
+    assert left.name == f".h.xlsx.{process.pid}.partial" and left.stat().st_mode & 0o777 == 0o700
+    assert len(list(left.iterdir())) >= 2  # the half file and xlsxwriter's worksheet rows
+    assert all(f.stat().st_mode & 0o077 == 0 for f in left.iterdir())
+    assert list(system_tmp.iterdir()) == []  # no copy of the rows in the system's temp
+
+    export(sqlite_db, Filters(), "xlsx", target)
+    assert list(folder.iterdir()) == [target]
+    assert openpyxl.load_workbook(target).active.max_row == 26

@@ -160,3 +160,37 @@ def test_receiver_stops_promptly_on_sigterm_with_everything_written(sqlite_db, c
     stop(process)
     assert time.monotonic() - started < 5
     assert len(cli("inbox", "--json", "--limit", "100", db=sqlite_db).json()) == 50
+
+
+@pytest.mark.parametrize("verb", ["receive", "mock-api"])
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_outside_the_range_is_refused_not_wrapped(cli, verb, port):
+    """70000 used to listen on 4464 (the OS takes it modulo 65536)."""
+    result = cli(verb, "--port", port)
+    assert (result.code, result.err) == (
+        1,
+        f"webhook-desk: {port} is not a port number: use one from 1 to 65535 "
+        "(0 picks a free one).\n",
+    )
+
+
+def refuse_inbox_writes(db) -> None:
+    """The database stops taking captures, as a full disk would."""
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER full_disk BEFORE INSERT ON received_request "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+
+
+def test_a_capture_that_cannot_be_stored_is_answered_503_and_said_on_stderr(sqlite_db):
+    process, url = run_receiver(sqlite_db)
+    refuse_inbox_writes(sqlite_db)
+    answer = requests.post(url + "hooks", data=b'{"event": "upload"}', timeout=10)
+    out, err = stop(process)
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "the receiver could not store the request; try again"}
+    assert "webhook-desk: answered 503, so the sender will try again: 1 captured requests " in err
+    assert "database or disk is full" in err
+    with sqlite_db.session() as session:
+        assert session.query(ReceivedRequest).count() == 0

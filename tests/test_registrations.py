@@ -56,7 +56,14 @@ def test_rotation_keeps_the_old_secret_valid_for_the_grace_period(any_db, memory
         ({"url": "hooks.example.org/cp"}, InvalidInput, "is not an absolute http(s) URL"),
         ({"url": "ftp://hooks.example.org/cp"}, InvalidInput, "is not an absolute http(s) URL"),
         ({"url": "http://hooks.example.org/cp"}, InvalidInput, "only a development registration"),
-        ({"events": ["uplaod"]}, NotFound, "uplaod"),
+        ({"events": ["uplaod"]}, InvalidInput, "There is no event 'uplaod'"),
+        (
+            {"events": ["upload", "vitals.observations.created"]},
+            InvalidInput,
+            "'vitals.observations.created' is an ECG module event, so a study's registration "
+            "cannot subscribe to it.",
+        ),
+        ({"url": "https://u:Winter2024!@hooks.example.org/"}, InvalidInput, "Basic auth"),
         ({"auth_type": "kerberos"}, InvalidInput, "Unknown auth type 'kerberos'"),
         ({"auth_type": "basic"}, InvalidInput, "needs a username"),
         ({"auth_type": "oauth2"}, InvalidInput, "need a token URL and a client id"),

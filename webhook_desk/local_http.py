@@ -20,8 +20,22 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
 
 
+PORT_MAX = 65535
+
+
+def check_port(port: int) -> None:
+    """Refuse a port number that is not one; 0 asks the system for any free port.
+
+    Without this, the OS takes the number modulo 65536 (70000 listens on 4464)."""
+    if not 0 <= port <= PORT_MAX:
+        raise InvalidInput(
+            f"{port} is not a port number: use one from 1 to {PORT_MAX} (0 picks a free one)."
+        )
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """A non-blocking socket listening on host:port, or one sentence saying why not."""
+    check_port(port)
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE

@@ -12,6 +12,8 @@ KEYRING_SERVICE = "webhook-desk"
 SECRET_GRACE_HOURS = 24
 RECEIVER_DEFAULT_HOST = "127.0.0.1"
 RECEIVER_DEFAULT_PORT = 8787
+# The largest payload fired, and the largest body the built-in receiver takes: one number.
+PAYLOAD_LIMIT_BYTES = 1024 * 1024
 
 
 def data_dir() -> Path:

@@ -24,7 +24,8 @@ def test_window_size_and_tab_are_remembered(context, settings, qtbot):
     qtbot.addWidget(first)
     first.show()
     # a size the window allows on the (800 px wide) offscreen screen, other than the default
-    size = (first.minimumSizeHint().width() + 4, 520)
+    least = first.minimumSizeHint()
+    size = (least.width() + 4, max(520, least.height() + 4))
     first.resize(*size)
     first.tabs.setCurrentIndex(2)
     first.close()

@@ -113,7 +113,10 @@ def test_form_asks_for_the_credentials_of_the_chosen_auth_type(window, qtbot):
     qtbot.keyClicks(dialog.password, "s3cret-pass")
     assert dialog.save_button.isEnabled()
     dialog.auth_type.setCurrentIndex(dialog.auth_type.findData("oauth2"))
-    assert dialog.error_label.text() == "OAuth2 needs the token URL."
+    # The service's words (the form once said "OAuth2 needs the token URL.", a drifted copy).
+    assert dialog.error_label.text() == (
+        "OAuth2 client credentials need a token URL and a client id."
+    )
 
 
 def test_generated_secret_is_shown_once_with_a_copy_button(window, qtbot, memory_keyring):

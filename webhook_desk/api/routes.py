@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from webhook_desk.api import activity_routes as act
 from webhook_desk.api import catalog_routes as cat
 from webhook_desk.api import probes
 from webhook_desk.api import subscription_routes as sub
@@ -262,9 +263,56 @@ def _routes() -> list[Route]:
         r(
             "GET",
             SUB + "/activity/{activityId}",
-            ecg.activity,
+            act.get,
             "Get an activity (mode=flat or nested)",
             "WebhookActivities",
+        ),
+        r(
+            "POST",
+            SUB + "/activity",
+            act.post,
+            "Post an event to the subscription (fires it)",
+            "WebhookActivities",
+            201,
+        ),
+        r(
+            "POST",
+            SUB + "/activity/{activityId}/retry",
+            act.retry,
+            "Retry an activity",
+            "WebhookActivities",
+            201,
+        ),
+        r(
+            "POST",
+            SUB + "/activity/{activityId}/outcomes",
+            act.record_outcome,
+            "Record an activity's outcome",
+            "WebhookActivities",
+            201,
+        ),
+        # ---- payload hash
+        r(
+            "POST",
+            HASH + "/webhooks-payloads",
+            act.payload_with_hash,
+            "Make a payload with its hash and post it",
+            "WebhookPayloadHash",
+            201,
+        ),
+        r(
+            "POST",
+            HASH + "/validate-hash",
+            act.validate_hash,
+            "Check a payload's hash",
+            "WebhookPayloadHash",
+        ),
+        r(
+            "GET",
+            HASH + "/activity/{activityId}/get-hash",
+            act.get_hash,
+            "The hash of an activity's payload",
+            "WebhookPayloadHash",
         ),
         # ---- test processors and deliveries
         r(

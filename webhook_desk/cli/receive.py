@@ -6,9 +6,12 @@ import getpass
 import signal
 import sys
 import threading
+from functools import partial
 
 from webhook_desk.cli.common import open_db
 from webhook_desk.errors import InvalidInput
+from webhook_desk.local_http import check_port
+from webhook_desk.platform.sender_addresses import is_platform_sender, remote_label
 from webhook_desk.receiver import inbox
 from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.receiver.inbox import Capture
@@ -39,6 +42,8 @@ def _describe(capture: Capture) -> str:
         capture.event or "-",
         f"signature {verdict}",
     ]
+    if is_platform_sender(capture.remote_addr):
+        parts.append(f"from {remote_label(capture.remote_addr)}")
     if capture.duplicate:
         parts.append(f"duplicate of {capture.delivery_id}")
     if not capture.body_is_json and capture.body:
@@ -46,8 +51,15 @@ def _describe(capture: Capture) -> str:
     return "  ".join(parts)
 
 
-def _print_capture(capture: Capture) -> None:
+def _print_capture(receiver: Receiver, capture: Capture) -> None:
     print(_describe(capture), flush=True)
+    if not capture.kept:
+        print(
+            f"webhook-desk: answered {capture.status_code}, so the sender will try again: "
+            f"{receiver.problem or 'the inbox did not store the request in time.'}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _receive(args) -> int:
@@ -61,9 +73,11 @@ def _receive(args) -> int:
         inbox_limit=inbox.DEFAULT_LIMIT if args.inbox_limit is None else args.inbox_limit,
     )
     options.check()
+    check_port(args.port)  # before secrets are asked for
     secrets = _read_secrets() if args.secret_stdin else []
     db = open_db(args)
-    receiver = Receiver(db, secrets=secrets, on_request=_print_capture)
+    receiver = Receiver(db, secrets=secrets)
+    receiver.on_request = partial(_print_capture, receiver)
     warning = binding_warning(args.host)
     if warning:
         print(f"webhook-desk: warning: {warning}", file=sys.stderr)

@@ -48,7 +48,7 @@ def _secret_for_add(args) -> str | None:
 def _add(args) -> int:
     data = registrations.RegistrationInput(
         url=args.url,
-        events=[e.strip() for e in (args.events or "").split(",") if e.strip()],
+        events=[e.strip() for e in args.events.split(",") if e.strip()] if args.events else None,
         name=args.name,
         study_id=args.study_id,
         organization_id=args.organization_id,

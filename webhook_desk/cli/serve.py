@@ -9,6 +9,7 @@ from webhook_desk.api import tokens
 from webhook_desk.api.server import ApiServer
 from webhook_desk.cli.common import open_db
 from webhook_desk.cli.receive import _wait_for_stop_signal
+from webhook_desk.local_http import check_port
 from webhook_desk.platform.mock_api import MockOptions, parse_rate
 from webhook_desk.receiver.server import binding_warning
 from webhook_desk.secrets import SecretStore
@@ -23,6 +24,7 @@ def switches(args, token: str) -> MockOptions:
         rate_limit=parse_rate(args.rate_limit) if args.rate_limit else 0.0,
     )
     options.check()
+    check_port(args.port)  # before a demo platform is built or a key is made
     return options
 
 

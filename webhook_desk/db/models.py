@@ -272,7 +272,7 @@ class Attempt(Base):
     retried_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     url: Mapped[str] = mapped_column(Text)
-    request_headers: Mapped[dict] = mapped_column()  # Authorization redacted
+    request_headers: Mapped[dict] = mapped_column()  # secret-bearing ones redacted
     # None: the delivery's payload, byte for byte (as Svix keeps a message's body once).
     request_body: Mapped[str | None] = mapped_column(Text)
     response_code: Mapped[int | None] = mapped_column(Integer)
@@ -324,3 +324,12 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column()
     after: Mapped[dict | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SecretHeader(Base):
+    """A header the user named as carrying secrets, redacted like Authorization (Settings)."""
+
+    __tablename__ = "secret_header"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)

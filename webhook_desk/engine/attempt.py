@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import auth, retry
 from webhook_desk.engine.bookkeeping import Bookkeeping
@@ -27,6 +28,7 @@ class Target:
     webhook_id: str | None
     creds: auth.Credentials
     schedule: list[timedelta] = field(default_factory=lambda: retry.parse_schedule(None))
+    redactor: redaction.Redactor = redaction.DEFAULT  # with the user's secret headers
 
 
 ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
@@ -47,7 +49,13 @@ def target_of(
     except UserError:  # a schedule stored before it was checked: fall back, do not stall
         schedule = default
     creds = auth.load_credentials(session, book, reg)
-    return Target(url=reg.url, webhook_id=str(reg.id), creds=creds, schedule=schedule)
+    return Target(
+        url=reg.url,
+        webhook_id=str(reg.id),
+        creds=creds,
+        schedule=schedule,
+        redactor=redaction.redactor(session),
+    )
 
 
 def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) -> Outcome:
@@ -61,7 +69,10 @@ def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) ->
 
 
 def outcome(c: Claimed, target: Target, url, headers, started, response: Response) -> Outcome:
-    """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending."""
+    """What the delivery becomes: 2xx succeeded; retryable and schedule left: pending.
+
+    What is kept has the secret headers redacted, and the credentials sent scrubbed from
+    whatever the target echoed back."""
     if response.ok:
         status, next_at = DeliveryStatus.SUCCEEDED, None
     elif retry.is_retryable(response.status):
@@ -70,12 +81,13 @@ def outcome(c: Claimed, target: Target, url, headers, started, response: Respons
         status = DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED
     else:
         status, next_at = DeliveryStatus.FAILED, None
+    seen = target.redactor.knowing(headers)
     return Outcome(
         claimed=c,
         started_at=started,
         url=url,
-        request_headers=auth.redacted(headers),
-        response=response,
+        request_headers=seen.headers(headers),
+        response=response.scrubbed(seen),
         status=status,
         next_attempt_at=next_at,
     )

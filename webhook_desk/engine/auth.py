@@ -1,7 +1,7 @@
 """A registration's authentication on the wire: Basic, HMAC signature, Standard Webhooks, OAuth2.
 
 Secret values are read from the keyring once per batch into a Credentials value that lives
-only in memory; what is stored with an attempt has Authorization redacted.
+only in memory; what is stored with an attempt is redacted by webhook_desk/redaction.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from webhook_desk.engine.sender import Response
 from webhook_desk.errors import UserError
 from webhook_desk.vocabulary import AuthType
 
-REDACTED = "[redacted]"
 TOKEN_EXPIRY_MARGIN_S = 30  # renew a little early so a token does not expire in flight
 DEFAULT_TOKEN_LIFETIME_S = 300
 
@@ -167,17 +166,6 @@ def _signature_headers(creds: Credentials, body: bytes, message_id: str) -> dict
     if not creds.whsec_secrets:
         raise AuthFailed("The registration has no valid Standard Webhooks secret.")
     return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
-
-
-def redacted(headers: dict[str, str]) -> dict[str, str]:
-    """Headers as stored: the scheme of Authorization is kept, its value is not."""
-    shown = {}
-    for name, value in headers.items():
-        if name.lower() == "authorization":
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {REDACTED}".strip()
-        shown[name] = value
-    return shown
 
 
 def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict, body: bytes):

@@ -28,7 +28,7 @@ class Outcome:
     claimed: Claimed
     started_at: datetime | None = None
     url: str = ""
-    request_headers: dict = field(default_factory=dict)  # Authorization already redacted
+    request_headers: dict = field(default_factory=dict)  # already redacted (redaction.py)
     response: Response | None = None
     status: DeliveryStatus = DeliveryStatus.PENDING  # the delivery's status after this attempt
     next_attempt_at: datetime | None = None

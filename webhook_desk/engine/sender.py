@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import requests
+
+from webhook_desk.redaction import Redactor
 
 CONNECT_TIMEOUT_S = 5.0
 TOTAL_TIMEOUT_S = 15.0
@@ -42,6 +44,15 @@ class Response:
     def header(self, name: str) -> str | None:
         lower = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lower), None)
+
+    def scrubbed(self, redactor: Redactor) -> Response:
+        """What may be stored: secret headers redacted, known secrets taken out of the rest."""
+        return replace(
+            self,
+            headers=redactor.headers(self.headers),
+            body=redactor.text(self.body),
+            error=redactor.text(self.error),
+        )
 
 
 class Sender:

@@ -13,6 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
@@ -62,7 +63,10 @@ def validate(
     error = verdict(response, code)
     with db.session() as session:
         reg = book.registration(session, reg_id)
-        delivery = _stored(reg, url, body, delivery_uuid, started, response, error, headers)
+        # The code travels in the hook-secret header, so every stored copy has it scrubbed.
+        seen = redaction.redactor(session).knowing(headers)
+        delivery = _stored(reg, url, delivery_uuid, started, error, seen.headers(headers),
+                           seen.text(body), response.scrubbed(seen))  # fmt: skip
         session.add(delivery)
         book.record_validation(session, reg, error is None, error)
         session.flush()
@@ -83,7 +87,7 @@ def verdict(response: Response, code: str) -> str | None:
     return None
 
 
-def _stored(reg, url, body, delivery_uuid, started, response, error, headers) -> Delivery:
+def _stored(reg, url, delivery_uuid, started, error, headers, body, response) -> Delivery:
     delivery = Delivery(
         uuid=delivery_uuid,
         registration_id=reg.id,
@@ -106,7 +110,7 @@ def _stored(reg, url, body, delivery_uuid, started, response, error, headers) ->
             number=1,
             started_at=started,
             url=url,
-            request_headers=auth.redacted(headers),
+            request_headers=headers,
             request_body=body,
             response_code=response.status,
             response_headers=response.headers or None,

@@ -21,6 +21,7 @@ from functools import partial
 
 from sqlalchemy import exists, select
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Delivery, Registration, utcnow
 from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, validation
 from webhook_desk.engine.bookkeeping import Bookkeeping
@@ -105,6 +106,7 @@ class Engine:
         self.default_schedule = retry.parse_schedule(default_schedule)
         self.sign_validation = sign_validation
         self.adhoc = replace(attempt.ADHOC, schedule=self.default_schedule)
+        self._adhoc_until = 0.0
         self.owner = claim.new_owner()
         self.summary = RunSummary()
         # Claimed work waiting for a thread: enough to keep every thread busy while the next
@@ -269,6 +271,9 @@ class Engine:
 
     def _load_targets(self, session, reg_ids: set) -> dict[int, attempt.Target]:
         now = time.monotonic()
+        if None in reg_ids and self._adhoc_until < now:  # the user's secret headers may change
+            self.adhoc = replace(self.adhoc, redactor=redaction.redactor(session))
+            self._adhoc_until = now + TARGET_CACHE_S
         wanted = {i for i in reg_ids if i is not None}
         stale = [i for i in wanted if i not in self._targets or self._targets[i][1] < now]
         if stale:

@@ -4,8 +4,8 @@ history records (seed 002), both ways.
 The platform lists one item (v3) or record (v1) per *attempt*; the attempts of one delivery
 share its hash (v1 `WebhookDeliveryHash`, v3 only inside the request's `X-ActiGraph-Delivery`
 header). Export writes one item per attempt; import groups them back into a delivery with its
-attempts. Credentials never leave: `Authorization` (and the handshake's hook secret) are
-always redacted, whatever was stored.
+attempts. Credentials never leave: secret-bearing headers are redacted by the one rule
+(webhook_desk/redaction.py), whatever was stored.
 """
 
 from __future__ import annotations
@@ -17,11 +17,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery
+from webhook_desk.history import imported_values as check
+from webhook_desk.history.imported_values import FormatError
+from webhook_desk.redaction import DEFAULT, Redactor
 from webhook_desk.vocabulary import DeliveryStatus
 
-REDACTED = "[redacted]"
-SECRET_HEADERS = ("authorization", "proxy-authorization", "x-actigraph-hook-secret")
 DELIVERY_HEADER = "x-actigraph-delivery"
+# The columns' widths (db/models.py): a longer value is refused, never cut to fit.
+DELIVERY_HASH_LENGTH = Delivery.__table__.c.uuid.type.length
+EVENT_CODE_LENGTH = Delivery.__table__.c.event_code.type.length
+STUDY_ID_LENGTH = Delivery.__table__.c.study_id.type.length
 # GET /centrepoint/v3/WebhookEvents: the events one can subscribe to, with the platform's own
 # ids and descriptions (CentrePoint3APIDocumentation, webhook_events.md). Other events (daily
 # statistics, validation) have no published id, so their webhookEventId stays null.
@@ -37,7 +42,9 @@ _IMPORT_NAMESPACE = uuid.UUID("5b1d3f0e-8f59-4a53-9c0e-3c6f2a1d7e42")
 # ---- delivery -> CentrePoint -------------------------------------------------------------
 
 
-def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
+def to_v3_item(
+    delivery: Delivery, attempt: Attempt | None = None, redactor: Redactor = DEFAULT
+) -> dict:
     """One v3 history item: an attempt of `delivery` (its last one when not given)."""
     attempt = attempt or _last_attempt(delivery)
     item = {
@@ -52,13 +59,13 @@ def to_v3_item(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     if error:
         item["errorMessage"] = error
     item["request"] = {
-        "headers": header_text(_with_delivery_header(delivery, attempt)),
+        "headers": header_text(_with_delivery_header(delivery, attempt), redactor),
         "body": attempt.body_sent if attempt else delivery.payload,
     }
     if attempt and attempt.response_code is not None:
         item["response"] = {
             "responseCode": attempt.response_code,
-            "headers": header_text(attempt.response_headers or {}),
+            "headers": header_text(attempt.response_headers or {}, redactor),
             "body": attempt.response_body or "",
         }
     return item
@@ -70,16 +77,18 @@ def platform_event_id(code: str) -> int | None:
     return known[0] if known else None
 
 
-def to_v3_items(delivery: Delivery) -> list[dict]:
+def to_v3_items(delivery: Delivery, redactor: Redactor = DEFAULT) -> list[dict]:
     """Every attempt of `delivery` as a v3 history item, oldest first (as the platform lists)."""
     if not delivery.attempts:
-        return [to_v3_item(delivery)]
-    return [to_v3_item(delivery, a) for a in delivery.attempts]
+        return [to_v3_item(delivery, None, redactor)]
+    return [to_v3_item(delivery, a, redactor) for a in delivery.attempts]
 
 
-def to_v1_record(delivery: Delivery, attempt: Attempt | None = None) -> dict:
+def to_v1_record(
+    delivery: Delivery, attempt: Attempt | None = None, redactor: Redactor = DEFAULT
+) -> dict:
     """One v1 history record: an attempt of `delivery` (its last one when not given)."""
-    item = to_v3_item(delivery, attempt)
+    item = to_v3_item(delivery, attempt, redactor)
     record = {
         "Id": item["id"],
         "WebhookId": item["webhookId"],
@@ -101,10 +110,10 @@ def to_v1_record(delivery: Delivery, attempt: Attempt | None = None) -> dict:
     return record
 
 
-def to_v1_records(delivery: Delivery) -> list[dict]:
+def to_v1_records(delivery: Delivery, redactor: Redactor = DEFAULT) -> list[dict]:
     if not delivery.attempts:
-        return [to_v1_record(delivery)]
-    return [to_v1_record(delivery, a) for a in delivery.attempts]
+        return [to_v1_record(delivery, None, redactor)]
+    return [to_v1_record(delivery, a, redactor) for a in delivery.attempts]
 
 
 def v3_page(items: list[dict], total: int, limit: int, offset: int, links: dict | None = None):
@@ -129,21 +138,9 @@ def webhook_id(delivery: Delivery) -> int | str | None:
     return delivery.registration_id
 
 
-def header_text(headers: dict) -> str:
+def header_text(headers: dict, redactor: Redactor = DEFAULT) -> str:
     """Headers as the platform writes them: a JSON string of name -> [values], redacted."""
-    return json.dumps({name: [value] for name, value in redacted(headers).items()})
-
-
-def redacted(headers: dict) -> dict:
-    """Secret-bearing headers keep their scheme word (Basic, Bearer) and lose their value."""
-    shown = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
-            text = str(value)
-            scheme = text.split(" ", 1)[0] if " " in text else ""
-            value = f"{scheme} {REDACTED}".strip()
-        shown[name] = value
-    return shown
+    return json.dumps({name: [value] for name, value in redactor.headers(headers).items()})
 
 
 def platform_time(value: datetime | None) -> str | None:
@@ -176,8 +173,10 @@ def _last_attempt(delivery: Delivery) -> Attempt | None:
 
 # ---- CentrePoint -> delivery -------------------------------------------------------------
 
-# A JSON string, or a comma followed only by whitespace and a closing bracket.
-_STRING_OR_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(?=\s*[\]}])')
+# A JSON string, or a comma followed only by whitespace and a closing bracket. Possessive
+# (`++`, `*+`): the plain `(?:[^"\\]|\\.)*` kept a backtracking mark per character, 6 GB
+# for one 50 MB string; this keeps none.
+_STRING_OR_TRAILING_COMMA = re.compile(r'"(?:[^"\\]++|\\.)*+"|,(?=\s*[\]}])')
 
 
 def loads_lenient(text: str):
@@ -194,10 +193,6 @@ def without_trailing_commas(text: str) -> str:
     return _STRING_OR_TRAILING_COMMA.sub(lambda m: " " if m.group() == "," else m.group(), text)
 
 
-class FormatError(ValueError):
-    """An item or record is not in the shape the platform writes; the text says what is wrong."""
-
-
 @dataclass
 class ImportedDelivery:
     """A delivery rebuilt from CentrePoint items: Delivery and Attempt column values."""
@@ -206,46 +201,64 @@ class ImportedDelivery:
     attempts: list[dict] = field(default_factory=list)
 
 
+# Where each value sits in a v3 item and in a v1 record; "a.b" is b inside the object a.
+# These are also the names a refusal quotes.
+HASH_IN_HEADERS = "the X-ActiGraph-Delivery header"  # v3 carries the hash only there
+V3_FIELDS = {
+    "remote_id": "id",
+    "webhook": "webhookId",
+    "event": "webhookEvent",
+    "created": "createdDate",
+    "sent": "lastSentDate",
+    "error": "errorMessage",
+    "request_headers": "request.headers",
+    "request_body": "request.body",
+    "response_code": "response.responseCode",
+    "response_headers": "response.headers",
+    "response_body": "response.body",
+    "hash": HASH_IN_HEADERS,
+}
+V1_FIELDS = {
+    "remote_id": "Id",
+    "webhook": "WebhookId",
+    "event": "WebhookEvent",
+    "created": "Created",
+    "sent": "LastSent",
+    "error": "ErrorMessage",
+    "request_headers": "Request.Headers",
+    "request_body": "Request.Body",
+    "response_code": "Response.ResponseCode",
+    "response_headers": "Response.Headers",
+    "response_body": "Response.Body",
+    "hash": "WebhookDeliveryHash",
+}
+
+
 def from_v3_item(item: dict) -> tuple[dict, dict]:
     """(delivery fields, attempt fields) of one v3 history item; group with `group`."""
     _require(item, ("id", "webhookEvent", "createdDate", "request"), "a v3 history item")
-    request = _object(item["request"], "request")
-    response = item.get("response")
-    return _fields(
-        remote_id=item["id"],
-        webhook=item.get("webhookId"),
-        event=item["webhookEvent"],
-        created=item["createdDate"],
-        sent=item.get("lastSentDate"),
-        error=item.get("errorMessage"),
-        request_headers=request.get("headers"),
-        request_body=request.get("body"),
-        response_code=_object(response, "response").get("responseCode") if response else None,
-        response_headers=response.get("headers") if response else None,
-        response_body=response.get("body") if response else None,
-        delivery_hash=None,
-    )
+    _object(item["request"], "request")
+    return _fields(_values(item, V3_FIELDS), V3_FIELDS)
 
 
 def from_v1_record(record: dict) -> tuple[dict, dict]:
     """(delivery fields, attempt fields) of one v1 history record; group with `group`."""
     _require(record, ("Id", "WebhookEvent", "Created", "Request"), "a v1 history record")
-    request = _object(record["Request"], "Request")
-    response = record.get("Response")
-    return _fields(
-        remote_id=record["Id"],
-        webhook=record.get("WebhookId"),
-        event=record["WebhookEvent"],
-        created=record["Created"],
-        sent=record.get("LastSent"),
-        error=record.get("ErrorMessage"),
-        request_headers=request.get("Headers"),
-        request_body=request.get("Body"),
-        response_code=_object(response, "Response").get("ResponseCode") if response else None,
-        response_headers=response.get("Headers") if response else None,
-        response_body=response.get("Body") if response else None,
-        delivery_hash=record.get("WebhookDeliveryHash"),
-    )
+    _object(record["Request"], "Request")
+    return _fields(_values(record, V1_FIELDS), V1_FIELDS)
+
+
+def _values(record: dict, where: dict) -> dict:
+    """Each field's value in `record`, None when absent (a response may be)."""
+    values = {}
+    for key, path in where.items():
+        outer, _, inner = path.partition(".")
+        if not inner:
+            values[key] = None if path == HASH_IN_HEADERS else record.get(outer)
+            continue
+        container = record.get(outer)
+        values[key] = None if container is None else _object(container, outer).get(inner)
+    return values
 
 
 def group(pairs) -> list[ImportedDelivery]:
@@ -283,25 +296,35 @@ def _settle(found: ImportedDelivery) -> None:
     )
 
 
-def _fields(*, remote_id, webhook, event, created, sent, error, request_headers, request_body,
-            response_code, response_headers, response_body, delivery_hash):  # fmt: skip
-    headers = redacted(parse_headers(request_headers, "request headers"))
-    body = request_body if isinstance(request_body, str) else json.dumps(request_body)
-    created_at = parse_time(created, "createdDate")
-    started_at = parse_time(sent, "lastSentDate") if sent else created_at
-    hash_ = delivery_hash or _header(headers, DELIVERY_HEADER) or _made_up_hash(webhook, remote_id)
+def _fields(values: dict, names: dict) -> tuple[dict, dict]:
+    """Delivery and attempt columns from one item's values, each checked (imported_values)."""
+    remote_id = check.identifier(values["remote_id"], names["remote_id"])
+    webhook = values["webhook"]
+    if webhook is not None:
+        webhook = str(check.identifier(webhook, names["webhook"]))
+    headers = DEFAULT.headers(parse_headers(values["request_headers"], names["request_headers"]))
+    body = check.body(values["request_body"], names["request_body"])
+    created_at = parse_time(values["created"], names["created"])
+    sent = values["sent"]
+    started_at = created_at if sent in (None, "") else parse_time(sent, names["sent"])
+    hash_ = values["hash"]
+    if hash_ in (None, ""):
+        hash_ = _header(headers, DELIVERY_HEADER)
+    if hash_ is not None:
+        hash_ = check.text(hash_, names["hash"], DELIVERY_HASH_LENGTH)
     host = _header(headers, "host")
-    study, subject = _study_and_subject(body)
+    study, subject = _study_and_subject(body, names["request_body"])
+    code = values["response_code"]
     delivery = {
-        "uuid": str(hash_)[:36],
-        "event_code": str(event),
+        "uuid": hash_ or _made_up_hash(webhook, remote_id),
+        "event_code": check.text(values["event"], names["event"], EVENT_CODE_LENGTH),
         "event_version": "v1",
-        "payload": body or "",
+        "payload": body,
         "study_id": study,
         "subject_id": subject,
         "target_url": f"https://{host}/" if host else "",
         "source": "import",
-        "remote_id": None if webhook is None else str(webhook),
+        "remote_id": webhook,
         "created_at": created_at,
     }
     attempt = {
@@ -309,14 +332,20 @@ def _fields(*, remote_id, webhook, event, created, sent, error, request_headers,
         "started_at": started_at,
         "url": delivery["target_url"],
         "request_headers": headers,
-        "request_body": body or "",
-        "response_code": None if response_code is None else _code(response_code),
+        "request_body": body,
+        "response_code": None if code is None else check.status_code(code, names["response_code"]),
         "response_headers": (
-            parse_headers(response_headers, "response headers") if response_headers else None
+            DEFAULT.headers(parse_headers(values["response_headers"], names["response_headers"]))
+            if values["response_headers"]
+            else None
         ),
-        "response_body": response_body,
+        "response_body": (
+            None
+            if values["response_body"] is None
+            else check.body(values["response_body"], names["response_body"])
+        ),
         "duration_ms": None,
-        "error": error,
+        "error": check.optional_text(values["error"], names["error"]),
     }
     return delivery, attempt
 
@@ -327,20 +356,28 @@ def parse_headers(value, what: str) -> dict:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
-            raise FormatError(f"the {what} are not a JSON object of header names") from None
+            value = check.decoder().decode(value)
+        except (ValueError, RecursionError):
+            raise FormatError(f"{what} is not a JSON object of header names") from None
     if not isinstance(value, dict):
-        raise FormatError(f"the {what} are not a JSON object of header names")
+        raise FormatError(f"{what} is not a JSON object of header names")
     return {
-        str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in value.items()
+        check.text(name, f"a header name in {what}"): _header_value(value, name, what)
+        for name, value in value.items()
     }
+
+
+def _header_value(value, name: str, what: str) -> str:
+    where = f"the {name} header in {what}"
+    if isinstance(value, list):
+        return ", ".join(check.text(v, where) for v in value)
+    return check.text(value, where)
 
 
 def parse_time(value, what: str) -> datetime:
     """A platform date (UTC, often without offset, up to seven fractional digits)."""
     if not isinstance(value, str):
-        raise FormatError(f"{what} is not a date")
+        raise FormatError(f"{what} is {check.kind(value)}, not a date")
     text = value.strip().replace("Z", "+00:00")
     if "." in text:  # Python reads at most six fractional digits
         head, tail = text.split(".", 1)
@@ -348,15 +385,10 @@ def parse_time(value, what: str) -> datetime:
         text = f"{head}.{tail[:digits][:6].ljust(6, '0')}{tail[digits:]}"
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise FormatError(f"{what} '{value}' is not a date") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _code(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise FormatError(f"response code '{value}' is not a number")
-    return int(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
+        shown = f"'{value}'" if len(value) <= 40 else f"({len(value):,} characters)"
+        raise FormatError(f"{what} {shown} is not a date") from None
 
 
 def _header(headers: dict, lower_name: str) -> str | None:
@@ -370,20 +402,25 @@ def _made_up_hash(webhook, remote_id) -> str:
     return str(uuid.uuid5(_IMPORT_NAMESPACE, f"{webhook}/{remote_id}"))
 
 
-def _study_and_subject(body: str) -> tuple[str | None, str | None]:
+def _study_and_subject(body: str, name: str) -> tuple[str | None, str | None]:
+    """The payload's study and subject (kept beside it for filtering), when it names them."""
     try:
-        payload = json.loads(body) if body else None
-    except ValueError:
+        payload = check.decoder().decode(body) if body else None
+    except (ValueError, RecursionError):
         return None, None
     if not isinstance(payload, dict):
         return None, None
-    return _first(payload, ("studyId", "study_id")), _first(payload, ("subjectId", "subject_id"))
+    study = _first(payload, ("studyId", "study_id"), name)
+    return study, _first(payload, ("subjectId", "subject_id"), name)
 
 
-def _first(payload: dict, keys) -> str | None:
+def _first(payload: dict, keys, name: str) -> str | None:
     for key in keys:
-        if payload.get(key) is not None:
-            return str(payload[key])
+        value = payload.get(key)
+        if value is not None:
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # the platform writes some ids as numbers
+            return check.text(value, f"{key} in {name}", STUDY_ID_LENGTH)
     return None
 
 
@@ -397,5 +434,5 @@ def _require(value, keys, what: str) -> None:
 
 def _object(value, what: str) -> dict:
     if not isinstance(value, dict):
-        raise FormatError(f"'{what}' is not a JSON object")
+        raise FormatError(f"{what} is {check.kind(value)}, not a JSON object")
     return value

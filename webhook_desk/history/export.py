@@ -3,11 +3,11 @@
 Rows stream from one ordered query (newest first) straight into the file, so a million
 deliveries take constant memory. `progress(done, total)` is called every few thousand rows
 and `cancelled()` is polled as often; both are plain callables, so a QThread can pass a
-signal's emit and a flag. The file is written beside its destination and moved into place
-only when complete: a cancelled or failed export leaves no half file behind.
+signal's emit and a flag. The file is written in a private folder beside its destination
+(history/export_workspace.py) and moved into place only when complete.
 
 CSV and XLSX hold one row per delivery (or per attempt with `attempts=True`) without bodies
-or headers; NDJSON, v3 and v1 carry bodies and headers with Authorization redacted.
+or headers; NDJSON, v3 and v1 carry bodies and headers, secret-bearing ones redacted.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from pathlib import Path
 from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
 from webhook_desk.history import queries
+from webhook_desk.history.export_workspace import Workspace
 from webhook_desk.history.queries import Filters
 
 FORMATS = ("csv", "xlsx", "ndjson", "v3", "v1")
@@ -61,44 +63,19 @@ def export(
     if fmt not in FORMATS:
         raise InvalidInput(f"'{fmt}' is not an export format; use one of {', '.join(FORMATS)}.")
     target = Path(path)
-    partial = _open_partial(target)  # before any work: an unwritable path fails at once
     result = ExportResult(target)
     try:
-        with db.session() as session:
-            total = _total(session, filters, attempts and fmt in ("csv", "xlsx", "ndjson"))
-            tracker = _Tracker(total, progress, cancelled)
-            WRITERS[fmt](session, filters, partial, attempts, tracker, result)
-        result.cancelled = tracker.stopped
+        with Workspace(target) as workspace:  # before any work: an unwritable path fails
+            with db.session() as session:
+                total = _total(session, filters, attempts and fmt in ("csv", "xlsx", "ndjson"))
+                tracker = _Tracker(total, progress, cancelled)
+                WRITERS[fmt](session, filters, workspace.file, attempts, tracker, result)
+            result.cancelled = tracker.stopped
+            if not result.cancelled:
+                os.replace(workspace.file, target)
     except OSError as exc:  # a full disk, an I/O error: the database is fine, the file is not
-        _discard(partial)
         raise UserError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    except BaseException:
-        _discard(partial)
-        raise
-    if result.cancelled:
-        _discard(partial)
-    else:
-        os.replace(partial, target)
     return result
-
-
-def _open_partial(target: Path) -> Path:
-    """Create the file the export is written to, beside `target` (so the final move is a
-    rename), with the permissions a new file normally gets."""
-    if target.is_dir():
-        raise UserError(f"Cannot export to {target}: it is a folder; name a file.")
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    except FileExistsError:
-        raise UserError(f"Another export to {target} is under way.") from None
-    except OSError as exc:
-        raise UserError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    return partial
-
-
-def _discard(partial: Path) -> None:
-    partial.unlink(missing_ok=True)
 
 
 def _total(session: Session, filters: Filters, per_attempt: bool) -> int:
@@ -283,6 +260,8 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
         "strings_to_urls": False,
         "strings_to_formulas": False,
         "default_date_format": "yyyy-mm-dd hh:mm:ss",  # times are Excel dates, in UTC
+        # Its worksheets spill to temporary files: in our own folder, never in the system's.
+        "tmpdir": str(partial.parent),
     }
     workbook = xlsxwriter.Workbook(str(partial), options)
     times = [i for i, name in enumerate(columns) if name in TIME_COLUMNS]
@@ -353,27 +332,28 @@ def _ndjson_columns(session: Session, attempts: bool) -> dict:
 def _write_ndjson(session, filters, partial, attempts, tracker, result) -> None:
     columns = _ndjson_columns(session, attempts)
     names = list(columns)
+    redactor = redaction.redactor(session)
     with open(partial, "w", encoding="utf-8") as out:
         for chunk in stream_rows(session, filters, columns, attempts):
-            out.writelines(_ndjson_line(names, row) for row in chunk)
+            out.writelines(_ndjson_line(names, row, redactor) for row in chunk)
             result.rows += len(chunk)
             if not tracker.advance(len(chunk)):
                 return
 
 
-def _ndjson_line(names: list[str], row) -> str:
+def _ndjson_line(names: list[str], row, redactor: redaction.Redactor) -> str:
     record = dict(zip(names, row, strict=True))
     for key in ("request_headers", "response_headers"):
         if key in record:
-            record[key] = _headers(record[key])
+            record[key] = _headers(record[key], redactor)
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def _headers(value) -> dict | None:
-    """Stored headers (JSON text on SQLite, already decoded by psycopg), redacted again."""
-    if not value:
-        return None
-    return cp.redacted(json.loads(value) if isinstance(value, str) else value)
+def _headers(value, redactor: redaction.Redactor) -> dict | None:
+    """Stored headers (JSON text on SQLite, already decoded by psycopg), redacted again.
+    No response leaves SQL NULL or the JSON text `null`, depending on the database."""
+    decoded = json.loads(value) if isinstance(value, str) else value
+    return redactor.headers(decoded) if decoded else None
 
 
 # ---- CentrePoint v3 / v1: one item or record per attempt ---------------------------------
@@ -395,11 +375,12 @@ def _deliveries(session: Session, filters: Filters, tracker: _Tracker) -> Iterat
 
 
 def _write_v3(session, filters, partial, attempts, tracker, result) -> None:
+    redactor = redaction.redactor(session)
     with open(partial, "w", encoding="utf-8") as out:
         out.write('{\n"items": [')
         first = True
         for delivery in _deliveries(session, filters, tracker):
-            for item in cp.to_v3_items(delivery):
+            for item in cp.to_v3_items(delivery, redactor):
                 out.write(("\n" if first else ",\n") + json.dumps(item, ensure_ascii=False))
                 first = False
                 result.rows += 1
@@ -410,11 +391,12 @@ def _write_v3(session, filters, partial, attempts, tracker, result) -> None:
 
 
 def _write_v1(session, filters, partial, attempts, tracker, result) -> None:
+    redactor = redaction.redactor(session)
     with open(partial, "w", encoding="utf-8") as out:
         out.write("[")
         first = True
         for delivery in _deliveries(session, filters, tracker):
-            for record in cp.to_v1_records(delivery):
+            for record in cp.to_v1_records(delivery, redactor):
                 out.write(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
                 first = False
                 result.rows += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,14 @@ from sqlalchemy.orm import Session, selectinload
 from webhook_desk.db.models import Attempt, Delivery, Registration
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
+from webhook_desk.history import imported_values as check
 from webhook_desk.vocabulary import DeliveryStatus
 
 EXPECTED = "CentrePoint v3 history pages or a list of v1 history records"
 LOOKUP_BATCH = 500
+# An import holds the file in memory a few times over (text, parsed values, rows): past this
+# size a machine may run out, so the file is refused and the user asked to split it.
+MAX_FILE_MB = 256
 
 
 @dataclass
@@ -55,10 +60,18 @@ def counted(n: int, unit: str) -> str:
 def import_file(db, path, progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Read `path` and add its deliveries and attempts (source 'import') in one transaction."""
     path = Path(path)
+    shape, found = _read_history(path)
+    result = ImportResult(path, shape, sum(len(f.attempts) for f in found))
+    with db.session() as session:
+        store(session, found, result, progress)
+    return result
+
+
+def _read_history(path: Path) -> tuple[str, list[cp.ImportedDelivery]]:
+    """The file's shape and deliveries, every value checked. The file's text and parsed
+    documents are let go on return: memory stays a few times the file's size (issue 13)."""
     text = _read(path)
-    documents = _documents(path, text)
-    shape, items = _items(path, text, documents)
-    result = ImportResult(path, shape, len(items))
+    shape, items = _items(path, text, _documents(path, text))
     read = cp.from_v3_item if shape == "v3" else cp.from_v1_record
     pairs = []
     for item in items:
@@ -66,13 +79,17 @@ def import_file(db, path, progress: Callable[[int, int], None] | None = None) ->
             pairs.append(read(item))
         except cp.FormatError as exc:
             raise InvalidInput(f"{path.name} line {_line_of(text, item)}: {exc}.") from None
-    with db.session() as session:
-        store(session, cp.group(pairs), result, progress)
-    return result
+    return shape, cp.group(pairs)
 
 
 def _read(path: Path) -> str:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_MB * 1024 * 1024:
+            raise InvalidInput(
+                f"{path.name} is {size / 1024 / 1024:,.0f} MB; files of up to {MAX_FILE_MB} MB "
+                "can be imported, so split it (the platform exports history in pages)."
+            )
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"There is no file {path}.") from None
@@ -83,20 +100,31 @@ def _read(path: Path) -> str:
 
 
 def _documents(path: Path, text: str) -> list:
-    """Every JSON document in `text` (usually one), trailing commas forgiven."""
-    cleaned = cp.without_trailing_commas(text)
-    decoder, documents, at = json.JSONDecoder(), [], 0
-    while True:
-        at = _skip_space(cleaned, at)
-        if at >= len(cleaned):
-            break
+    """Every JSON document in `text` (usually one), trailing commas forgiven. Most files
+    have none, so the text is cleaned (copied) only when it does not read as it is."""
+    try:
+        documents = _decode_all(text)
+    except json.JSONDecodeError:
+        cleaned = cp.without_trailing_commas(text)
         try:
-            document, at = decoder.raw_decode(cleaned, at)
+            documents = _decode_all(cleaned)
         except json.JSONDecodeError as exc:
             raise InvalidInput(_broken_json(path, cleaned, exc)) from None
-        documents.append(document)
+    except RecursionError:
+        raise InvalidInput(
+            f"{path.name} nests its JSON deeper than {sys.getrecursionlimit():,} levels; "
+            f"expected {EXPECTED}."
+        ) from None
     if not documents:
         raise InvalidInput(f"{path.name} is empty; expected {EXPECTED}.")
+    return documents
+
+
+def _decode_all(text: str) -> list:
+    decoder, documents, at = check.decoder(), [], 0
+    while (at := _skip_space(text, at)) < len(text):
+        document, at = decoder.raw_decode(text, at)
+        documents.append(document)
     return documents
 
 
@@ -157,8 +185,8 @@ def _line_of(text: str, value) -> int:
     """
     if not isinstance(value, dict | list):
         return 1
-    starts: dict[int, int] = {}
-    decoder = json.JSONDecoder()
+    starts: dict[str, int] = {}
+    decoder = check.decoder()
     plain_object, plain_array = decoder.parse_object, decoder.parse_array
 
     def parse_object(s_and_end, *args):
@@ -177,13 +205,13 @@ def _line_of(text: str, value) -> int:
     while _key(value) not in starts and (at := _skip_space(cleaned, at)) < len(cleaned):
         try:
             _, at = decoder.raw_decode(cleaned, at)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             break
     return cleaned.count("\n", 0, starts.get(_key(value), 0)) + 1
 
 
 def _key(value) -> str:
-    return json.dumps(value, sort_keys=True)
+    return json.dumps(value, sort_keys=True, default=repr)
 
 
 # ---- into the database ------------------------------------------------------------------

@@ -15,7 +15,8 @@ import uuid
 from datetime import UTC, datetime
 
 from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
-from webhook_desk.history.centrepoint_format import platform_event_id, platform_time, redacted
+from webhook_desk.history.centrepoint_format import platform_event_id, platform_time
+from webhook_desk.redaction import redacted
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
 _NAMESPACE = uuid.UUID("0e6f6b1c-3d0a-4c55-9e8e-6a0d2f7c9b31")
@@ -207,7 +208,7 @@ def ecg_activity(
         "httpStatusCode": code,
         "payload": _payload(attempt.body_sent),
         "rawMessage": {
-            "headers": redacted(attempt.request_headers or {}),
+            "headers": redacted(attempt.request_headers),
             "body": attempt.body_sent,
         },
         "retryingFromPostId": (
@@ -215,7 +216,7 @@ def ecg_activity(
         ),
         "nextRetryAt": iso_z(delivery.next_attempt_at) if is_last else None,
         "rawResponse": (
-            {"headers": attempt.response_headers or {}, "body": attempt.response_body}
+            {"headers": redacted(attempt.response_headers), "body": attempt.response_body}
             if code is not None
             else None
         ),

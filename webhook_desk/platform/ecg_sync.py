@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from webhook_desk.db.models import EventCategory, EventType, Registration, SamplePayload
 from webhook_desk.errors import NotFound
-from webhook_desk.history.centrepoint_format import parse_time, redacted
+from webhook_desk.history.centrepoint_format import parse_time
 from webhook_desk.platform.client import PlatformClient, PlatformError
 from webhook_desk.platform.sync import (
     Mirror,
@@ -24,6 +24,7 @@ from webhook_desk.platform.sync import (
     stored_records,
     upsert_mirror,
 )
+from webhook_desk.redaction import redacted
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
 
@@ -223,7 +224,7 @@ class ActivityPull:
             "request_headers": redacted(raw.get("headers") or {}),
             "request_body": body,
             "response_code": activity.get("httpStatusCode"),
-            "response_headers": response.get("headers") if isinstance(response, dict) else None,
+            "response_headers": _response_headers(response),
             "response_body": (
                 response_body
                 if response_body is None or isinstance(response_body, str)
@@ -233,3 +234,9 @@ class ActivityPull:
             "error": activity.get("error"),
         }
         return delivery, attempt
+
+
+def _response_headers(response) -> dict | None:
+    """The headers the platform saw come back, redacted (a Set-Cookie is a credential)."""
+    headers = response.get("headers") if isinstance(response, dict) else None
+    return redacted(headers) if isinstance(headers, dict) else headers

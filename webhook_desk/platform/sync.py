@@ -27,7 +27,8 @@ from webhook_desk.history.centrepoint_format import FormatError, group
 from webhook_desk.platform import api_auth
 from webhook_desk.platform.client import PlatformClient, PlatformError
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import audit, catalog, registrations
+from webhook_desk.services import audit, registrations
+from webhook_desk.services import registration_rules as rules
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.vocabulary import ValidationState
 
@@ -253,10 +254,10 @@ def copy_mirror(session: Session, store_: SecretStore, reg_id, reason: str | Non
     mirror = registrations.get(session, reg_id)
     if mirror.source == "local":
         raise InvalidInput(f"Registration {mirror.id} is already local; there is nothing to copy.")
-    known = {e.code for e in catalog.list_events(session)}
+    usable = {c.code for c in rules.offered(rules.event_choices(session), rules.module_of(mirror))}
     data = RegistrationInput(
         url=mirror.url,
-        events=[c for c in mirror.event_codes if c in known],
+        events=[c for c in mirror.event_codes if c in usable] or None,
         name=f"{mirror.name} (copy)",
         study_id=mirror.study_id,
         organization_id=mirror.organization_id,

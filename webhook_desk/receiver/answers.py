@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from webhook_desk.errors import InvalidInput
 from webhook_desk.receiver.inbox import DEFAULT_LIMIT
+from webhook_desk.settings import PAYLOAD_LIMIT_BYTES
 from webhook_desk.signing import Verdict
 
 MODES = ("ok", "fail", "delay", "flaky", "timeout")
-BODY_CAP = 1024 * 1024
+BODY_CAP = PAYLOAD_LIMIT_BYTES
 # Longer than the sender's total timeout (15 s), so a sender really sees a timeout.
 TIMEOUT_HOLD_MS = 30_000
 DELAY_MS = 1_000  # `delay` without --delay-ms

@@ -1,8 +1,9 @@
 """The receiver's inbox: captured requests written by one thread in batches, kept bounded.
 
 SQLite has a single writer, and a commit per request would cap the receiver at the disk's
-sync rate; so the server only queues a Capture and one writer thread inserts whatever has
-queued up in one transaction, then drops the oldest rows beyond the limit.
+sync rate; so the server queues a Capture and one writer thread inserts whatever has queued
+up in one transaction, then drops the oldest rows beyond the limit. Each put() returns a
+future that says whether the capture was kept, so nothing is acknowledged that was not.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from webhook_desk import redaction
 from webhook_desk.db.models import ReceivedRequest, utcnow
 from webhook_desk.errors import NotFound, UserError
+from webhook_desk.redaction import DEFAULT, Redactor
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +70,14 @@ class Capture:
     secret_version: str | None = None
     duplicate: bool = False
     received_at: datetime = field(default_factory=utcnow)
+    kept: bool = True  # False when the inbox could not store it; not a column
 
     def row(self) -> dict:
         # Shallow on purpose: dataclasses.asdict deep-copies, a cost per request under load.
         return {name: getattr(self, name) for name in CAPTURE_FIELDS}
 
 
-CAPTURE_FIELDS = tuple(f.name for f in fields(Capture))
+CAPTURE_FIELDS = tuple(f.name for f in fields(Capture) if f.name != "kept")
 
 
 class DuplicateTracker:
@@ -134,7 +139,7 @@ class InboxWriter:
         self.slack = limit // 100
         self.problem: str | None = None
         self.lost = 0
-        self._queue: queue.SimpleQueue[Capture | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Capture, Future] | None] = queue.SimpleQueue()
         self._queued = 0
         self._written = 0
         self._progress = threading.Condition()
@@ -146,10 +151,13 @@ class InboxWriter:
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._thread.start()
 
-    def put(self, capture: Capture) -> None:
+    def put(self, capture: Capture) -> Future:
+        """Queue `capture`; the future's result is whether it was stored."""
+        stored: Future = Future()
         with self._progress:
             self._queued += 1
-        self._queue.put(capture)
+        self._queue.put((capture, stored))
+        return stored
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is in the database."""
@@ -167,7 +175,7 @@ class InboxWriter:
         self._queue.put(None)
         self._thread.join(timeout)
 
-    def _next_batch(self) -> tuple[list[Capture], bool]:
+    def _next_batch(self) -> tuple[list[tuple[Capture, Future]], bool]:
         first = self._queue.get()
         if first is None:
             return [], True
@@ -189,7 +197,7 @@ class InboxWriter:
             if batch:
                 self._write(batch)
         if self._count > self.limit:  # the slack is for busy times; leave it exact
-            self._write([])
+            self._insert([])
 
     def _insert(self, batch: list[Capture]) -> str | None:
         """Insert and trim in one transaction; the reason when it failed, else None."""
@@ -207,29 +215,37 @@ class InboxWriter:
         self._count = count
         return None
 
-    def _write(self, batch: list[Capture]) -> None:
-        error = self._insert(batch)
+    def _write(self, batch: list[tuple[Capture, Future]]) -> None:
+        captures = [capture for capture, _ in batch]
+        error = self._insert(captures)
         if error and len(batch) > 1:
             # One bad row must not cost the whole batch: save the others one by one.
-            errors = [e for e in (self._insert([c]) for c in batch) if e]
-            lost, error = len(errors), errors[0] if errors else None
+            errors = [self._insert([c]) for c in captures]
         else:
-            lost = len(batch) if error else 0
-        if error:  # kept until the receiver is started again: the user must get to see it
-            self.lost += lost
+            errors = [error] * len(batch)
+        failed = [e for e in errors if e]
+        if failed:  # kept until the receiver is started again: the user must get to see it
+            self.lost += len(failed)
             self.problem = (
-                f"{self.lost} captured requests were not saved, the last because: {error}"
+                f"{self.lost} captured requests were not saved, the last because: {failed[-1]}"
             )
             log.error("%s", self.problem)
-        if self.on_written is not None:
-            for capture in batch:
-                try:
-                    self.on_written(capture)
-                except Exception:  # a listener's bug must not stop the capture of requests
-                    log.exception("on_request callback failed")
+        for (capture, stored), error in zip(batch, errors, strict=True):
+            capture.kept = error is None
+            stored.set_result(capture.kept)
+        self._tell(captures)
         with self._progress:  # after the callbacks, so flush() means "heard of" too
             self._written += len(batch)
             self._progress.notify_all()
+
+    def _tell(self, captures: list[Capture]) -> None:
+        if self.on_written is None:
+            return
+        for capture in captures:
+            try:
+                self.on_written(capture)
+            except Exception:  # a listener's bug must not stop the capture of requests
+                log.exception("on_request callback failed")
 
 
 def body_text(body: bytes) -> tuple[str, str]:
@@ -240,8 +256,9 @@ def body_text(body: bytes) -> tuple[str, str]:
         return base64.b64encode(body).decode("ascii"), "base64"
 
 
-def as_dict(row: ReceivedRequest) -> dict:
+def as_dict(row: ReceivedRequest, redactor: Redactor = DEFAULT) -> dict:
     record = {key: getattr(row, key) for key in LIST_KEYS}
+    record["headers"] = redactor.headers(row.headers)  # the rule as it is now
     record["id"] = row.id
     record["body"], record["body_encoding"] = body_text(row.body)
     return record
@@ -252,7 +269,8 @@ def recent(session, limit: int = 50) -> list[dict]:
     rows = session.scalars(
         select(ReceivedRequest).order_by(ReceivedRequest.id.desc()).limit(limit)
     ).all()
-    return [as_dict(row) for row in rows]
+    redactor = redaction.redactor(session)
+    return [as_dict(row, redactor) for row in rows]
 
 
 def capture_ref(session, row: dict) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from webhook_desk import redaction
 from webhook_desk.errors import UserError
 from webhook_desk.local_http import ServingThread, listening_socket
 from webhook_desk.receiver.answers import Answer, ReceiverOptions, decide
@@ -34,7 +35,8 @@ SECRETS_REFRESH_S = 10.0
 SHUTDOWN_GRACE_S = 1.0
 METHOD_MAX = 16  # ReceivedRequest.method
 ID_MAX = 100  # ReceivedRequest.event, .delivery_id
-REDACTED_HEADERS = ("authorization", "proxy-authorization")
+UNSTORED_STATUS = 503  # what a request gets when the inbox cannot keep it
+STORE_TIMEOUT_S = 10.0
 
 
 class BodyTooLarge(Exception):
@@ -101,14 +103,12 @@ def _storable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _stored_headers(request: web.BaseRequest) -> dict[str, str]:
+def _stored_headers(request: web.BaseRequest, redactor: redaction.Redactor) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         name, value = _storable(name), _storable(value)
-        if name.lower() in REDACTED_HEADERS:
-            value = value.split(" ", 1)[0] + " [redacted]"
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
+    return redactor.headers(headers)
 
 
 async def _read_capped(request: web.BaseRequest, cap: int) -> bytes:
@@ -153,6 +153,7 @@ class Receiver:
             "receiver", self._runner, _new_event_loop, self._refresh_secrets_periodically
         )
         self._writer: InboxWriter | None = None
+        self._redactor = redaction.DEFAULT  # with the user's secret headers once started
         self._duplicates: DuplicateTracker | None = None
         self._client_errors = ClientErrorCounter()
         self._http_log = logging.getLogger(f"{__name__}.http.{id(self)}")
@@ -216,6 +217,7 @@ class Receiver:
         self.book.refresh(host, port)
         with self.db.session() as session:
             seen = recent_delivery_ids(session, options.inbox_limit)
+            self._redactor = redaction.redactor(session)
         self._duplicates = DuplicateTracker(options.inbox_limit, seen)
         self._writer = InboxWriter(self.db, options.inbox_limit, self._written)
 
@@ -232,11 +234,16 @@ class Receiver:
         return self._writer.flush(timeout) if self._writer else True
 
     def refresh_secrets(self) -> None:
-        """Reload registration secrets now (e.g. after a rotation in the GUI)."""
+        """Reload registration secrets and the user's secret headers now (e.g. after a
+        rotation in the GUI)."""
         if self._address:
             self.book.refresh(*self._address)
+            with self.db.session() as session:
+                self._redactor = redaction.redactor(session)
 
     def _written(self, capture: Capture) -> None:
+        if not capture.kept:
+            capture.status_code = UNSTORED_STATUS
         if self.on_request is not None:
             self.on_request(capture)
 
@@ -258,7 +265,9 @@ class Receiver:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         options = self.options
-        headers = _stored_headers(request)
+        # Credentials in the request's headers are scrubbed from all that is kept of it.
+        seen = self._redactor.knowing(request.headers)
+        headers = _stored_headers(request, seen)
         capture = Capture(
             method=request.method[:METHOD_MAX],
             # As sent, still percent-encoded: a decoded %00 is a NUL that PostgreSQL refuses.
@@ -286,7 +295,9 @@ class Receiver:
         if self.book.may_know_more(verdict) and self._address:
             await asyncio.to_thread(self.book.refresh_if_stale, *self._address)
             verdict = self.book.verdict(request.headers, capture.body)
-        answer = self._answer(request, capture, verdict)
+        answer = self._answer(request, capture, verdict, seen)
+        if not await self._stored(capture):
+            return self._unstored()
         if answer.wait_s:
             await asyncio.sleep(answer.wait_s)
         return web.Response(
@@ -296,8 +307,9 @@ class Receiver:
             content_type="application/json",
         )
 
-    def _answer(self, request: web.BaseRequest, capture: Capture, verdict) -> Answer:
+    def _answer(self, request: web.BaseRequest, capture: Capture, verdict, seen) -> Answer:
         capture.body_is_json, body_event = _json_facts(capture.body)
+        capture.body = seen.body(capture.body)  # after the signature was checked over it
         capture.event = capture.event or _short(body_event)
         capture.signature = verdict.status
         capture.signature_scheme = verdict.scheme
@@ -305,8 +317,23 @@ class Receiver:
         capture.duplicate = self._duplicates.is_repeat(capture.delivery_id)
         answer = decide(self.options, request.path, request.headers, verdict)
         capture.status_code = answer.status
-        self._writer.put(capture)
         return answer
+
+    async def _stored(self, capture: Capture) -> bool:
+        """Whether the inbox kept `capture`; a store slower than STORE_TIMEOUT_S counts as not."""
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_S):
+                return await asyncio.wrap_future(self._writer.put(capture))
+        except TimeoutError:
+            capture.kept = False
+            return False
+
+    def _unstored(self) -> web.Response:
+        """503, so the sender tries again: a capture that was not kept is not acknowledged."""
+        body = json.dumps({"error": "the receiver could not store the request; try again"})
+        return web.Response(
+            status=UNSTORED_STATUS, body=body.encode(), content_type="application/json"
+        )
 
     def _refuse(self, capture: Capture, status: int, reason: str) -> web.Response:
         capture.status_code = status

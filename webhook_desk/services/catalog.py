@@ -219,7 +219,7 @@ def get_event(session: Session, code: str, version: str | None = None) -> EventT
     events = list(session.scalars(query))
     if not events:
         known = session.scalars(select(EventType.code).distinct()).all()
-        raise NotFound(_unknown_sentence("event", code, known))
+        raise NotFound(unknown_sentence("event", code, known))
     if version is None:
         return max(events, key=lambda e: _version_key(e.version))
     for event in events:
@@ -233,11 +233,11 @@ def get_category(session: Session, code: str) -> EventCategory:
     category = session.scalar(select(EventCategory).where(EventCategory.code == code))
     if category is None:
         known = session.scalars(select(EventCategory.code)).all()
-        raise NotFound(_unknown_sentence("category", code, known))
+        raise NotFound(unknown_sentence("category", code, known))
     return category
 
 
-def _unknown_sentence(kind: str, code: str, known: list[str]) -> str:
+def unknown_sentence(kind: str, code: str, known: list[str]) -> str:
     wanted = code.strip().lower()
     near = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
     near += [k for k in sorted(known) if wanted and wanted in k.lower() and k not in near][:3]

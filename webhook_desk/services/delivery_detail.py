@@ -1,6 +1,7 @@
 """One delivery in full, for the History tab's detail panel: the delivery and its attempts.
 
-Request headers were stored with Authorization redacted, so nothing here carries a secret.
+Headers were stored redacted; they are redacted again here by the rule as it is now (the user
+may have named more secret-bearing headers since).
 """
 
 from __future__ import annotations
@@ -8,21 +9,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.history.queries import as_dict
+from webhook_desk.redaction import DEFAULT, Redactor
 from webhook_desk.services.resend import find
 from webhook_desk.services.waiting import waiting_reason
 
 
-def attempt_as_dict(attempt: Attempt) -> dict:
+def attempt_as_dict(attempt: Attempt, redactor: Redactor = DEFAULT) -> dict:
     return {
         "number": attempt.number,
         "started_at": attempt.started_at,
         "url": attempt.url,
-        "request_headers": attempt.request_headers or {},
+        "request_headers": redactor.headers(attempt.request_headers),
         "request_body": attempt.body_sent,
         "response_code": attempt.response_code,
-        "response_headers": attempt.response_headers or {},
+        "response_headers": redactor.headers(attempt.response_headers),
         "response_body": attempt.response_body,
         "duration_ms": attempt.duration_ms,
         "error": attempt.error,
@@ -35,7 +38,8 @@ def detail(session: Session, delivery_ref) -> dict:
     delivery = find(session, delivery_ref)
     record = as_dict(delivery)
     record["payload"] = delivery.payload
-    record["attempt_chain"] = [attempt_as_dict(a) for a in delivery.attempts]
+    redactor = redaction.redactor(session)
+    record["attempt_chain"] = [attempt_as_dict(a, redactor) for a in delivery.attempts]
     record["waiting_for"] = waiting_reason(session, delivery)
     original = session.get(Delivery, delivery.resent_from_id) if delivery.resent_from_id else None
     record["resent_from"] = _link(original, delivery)

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, EventType, Registration, new_uuid, utcnow
 from webhook_desk.errors import InvalidInput
-from webhook_desk.services import catalog, registrations
+from webhook_desk.services import catalog, registration_rules, registrations
+from webhook_desk.settings import PAYLOAD_LIMIT_BYTES
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
 
 MAX_COUNT = 100_000
@@ -38,6 +39,9 @@ def fire(
         raise InvalidInput(f"--count must be between 1 and {MAX_COUNT:,}.")
     event = catalog.get_event(session, event_code, reg.event_version if reg else None)
     body, data = _body(event, payload)
+    too_big = size_problems(body)
+    if too_big:
+        raise InvalidInput(too_big[0])
     if validate:
         problems = catalog.validate_payload(event, data)
         if problems:
@@ -74,10 +78,9 @@ def _target_registration(
     if (to_registration is None) == (url is None):
         raise InvalidInput("Fire at a registration (--to ID) or at a URL (--url URL), not both.")
     if url is not None:
-        # Ad-hoc targets are for testing receivers, so plain http is fine, as for development.
-        problem = registrations.url_problem(url, development=True)
-        if problem:
-            raise InvalidInput(problem)
+        problems = url_problems(url)
+        if problems:
+            raise InvalidInput(problems[0])
         return None
     if isinstance(to_registration, Registration):
         to_registration = to_registration.id
@@ -118,9 +121,29 @@ def fire_targets(session: Session, event_code: str) -> list[dict]:
     ]
 
 
+def url_problems(url: str) -> list[str]:
+    """What is wrong with an ad-hoc target. Those are for testing receivers, so plain http is
+    fine, as for a development registration."""
+    return registration_rules.url_problems(url, development=True)
+
+
+def size_problems(body: str) -> list[str]:
+    """A payload over the limit, which holds even when the schema check is waived."""
+    size = len(body.encode("utf-8"))
+    if size <= PAYLOAD_LIMIT_BYTES:
+        return []
+    return [
+        f"The payload is {size / 1024 / 1024:,.1f} MB; payloads are limited to "
+        f"{PAYLOAD_LIMIT_BYTES // 1024 // 1024} MB, the most the built-in receiver accepts."
+    ]
+
+
 def payload_problems(event: EventType, text: str) -> tuple[list[str], bool]:
     """What is wrong with a payload text for `event`, and whether only its schema is (which a
     tester may waive); ([], True) when it can go as it is. The dialogs check with this live."""
+    too_big = size_problems(text)
+    if too_big:
+        return too_big, False
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

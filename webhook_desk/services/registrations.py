@@ -8,7 +8,7 @@ for a grace period so receivers can move over without failing deliveries.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -24,28 +24,21 @@ from webhook_desk.db.models import (
     SecretVersion,
     utcnow,
 )
-from webhook_desk.engine.retry import parse_schedule
 from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import audit, catalog
+from webhook_desk.services import audit
+from webhook_desk.services import registration_rules as rules
+from webhook_desk.services.registration_rules import SECRET_KIND
 from webhook_desk.settings import SECRET_GRACE_HOURS
 from webhook_desk.vocabulary import (
     AuthType,
     DeliveryStatus,
-    EventStatus,
     RegistrationStatus,
     ValidationState,
 )
 
 log = logging.getLogger(__name__)
 
-AUTH_TYPES = tuple(AuthType)
-SECRET_KIND = {
-    AuthType.BASIC: "basic-password",
-    AuthType.HMAC: "hmac",
-    AuthType.STANDARD_WEBHOOKS: "standard-webhooks",
-    AuthType.OAUTH2: "oauth2-client-secret",
-}
 GENERATED = {
     AuthType.HMAC: signing.new_hmac_secret,
     AuthType.STANDARD_WEBHOOKS: signing.new_whsec_secret,
@@ -64,7 +57,7 @@ CREDENTIAL_FIELDS = ("url", "auth_type", "username", "token_url", "client_id", "
 @dataclass
 class RegistrationInput:
     url: str
-    events: list[str] = field(default_factory=list)
+    events: list[str] | None = None  # None: every event of the platform
     name: str = ""
     study_id: str | None = None
     organization_id: str | None = None
@@ -82,80 +75,36 @@ class RegistrationInput:
 STORED_FIELDS = tuple(f.name for f in fields(RegistrationInput) if f.name != "events")
 
 
-def url_problem(url: str, development: bool) -> str | None:
-    """Why `url` cannot be a target, or None. Plain http is for development registrations."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"'{url}' is not an absolute http(s) URL."
-    if parts.scheme == "http" and not development:
-        return f"'{url}' uses plain http, which only a development registration may use."
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        return f"'{url}' has an invalid port."
-    return None
-
-
-def _check(session: Session, data: RegistrationInput) -> None:
-    problem = url_problem(data.url, data.is_development)
-    if problem:
-        raise InvalidInput(problem)
-    if data.auth_type not in AUTH_TYPES:
-        raise InvalidInput(
-            f"Unknown auth type '{data.auth_type}'; use one of {', '.join(AUTH_TYPES)}."
-        )
-    if data.study_id and data.organization_id:
-        raise InvalidInput("A registration belongs to a study or an organisation, not both.")
-    if data.auth_type == AuthType.BASIC and not data.username:
-        raise InvalidInput("Basic authentication needs a username.")
-    if (
-        data.auth_type == AuthType.BASIC
-        and urlsplit(data.url).scheme != "https"
-        and not data.is_development
-    ):
-        raise InvalidInput("Basic authentication is only allowed over https.")
-    if data.auth_type == AuthType.OAUTH2:
-        missing = [
-            what
-            for what, value in (("a token URL", data.token_url), ("a client id", data.client_id))
-            if not value
-        ]
-        if missing:
-            raise InvalidInput(f"OAuth2 client credentials need {' and '.join(missing)}.")
-        problem = url_problem(data.token_url, data.is_development)
-        if problem:
-            raise InvalidInput("Token URL: " + problem)
-    if data.retry_schedule:
-        parse_schedule(data.retry_schedule)
-    for code in data.events:
-        catalog.get_event(session, code)
+def _check(
+    session: Session, data: RegistrationInput, secret: str | None, reg: Registration | None = None
+) -> None:
+    """Refuse `data` with the first of the rules' sentences (registration_rules)."""
+    found = rules.problems(
+        data,
+        rules.event_choices(session),
+        secret,
+        stored_auth=reg.auth_type if reg else None,
+        kept_events=reg.event_codes if reg else (),
+    )
+    if found:
+        raise InvalidInput(found[0])
 
 
 def _default_events(session: Session, data: RegistrationInput) -> list[str]:
-    module = "ecg" if data.organization_id else "centrepoint"
-    codes = {
-        e.code
-        for e in catalog.list_events(session)
-        if e.category.module == module
-        and catalog.effective_status(e) == EventStatus.ACTIVE
-        and e.code != "validation"
-    }
-    return sorted(codes)
+    offered = rules.offered(rules.event_choices(session), rules.module_of(data))
+    return sorted(c.code for c in offered)
 
 
 def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]:
     """The secret to store and whether we generated it (to be shown once)."""
     if auth_type == AuthType.NONE:
         return None, False
+    problems = rules.secret_problems(auth_type, secret, needs_secret=True)
+    if problems:
+        raise InvalidInput(problems[0])
     if secret:
-        problem = signing.secret_problem(SECRET_KIND[auth_type], secret)
-        if problem:
-            raise InvalidInput(problem)
         return secret, False
-    if auth_type in GENERATED:
-        return GENERATED[auth_type](), True
-    what = "password" if auth_type == AuthType.BASIC else "client secret"
-    raise InvalidInput(f"{auth_type} authentication needs its {what}.")
+    return GENERATED[auth_type](), True
 
 
 def _store_secret(
@@ -185,11 +134,11 @@ def add(
     reason: str | None = None,
 ) -> tuple[Registration, str | None]:
     """Create a registration; returns it and the generated secret (None when given or unused)."""
-    _check(session, data)
+    _check(session, data, secret)
     value, generated = _secret_value(data.auth_type, secret)
     if value is not None:
         store.require_usable()  # before anything is written
-    events = data.events or _default_events(session, data)
+    events = _default_events(session, data) if data.events is None else data.events
     reg = Registration(
         **{name: getattr(data, name) for name in STORED_FIELDS},
         events=[RegistrationEvent(event_code=c) for c in dict.fromkeys(events)],
@@ -223,10 +172,9 @@ def update(
         raise InvalidInput(f"A registration has no field {', '.join(sorted(unknown))}.")
     current = {name: getattr(reg, name) for name in STORED_FIELDS}
     data = RegistrationInput(**{**current, "events": reg.event_codes, **changes})
-    _check(session, data)
+    data.events = reg.event_codes if data.events is None else data.events
+    _check(session, data, secret, reg)
     auth_changed = data.auth_type != reg.auth_type
-    if auth_changed and data.auth_type not in (AuthType.NONE, *GENERATED) and not secret:
-        _secret_value(data.auth_type, None)  # raises: this auth type needs its secret
     for name in STORED_FIELDS:
         setattr(reg, name, getattr(data, name))
     reg.events = [RegistrationEvent(event_code=c) for c in dict.fromkeys(data.events)]

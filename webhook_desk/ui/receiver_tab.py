@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.errors import UserError
+from webhook_desk.platform.sender_addresses import remote_label
 from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, capture_ref, recent
 from webhook_desk.ui.colours import text_style
@@ -296,7 +297,8 @@ class ReceiverTab(QWidget):
             return
         query = f"?{row['query']}" if row.get("query") else ""
         self.request_headers.setPlainText(
-            f"{row['method']} {row['path']}{query}\nFrom {row['remote_addr']} · answered "
+            f"{row['method']} {row['path']}{query}\nFrom {remote_label(row['remote_addr'])} · "
+            f"answered "
             f"{row['status_code']} · signature {row['signature']}"
             + (
                 f" ({row['signature_scheme']}, {row['secret_version']})"

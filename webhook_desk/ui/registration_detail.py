@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from webhook_desk.platform.sender_addresses import SENDER_ADDRESSES, allow_list_text
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.formatting import local_time, owner
 from webhook_desk.vocabulary import AuthType
@@ -69,6 +79,7 @@ class RegistrationDetail(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[title] = label
             form.addRow(title, label)
+        form.addRow("Sender IPs", self._allow_list())
         self.advice = QLabel()  # what a stuck registration needs, right under its state
         self.advice.setWordWrap(True)
         self.advice.setStyleSheet(text_style("warning"))
@@ -86,6 +97,25 @@ class RegistrationDetail(QWidget):
         layout.addWidget(recent_box)
         layout.addStretch(1)
         self.show_row(None)
+
+    def _allow_list(self) -> QWidget:
+        """The addresses CentrePoint sends from, for the endpoint's firewall allow-list, with
+        a button copying them one a line."""
+        addresses = QLabel(", ".join(SENDER_ADDRESSES))
+        addresses.setWordWrap(True)
+        addresses.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        addresses.setToolTip("CentrePoint sends webhooks from these addresses: allow them.")
+        self.copy_allow_list = QPushButton("Copy")
+        self.copy_allow_list.setToolTip("Copy the nine addresses, one a line")
+        self.copy_allow_list.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(allow_list_text())
+        )
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(addresses, 1)
+        row.addWidget(self.copy_allow_list, 0, Qt.AlignmentFlag.AlignTop)
+        return holder
 
     def show_row(self, row: dict | None) -> None:
         self.row = row

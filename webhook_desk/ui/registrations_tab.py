@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
-from webhook_desk.services import catalog, delivery_engine, registrations
+from webhook_desk.services import delivery_engine, registration_rules, registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
@@ -33,7 +33,7 @@ from webhook_desk.ui.models.registrations_model import (
 from webhook_desk.ui.registration_detail import RegistrationDetail
 from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.record_table import record_table
-from webhook_desk.vocabulary import AuthType, EventStatus, RegistrationStatus
+from webhook_desk.vocabulary import AuthType, RegistrationStatus
 
 ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 RECENT = 8  # deliveries shown in the detail panel
@@ -54,18 +54,6 @@ def load_rows(session, include_archived: bool) -> list[dict]:
     return [
         {**registrations.as_dict(reg), "secrets": registrations.secret_summary(reg)}
         for reg in registrations.list_all(session, include_archived=include_archived)
-    ]
-
-
-def active_events(session) -> list[dict]:
-    """The events a registration can subscribe to (the Add and Edit dialogs' checklist)."""
-    return [
-        {"code": e.code, "name": e.name, "module": e.category.module}
-        for e in {
-            e.code: e
-            for e in catalog.list_events(session)
-            if e.status == EventStatus.ACTIVE and e.code != "validation"
-        }.values()
     ]
 
 
@@ -228,7 +216,9 @@ class RegistrationsTab(QWidget):
     # --- changing -----------------------------------------------------------------------
 
     def add(self) -> None:
-        run_query(self.context.db, active_events, self._open_dialog, self.context.say)
+        run_query(
+            self.context.db, registration_rules.event_choices, self._open_dialog, self.context.say
+        )
 
     def edit(self, *_args) -> None:
         row = self.selected_row()
@@ -236,12 +226,14 @@ class RegistrationsTab(QWidget):
             return
         run_query(
             self.context.db,
-            active_events,
+            registration_rules.event_choices,
             lambda events: self._open_dialog(events, row),
             self.context.say,
         )
 
-    def _open_dialog(self, events: list[dict], existing: dict | None = None) -> None:
+    def _open_dialog(
+        self, events: list[registration_rules.EventChoice], existing: dict | None = None
+    ) -> None:
         dialog = RegistrationDialog(self.context, events, existing=existing, parent=self)
         dialog.saved.connect(self._saved)
         dialog.open()

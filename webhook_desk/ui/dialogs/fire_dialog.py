@@ -155,12 +155,8 @@ class FireDialog(QDialog):
 
     def target_problem(self) -> str | None:
         if self.to_url.isChecked():
-            from urllib.parse import urlsplit
-
-            parts = urlsplit(self.url.text().strip())
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                return f"'{self.url.text().strip()}' is not an absolute http(s) URL."
-        elif not self.chosen_registrations():
+            return next(iter(firing.url_problems(self.url.text().strip())), None)
+        if not self.chosen_registrations():
             return "Choose at least one registration."
         return None
 

@@ -26,15 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk import signing
-from webhook_desk.errors import UserError
-from webhook_desk.services import registrations
-from webhook_desk.services.registrations import AUTH_TYPES, RegistrationInput
+from webhook_desk.services import registration_rules, registrations
+from webhook_desk.services.registration_rules import AUTH_TYPES
+from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
-from webhook_desk.vocabulary import AuthType
+from webhook_desk.vocabulary import AuthType, EventStatus
 
+ACTIVE = EventStatus.ACTIVE
 AUTH_LABELS = {
     AuthType.NONE: "None",
     AuthType.BASIC: "Basic (username and password)",
@@ -60,7 +60,11 @@ class RegistrationDialog(QDialog):
     saved = Signal(int, str)
 
     def __init__(
-        self, context: AppContext, events: list[dict], existing: dict | None = None, parent=None
+        self,
+        context: AppContext,
+        events: list[registration_rules.EventChoice],
+        existing: dict | None = None,
+        parent=None,
     ):
         super().__init__(parent)
         self.context = context
@@ -97,7 +101,7 @@ class RegistrationDialog(QDialog):
 
     # --- building -----------------------------------------------------------------------
 
-    def _build_fields(self, events: list[dict]) -> None:
+    def _build_fields(self, events: list[registration_rules.EventChoice]) -> None:
         self.name = _line("e.g. Sleep lab data hub")
         self.owner_kind = QComboBox()
         self.owner_kind.addItems(["Study", "Organisation"])
@@ -194,13 +198,14 @@ class RegistrationDialog(QDialog):
         # the keyboard (End, Space) and ticked without the user seeing it.
         chosen = set(self.chosen_events())
         self.events_list.clear()
+        kept = set((self.existing or {}).get("events", ()))
         for event in self.all_events:
-            if event.get("module", "centrepoint") != module:
+            if event.module != module or not (event.status == ACTIVE or event.code in kept):
                 continue
-            item = QListWidgetItem(f"{event['code']}  —  {event['name']}")
-            item.setData(Qt.ItemDataRole.UserRole, event["code"])
+            item = QListWidgetItem(f"{event.code}  —  {event.name}")
+            item.setData(Qt.ItemDataRole.UserRole, event.code)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            checked = event["code"] in chosen
+            checked = event.code in chosen
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             self.events_list.addItem(item)
         self.event_version.setEnabled(not study)
@@ -241,56 +246,20 @@ class RegistrationDialog(QDialog):
 
     def problem(self) -> str | None:
         """The first rule the form breaks, as the sentence the user reads; None when fine."""
-        url = self.url.text().strip()
-        if not url:
-            return "Enter the target URL."
-        problem = registrations.url_problem(url, self.development.isChecked())
-        if problem:
-            return problem
-        if not self.owner_id.text().strip():
-            return f"Enter the {self.owner_kind.currentText().lower()} id."
-        if not self.chosen_events():
-            return "Choose at least one event."
-        if self.retry_schedule.text().strip():
-            from webhook_desk.engine.retry import parse_schedule
-
-            try:
-                parse_schedule(self.retry_schedule.text().strip())
-            except (UserError, ValueError) as error:
-                return str(error)
-        return self._credential_problem()
-
-    def _credential_problem(self) -> str | None:
-        auth = self.auth_type.currentData()
-        needs_secret = not self.existing or self.existing["auth_type"] != auth
-        if auth == AuthType.BASIC:
-            if not self.username.text().strip():
-                return "Basic authentication needs a username."
-            if needs_secret and not self.password.text():
-                return "Basic authentication needs a password."
-            if (
-                not self.url.text().strip().startswith("https:")
-                and not self.development.isChecked()
-            ):
-                return "Basic authentication is only allowed over https."
-        if auth == AuthType.STANDARD_WEBHOOKS and self.whsec_secret.text():
-            try:
-                signing.whsec_key(self.whsec_secret.text())
-            except ValueError as error:
-                return str(error)
-        if auth == AuthType.OAUTH2:
-            if not self.token_url.text().strip():
-                return "OAuth2 needs the token URL."
-            problem = registrations.url_problem(
-                self.token_url.text().strip(), self.development.isChecked()
+        data, existing = self.form_input(), self.existing or {}
+        found = registration_rules.problems(
+            data,
+            self.all_events,
+            self.secret(),
+            stored_auth=existing.get("auth_type"),
+            kept_events=existing.get("events", ()),
+        )
+        if not self.owner_id.text().strip():  # which box is empty: the form's own question
+            url_ok = not registration_rules.url_problems(data.url, data.is_development)
+            found.insert(
+                0 if url_ok else 1, f"Enter the {self.owner_kind.currentText().lower()} id."
             )
-            if problem:
-                return "Token URL: " + problem
-            if not self.client_id.text().strip():
-                return "OAuth2 needs the client id."
-            if needs_secret and not self.client_secret.text():
-                return "OAuth2 needs the client secret."
-        return None
+        return found[0] if found else None
 
     def check(self) -> None:
         problem = self.problem()

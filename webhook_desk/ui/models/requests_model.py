@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 
+from webhook_desk.platform.sender_addresses import remote_label
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.models.table_model import NO_PARENT, RowsTableModel
@@ -30,7 +31,7 @@ COLUMNS = [
     ("Secret version", lambda r: r["secret_version"] or ""),
     ("Duplicate", lambda r: "duplicate" if r["duplicate"] else ""),
     ("Delivery id", lambda r: r["delivery_id"] or ""),
-    ("Remote", lambda r: r["remote_addr"]),
+    ("Remote", lambda r: remote_label(r["remote_addr"])),
 ]
 SIGNATURE_COLUMN, ANSWER_COLUMN = 5, 4
 

@@ -1,0 +1,66 @@
+"""The one rule for secrets in headers: a scheme word may be kept, the value never."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook_desk import redaction
+from webhook_desk.errors import InvalidInput
+from webhook_desk.redaction import Redactor, redacted
+
+SECRET = "s3cr3t-VALUE"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "kept"),
+    [
+        ("Authorization", f"Basic {SECRET}", "Basic [redacted]"),
+        ("Authorization", SECRET, "[redacted]"),  # no scheme word: nothing of it kept
+        ("Authorization", f"Basic\t{SECRET}", "Basic [redacted]"),
+        ("authorization", f"  bearer   {SECRET} ", "bearer [redacted]"),
+        ("AUTHORIZATION", f"{SECRET} more", "[redacted]"),  # the first word is no scheme
+        ("Proxy-Authorization", f"Digest {SECRET}", "Digest [redacted]"),
+        ("Cookie", f"session={SECRET}; theme=dark", "[redacted]"),
+        ("Set-Cookie", f"id={SECRET}; HttpOnly", "[redacted]"),
+        ("X-ActiGraph-Hook-Secret", SECRET, "[redacted]"),
+        ("x-actigraph-hook-secret", f"Basic {SECRET}", "Basic [redacted]"),
+    ],
+)
+def test_each_secret_header_form_keeps_at_most_its_scheme(name, value, kept):
+    shown = redacted({name: value, "X-Other": "visible"})
+    assert shown == {name: kept, "X-Other": "visible"}
+
+
+def test_list_values_from_the_platform_are_redacted_one_by_one():
+    assert redacted({"Authorization": [f"Bearer {SECRET}", SECRET]}) == {
+        "Authorization": ["Bearer [redacted]", "[redacted]"]
+    }
+
+
+def test_credentials_sent_are_scrubbed_from_what_came_back():
+    import base64
+
+    basic = base64.b64encode(f"ann:{SECRET}".encode()).decode()
+    seen = Redactor().knowing({"Authorization": f"Basic {basic}", "X-Hook": "not secret"})
+    echoed = f'{{"auth": "Basic {basic}", "password": "{SECRET}", "h": "not secret"}}'
+    assert seen.text(echoed) == (
+        '{"auth": "[redacted]", "password": "[redacted]", "h": "not secret"}'
+    )
+    assert seen.body(echoed.encode()) == seen.text(echoed).encode()
+    assert seen.headers({"X-Echo": basic}) == {"X-Echo": "[redacted]"}
+
+
+def test_the_users_headers_join_the_list_and_bad_names_get_a_sentence(sqlite_db):
+    with sqlite_db.session() as session:
+        kept = redaction.set_user_header_names(session, ["X-Api-Key", "authorization", " x-Token "])
+    assert kept == ["X-Api-Key", "x-Token"]  # Authorization is on the list already
+    with sqlite_db.session() as session:
+        shown = redaction.redactor(session).headers({"x-api-key": SECRET, "X-TOKEN": SECRET})
+    assert shown == {"x-api-key": "[redacted]", "X-TOKEN": "[redacted]"}
+    with sqlite_db.session() as session, pytest.raises(InvalidInput) as refused:
+        redaction.set_user_header_names(session, ["X-Ok", "X Api: Key"])
+    assert str(refused.value) == (
+        "'X Api: Key' is not a header name: use letters, digits and - only (no spaces or colon)."
+    )
+    with sqlite_db.session() as session:
+        assert redaction.user_header_names(session) == ["X-Api-Key", "x-Token"]  # unchanged
