@@ -160,7 +160,13 @@ def test_resend_all_matching_dry_run_counts_and_then_queues(cli, memory_keyring)
             "5xx",
             "--json",
         )
-        assert queued.json() == {"matched": 4, "queued": 4, "skipped": 0, "dry_run": False}
+        assert queued.json() == {
+            "matched": 4,
+            "queued": 4,
+            "skipped": 0,
+            "already_queued": 0,
+            "dry_run": False,
+        }
     pending = cli("history", "--registration", reg_id, "--status", "pending", "--json").json()
     assert len(pending) == 4 and all(p["resent_from_id"] for p in pending)
 

@@ -106,3 +106,20 @@ def test_a_next_link_on_the_same_origin_is_followed(fakes):
     ]
     assert items == [{"id": 1}, {"id": 2}]
     assert [auth for _, auth in api.seen] == [f"Bearer {TOKEN}"] * 2
+
+
+@pytest.mark.parametrize(
+    ("remote", "line_ends"),
+    [
+        ("13.68.136.18", "from 13.68.136.18 (CentrePoint sender)"),
+        ("::ffff:40.87.40.14", "from ::ffff:40.87.40.14 (CentrePoint sender)"),
+        ("127.0.0.1", "signature unchecked"),
+        ("13.68.136.180", "signature unchecked"),
+    ],
+)
+def test_receive_marks_a_request_from_a_platform_sending_address(remote, line_ends):
+    from webhook_desk.cli.receive import _describe
+    from webhook_desk.receiver.inbox import Capture
+
+    capture = Capture("POST", "/hooks", "", {}, b"{}", remote, 200, True, event="upload")
+    assert _describe(capture).endswith(line_ends)

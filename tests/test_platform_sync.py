@@ -457,6 +457,13 @@ def test_mock_api_verb_serves_demo_data_until_stopped(tmp_path):
             timeout=10,
         ).json()
         assert hooks["totalCount"] == 1
+        oauth = process.stdout.readline()  # the client credentials its /connect/token takes
+        client_id, secret = oauth.split("client id ")[1].split(", client secret ")
+        form = {"client_id": client_id, "client_secret": secret.split(",")[0]}
+        issued = requests.post(
+            f"{url}/connect/token", data=form | {"grant_type": "client_credentials"}, timeout=10
+        )
+        assert issued.json()["token_type"] == "Bearer"
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0

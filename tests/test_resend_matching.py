@@ -1,5 +1,9 @@
 """Resend all matching: a running count, and a Cancel that keeps whole batches only."""
 
+import signal
+import subprocess
+import sys
+
 from sqlalchemy import func, select
 
 from webhook_desk.db.models import Delivery
@@ -61,3 +65,43 @@ def test_dry_run_counts_without_queuing(sqlite_db):
         result = resend.resend_matching(session, Filters(event="upload"), dry_run=True)
     assert (result.matched, result.queued, result.skipped) == (5, 0, 0)
     assert resent_in_database(sqlite_db) == 0
+
+
+KILLED_MIDWAY = """
+import os, signal, sys
+from webhook_desk.history.queries import Filters
+from webhook_desk.services import resend
+from webhook_desk.services.startup import open_database
+
+resend.CHUNK, resend.PROGRESS_EVERY = 10, 1
+db = open_database(sys.argv[1])
+
+def progress(matched, queued):
+    if queued >= 20:
+        os.kill(os.getpid(), signal.SIGKILL)  # two batches written, the third being gathered
+
+with db.session() as session:
+    resend.resend_matching(session, Filters(event="upload"), progress=progress)
+"""
+
+
+def test_a_bulk_resend_killed_midway_is_resumed_without_queuing_twice(sqlite_db, cli):
+    fire_adhoc(sqlite_db, 35)
+    killed = subprocess.run([sys.executable, "-c", KILLED_MIDWAY, sqlite_db.url], timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert resent_in_database(sqlite_db) == 20
+
+    rerun = cli("resend", "--all-matching", "--event", "upload", db=sqlite_db)
+
+    assert rerun.out.strip() == (
+        "15 deliveries queued again; 20 already queued by an interrupted run of it."
+    )
+    with sqlite_db.session() as session:
+        copies = session.execute(
+            select(Delivery.resent_from_id, func.count())
+            .where(Delivery.resent_from_id.is_not(None))
+            .group_by(Delivery.resent_from_id)
+        ).all()
+    assert len(copies) == 35 and {n for _, n in copies} == {1}
+    again = cli("resend", "--all-matching", "--event", "upload", "--dry-run", db=sqlite_db)
+    assert again.out.strip() == "70 deliveries would be resent."  # finished: a new job

@@ -494,3 +494,23 @@ def test_the_payload_hash_is_made_checked_and_read_back_with_the_subscription_se
     activity = made.json()["activity"]["id"]
     got = served.get(f"{hashes}/activity/{activity}/get-hash").json()
     assert got == {"hash": payload["hash"], "createdAt": payload["createdAt"]}
+
+
+# ---- the OpenAPI document ----------------------------------------------------------------
+
+
+def test_openapi_json_is_a_valid_3_1_document_of_every_route_served(route_server):
+    from openapi_spec_validator import validate
+
+    document = route_server.get("/openapi.json").json()
+    validate(document)  # the independent validator, not our own reading of the spec
+    documented = {f"{method}{path}" for path, ops in document["paths"].items() for method in ops}
+    assert documented == {r.key for r in ROUTES} and set(SEED_ROUTES) <= documented
+    health = document["paths"]["/healthcheck"]["get"]
+    assert health["security"] == [] and document["security"] == [{"bearer": []}]
+    patch = document["paths"]["/api/webhook-categories/{webhookCategoryId}"]["patch"]
+    assert patch["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JsonPatch"
+    }
+    assert {p["name"] for p in document["paths"]["/v1/webhooks/history"]["get"]["parameters"]} >= {
+        "studyId", "IncludeResponseCodes", "ExcludeResponseCodes"}  # fmt: skip

@@ -157,14 +157,24 @@ def header_name_problem(name: str) -> str | None:
     return None
 
 
+def names_in(text: str) -> list[str]:
+    """The header names in a comma-separated list as the user types it in Settings."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def names_problem(names: Iterable[str]) -> str | None:
+    """The first bad name's sentence, else None."""
+    return next(filter(None, map(header_name_problem, names)), None)
+
+
 def set_user_header_names(session, names: Iterable[str]) -> list[str]:
     """Replace the user's list; refuses the whole list with the first bad name's sentence."""
+    names = list(names)
+    problem = names_problem(names)
+    if problem:
+        raise InvalidInput(problem)
     wanted: dict[str, str] = {}
-    for name in names:
-        problem = header_name_problem(name)
-        if problem:
-            raise InvalidInput(problem)
-        name = name.strip()
+    for name in map(str.strip, names):
         if name.lower() not in SECRET_HEADERS:
             wanted.setdefault(name.lower(), name)
     for row in session.scalars(select(SecretHeader)):

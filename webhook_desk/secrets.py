@@ -28,7 +28,8 @@ INSTALL_HINT = (
 
 # The installation's own key for fingerprints, in the keyring beside the secrets.
 FINGERPRINT_KEY = "installation/fingerprint-key"
-FINGERPRINT_LENGTH = 12  # hex digits shown in lists and the audit
+FINGERPRINT_LENGTH = 12
+THROWAWAY_HMAC_KEY = "adhoc/throwaway-hmac"  # hex digits shown in lists and the audit
 
 
 def backend_name(backend=None) -> str:
@@ -80,6 +81,20 @@ class SecretStore:
             ) from None
         if value is None:
             raise NotFound(f"The secret {key} is missing from the keyring ({self.backend}).")
+        return value
+
+    def throwaway_hmac(self, create: bool = False) -> str | None:
+        """The throwaway HMAC secret ad-hoc test deliveries may be signed with, which the
+        built-in receiver also checks against; None until created (with create=True)."""
+        try:
+            return self.get(THROWAWAY_HMAC_KEY)
+        except NotFound:
+            if not create:
+                return None
+        from webhook_desk.signing import new_hmac_secret
+
+        value = new_hmac_secret()
+        self.put(THROWAWAY_HMAC_KEY, value)
         return value
 
     def delete(self, key: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import requests
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
 from test_delivery_loop import LOOP_TIMEOUT_MS, fire_at_registration, register_at, start_receiver
 
@@ -57,7 +58,8 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
     qtbot.waitUntil(dialog.send_button.isEnabled)
     qtbot.keyClicks(dialog.reason, "wrong subject")
     qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    # The dialog deletes itself on close: gone counts as closed.
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog) or not dialog.isVisible())
 
     def copy():
         return next((r for r in history.model.rows if r["resent_from_id"] == original["id"]), None)

@@ -99,3 +99,24 @@ def test_validation_requests_are_unsigned_as_on_the_platform_unless_settings_say
         86400,
     ]
     second.shutdown()
+
+
+def test_headers_named_secret_in_settings_are_redacted_from_then_on(window, qtbot, context):
+    from webhook_desk import redaction
+
+    dialog = open_settings(window, qtbot)
+    qtbot.keyClicks(dialog.secret_headers, "X-Api-Key, X Token")
+    assert dialog.error.text() == (
+        "'X Token' is not a header name: use letters, digits and - only (no spaces or colon)."
+    )
+    assert not save_button(dialog).isEnabled()
+    for _ in "X Token":
+        qtbot.keyClick(dialog.secret_headers, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(dialog.secret_headers, "X-Token")
+    assert dialog.error.text() == "" and save_button(dialog).isEnabled()
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    with context.db.session() as session:
+        shown = redaction.redactor(session).headers({"x-token": "abc", "X-API-KEY": "def"})
+    assert shown == {"x-token": "[redacted]", "X-API-KEY": "[redacted]"}
+    assert open_settings(window, qtbot).secret_headers.text() == "X-Api-Key, X-Token"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from webhook_desk.api import activity_routes as act
 from webhook_desk.api import catalog_routes as cat
-from webhook_desk.api import probes
+from webhook_desk.api import openapi, probes
 from webhook_desk.api import subscription_routes as sub
 from webhook_desk.platform import mock_ecg_endpoints as ecg
 from webhook_desk.platform import mock_endpoints as cp
@@ -369,4 +369,11 @@ def _routes() -> list[Route]:
     ]
 
 
-ROUTES: list[Route] = _routes()
+def openapi_document(session, call) -> dict:
+    return openapi.document(ROUTES)
+
+
+ROUTES: list[Route] = [
+    *_routes(),
+    Route("GET", "/openapi.json", openapi_document, "This document", "OpenAPI"),
+]

@@ -153,11 +153,14 @@ def _resend(args) -> int:
                 "matched": bulk.matched,
                 "queued": bulk.queued,
                 "skipped": bulk.skipped,
+                "already_queued": bulk.already_queued,
                 "dry_run": args.dry_run,
             }
             verb = "would be resent" if args.dry_run else "queued again"
-            count = bulk.matched - bulk.skipped
+            count = bulk.matched - bulk.skipped - bulk.already_queued
             text = f"{count} deliver{'y' if count == 1 else 'ies'} {verb}"
+            if bulk.already_queued:
+                text += f"; {bulk.already_queued} already queued by an interrupted run of it"
             if bulk.skipped:
                 text += f"; {bulk.skipped} skipped (handshakes or registrations not enabled)"
             text += "."

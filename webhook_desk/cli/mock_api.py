@@ -22,6 +22,8 @@ def _mock_database(args, folder: str):
 
 def _mock_api(args) -> int:
     options = switches(args, args.token or new_token())
+    # OAuth2 client credentials for its /connect/token, as the platform's auth host issues.
+    options.client_id, options.client_secret = "webhook-desk", new_token()
     if args.demo_deliveries < 0:
         raise InvalidInput("--demo-deliveries cannot be negative.")
     with tempfile.TemporaryDirectory(prefix="webhook-desk-mock-") as folder:
@@ -35,7 +37,10 @@ def _mock_api(args) -> int:
         try:
             api.start(args.host, args.port)
             print(
-                f"Platform emulator at {api.url} (token {options.token}); Ctrl-C stops.", flush=True
+                f"Platform emulator at {api.url} (token {options.token}); Ctrl-C stops.\n"
+                f"OAuth2 client credentials: client id {options.client_id}, client secret "
+                f"{options.client_secret}, token endpoint {api.url}/connect/token.",
+                flush=True,
             )
             _wait_for_stop_signal()
             api.stop()

@@ -190,6 +190,18 @@ def _audit(subparsers) -> None:
     parser = add_verb(subparsers, "audit", "list the audit trail, newest first", "audit:_audit")
     parser.add_argument("--limit", type=int, default=None, help="at most this many entries")
     add_json_option(parser)
+    actions = parser.add_subparsers(dest="audit_action", metavar="ACTION")
+    verify = add_verb(
+        actions, "verify", "check the audit chain (exit 1 at the first break)", "audit:_verify"
+    )
+    verify.add_argument(
+        "--against", metavar="EXPORT.csv", help="also check a filed export's head is in the chain"
+    )
+    add_json_option(verify)
+    export = add_verb(
+        actions, "export", "write the trail with its head hash, for filing", "audit:_export"
+    )
+    export.add_argument("--output", required=True, metavar="FILE.csv")
 
 
 def _health(subparsers) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -249,6 +250,8 @@ class Delivery(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     is_validation: Mapped[bool] = mapped_column(Boolean, default=False)
     resent_from_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"))
+    # The bulk resend that queued this copy: a rerun of an interrupted one skips what it did.
+    resend_job_id: Mapped[int | None] = mapped_column(ForeignKey("resend_job.id"), index=True)
     source: Mapped[str] = mapped_column(String(20), default="local")  # local|demo|import|sync
     remote_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -256,10 +259,25 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
+    signing_registration_id: Mapped[int | None] = mapped_column(Integer)
+    signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="Attempt.number"
     )
+
+
+class ResendJob(Base):
+    """One "resend all matching" run: finished_at stays empty until every match was queued,
+    so a run that was killed or cancelled is resumed by the next one with the same filters."""
+
+    __tablename__ = "resend_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filters: Mapped[str] = mapped_column(Text)  # the History filters, as canonical JSON
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
 
 
 class Attempt(Base):
@@ -324,6 +342,21 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column()
     after: Mapped[dict | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+    # The chain (services/audit.py): the previous entry's hash, and this entry's own.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The one row that ends the audit chain: the newest hash and how many entries lead to
+    it. Appending locks it, so writers queue; verify compares it with the chain's end."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SecretHeader(Base):

@@ -3,7 +3,7 @@ and what the delivery becomes after it (succeeded, failed, or pending until the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.record import Outcome
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.errors import UserError
-from webhook_desk.vocabulary import DeliveryStatus
+from webhook_desk.vocabulary import AuthType, DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,33 @@ def target_of(
         schedule=schedule,
         redactor=redaction.redactor(session),
     )
+
+
+def throwaway_target(adhoc: Target, book: Bookkeeping) -> Target:
+    """Ad-hoc delivery signed (actigraph HMAC) with the throwaway secret the built-in
+    receiver knows."""
+    value = book.throwaway_secret()
+    creds = (
+        auth.Credentials(AuthType.HMAC, hmac_secret=value)
+        if value
+        else auth.Credentials(
+            AuthType.HMAC,
+            problem="The throwaway signing secret is not in the keyring; fire from the "
+            "window again to create it.",
+        )
+    )
+    return replace(adhoc, creds=creds)
+
+
+def target_for(c: Claimed, targets: dict[int, Target], adhoc: Target, throwaway: Target) -> Target:
+    """Where and how to send a claimed delivery: its registration's way; or, ad-hoc, to its
+    own URL, signed as the registration it names or with the throwaway secret, if asked."""
+    if c.registration_id is not None:
+        return targets.get(c.registration_id, adhoc)
+    signer = targets.get(c.signing_registration_id) if c.signing_registration_id else None
+    if signer is not None:
+        return replace(adhoc, creds=signer.creds)
+    return throwaway if c.signing_throwaway else adhoc
 
 
 def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) -> Outcome:

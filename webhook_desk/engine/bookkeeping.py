@@ -25,6 +25,10 @@ class Bookkeeping(Protocol):
     def secret_values(self, session: Session, reg: Registration, kind: str) -> list[str]:
         """Every still-valid secret value of `kind`, newest first (empty when none)."""
 
+    def throwaway_secret(self) -> str | None:
+        """The throwaway HMAC secret ad-hoc deliveries may ask to be signed with (None when
+        there is none yet)."""
+
     def record_validation(
         self, session: Session, reg: Registration, ok: bool, error: str | None
     ) -> None:

@@ -35,6 +35,8 @@ class Claimed:
     event_code: str
     payload: str
     attempt_count: int
+    signing_registration_id: int | None = None  # ad-hoc: sign as this registration does
+    signing_throwaway: bool = False  # ad-hoc: sign with the throwaway secret
     previous_attempt_id: int | None = None
 
 
@@ -123,6 +125,8 @@ def claim(
             Delivery.event_code,
             Delivery.payload,
             Delivery.attempt_count,
+            Delivery.signing_registration_id,
+            Delivery.signing_throwaway,
         )
         .execution_options(synchronize_session=False)
     ).all()

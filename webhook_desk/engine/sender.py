@@ -12,18 +12,11 @@ from dataclasses import dataclass, field, replace
 
 import requests
 
+from webhook_desk.engine.defaults import Timeouts
 from webhook_desk.redaction import Redactor
 
-CONNECT_TIMEOUT_S = 5.0
-TOTAL_TIMEOUT_S = 15.0
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    connect: float = CONNECT_TIMEOUT_S
-    total: float = TOTAL_TIMEOUT_S
 
 
 @dataclass

@@ -17,13 +17,13 @@ from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.defaults import SIGNED_BY_DEFAULT
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.vocabulary import DeliveryStatus
 
 HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
 EVENT = "validation"
-SIGNED_BY_DEFAULT = False  # the platform's validation example carries no signature
 SIGNATURE_AUTH = ("hmac", "standard-webhooks")
 
 

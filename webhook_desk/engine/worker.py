@@ -255,7 +255,9 @@ class Engine:
                 )
             claimed, surplus = self.shares.trim(claimed)
             claim.release(session, self.owner, [c.id for c in surplus])
-            targets = self._load_targets(session, {c.registration_id for c in claimed})
+            targets = self._load_targets(
+                session, {c.registration_id or c.signing_registration_id for c in claimed}
+            )
         if not claimed:
             self._next_poll = time.monotonic() + self.poll_interval
             return 0
@@ -264,8 +266,11 @@ class Engine:
         self.shares.claimed(claimed)
         if self.callbacks.claimed:
             self.callbacks.claimed(len(claimed))
+        throwaway = self.adhoc  # read from the keyring once a batch, only when asked for
+        if any(c.signing_throwaway for c in claimed):
+            throwaway = attempt.throwaway_target(self.adhoc, self.book)
         for c in claimed:
-            target = targets.get(c.registration_id, self.adhoc)
+            target = attempt.target_for(c, targets, self.adhoc, throwaway)
             self._work.put(partial(self._send_one, c, target))
         return len(claimed)
 

@@ -100,6 +100,9 @@ def registration_secrets(
                 continue
             for version, value in pairs:
                 known.append(KnownSecret(f"registration {reg.id} v{version.version}", kind, value))
+    throwaway = store.throwaway_hmac()  # what ad-hoc deliveries fired from the GUI sign with
+    if throwaway:
+        known.append(KnownSecret("throwaway", "hmac", throwaway))
     return known, problems
 
 

@@ -29,6 +29,9 @@ class ServiceBookkeeping:
     def secret_values(self, session: Session, reg: Registration, kind: str) -> list[str]:
         return [value for _, value in registrations.valid_secrets(session, self.store, reg, kind)]
 
+    def throwaway_secret(self) -> str | None:
+        return self.store.throwaway_hmac()
+
     def record_validation(
         self, session: Session, reg: Registration, ok: bool, error: str | None
     ) -> None:

@@ -11,9 +11,10 @@ from webhook_desk.db.models import Delivery, EventType, Registration, new_uuid, 
 from webhook_desk.errors import InvalidInput
 from webhook_desk.services import catalog, registration_rules, registrations
 from webhook_desk.settings import PAYLOAD_LIMIT_BYTES
-from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
+from webhook_desk.vocabulary import AuthType, DeliveryStatus, RegistrationStatus
 
 MAX_COUNT = 100_000
+SIGNING_AUTH = (AuthType.HMAC, AuthType.STANDARD_WEBHOOKS)
 # The platform spells identifiers three ways; history filters need all of them.
 STUDY_KEYS = ("studyId", "study_id", "StudyId")
 SUBJECT_KEYS = ("subjectId", "subject_id", "SubjectId")
@@ -27,14 +28,20 @@ def fire(
     payload: dict | list | str | bytes | None = None,
     count: int = 1,
     validate: bool = True,
+    sign_as: int | None = None,
+    sign_throwaway: bool = False,
 ) -> list[Delivery]:
     """Queue `count` deliveries of an event to a registration or an ad-hoc URL.
+
+    An ad-hoc delivery is unsigned unless `sign_as` names a registration whose secret signs
+    it, or `sign_throwaway` asks for the throwaway secret the built-in receiver knows.
 
     The payload is the event's sample unless given (as data or as JSON text, sent byte for
     byte). A payload that breaks the event's JSON Schema is refused with every broken field
     named, unless validate=False (for testing how receivers cope).
     """
     reg = _target_registration(session, to_registration, url)
+    signing = _adhoc_signing(session, reg, sign_as, sign_throwaway)
     if not 1 <= count <= MAX_COUNT:
         raise InvalidInput(f"--count must be between 1 and {MAX_COUNT:,}.")
     event = catalog.get_event(session, event_code, reg.event_version if reg else None)
@@ -63,6 +70,7 @@ def fire(
         "status": DeliveryStatus.PENDING,
         "created_at": now,
         "next_attempt_at": now,
+        **signing,
     }
     # One multi-row INSERT ... RETURNING: firing 10,000 costs one statement, not 10,000 objects.
     rows = [{**row, "uuid": new_uuid()} for _ in range(count)]
@@ -70,6 +78,34 @@ def fire(
         session.scalars(insert(Delivery).returning(Delivery, sort_by_parameter_order=True), rows)
     )
     return deliveries
+
+
+def signing_registrations(session: Session) -> list[Registration]:
+    """Registrations whose secret can sign an ad-hoc delivery."""
+    return [r for r in registrations.list_all(session) if r.auth_type in SIGNING_AUTH]
+
+
+def _adhoc_signing(
+    session: Session, reg: Registration | None, sign_as: int | None, sign_throwaway: bool
+) -> dict:
+    """The delivery's signing columns, or the sentence saying why that signing is refused."""
+    if sign_as is None and not sign_throwaway:
+        return {}
+    if reg is not None:
+        raise InvalidInput(
+            "Only a delivery to a URL can be signed with another secret; a registration "
+            "signs with its own."
+        )
+    if sign_as is not None and sign_throwaway:
+        raise InvalidInput("Sign with a registration's secret or the throwaway one, not both.")
+    if sign_as is not None:
+        signer = registrations.get(session, sign_as)
+        if signer.auth_type not in SIGNING_AUTH:
+            raise InvalidInput(
+                f"Registration {signer.id} has no signing secret (its authentication is "
+                f"{signer.auth_type}); choose one that uses HMAC or Standard Webhooks."
+            )
+    return {"signing_registration_id": sign_as, "signing_throwaway": sign_throwaway}
 
 
 def _target_registration(

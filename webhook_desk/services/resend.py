@@ -6,13 +6,14 @@ engine like any other delivery; the original keeps its own history untouched.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery, Registration, utcnow
+from webhook_desk.db.models import Delivery, Registration, ResendJob, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.history.queries import Filters, iter_matching
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
@@ -29,6 +30,7 @@ class BulkResend:
     queued: int  # 0 on a dry run; on a cancel, the batches already written
     skipped: int  # to disabled, archived or deleted registrations, or handshakes
     cancelled: bool = False
+    already_queued: int = 0  # by an earlier run of the same job that was interrupted
 
 
 def find(session: Session, delivery_ref) -> Delivery:
@@ -68,13 +70,23 @@ def resend_matching(
     Each batch of CHUNK copies is committed on its own, so a cancel (asked between
     deliveries) keeps the batches already written, drops only the one being gathered, and
     reports exactly how many were queued. `progress` and `cancelled` may run on any thread.
+    The run is a ResendJob: one that was killed or cancelled is resumed by the next run with
+    the same filters, which skips what it had queued (and the copies it made).
     """
+    job = _unfinished_job(session, filters)
+    if job is None and not dry_run:
+        job = ResendJob(filters=_filters_key(filters))
+        session.add(job)
+        session.commit()  # recorded before the first batch, so a kill leaves it to resume
+    done, made = _done_by(session, job)
     regs: dict[int, Registration | None] = {}
-    matched = queued = skipped = 0
+    matched = queued = skipped = already = 0
     pending: list[Delivery] = []
     for original in iter_matching(session, filters):
         if cancelled is not None and cancelled():
-            return BulkResend(matched, queued, skipped, cancelled=True)
+            return BulkResend(matched, queued, skipped, True, already)
+        if original.id in made:
+            continue  # a copy this job queued before it was interrupted
         matched += 1
         reg_id = original.registration_id
         if reg_id is not None and reg_id not in regs:
@@ -82,16 +94,47 @@ def resend_matching(
         reg = regs.get(reg_id)
         if _why_not(original, reg):
             skipped += 1
+        elif original.id in done:
+            already += 1
         elif not dry_run:
-            pending.append(_copy(original, reg))
+            pending.append(_copy(original, reg, job))
         if len(pending) >= CHUNK:
             queued += _commit(session, pending)
         if progress is not None and matched % PROGRESS_EVERY == 0:
             progress(matched, queued)
     queued += _commit(session, pending)
+    if not dry_run:
+        job.finished_at = utcnow()
+        session.commit()
     if progress is not None:
         progress(matched, queued)
-    return BulkResend(matched, queued, skipped)
+    return BulkResend(matched, queued, skipped, already_queued=already)
+
+
+def _filters_key(filters: Filters) -> str:
+    return json.dumps(asdict(filters), sort_keys=True, default=str)
+
+
+def _unfinished_job(session: Session, filters: Filters) -> ResendJob | None:
+    return session.scalars(
+        select(ResendJob)
+        .where(ResendJob.filters == _filters_key(filters), ResendJob.finished_at.is_(None))
+        .order_by(ResendJob.id.desc())
+    ).first()
+
+
+def _done_by(session: Session, job: ResendJob | None) -> tuple[set[int], set[int]]:
+    """The originals `job` has queued again, and the copies it made of them."""
+    if job is None or job.id is None:
+        return set(), set()
+    rows = session.execute(
+        select(Delivery.resent_from_id, Delivery.id).where(Delivery.resend_job_id == job.id)
+    )
+    done, made = set(), set()
+    for original_id, copy_id in rows:
+        done.add(original_id)
+        made.add(copy_id)
+    return done, made
 
 
 def _commit(session: Session, pending: list[Delivery]) -> int:
@@ -119,7 +162,7 @@ def _why_not(original: Delivery, reg: Registration | None) -> str | None:
     return None
 
 
-def _copy(original: Delivery, reg: Registration | None) -> Delivery:
+def _copy(original: Delivery, reg: Registration | None, job: ResendJob | None = None) -> Delivery:
     now = utcnow()
     return Delivery(
         registration_id=original.registration_id,
@@ -131,6 +174,7 @@ def _copy(original: Delivery, reg: Registration | None) -> Delivery:
         subject_id=original.subject_id,
         status=DeliveryStatus.PENDING,
         resent_from_id=original.id,
+        resend_job_id=job.id if job is not None else None,
         created_at=now,
         next_attempt_at=now,
     )

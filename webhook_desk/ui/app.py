@@ -14,6 +14,7 @@ from webhook_desk import __version__
 from webhook_desk.errors import UserError
 from webhook_desk.settings import APP_NAME, DB_ENV_VAR, resolve_db_url
 from webhook_desk.ui.icons import icon
+from webhook_desk.ui.jobs import wait_for_jobs
 from webhook_desk.ui.wording import for_window
 
 # Only Qt and light modules are imported up here: the splash must show before SQLAlchemy,
@@ -109,20 +110,34 @@ def show_splash(app: QApplication) -> Splash:
     return splash
 
 
-def open_window(url: str, splash: Splash | None = None):
-    """Open the database and show the main window over it (raises UserError)."""
+def open_window(url: str, splash: Splash | None = None, deferred: bool = False):
+    """Open the database and show the main window over it (raises UserError). `deferred`:
+    the window first paints with the Registrations tab's rows; `finish_start` builds the rest."""
     db = open_database(url)
     if splash is not None:
         splash.say("Building the window…")
     from webhook_desk.ui.context import AppContext
     from webhook_desk.ui.main_window import MainWindow
 
-    window = MainWindow(AppContext(db))
+    window = MainWindow(AppContext(db), deferred=deferred)
     window.show()
     if splash is not None:
         splash.close()
-    freeze_startup_objects()
+    if deferred:
+        # The rows come from a background query: let it answer and the window paint them,
+        # so the first picture has the data, before anything else is built.
+        wait_for_jobs()
+        QApplication.processEvents()
+    else:
+        freeze_startup_objects()
     return window
+
+
+def finish_start(window) -> None:
+    """After the first paint: the other tabs, the engine and the receiver, then the start-up
+    objects are frozen out of the garbage collector's way."""
+    window.start_services()
+    freeze_startup_objects()
 
 
 def run_gui(db_url: str | None, self_test: bool = False) -> int:
@@ -135,7 +150,7 @@ def run_gui(db_url: str | None, self_test: bool = False) -> int:
     app = make_application()
     splash = None if self_test else show_splash(app)
     try:
-        window = open_window(database_url(db_url), splash)
+        window = open_window(database_url(db_url), splash, deferred=not self_test)
     except UserError as error:
         if splash is not None:
             splash.close()
@@ -149,7 +164,7 @@ def run_gui(db_url: str | None, self_test: bool = False) -> int:
         from webhook_desk.ui.self_test import run_self_test
 
         return run_self_test(app, window)
-    QTimer.singleShot(0, window.start_services)
+    QTimer.singleShot(0, lambda: finish_start(window))
     code = app.exec()
     db.dispose()
     return code

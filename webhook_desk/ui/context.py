@@ -23,6 +23,7 @@ class AppContext(QObject):
         self.store = store or SecretStore()
         self.engine = None  # ui.engine_thread.EngineThread, once started
         self.receiver = None  # ui.receiver_controller.ReceiverController
+        self.settings = None  # the window's QSettings: choices dialogs remember
 
     def say(self, sentence: str) -> None:
         """Show a short note in the status bar."""

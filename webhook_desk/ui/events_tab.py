@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.db.models import EventType
-from webhook_desk.services import catalog, registrations
+from webhook_desk.services import catalog, firing, registrations
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
@@ -127,15 +127,14 @@ class EventsTab(QWidget):
         self.tree.clear()
         first = None
         for category, events in categories:
-            parent = QTreeWidgetItem(
-                [
-                    f"{category.name}  ·  {MODULE_NAMES.get(category.module, category.module)}",
-                    "",
-                    category.status,
-                ]
-            )
+            # A category's row spans the columns: its name is not cut to "Uploads and…"
+            # in a narrow tree; its status is said only when it is not active.
+            module = MODULE_NAMES.get(category.module, category.module)
+            state = "" if category.status == "active" else f"  ({category.status})"
+            parent = QTreeWidgetItem([f"{category.name}  ·  {module}{state}"])
             parent.setIcon(0, icon("events"))
             self.tree.addTopLevelItem(parent)
+            parent.setFirstColumnSpanned(True)
             for event in events:
                 status = catalog.effective_status(event)
                 item = QTreeWidgetItem([event.code, event.version, status])
@@ -197,6 +196,7 @@ class EventsTab(QWidget):
         event = self.current_event()
         if event is None or not event.samples:
             return
+<<<<<<< HEAD
         run_query(
             self.context.db,
             lambda session: fire_targets(session, event.code),
@@ -206,4 +206,17 @@ class EventsTab(QWidget):
 
     def _open_fire_dialog(self, event: EventType, targets: list[dict]) -> None:
         self.fire_dialog = FireDialog(self.context, event, targets, self)
+=======
+        with self.context.db.session() as session:
+            targets = [
+                {"id": r.id, "name": r.name, "url": r.url}
+                for r in registrations.list_all(session)
+                if r.status == RegistrationStatus.ENABLED and event.code in r.event_codes
+            ]
+            signers = [
+                {"id": r.id, "name": r.name, "auth_type": r.auth_type}
+                for r in firing.signing_registrations(session)
+            ]
+        self.fire_dialog = FireDialog(self.context, event, targets, self, signers)
+>>>>>>> main
         self.fire_dialog.open()

@@ -6,13 +6,16 @@ import json
 from datetime import datetime
 
 
-def local_time(value: datetime | str | None) -> str:
+def local_time(value: datetime | str | None, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A UTC timestamp shown in the user's local time ("" for none)."""
     if not value:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone().strftime(layout)
+
+
+SHORT_TIME = "%m-%d %H:%M"  # for lists in narrow panels
 
 
 def owner(row: dict) -> str:

@@ -1,40 +1,83 @@
-"""The main window: the four tabs, the menus, the status bar, and a remembered layout."""
+"""The main window: the four tabs, the menus, the status bar, and a remembered layout.
+
+A deferred start (the app's) builds the Registrations tab, the status bar and the menus that
+need nothing else, so the window paints with its data at once; `build_rest` adds the Events,
+History and Receiver tabs, the engine and the receiver after that first paint.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from webhook_desk import __version__
-from webhook_desk.engine.sender import Timeouts
+from webhook_desk.engine import streaks
+from webhook_desk.engine.defaults import Timeouts
+from webhook_desk.services import delivery_counts
 from webhook_desk.ui.context import AppContext
-from webhook_desk.ui.engine_thread import EngineThread
-from webhook_desk.ui.events_tab import EventsTab
-from webhook_desk.ui.history_tab import HistoryTab
+from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
+from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, wait_for_jobs
 from webhook_desk.ui.notifications import notify
 from webhook_desk.ui.preferences import Preferences
-from webhook_desk.ui.receiver_controller import ReceiverController
-from webhook_desk.ui.receiver_tab import ReceiverTab
 from webhook_desk.ui.registrations_tab import RegistrationsTab
 from webhook_desk.ui.status_bar import StatusBar
 from webhook_desk.ui.widgets.context_menu import fill_menu
 
 DEFAULT_SIZE = (1280, 800)
+TABS = (
+    ("Registrations", "registrations"),
+    ("Events", "events"),
+    ("History", "history"),
+    ("Receiver", "receiver"),
+)
 DELIVERIES_REFRESH_MS = 1000
 WARNING_CHECK_MS = 60_000
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, context: AppContext, settings: QSettings | None = None):
+    def __init__(
+        self, context: AppContext, settings: QSettings | None = None, deferred: bool = False
+    ):
+        """With `deferred`, only the Registrations tab is built now; `build_rest` (or
+        `start_services`) builds the rest, after the window has painted."""
         super().__init__()
         self.context = context
         self.settings = settings or QSettings()
+        context.settings = self.settings
         self.setWindowTitle("Webhook Desk")
         self.setWindowIcon(icon("app"))
-        prefs = Preferences.load(self.settings)
+        self.registrations_tab = RegistrationsTab(context, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.registrations_tab, icon("registrations"), "Registrations")
+        for title, name in TABS[1:]:
+            self.tabs.addTab(QLabel("Loading…"), icon(name), title)
+        self.setCentralWidget(self.tabs)
+        self.status = StatusBar(context, self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+        self._restore_geometry()
+        self.rest_built = False
+        if not deferred:
+            self.build_rest()
+
+    def build_rest(self) -> None:
+        """The Events, History and Receiver tabs, the engine and the receiver; once."""
+        if self.rest_built:
+            return
+        self.rest_built = True
+        # Imported here, not at the top: these bring Qt Charts, HTTP (requests) and the
+        # receiver's server (aiohttp), which the first paint of the window does not need.
+        from webhook_desk.ui.engine_thread import EngineThread
+        from webhook_desk.ui.events_tab import EventsTab
+        from webhook_desk.ui.history_tab import HistoryTab
+        from webhook_desk.ui.receiver_controller import ReceiverController
+        from webhook_desk.ui.receiver_tab import ReceiverTab
+
+        context, prefs = self.context, Preferences.load(self.settings)
         if context.engine is None:
             timeouts = Timeouts(prefs.connect_timeout_s, prefs.total_timeout_s)
             context.engine = EngineThread(
@@ -48,24 +91,19 @@ class MainWindow(QMainWindow):
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)
             context.receiver.port = prefs.receiver_port
-        self.registrations_tab = RegistrationsTab(context, self)
         self.events_tab = EventsTab(context, self)
         self.history_tab = HistoryTab(context, self)
+        self.history_tab.restore_state(self.settings)
         self.receiver_tab = ReceiverTab(context, self)
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        for widget, title, name in (
-            (self.registrations_tab, "Registrations", "registrations"),
-            (self.events_tab, "Events", "events"),
-            (self.history_tab, "History", "history"),
-            (self.receiver_tab, "Receiver", "receiver"),
-        ):
-            self.tabs.addTab(widget, icon(name), title)
-        self.setCentralWidget(self.tabs)
-        self.status = StatusBar(context, self)
-        self.setStatusBar(self.status)
-        self._build_menus()
-        self._restore_layout()
+        shown = self.tabs.currentIndex()
+        for index, widget in enumerate((self.events_tab, self.history_tab, self.receiver_tab), 1):
+            placeholder = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            placeholder.deleteLater()
+            self.tabs.insertTab(index, widget, icon(TABS[index][1]), TABS[index][0])
+        self.tabs.setCurrentIndex(shown)
+        self._build_service_menus()
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", shown)))
         self._connect_services()
 
     # --- menus --------------------------------------------------------------------------
@@ -114,7 +152,14 @@ class MainWindow(QMainWindow):
 
         # Every action on a registration or an event, also from the keyboard (Alt+G, Alt+E).
         fill_menu(bar.addMenu("Re&gistration"), self.registrations_tab.menu_actions)
-        bar.addMenu("&Event").addAction(self.events_tab.fire_action)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self._action("&About Webhook Desk", self.show_about))
+
+    def _build_service_menus(self) -> None:
+        """Event, Delivery and Receiver, before Help: their actions live in the later tabs."""
+        bar, before = self.menuBar(), self.help_menu.menuAction()
+        event_menu = bar.addMenu("&Event")
+        event_menu.addAction(self.events_tab.fire_action)
         engine_menu = bar.addMenu("&Delivery")
         self.engine_start_action = self._action(
             "&Start delivering", self.context.engine.start, "Ctrl+Shift+D", "start"
@@ -132,8 +177,8 @@ class MainWindow(QMainWindow):
         receiver_menu.addAction(
             self._action("&Copy receiver URL", self.receiver_tab.copy_url, "Ctrl+Shift+C", "copy")
         )
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&About Webhook Desk", self.show_about))
+        for menu in (event_menu, engine_menu, receiver_menu):
+            bar.insertMenu(before, menu)
 
     # --- services -----------------------------------------------------------------------
 
@@ -160,8 +205,6 @@ class MainWindow(QMainWindow):
 
     def check_disable_warnings(self) -> None:
         """Tell the user, once each, about registrations on their way to being auto-disabled."""
-        from webhook_desk.engine import streaks
-
         db = self.context.db
 
         def find():
@@ -225,9 +268,7 @@ class MainWindow(QMainWindow):
         )
 
     def open_settings(self) -> None:
-        from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
-
-        self.settings_dialog = SettingsDialog(self.settings, self)
+        self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
         self.settings_dialog.open()
 
     def open_import(self) -> None:
@@ -237,23 +278,21 @@ class MainWindow(QMainWindow):
         self.import_dialog.open()
 
     def open_connect(self) -> None:
+        # The platform's HTTP client (requests) loads when asked for, not before the first paint.
         from webhook_desk.ui.dialogs.connect_dialog import ConnectDialog
 
         self.connect_dialog = ConnectDialog(self.context, self)
         self.connect_dialog.open()
 
     def offer_demo(self) -> None:
-        from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
-
         self.first_start = FirstStartDialog(self.context, self, first_start=False)
         self.first_start.open()
 
     def start_services(self) -> None:
-        """After the window shows: start delivering, and offer demo data on a first start."""
+        """After the window shows: build what a deferred start left out, start delivering,
+        and offer demo data on a first start."""
+        self.build_rest()
         self.context.engine.start()
-        from webhook_desk.services import delivery_counts
-        from webhook_desk.ui.jobs import run_job
-
         db = self.context.db
 
         def empty() -> bool:
@@ -264,23 +303,19 @@ class MainWindow(QMainWindow):
         self.check_disable_warnings()
 
     def offer_first_start(self) -> None:
-        from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
-
         self.first_start = FirstStartDialog(self.context, self, first_start=True)
         self.first_start.open()
 
     # --- layout -------------------------------------------------------------------------
 
-    def _restore_layout(self) -> None:
+    def _restore_geometry(self) -> None:
         geometry = self.settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
         self._fit_on_screen()
-        self.history_tab.restore_state(self.settings)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
-        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
 
     def _fit_on_screen(self) -> None:
         """A size saved on a bigger (or differently scaled) screen must not put the status
@@ -301,7 +336,8 @@ class MainWindow(QMainWindow):
         self._fit_on_screen()  # again now the frame's size is known
 
     def save_layout(self) -> None:
-        self.history_tab.save_state(self.settings)
+        if self.rest_built:
+            self.history_tab.save_state(self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
@@ -315,7 +351,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the engine and the receiver and let background jobs finish: nothing is lost."""
         self.status.timer.stop()
-        self.warning_timer.stop()
+        if self.rest_built:
+            self.warning_timer.stop()
         if self.context.engine is not None:
             self.context.engine.stop()
         if self.context.receiver is not None:

@@ -11,9 +11,8 @@ from dataclasses import dataclass, fields
 
 from PySide6.QtCore import QSettings
 
+from webhook_desk.engine.defaults import CONNECT_TIMEOUT_S, SIGNED_BY_DEFAULT, TOTAL_TIMEOUT_S
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
-from webhook_desk.engine.sender import CONNECT_TIMEOUT_S, TOTAL_TIMEOUT_S
-from webhook_desk.engine.validation import SIGNED_BY_DEFAULT
 from webhook_desk.errors import UserError
 from webhook_desk.settings import RECEIVER_DEFAULT_PORT
 

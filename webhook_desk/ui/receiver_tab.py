@@ -203,7 +203,11 @@ class ReceiverTab(QWidget):
             self.flush_timer.start()
 
     def _flush(self) -> None:
-        rows = [capture_row(c) for c in reversed(self.controller.take_captures())]
+        captures = self.controller.take_captures()
+        if not all(c.kept for c in captures):  # they were answered 503: say why, in red
+            self.state.setText(f"Answering 503: {self.controller.receiver.problem}")
+            self.state.setStyleSheet(text_style("error"))
+        rows = [capture_row(c) for c in reversed(captures)]
         selected = self.selected_row()
         self.model.prepend(rows)
         if selected is not None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.platform.sender_addresses import SENDER_ADDRESSES, allow_list_text
 from webhook_desk.ui.colours import text_style
-from webhook_desk.ui.formatting import local_time, owner
+from webhook_desk.ui.formatting import SHORT_TIME, local_time, owner
 from webhook_desk.vocabulary import AuthType
 
 FIELDS = [
@@ -147,7 +147,7 @@ class RegistrationDetail(QWidget):
             return
         self.recent.setText(
             "\n".join(
-                f"{local_time(d['created_at'])}  {d['event']}  {d['status']}"
+                f"{local_time(d['created_at'], SHORT_TIME)}  {d['event']}  {d['status']}"
                 f"{'  ' + str(d['response_code']) if d['response_code'] else ''}"
                 for d in deliveries
             )

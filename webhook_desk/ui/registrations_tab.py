@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
-from webhook_desk.services import delivery_engine, registration_rules, registrations
+from webhook_desk.services import registration_rules, registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
@@ -387,6 +387,9 @@ class RegistrationsTab(QWidget):
         reg_id = reg_id or self.selected_id()
         if reg_id is None:
             return
+        # The engine's HTTP stack loads on first use: the tab paints before it is needed.
+        from webhook_desk.services import delivery_engine
+
         db, store = self.context.db, self.context.store
         self.actions_by_name["validate"].setEnabled(False)
         self.context.say(f"Validating registration {reg_id}…")

@@ -1,5 +1,6 @@
 """Render every tab with demo data to PNG for the README: `python -m webhook_desk.ui.screenshots
-OUTDIR` (default resources/screenshots).
+OUTDIR` (default resources/screenshots): each tab at 1024x700 (the smallest window the
+layout is made for) and 1600x1000, in a light and a dark palette, plus the two main dialogs.
 
 It works on a throwaway SQLite database and an in-memory keyring, so it never touches the
 user's data or secrets; the engine and the receiver run for real, so the Receiver tab shows
@@ -24,11 +25,13 @@ from webhook_desk.services import demo, firing, registrations  # noqa: E402
 from webhook_desk.settings import resources_dir  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 from webhook_desk.ui.app import make_application, open_database  # noqa: E402
+from webhook_desk.ui.colours import dark_palette  # noqa: E402
 from webhook_desk.ui.context import AppContext  # noqa: E402
 from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
 from webhook_desk.vocabulary import AuthType
 
-SIZE = (1280, 800)
+SIZES = ((1024, 700), (1600, 1000))
+PALETTES = ("light", "dark")
 DEMO_DELIVERIES = 3000
 SETTLE_S = 30.0
 
@@ -86,6 +89,16 @@ def shoot(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     keyring.set_keyring(ThrowawayKeyring())
     app = make_application()
+    app.setStyle("Fusion")  # the same look on every machine, and it follows the palette
+    for palette in PALETTES:
+        app.setPalette(dark_palette() if palette == "dark" else app.style().standardPalette())
+        shoot_palette(app, out, palette)
+    return 0
+
+
+def shoot_palette(app: QApplication, out: Path, palette: str) -> None:
+    """A fresh window in the palette (colours are chosen as widgets are built), every tab at
+    every size, then the dialogs."""
     workdir = Path(tempfile.mkdtemp(prefix="webhook-desk-shots-"))
     db = open_database(f"sqlite:///{workdir / 'demo.sqlite3'}")
     from webhook_desk.ui.main_window import MainWindow
@@ -93,55 +106,66 @@ def shoot(out: Path) -> int:
     window = MainWindow(
         AppContext(db), QSettings(str(workdir / "ui.ini"), QSettings.Format.IniFormat)
     )
-    window.resize(*SIZE)
     window.show()
+    window.resize(*SIZES[-1])  # after show: the offscreen screen is smaller than this
     stage(window, app)
-    tabs = window.tabs
+    prepare_tabs(window, app)
+    for width, height in SIZES:
+        window.resize(width, height)
+        for name, tab in (
+            ("registrations", window.registrations_tab),
+            ("events", window.events_tab),
+            ("history", window.history_tab),
+            ("receiver", window.receiver_tab),
+        ):
+            window.tabs.setCurrentWidget(tab)
+            pause(app, 0.4)
+            save(window, out / f"{name}-{width}x{height}-{palette}.png")
+    shoot_dialogs(window, app, out, palette)
+    window.shutdown()
+    db.dispose()
 
+
+def prepare_tabs(window, app: QApplication) -> None:
+    """Each tab with something selected, as a user would have it."""
     regs = window.registrations_tab
-    tabs.setCurrentWidget(regs)
     settle(app, lambda: regs.model.rowCount() > 0)
     regs.select(min(r["id"] for r in regs.model.rows))
-    pause(app, 0.5)
-    save(window, out / "registrations.png")
-
     events = window.events_tab
-    tabs.setCurrentWidget(events)
+    settle(app, lambda: events.tree.topLevelItemCount() > 0)
     events.select_event("upload")
     events.samples.setCurrentText("completed")
-    pause(app, 0.3)
-    save(window, out / "events.png")
-    events.open_fire_dialog()
-    settle(app, lambda: events.fire_dialog is not None)  # its targets are read off-thread
-    events.fire_dialog.samples.setCurrentText("completed")
-    events.fire_dialog.to_registrations.setChecked(True)  # the list in use, not greyed out
-    events.fire_dialog.registrations.item(0).setCheckState(Qt.CheckState.Checked)
-    pause(app, 0.5)
-    save(events.fire_dialog, out / "fire-dialog.png")
-    events.fire_dialog.reject()
-
     history = window.history_tab
-    tabs.setCurrentWidget(history)
     history.refresh()
     settle(app, lambda: not history.model.loading and history.model.rowCount() > 0)
     row = next((i for i, r in enumerate(history.model.rows) if r["attempts"] >= 3), 0)
     history.table.selectRow(row)
     settle(app, lambda: history.panel.attempts.count() > 0)
-    pause(app, 0.3)
-    save(window, out / "history.png")
-
     receiver = window.receiver_tab
-    tabs.setCurrentWidget(receiver)
     row = next((i for i, r in enumerate(receiver.model.rows) if r["event"] == "upload"), 0)
     receiver.table.selectRow(row)
-    pause(app, 0.5)
-    save(window, out / "receiver.png")
 
-    regs_dialog_tab = window.registrations_tab
-    tabs.setCurrentWidget(regs_dialog_tab)
-    regs_dialog_tab.add()
-    settle(app, lambda: regs_dialog_tab.dialog is not None)
-    dialog = regs_dialog_tab.dialog
+
+def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
+    events = window.events_tab
+    window.tabs.setCurrentWidget(events)
+    before = events.fire_dialog
+    events.open_fire_dialog()
+    settle(app, lambda: events.fire_dialog is not before)  # its targets are read off-thread
+    fire = events.fire_dialog
+    fire.samples.setCurrentText("completed")
+    fire.to_registrations.setChecked(True)  # the list in use, not greyed out
+    fire.registrations.item(0).setCheckState(Qt.CheckState.Checked)
+    pause(app, 0.5)
+    save(fire, out / f"fire-dialog-{palette}.png")
+    fire.done(0)
+
+    regs = window.registrations_tab
+    window.tabs.setCurrentWidget(regs)
+    before = regs.dialog
+    regs.add()
+    settle(app, lambda: regs.dialog is not before)  # its event list is read off-thread
+    dialog = regs.dialog
     dialog.name.setText("Sleep lab data hub")
     dialog.owner_id.setText("189")
     dialog.url.setText("https://hooks.sleeplab.example.org/centrepoint")
@@ -151,12 +175,8 @@ def shoot(out: Path) -> int:
             item.setCheckState(Qt.CheckState.Checked)
     dialog.auth_type.setCurrentIndex(dialog.auth_type.findData(AuthType.HMAC))
     pause(app, 0.5)
-    save(dialog, out / "registration-dialog.png")
-    dialog.reject()
-
-    window.shutdown()
-    db.dispose()
-    return 0
+    save(dialog, out / f"registration-dialog-{palette}.png")
+    dialog.done(0)  # not reject(): that would ask whether to discard the typing
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 
+THROWAWAY, UNSIGNED = "throwaway", "unsigned"
 CHECK_DELAY_MS = 150  # check the payload once typing pauses, not on every key
 MAX_SHOWN_PROBLEMS = 6
 
@@ -46,7 +47,14 @@ class FireDialog(QDialog):
 
     fired = Signal(int)
 
-    def __init__(self, context: AppContext, event: EventType, targets: list[dict], parent=None):
+    def __init__(
+        self,
+        context: AppContext,
+        event: EventType,
+        targets: list[dict],
+        parent=None,
+        signers: list[dict] | None = None,
+    ):
         super().__init__(parent)
         self.context = context
         self.event_type = event
@@ -72,11 +80,12 @@ class FireDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         splitter = QSplitter()
         splitter.addWidget(self._payload_panel())
-        splitter.addWidget(self._target_panel(targets))
+        splitter.addWidget(self._target_panel(targets, signers or []))
         splitter.setSizes([560, 340])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.buttons)
+        self._restore_choices()
         self.load_sample(self.samples.currentText())
 
     def _payload_panel(self) -> QWidget:
@@ -92,7 +101,7 @@ class FireDialog(QDialog):
         layout.addWidget(self.skip_schema)
         return panel
 
-    def _target_panel(self, targets: list[dict]) -> QWidget:
+    def _target_panel(self, targets: list[dict], signers: list[dict]) -> QWidget:
         box = QGroupBox("Send to")
         self.to_url = QRadioButton("A URL")
         self.to_registrations = QRadioButton("Registrations")
@@ -109,6 +118,15 @@ class FireDialog(QDialog):
         self.count = QSpinBox()
         self.count.setRange(1, firing.MAX_COUNT)
         self.count.setGroupSeparatorShown(True)
+        # Unsigned requests read as "missing" at a receiver; by default sign with the
+        # throwaway secret the built-in receiver knows, or as a chosen registration does.
+        self.sign_with = QComboBox()
+        self.sign_with.addItem("The throwaway secret the built-in receiver knows", THROWAWAY)
+        for signer in signers:
+            self.sign_with.addItem(
+                f"{signer['name']}'s secret ({signer['auth_type']})", signer["id"]
+            )
+        self.sign_with.addItem("Unsigned", UNSIGNED)
         for signal in (
             self.to_url.toggled,
             self.url.textChanged,
@@ -122,6 +140,8 @@ class FireDialog(QDialog):
         layout = QVBoxLayout(box)
         layout.addWidget(self.to_url)
         layout.addWidget(self.url)
+        layout.addWidget(QLabel("Signed with"))
+        layout.addWidget(self.sign_with)
         layout.addWidget(self.to_registrations)
         layout.addWidget(self.registrations, 1)
         layout.addLayout(form)
@@ -130,6 +150,7 @@ class FireDialog(QDialog):
 
     def _target_kind_changed(self) -> None:
         self.url.setEnabled(self.to_url.isChecked())
+        self.sign_with.setEnabled(self.to_url.isChecked())  # a registration signs its own way
         self.registrations.setEnabled(self.to_registrations.isChecked())
 
     def load_sample(self, name: str) -> None:
@@ -186,8 +207,15 @@ class FireDialog(QDialog):
         count, validate = self.count.value(), not self.skip_schema.isChecked()
         url = self.url.text().strip() if self.to_url.isChecked() else None
         targets = [None] if url else self.chosen_registrations()
+        signing = self.signing() if url else {}
+        store, receiver = self.context.store, self.context.receiver
+        self._remember_choices()
 
         def work() -> int:
+            if signing.get("sign_throwaway"):
+                store.throwaway_hmac(create=True)  # the first time: made, then the receiver
+                if receiver is not None and receiver.is_running:  # learns it before it lands
+                    receiver.refresh_secrets()
             with db.session() as session:
                 fired = 0
                 for reg_id in targets:
@@ -200,11 +228,49 @@ class FireDialog(QDialog):
                             payload=payload,
                             count=count,
                             validate=validate,
+                            **signing,
                         )
                     )
                 return fired
 
         run_job(work, self._fired, self._refused)
+
+    def signing(self) -> dict:
+        """How an ad-hoc delivery is signed, as firing.fire's arguments."""
+        choice = self.sign_with.currentData()
+        if choice == THROWAWAY:
+            return {"sign_throwaway": True}
+        return {} if choice == UNSIGNED else {"sign_as": choice}
+
+    # --- remembering --------------------------------------------------------------------
+
+    def _restore_choices(self) -> None:
+        """Where the last fire went, how many, how signed: testers fire the same way often."""
+        settings = self.context.settings
+        if settings is None:
+            return
+        self.url.setText(str(settings.value("fire/url", self.url.text())))
+        self.count.setValue(int(settings.value("fire/count", 1)))
+        sign = self.sign_with.findData(_stored(settings.value("fire/sign_with", THROWAWAY)))
+        self.sign_with.setCurrentIndex(max(sign, 0))
+        chosen = {int(i) for i in str(settings.value("fire/registrations", "")).split(",") if i}
+        for i in range(self.registrations.count()):
+            item = self.registrations.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) in chosen:
+                item.setCheckState(Qt.CheckState.Checked)
+        to_registrations = settings.value("fire/target") == "registrations"
+        if to_registrations and self.to_registrations.isEnabled():
+            self.to_registrations.setChecked(True)
+
+    def _remember_choices(self) -> None:
+        settings = self.context.settings
+        if settings is None:
+            return
+        settings.setValue("fire/target", "url" if self.to_url.isChecked() else "registrations")
+        settings.setValue("fire/url", self.url.text().strip())
+        settings.setValue("fire/count", self.count.value())
+        settings.setValue("fire/sign_with", str(self.sign_with.currentData()))
+        settings.setValue("fire/registrations", ",".join(map(str, self.chosen_registrations())))
 
     def _fired(self, count: int) -> None:
         self.context.deliveries_changed.emit()
@@ -216,3 +282,9 @@ class FireDialog(QDialog):
         self.problems.setStyleSheet(text_style("error"))
         self.problems.setText(sentence)
         self.fire_button.setEnabled(True)
+
+
+def _stored(value) -> str | int:
+    """A signing choice as QSettings gives it back (text): a registration id as a number."""
+    text = str(value)
+    return int(text) if text.isdigit() else text

@@ -36,7 +36,8 @@ class ResendAllDialog(JobDialog):
 
     @property
     def sendable(self) -> int:
-        return self.found.matched - self.found.skipped if self.found else 0
+        found = self.found
+        return found.matched - found.skipped - found.already_queued if found else 0
 
     def _counted(self, found: resend.BulkResend) -> None:
         self.progress.hide()

@@ -1,5 +1,5 @@
 """Settings: the database, the receiver's port, the engine's threads, timeouts, default
-retry schedule and whether validation requests are signed."""
+retry schedule, whether validation requests are signed, and which headers carry secrets."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from webhook_desk import redaction
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
 from webhook_desk.errors import UserError
 from webhook_desk.ui.colours import text_style
@@ -32,9 +33,10 @@ def _seconds(value: float, low: float, high: float) -> QDoubleSpinBox:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: QSettings, parent=None):
+    def __init__(self, settings: QSettings, parent=None, db=None):
         super().__init__(parent)
         self.settings = settings
+        self.db = db  # the user's secret headers live in the database, for every process
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         prefs = Preferences.load(settings)
@@ -60,6 +62,12 @@ class SettingsDialog(QDialog):
             "HMAC and Standard Webhooks registrations: whether the validation handshake carries "
             "a signature. CentrePoint sends it unsigned."
         )
+        self.secret_headers = QLineEdit(", ".join(self._stored_header_names()))
+        self.secret_headers.setPlaceholderText("e.g. X-Api-Key, X-Auth-Token")
+        self.secret_headers.setToolTip(
+            "Headers redacted like Authorization, Cookie and the hook secret wherever headers "
+            "are kept, shown or exported (a scheme word such as Bearer may stay; the value never)"
+        )
         form = QFormLayout()
         form.addRow("Database URL", self.database_url)
         form.addRow("Receiver port", self.receiver_port)
@@ -68,6 +76,8 @@ class SettingsDialog(QDialog):
         form.addRow("Total timeout", self.total_timeout)
         form.addRow("Retry schedule", self.retry_schedule)
         form.addRow("Validation", self.sign_validation)
+        if self.db is not None:
+            form.addRow("Secret headers", self.secret_headers)
         note = QLabel(
             "The database changes on the next start; the engine and the receiver use "
             "these when they next start. A registration's own retry schedule wins over "
@@ -80,7 +90,8 @@ class SettingsDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.retry_schedule.textChanged.connect(self._check_schedule)
+        self.retry_schedule.textChanged.connect(self._check_typed)
+        self.secret_headers.textChanged.connect(self._check_typed)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -89,18 +100,24 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
-    def schedule_problem(self) -> str | None:
+    def _stored_header_names(self) -> list[str]:
+        if self.db is None:
+            return []
+        with self.db.session() as session:
+            return redaction.user_header_names(session)
+
+    def typed_problem(self) -> str | None:
         text = self.retry_schedule.text().strip()
         try:
             parse_schedule(text or None)
         except UserError as error:
             return str(error)
-        return None
+        return redaction.names_problem(redaction.names_in(self.secret_headers.text()))
 
-    def _check_schedule(self) -> None:
-        """As the user types: the schedule's problem in the error line, and no Save until
-        it is fixed."""
-        problem = self.schedule_problem()
+    def _check_typed(self) -> None:
+        """As the user types: the schedule's or a header name's problem in the error line,
+        and no Save until it is fixed."""
+        problem = self.typed_problem()
         self.error.setText(problem or "")
         self.save_button.setEnabled(problem is None)
 
@@ -117,7 +134,7 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         prefs = self.preferences()
-        if self.schedule_problem():
+        if self.typed_problem():
             return
         if prefs.connect_timeout_s > prefs.total_timeout_s:
             self.error.setText("The connect timeout cannot be longer than the total timeout.")
@@ -132,4 +149,9 @@ class SettingsDialog(QDialog):
                 self.error.setText(f"'{prefs.database_url}' is not a database URL.")
                 return
         prefs.save(self.settings)
+        if self.db is not None:
+            with self.db.session() as session:
+                redaction.set_user_header_names(
+                    session, redaction.names_in(self.secret_headers.text())
+                )
         super().accept()
