@@ -49,13 +49,19 @@ def load_catalog(session) -> list[tuple[object, list[EventType]]]:
     return [(c, by_category.get(c.id, [])) for c in catalog.list_categories(session)]
 
 
-def fire_targets(session, code: str) -> list[dict]:
-    """The enabled registrations subscribed to `code`: where the Fire dialog can aim."""
-    return [
+def fire_choices(session, code: str) -> tuple[list[dict], list[dict]]:
+    """Where the Fire dialog can aim (the enabled registrations subscribed to `code`) and
+    whose secrets it can sign with."""
+    targets = [
         {"id": r.id, "name": r.name, "url": r.url}
         for r in registrations.list_all(session)
         if r.status == RegistrationStatus.ENABLED and code in r.event_codes
     ]
+    signers = [
+        {"id": r.id, "name": r.name, "auth_type": r.auth_type}
+        for r in firing.signing_registrations(session)
+    ]
+    return targets, signers
 
 
 class EventsTab(QWidget):
@@ -196,27 +202,13 @@ class EventsTab(QWidget):
         event = self.current_event()
         if event is None or not event.samples:
             return
-<<<<<<< HEAD
         run_query(
             self.context.db,
-            lambda session: fire_targets(session, event.code),
-            lambda targets: self._open_fire_dialog(event, targets),
+            lambda session: fire_choices(session, event.code),
+            lambda choices: self._open_fire_dialog(event, *choices),
             self.context.say,
         )
 
-    def _open_fire_dialog(self, event: EventType, targets: list[dict]) -> None:
-        self.fire_dialog = FireDialog(self.context, event, targets, self)
-=======
-        with self.context.db.session() as session:
-            targets = [
-                {"id": r.id, "name": r.name, "url": r.url}
-                for r in registrations.list_all(session)
-                if r.status == RegistrationStatus.ENABLED and event.code in r.event_codes
-            ]
-            signers = [
-                {"id": r.id, "name": r.name, "auth_type": r.auth_type}
-                for r in firing.signing_registrations(session)
-            ]
+    def _open_fire_dialog(self, event: EventType, targets: list[dict], signers: list[dict]):
         self.fire_dialog = FireDialog(self.context, event, targets, self, signers)
->>>>>>> main
         self.fire_dialog.open()
