@@ -427,3 +427,29 @@ def test_a_closed_port_is_recorded_as_refused_and_retried(db):
     assert attempt.error == "Connection refused."
     [delivery] = deliveries(db)
     assert delivery.status == "pending" and delivery.error == "Connection refused."
+
+
+def test_two_engines_on_one_database_run_one_handshake_per_registration(db):
+    def answer(request):
+        if request.header("X-ActiGraph-Event") != "validation":
+            return Reply(200)
+        time.sleep(0.5)  # a slow receiver: the other engine looks while this one waits
+        return Reply(200, {"X-ActiGraph-Hook-Secret": request.header("X-ActiGraph-Hook-Secret")})
+
+    with RecordingServer(answer, handshake=False) as receiver:
+        reg_id, _ = register(db, receiver.url())
+        fire(db, to_registration=reg_id, count=5)
+        engines = [new_engine(db, SecretStore(), timeouts=FAST) for _ in range(2)]
+        threads = [threading.Thread(target=e.run_until_idle) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        arrived = receiver.requests(events_only=False)
+
+    events = [r.header("X-ActiGraph-Event") for r in arrived]
+    assert events.count("validation") == 1
+    assert sum(e.summary.validations for e in engines) == 1
+    with db.session() as session:
+        assert session.get(Registration, reg_id).validation_state == "validated"
+    assert [d.status for d in deliveries(db)] == ["succeeded"] * 5

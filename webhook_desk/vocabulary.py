@@ -23,6 +23,7 @@ class RegistrationStatus(StrEnum):
 
 class ValidationState(StrEnum):
     PENDING = "pending"
+    VALIDATING = "validating"  # an engine claimed the handshake (updated_at is when)
     VALIDATED = "validated"
     FAILED = "failed"
 

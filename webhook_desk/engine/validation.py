@@ -12,15 +12,19 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session
 
 from webhook_desk import redaction
-from webhook_desk.db.models import Attempt, Delivery, utcnow
+from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.defaults import SIGNED_BY_DEFAULT
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
-from webhook_desk.vocabulary import DeliveryStatus
+from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
 
 HOOK_SECRET_HEADER = "X-ActiGraph-Hook-Secret"
 EVENT = "validation"
@@ -34,6 +38,36 @@ class ValidationResult:
     error: str | None
     delivery_id: int
     response_code: int | None
+
+
+def claim_due(session: Session, now: datetime, lease: timedelta) -> list[int]:
+    """Claim the handshakes due: enabled registrations waiting for validation whose events are
+    due. Each is claimed by one conditional UPDATE, so of several engines on one database only
+    one runs a registration's handshake; a claim older than `lease` (an engine that died
+    mid-handshake) may be taken over."""
+    waiting = or_(
+        Registration.validation_state == ValidationState.PENDING,
+        (Registration.validation_state == ValidationState.VALIDATING)
+        & (Registration.updated_at < now - lease),
+    )
+    due = exists().where(
+        Delivery.registration_id == Registration.id,
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.next_attempt_at <= now,
+    )
+    enabled = Registration.status == RegistrationStatus.ENABLED
+    candidates = session.scalars(select(Registration.id).where(enabled, waiting, due)).all()
+    claimed = []
+    for reg_id in candidates:
+        won = session.execute(
+            update(Registration)
+            .where(Registration.id == reg_id, waiting)
+            .values(validation_state=ValidationState.VALIDATING, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount == 1:
+            claimed.append(reg_id)
+    return claimed
 
 
 def validate(

@@ -1,11 +1,33 @@
 """The Engine: claim due deliveries, send them on a pool of threads, record every attempt.
 
 Plain Python, no Qt: `webhook-desk deliver` runs it headless and the GUI runs it in a QThread,
-both learning about progress through Callbacks. Two kinds of thread:
-- the caller's thread is the only one that writes: it stores finished attempts in batches
-  and claims due work in batches (SQLite has a single writer, so this process never waits
-  on its own lock), and hands the work to
-- the sending threads, which sign and send (one requests.Session each).
+both learning about progress through Callbacks.
+
+Threads and who owns what:
+- the database loop (the thread that calls run_until_idle/run_forever) owns the engine's
+  state: the outstanding count, the summary, the target cache, the set of registrations
+  being validated and the recheck flag. Nothing else reads or writes them, so they need no
+  lock. It is also the only thread that writes deliveries: it records finished attempts in
+  batches and claims due work in batches (SQLite has a single writer, so this process never
+  waits on its own lock);
+- the sending threads sign and send what it hands them (one requests.Session each) and post
+  each outcome to the results queue;
+- one short-lived thread per validation handshake (so a handshake never queues behind slow
+  deliveries) posts a ValidationDone to the same queue; the loop applies it.
+
+States and transitions:
+    stopped --run_until_idle() / run_forever(stop_event)--> running
+    running --pause()--> paused: nothing new is claimed; what is in flight finishes, recorded
+    paused --resume()--> running
+    running --nothing due, nothing in flight--> idle (callbacks.idle, once per idle spell);
+        run_until_idle returns here (stopped); run_forever polls every poll_interval and is
+        running again as soon as something falls due
+    running | paused | idle --stop() or stop_event--> stopping: claimed work not yet sent is
+        given back (its lease released), requests on the wire finish and are recorded
+    stopping --nothing in flight, no handshake running--> stopped (run_* returns the summary)
+A registration waiting for its handshake goes pending --claimed by one engine--> validating
+--> validated | failed (validation.claim_due: one engine per handshake, even with several on
+one database); its deliveries are claimable only once it is validated.
 """
 
 from __future__ import annotations
@@ -19,15 +41,15 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from webhook_desk import redaction
-from webhook_desk.db.models import Delivery, Registration, utcnow
+from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import attempt, auth, claim, record, retry, streaks, validation
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.fairness import TargetShares, target_key
 from webhook_desk.engine.sender import RESPONSE_BODY_CAP, Response, Sender, Timeouts
-from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus, ValidationState
+from webhook_desk.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +95,15 @@ class RunSummary:
 
 
 _WAKE = object()  # put on the results queue to make the database loop look again
+VALIDATION_LEASE = timedelta(minutes=2)  # then another engine may take a handshake over
+
+
+@dataclass(frozen=True)
+class ValidationDone:
+    """Posted by a handshake thread; the database loop applies it to the engine's state."""
+
+    registration_id: int
+    ran: bool  # False: it raised before a verdict was recorded
 
 
 class Engine:
@@ -117,7 +148,7 @@ class Engine:
         self.lease = max(
             lease, timedelta(seconds=self.timeouts.total * (self.capacity / self.workers + 2))
         )
-        self._lock = threading.Lock()  # guards the counters below
+        # Owned by the database loop (see the module's docstring): no lock.
         self._outstanding = 0  # claimed and not yet recorded
         self.shares = TargetShares(self.workers, self.capacity)
         self._validating: set[int] = set()
@@ -220,13 +251,10 @@ class Engine:
         return time.monotonic() < self._next_poll
 
     def _free(self) -> int:
-        with self._lock:
-            outstanding = self._outstanding
-        return min(self.capacity - self.shares.queued, self.max_outstanding - outstanding)
+        return min(self.capacity - self.shares.queued, self.max_outstanding - self._outstanding)
 
     def _busy(self) -> bool:
-        with self._lock:
-            return self._outstanding > 0 or bool(self._validating)
+        return self._outstanding > 0 or bool(self._validating)
 
     def _wake(self) -> None:
         self._results.put(_WAKE)
@@ -261,8 +289,7 @@ class Engine:
         if not claimed:
             self._next_poll = time.monotonic() + self.poll_interval
             return 0
-        with self._lock:
-            self._outstanding += len(claimed)
+        self._outstanding += len(claimed)
         self.shares.claimed(claimed)
         if self.callbacks.claimed:
             self.callbacks.claimed(len(claimed))
@@ -297,45 +324,38 @@ class Engine:
         if time.monotonic() - self._last_validation_check < self.poll_interval:
             return
         self._last_validation_check = time.monotonic()
-        now = utcnow()
         with self.db.session() as session:
-            reg_ids = session.scalars(
-                select(Registration.id).where(
-                    Registration.status == RegistrationStatus.ENABLED,
-                    Registration.validation_state == ValidationState.PENDING,
-                    exists().where(
-                        Delivery.registration_id == Registration.id,
-                        Delivery.status == DeliveryStatus.PENDING,
-                        Delivery.next_attempt_at <= now,
-                    ),
-                )
-            ).all()
+            reg_ids = validation.claim_due(session, utcnow(), VALIDATION_LEASE)
         for reg_id in reg_ids:
-            with self._lock:
-                if reg_id in self._validating:
-                    continue
-                self._validating.add(reg_id)
+            if reg_id in self._validating:
+                continue
+            self._validating.add(reg_id)
             # Its own thread: a handshake must not queue behind deliveries to slow receivers.
             threading.Thread(
                 target=self._validate_one, args=(reg_id,), name=f"webhook-validate-{reg_id}"
             ).start()
 
     def _validate_one(self, reg_id: int) -> None:
+        """On a handshake thread: run it, then post the news to the database loop."""
+        ran = False
         try:
             validation.validate(
                 self.db, self.book, reg_id, self.sender, self.tokens, self.sign_validation
             )
-            self.summary.validations += 1
+            ran = True
         except Exception as exc:  # a broken handshake must not kill the pool thread
             log.exception("validation of registration %s failed", reg_id)
             self._report_error(f"Validating registration {reg_id} failed: {exc}")
         finally:
-            with self._lock:
-                self._validating.discard(reg_id)
-                self._targets.pop(reg_id, None)
-            # Its deliveries became claimable after the last claim may have looked.
-            self._recheck = True
-            self._wake()
+            self._results.put(ValidationDone(reg_id, ran))
+
+    def _validation_done(self, done: ValidationDone) -> None:
+        """On the database loop: the registration's target changed, and its deliveries may
+        have become claimable after the last claim looked."""
+        self._validating.discard(done.registration_id)
+        self._targets.pop(done.registration_id, None)
+        self.summary.validations += done.ran
+        self._recheck = True
 
     # --- sending (pool threads) ----------------------------------------------------------
 
@@ -405,7 +425,9 @@ class Engine:
                 batch.append(self._results.get_nowait())
         except queue.Empty:
             pass
-        batch = [o for o in batch if o is not _WAKE]
+        for done in [o for o in batch if isinstance(o, ValidationDone)]:
+            self._validation_done(done)
+        batch = [o for o in batch if isinstance(o, record.Outcome)]
         if batch:
             self._write(batch)
 
@@ -424,8 +446,7 @@ class Engine:
                     # The leases will expire and the deliveries be sent again: at least once.
                     self._report_error(f"Could not record {len(batch)} attempts: {exc}")
                 time.sleep(0.2 * (try_number + 1))
-        with self._lock:
-            self._outstanding -= len(batch)
+        self._outstanding -= len(batch)
         self._report(batch, disabled)
 
     def _report(self, batch: list[record.Outcome], disabled: list[int]) -> None:

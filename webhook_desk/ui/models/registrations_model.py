@@ -33,6 +33,7 @@ VALIDATION_COLOURS = {
     ValidationState.VALIDATED: "ok",
     ValidationState.FAILED: "error",
     ValidationState.PENDING: "muted",
+    ValidationState.VALIDATING: "muted",
 }
 RESULT_COLOURS = {DeliveryStatus.SUCCEEDED: "ok", DeliveryStatus.FAILED: "error"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
