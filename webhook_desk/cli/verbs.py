@@ -510,6 +510,41 @@ def _serve(subparsers) -> None:
     token.add_argument("--subject", help="who it stands for in the audit (default: user@host)")
 
 
+def _erase_subject(subparsers) -> None:
+    erase = add_verb(
+        subparsers,
+        "erase-subject",
+        "erase a study participant's payloads, bodies and captures everywhere, with proof",
+        "erasure:_erase",
+    )
+    erase.add_argument("--study", required=True)
+    erase.add_argument("--subject", required=True, help="the participant's identifier")
+    erase.add_argument("--reason", help="why, for the audit trail (e.g. the request's reference)")
+    erase.add_argument(
+        "--certificate", metavar="FILE.json", help="write the erasure certificate here"
+    )
+    erase.add_argument("--dry-run", action="store_true", help="only count what would go")
+    add_json_option(erase)
+
+
+def _retention(subparsers) -> None:
+    parser = subparsers.add_parser("retention", help="how long history is kept, and the purge")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = add_verb(verbs, "show", "list the retention policies", "retention:_show")
+    add_json_option(show)
+    policy = add_verb(
+        verbs, "set", "set a study's (or the default) retention policy", "retention:_set"
+    )
+    policy.add_argument("--study", help="the study (default: the policy for every other study)")
+    policy.add_argument("--payload-days", type=int, help="keep payloads and bodies this long")
+    policy.add_argument("--metadata-days", type=int, help="keep delivery records this long")
+    add_reason_option(policy)
+    purge = add_verb(verbs, "purge", "apply the policies now", "retention:_purge")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    add_reason_option(purge)
+    add_json_option(purge)
+
+
 GROUPS = [
     _registrations,
     _events,
@@ -518,6 +553,8 @@ GROUPS = [
     _demo,
     _delivery,
     _diff,
+    _erase_subject,
+    _retention,
     _history,
     _payload_hash,
     _receive,

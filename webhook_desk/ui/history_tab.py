@@ -17,7 +17,11 @@ from PySide6.QtWidgets import (
 from webhook_desk.services import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
+from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
+from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
+from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
 from webhook_desk.ui.dialogs.message import show_error
+from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.history_filters import HistoryFilters
 from webhook_desk.ui.icons import icon
@@ -221,8 +225,6 @@ class HistoryTab(QWidget):
         run_job(work, done, lambda sentence: show_error(self, sentence))
 
     def edit_and_resend(self) -> None:
-        from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
-
         delivery_id = self.selected_id()
         if delivery_id is not None:
             open_edit_resend(self.context, delivery_id, self, self._keep_edit_dialog)
@@ -233,8 +235,6 @@ class HistoryTab(QWidget):
             previous.deleteLater()
 
     def compare_selected(self) -> None:
-        from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
-
         ids = self.selected_ids()
         if len(ids) == 2:
             older, newer = sorted(ids)  # so it reads "from A to B" in time order
@@ -242,8 +242,6 @@ class HistoryTab(QWidget):
             self.compare_dialog.open()
 
     def compare_with(self) -> None:
-        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
-
         delivery_id = self.selected_id()
         if delivery_id is not None:
             self.compare_ask = ask_and_compare(
@@ -255,15 +253,11 @@ class HistoryTab(QWidget):
 
     def resend_all_matching(self) -> None:
         """Count first (a dry run), ask, then queue them all with progress and Cancel."""
-        from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
-
         self.resend_all_dialog = ResendAllDialog(self.context, self.model.filters, self)
         self.resend_all_dialog.open()
 
     def export(self) -> None:
         """Export what the table lists (the applied filters)."""
-        from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
-
         self.export_dialog = open_export_dialog(
             self.context, self.model.filters, self, self.settings
         )

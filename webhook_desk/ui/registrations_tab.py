@@ -20,6 +20,7 @@ from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
 from webhook_desk.services import registration_rules, registrations
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
@@ -303,8 +304,6 @@ class RegistrationsTab(QWidget):
         run_job(change, done, self._refused)
 
     def _refused(self, sentence: str) -> None:
-        from webhook_desk.ui.dialogs.message import show_error
-
         show_error(self, sentence)
 
     def change_status(self, action: str) -> None:

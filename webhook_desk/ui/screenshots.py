@@ -28,6 +28,7 @@ from webhook_desk.ui.app import make_application, open_database  # noqa: E402
 from webhook_desk.ui.colours import dark_palette  # noqa: E402
 from webhook_desk.ui.context import AppContext  # noqa: E402
 from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
+from webhook_desk.ui.main_window import MainWindow
 from webhook_desk.vocabulary import AuthType
 
 SIZES = ((1024, 700), (1600, 1000))
@@ -101,8 +102,6 @@ def shoot_palette(app: QApplication, out: Path, palette: str) -> None:
     every size, then the dialogs."""
     workdir = Path(tempfile.mkdtemp(prefix="webhook-desk-shots-"))
     db = open_database(f"sqlite:///{workdir / 'demo.sqlite3'}")
-    from webhook_desk.ui.main_window import MainWindow
-
     window = MainWindow(
         AppContext(db), QSettings(str(workdir / "ui.ini"), QSettings.Format.IniFormat)
     )

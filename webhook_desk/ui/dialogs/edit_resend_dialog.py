@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.services import edit_resend, firing
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 
@@ -135,8 +136,6 @@ class EditResendDialog(QDialog):
 def open_edit_resend(context: AppContext, ref: str, parent, keep: Callable) -> None:
     """Load the delivery off the GUI thread, then open the form (or say why it cannot be);
     `keep(dialog)` is given the open dialog (the caller keeps it, as tabs keep theirs)."""
-    from webhook_desk.ui.dialogs.message import show_error
-
     db = context.db
 
     def load() -> edit_resend.EditForm:
