@@ -26,7 +26,7 @@ from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.history_filters import HistoryFilters
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.history_model import COLUMNS, ID_ROLE, HistoryModel
 from webhook_desk.ui.widgets.record_table import record_table
 
@@ -133,13 +133,12 @@ class HistoryTab(QWidget):
     # --- reading ------------------------------------------------------------------------
 
     def load_choices(self) -> None:
-        db = self.context.db
-
-        def load():
-            with db.session() as session:
-                return load_choices(session)
-
-        run_job(load, lambda choices: self.filters.set_choices(*choices), self.context.say)
+        run_query(
+            self.context.db,
+            load_choices,
+            lambda choices: self.filters.set_choices(*choices),
+            self.context.say,
+        )
 
     def refresh(self) -> None:
         self._stale = False
@@ -203,13 +202,12 @@ class HistoryTab(QWidget):
             self._load_detail(delivery_id)
 
     def _load_detail(self, delivery_id: int) -> None:
-        db = self.context.db
-
-        def load():
-            with db.session() as session:
-                return delivery_detail.detail(session, delivery_id)
-
-        run_job(load, self._show_detail, self.context.say)
+        run_query(
+            self.context.db,
+            lambda session: delivery_detail.detail(session, delivery_id),
+            self._show_detail,
+            self.context.say,
+        )
 
     def _show_detail(self, record: dict) -> None:
         if record["id"] == self.selected_id():
