@@ -262,6 +262,8 @@ class Delivery(Base):
     # A tombstone (services/erasure.py): the payload is gone, its hash and when it went stay.
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[datetime | None] = mapped_column()
+    # Headers a tester set in Edit and resend, sent over the platform's (never auth ones).
+    extra_headers: Mapped[dict | None] = mapped_column()
     # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
     signing_registration_id: Mapped[int | None] = mapped_column(Integer)
     signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

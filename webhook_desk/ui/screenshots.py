@@ -148,7 +148,9 @@ def prepare_tabs(window, app: QApplication) -> None:
 def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
     events = window.events_tab
     window.tabs.setCurrentWidget(events)
+    before = events.fire_dialog
     events.open_fire_dialog()
+    settle(app, lambda: events.fire_dialog is not before)  # its targets are read off-thread
     fire = events.fire_dialog
     fire.samples.setCurrentText("completed")
     fire.to_registrations.setChecked(True)  # the list in use, not greyed out
@@ -159,7 +161,9 @@ def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
 
     regs = window.registrations_tab
     window.tabs.setCurrentWidget(regs)
+    before = regs.dialog
     regs.add()
+    settle(app, lambda: regs.dialog is not before)  # its event list is read off-thread
     dialog = regs.dialog
     dialog.name.setText("Sleep lab data hub")
     dialog.owner_id.setText("189")
