@@ -329,9 +329,11 @@ class Receiver:
 
     async def _stored(self, capture: Capture) -> bool:
         """Whether the inbox kept `capture`; a store slower than STORE_TIMEOUT_S counts as not."""
+        stored = asyncio.get_running_loop().create_future()
+        self._writer.put(capture, stored)
         try:
             async with asyncio.timeout(STORE_TIMEOUT_S):
-                return await asyncio.wrap_future(self._writer.put(capture))
+                return await stored
         except TimeoutError:
             capture.kept = False
             return False

@@ -26,7 +26,7 @@ from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
@@ -47,6 +47,21 @@ def load_catalog(session) -> list[tuple[object, list[EventType]]]:
     for event in events:
         by_category.setdefault(event.category_id, []).append(event)
     return [(c, by_category.get(c.id, [])) for c in catalog.list_categories(session)]
+
+
+def fire_choices(session, code: str) -> tuple[list[dict], list[dict]]:
+    """Where the Fire dialog can aim (the enabled registrations subscribed to `code`) and
+    whose secrets it can sign with."""
+    targets = [
+        {"id": r.id, "name": r.name, "url": r.url}
+        for r in registrations.list_all(session)
+        if r.status == RegistrationStatus.ENABLED and code in r.event_codes
+    ]
+    signers = [
+        {"id": r.id, "name": r.name, "auth_type": r.auth_type}
+        for r in firing.signing_registrations(session)
+    ]
+    return targets, signers
 
 
 class EventsTab(QWidget):
@@ -86,6 +101,7 @@ class EventsTab(QWidget):
         layout.addWidget(toolbar)
         layout.addWidget(splitter)
         self.events: list[EventType] = []
+        self.fire_dialog: FireDialog | None = None  # opens once its targets are read
         self.refresh()
 
     def _detail_panel(self) -> QWidget:
@@ -186,15 +202,13 @@ class EventsTab(QWidget):
         event = self.current_event()
         if event is None or not event.samples:
             return
-        with self.context.db.session() as session:
-            targets = [
-                {"id": r.id, "name": r.name, "url": r.url}
-                for r in registrations.list_all(session)
-                if r.status == RegistrationStatus.ENABLED and event.code in r.event_codes
-            ]
-            signers = [
-                {"id": r.id, "name": r.name, "auth_type": r.auth_type}
-                for r in firing.signing_registrations(session)
-            ]
+        run_query(
+            self.context.db,
+            lambda session: fire_choices(session, event.code),
+            lambda choices: self._open_fire_dialog(event, *choices),
+            self.context.say,
+        )
+
+    def _open_fire_dialog(self, event: EventType, targets: list[dict], signers: list[dict]):
         self.fire_dialog = FireDialog(self.context, event, targets, self, signers)
         self.fire_dialog.open()
