@@ -88,7 +88,7 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
     assert history.compare_action.isEnabled()
     history.compare_action.trigger()
     compare = history.findChild(CompareDialog)
-    qtbot.waitUntil(lambda: compare.result is not None)
+    qtbot.waitUntil(lambda: compare.comparison is not None)
     rows = [compare.differences.item(i).text() for i in range(compare.differences.count())]
     assert f'~ body /subjectId: "{payload["subjectId"]}" → "50001"' in rows
     line = next(
@@ -116,7 +116,7 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     receiver.compare_action.trigger()
     qtbot.waitUntil(lambda: getattr(receiver, "compare_dialog", None) is not None)
     compare = receiver.compare_dialog
-    qtbot.waitUntil(lambda: compare.result is not None)
+    qtbot.waitUntil(lambda: compare.comparison is not None)
     listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
     assert '~ body /subjectId: "1" → "2"' in listed
     compare.close()
@@ -145,7 +145,7 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     ask.setTextValue("capture:1")
     ask.accept()
     compare = history.compare_dialog
-    qtbot.waitUntil(lambda: compare.result is not None)
+    qtbot.waitUntil(lambda: compare.comparison is not None)
     listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
     assert '~ body /subjectId: "2" → "1"' in listed
 

@@ -169,7 +169,10 @@ def open_edit_resend(context: AppContext, ref: str, parent, keep: Callable) -> N
         keep(dialog)
         dialog.open()
 
-    run_job(load, opened, lambda sentence: show_error(parent, sentence))
+    def refused(sentence: str) -> None:
+        show_error(parent, sentence)
+
+    run_job(load, opened, refused)
 
 
 def _header_text(headers: dict | None) -> str:
