@@ -87,3 +87,9 @@ def test_a_header_named_secret_later_is_redacted_wherever_it_is_shown(sqlite_db)
         compared = request_diff.diff(session, "capture:1", "capture:2")
     assert listed == [{"X-Later": "[redacted]"}] * 2
     assert SECRET not in repr(compared)
+
+
+def test_a_credential_too_short_to_search_for_leaves_the_body_alone():
+    seen = Redactor().knowing({"Authorization": "Bearer ab", "Cookie": "x=1"})
+    assert seen.body(b'{"tab": "ab"}') == b'{"tab": "ab"}'
+    assert seen.headers({"Authorization": "Bearer ab"}) == {"Authorization": "Bearer [redacted]"}
