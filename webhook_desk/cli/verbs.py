@@ -312,6 +312,13 @@ def _delivery(subparsers) -> None:
         action="store_true",
         help="with --edit: send a payload that breaks the schema",
     )
+    resend.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="with --edit: a header to send over the platform's (repeat for more)",
+    )
     retarget = resend.add_mutually_exclusive_group()
     retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
     retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
@@ -527,6 +534,24 @@ def _erase_subject(subparsers) -> None:
     add_json_option(erase)
 
 
+def _retention(subparsers) -> None:
+    parser = subparsers.add_parser("retention", help="how long history is kept, and the purge")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = add_verb(verbs, "show", "list the retention policies", "retention:_show")
+    add_json_option(show)
+    policy = add_verb(
+        verbs, "set", "set a study's (or the default) retention policy", "retention:_set"
+    )
+    policy.add_argument("--study", help="the study (default: the policy for every other study)")
+    policy.add_argument("--payload-days", type=int, help="keep payloads and bodies this long")
+    policy.add_argument("--metadata-days", type=int, help="keep delivery records this long")
+    add_reason_option(policy)
+    purge = add_verb(verbs, "purge", "apply the policies now", "retention:_purge")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    add_reason_option(purge)
+    add_json_option(purge)
+
+
 GROUPS = [
     _registrations,
     _events,
@@ -536,6 +561,7 @@ GROUPS = [
     _delivery,
     _diff,
     _erase_subject,
+    _retention,
     _history,
     _payload_hash,
     _receive,

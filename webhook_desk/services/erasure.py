@@ -64,7 +64,7 @@ def erase_subject(
     tag = store.fingerprint(f"{study}\x00{subject}")
     with db.session() as session:
         if not dry_run:
-            _forget_freed_pages(session)
+            forget_freed_pages(session)
         delivery_ids = _deliveries_about(session, study, subject)
         capture_ids = _captures_about(session, study, subject, delivery_ids)
         attempts = _attempt_count(session, delivery_ids)
@@ -74,7 +74,7 @@ def erase_subject(
         )  # fmt: skip
         if dry_run or not result.found:
             return result
-        _tombstone(session, delivery_ids)
+        tombstone(session, delivery_ids)
         session.execute(delete(ReceivedRequest).where(ReceivedRequest.id.in_(capture_ids)))
         entry = audit.record(
             session, "subject.erase", "study", study, after=_counts(result), reason=reason
@@ -83,7 +83,7 @@ def erase_subject(
         result = Erasure(
             **{**asdict(result), "audit_entry": entry.id, "audit_hash": entry.entry_hash}
         )
-    _compact(db)
+    compact(db)
     return result
 
 
@@ -152,7 +152,7 @@ def _attempt_count(session: Session, delivery_ids: list[int]) -> int:
     return len(ids.all())
 
 
-def _tombstone(session: Session, delivery_ids: list[int]) -> None:
+def tombstone(session: Session, delivery_ids: list[int]) -> None:
     """Payload gone (its hash and the time kept), subject cleared, attempts' bodies gone."""
     now = utcnow()
     for chunk in _chunks(delivery_ids):
@@ -186,13 +186,13 @@ def _counts(result: Erasure) -> dict:
     }
 
 
-def _forget_freed_pages(session: Session) -> None:
+def forget_freed_pages(session: Session) -> None:
     """On SQLite, pages freed from now on are overwritten with zeros, not left readable."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA secure_delete = ON"))
 
 
-def _compact(db: Database) -> None:
+def compact(db: Database) -> None:
     """Make the database forget what the transaction removed: merge the text index (deleted
     words otherwise linger in its segments), empty the WAL; on PostgreSQL, vacuum the dead
     row versions away."""
