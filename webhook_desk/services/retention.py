@@ -34,6 +34,13 @@ class Policy:
     payload_days: int | None  # None: kept for ever
     metadata_days: int | None
 
+    def describe(self) -> str:
+        """ "189: payloads 30 days, records kept for ever", as the CLI and the window say it."""
+        return (
+            f"{self.study or '(default)'}: payloads {_days(self.payload_days)}, "
+            f"records {_days(self.metadata_days)}"
+        )
+
     def as_dict(self) -> dict:
         return {
             "study": self.study or "(default)",
@@ -178,6 +185,10 @@ def _expired_captures(session: Session, rules: list[Policy], now) -> list[int]:
     return list(
         session.scalars(select(ReceivedRequest.id).where(ReceivedRequest.received_at < cutoff))
     )
+
+
+def _days(days: int | None) -> str:
+    return f"{days} days" if days else "kept for ever"
 
 
 def _chunks(ids: list[int]):
