@@ -11,7 +11,7 @@ exactly what a purge removes), reports progress, and is one audit entry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -58,13 +58,7 @@ class Purge:
     audit_entry: int | None = None
 
     def as_dict(self) -> dict:
-        return {
-            "payloads": self.payloads,
-            "records": self.records,
-            "captures": self.captures,
-            "dry_run": self.dry_run,
-            "audit_entry": self.audit_entry,
-        }
+        return asdict(self)
 
 
 def policy_problems(payload_days: int | None, metadata_days: int | None) -> list[str]:
