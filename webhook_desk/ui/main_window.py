@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(
             self._action("&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
         )
-        view_menu.addAction(self._action("&Audit trail…", self.open_audit, "Ctrl+Shift+A"))
+        view_menu.addAction(self._action("&Audit trail…", self.open_audit, "Ctrl+Shift+T"))
 
         # Every action on a registration or an event, also from the keyboard (Alt+G, Alt+E).
         fill_menu(bar.addMenu("Re&gistration"), self.registrations_tab.menu_actions)
