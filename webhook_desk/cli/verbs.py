@@ -355,6 +355,11 @@ def _history(subparsers) -> None:
     export.add_argument(
         "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
     )
+    export.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="replace identifying fields by keyed pseudonyms (salts in the OS keyring)",
+    )
 
     imports = add_verb(
         subparsers, "import", "add CentrePoint v3 history pages or v1 records", "history:_import"
