@@ -277,6 +277,12 @@ def _delivery(subparsers) -> None:
     fire.add_argument(
         "--no-validate", action="store_true", help="send a payload that breaks the schema anyway"
     )
+    fire.add_argument(
+        "--sign-with",
+        metavar="REG_ID|throwaway",
+        help="with --url: sign as that registration does, or with the throwaway secret the "
+        "built-in receiver knows (default: unsigned)",
+    )
     add_json_option(fire)
 
     deliver = add_verb(subparsers, "deliver", "run the delivery engine", "delivery:_deliver")
