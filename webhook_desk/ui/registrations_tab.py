@@ -125,7 +125,7 @@ class RegistrationsTab(QWidget):
             ("enable", "Enable…", "Ctrl+Shift+E", lambda: self.change_status("enable")),
             ("disable", "Disable…", "Ctrl+Shift+X", lambda: self.change_status("disable")),
             ("rotate", "Rotate secret…", "Ctrl+Shift+K", self.rotate_secret),
-            ("archive", "Archive…", "Ctrl+Shift+A", lambda: self.change_status("archive")),
+            ("archive", "Archive…", "Ctrl+Shift+H", lambda: self.change_status("archive")),
             ("restore", "Restore…", "Ctrl+Shift+U", lambda: self.change_status("restore")),
             ("delete", "Delete…", QKeySequence.StandardKey.Delete, self.delete),
         ):
