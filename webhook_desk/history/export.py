@@ -18,8 +18,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from webhook_desk import redaction
@@ -156,7 +167,7 @@ def attempt_columns(session: Session) -> dict:
 def tabular_query(session: Session, filters: Filters, columns: dict, attempts: bool):
     """The one SELECT behind CSV, XLSX and NDJSON (the benchmark runs it bare too)."""
     query = select(*columns.values()).select_from(Delivery).where(*filters.conditions(session))
-    order = [Delivery.created_at.desc(), Delivery.id.desc()]
+    order: list[Any] = [Delivery.created_at.desc(), Delivery.id.desc()]
     if attempts:
         query = query.join(Attempt, Attempt.delivery_id == Delivery.id)
         order.append(Attempt.number)
@@ -193,6 +204,7 @@ def _driver_chunks(session: Session, query) -> Iterator[list[str]]:
     connection = session.connection()
     compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
     driver = connection.connection.driver_connection
+    assert driver is not None  # a live session's connection
     # PostgreSQL: a server-side (named) cursor, or the driver would hold every row at once.
     cursor = driver.cursor() if connection.dialect.name == "sqlite" else driver.cursor("export")
     try:
@@ -242,7 +254,7 @@ def _concat_cell(name: str, column):
         return func.coalesce(column, empty)
     if not isinstance(column.type, String):
         return func.coalesce(cast(column, String), empty)
-    text = func.replace(func.coalesce(column, empty), '"', '""')
+    text: ColumnElement[Any] = func.replace(func.coalesce(column, empty), '"', '""')
     if name in OUTSIDE_TEXT:
         text = type_coerce(case((column.op("~")("^[=+@-]"), "'"), else_=""), String) + text
     quote = literal('"', String)
@@ -272,6 +284,7 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
                 if row >= ROWS_PER_SHEET:
                     sheet = _new_sheet(workbook, title, list(columns), result)
                     row = 1
+                assert sheet is not None  # made for the first row
                 sheet.write_row(row, 0, _with_excel_times(values, times))
                 row += 1
             result.rows += len(chunk)
