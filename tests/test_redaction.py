@@ -64,3 +64,26 @@ def test_the_users_headers_join_the_list_and_bad_names_get_a_sentence(sqlite_db)
     )
     with sqlite_db.session() as session:
         assert redaction.user_header_names(session) == ["X-Api-Key", "x-Token"]  # unchanged
+
+
+def test_a_header_named_secret_later_is_redacted_wherever_it_is_shown(sqlite_db):
+    """Kept before the user named it; from then on the inbox and a diff show it redacted."""
+    from webhook_desk.db.models import ReceivedRequest
+    from webhook_desk.receiver import inbox
+    from webhook_desk.services import request_diff
+
+    with sqlite_db.session() as session:
+        for n in (1, 2):
+            session.add(
+                ReceivedRequest(
+                    method="POST", path="/h", headers={"X-Later": f"{SECRET}-{n}"}, body=b"{}",
+                    status_code=200,
+                )
+            )  # fmt: skip
+    with sqlite_db.session() as session:
+        redaction.set_user_header_names(session, ["x-later"])
+    with sqlite_db.session() as session:
+        listed = [row["headers"] for row in inbox.recent(session)]
+        compared = request_diff.diff(session, "capture:1", "capture:2")
+    assert listed == [{"X-Later": "[redacted]"}] * 2
+    assert SECRET not in repr(compared)

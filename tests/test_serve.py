@@ -7,10 +7,9 @@ import signal
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import requests
+from serve_client import Client, seed_routes
 
 from webhook_desk.api import tokens
 from webhook_desk.api.routes import ROUTES
@@ -19,37 +18,11 @@ from webhook_desk.platform import api_shapes
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-if not SEEDS.is_dir():
-    SEEDS = Path("/work/shared/seeds")
 SUBJECT = "integration-dev@example"
 ERROR_KEYS = {"statusCode", "message", "error"}
 
 
-def _seed_routes() -> list[str]:
-    """'post/api/webhook-categories' for every route seed 004 documents, and the CentrePoint
-    GETs of seeds 000 and 002, read from the seed files themselves."""
-    ecg = (SEEDS / "004_2f1020df106fd211.txt").read_text(encoding="utf-8")
-    found = re.findall(r"^(?:get|post|put|patch|delete)/\S+$", ecg, flags=re.M)
-    for seed in ("000_0bc94753fba076b3.txt", "002_fe1083136f877258.txt"):
-        text = (SEEDS / seed).read_text(encoding="utf-8")
-        found += ["get" + p for p in re.findall(r"^\s*GET (/[^\s?]+)", text, flags=re.M)]
-    return list(dict.fromkeys(found))
-
-
-SEED_ROUTES = _seed_routes()
-
-
-class Client(requests.Session):
-    def __init__(self, base: str, token: str | None):
-        super().__init__()
-        self.base = base
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
-
-    def request(self, method, path, *args, **kwargs):
-        kwargs.setdefault("timeout", 10)
-        return super().request(method, self.base + path, *args, **kwargs)
+SEED_ROUTES = seed_routes()
 
 
 @pytest.fixture

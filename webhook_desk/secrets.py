@@ -16,6 +16,7 @@ import keyring.errors
 
 from webhook_desk.errors import KeyringUnavailable, NotFound
 from webhook_desk.settings import KEYRING_SERVICE
+from webhook_desk.signing import new_hmac_secret
 
 # Backends that "work" but keep secrets in plain or weakly protected files.
 _REFUSED_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
@@ -91,8 +92,6 @@ class SecretStore:
         except NotFound:
             if not create:
                 return None
-        from webhook_desk.signing import new_hmac_secret
-
         value = new_hmac_secret()
         self.put(THROWAWAY_HMAC_KEY, value)
         return value

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -97,14 +98,10 @@ def secret_problem(kind: str, secret: str) -> str | None:
 
 
 def new_whsec_secret() -> str:
-    import secrets
-
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
 def new_hmac_secret() -> str:
-    import secrets
-
     return secrets.token_urlsafe(32)
 
 

@@ -72,3 +72,19 @@ def test_the_file_menu_opens_connect(window, qtbot):
     qtbot.waitUntil(lambda: window.connect_dialog.isVisible())
     assert window.connect_dialog.windowTitle() == "Connect to the platform"
     window.connect_dialog.reject()
+
+
+def test_a_long_outcome_is_not_cut_off_at_the_dialogs_bottom(context, qtbot):
+    """Qt sizes a dialog once; a sentence that arrives later must still be read in full."""
+    dialog = ConnectDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    outcome = "The platform answered, but " + "with more to say than one line holds; " * 8
+
+    def tell(_result) -> None:
+        dialog.message.setText(outcome)
+
+    dialog.run(lambda: None, tell, tell, "Connecting…")
+    qtbot.waitUntil(lambda: dialog.message.text() == outcome)
+    label = dialog.message
+    assert label.height() >= label.heightForWidth(label.width())

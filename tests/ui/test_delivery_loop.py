@@ -44,6 +44,7 @@ def fire_at_registration(window, qtbot, reg_id: int) -> None:
     qtbot.waitUntil(lambda: events.tree.topLevelItemCount() > 0)
     events.select_event("upload")
     events.fire_action.trigger()
+    qtbot.waitUntil(lambda: events.fire_dialog is not None)  # its targets are read first
     dialog = events.fire_dialog
     qtbot.mouseClick(
         dialog.to_registrations,

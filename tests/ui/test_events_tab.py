@@ -21,7 +21,7 @@ def open_fire_dialog(window, qtbot, code="upload"):
     tab.select_event(code)
     assert tab.current_event().code == code
     tab.fire_action.trigger()
-    qtbot.waitUntil(lambda: tab.fire_dialog.isVisible())
+    qtbot.waitUntil(lambda: tab.fire_dialog is not None and tab.fire_dialog.isVisible())
     return tab.fire_dialog
 
 

@@ -10,8 +10,9 @@ def open_fire(window, qtbot, code="upload"):
     events = window.events_tab
     qtbot.waitUntil(lambda: events.tree.topLevelItemCount() > 0)
     events.select_event(code)
-    events.fire_action.trigger()
-    qtbot.waitUntil(lambda: events.fire_dialog.isVisible())
+    before = events.fire_dialog
+    events.fire_action.trigger()  # opens once its targets are read, off the GUI thread
+    qtbot.waitUntil(lambda: events.fire_dialog is not before and events.fire_dialog.isVisible())
     return events.fire_dialog
 
 

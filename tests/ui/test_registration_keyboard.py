@@ -133,6 +133,7 @@ def test_tab_in_the_payload_editor_moves_on_instead_of_typing_a_tab(window, qtbo
     qtbot.waitUntil(lambda: events.tree.topLevelItemCount() > 0)
     events.select_event("upload")
     events.fire_action.trigger()
+    qtbot.waitUntil(lambda: events.fire_dialog is not None)  # its targets are read first
     dialog = events.fire_dialog
     qtbot.waitUntil(dialog.isVisible)
     before = dialog.editor.toPlainText()

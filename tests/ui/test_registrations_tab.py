@@ -24,7 +24,7 @@ def add_registration(context, secret=None, **fields) -> int:
 def open_add_dialog(window, qtbot) -> RegistrationDialog:
     tab = window.registrations_tab
     tab.actions_by_name["add"].trigger()
-    qtbot.waitUntil(lambda: tab.dialog.isVisible())
+    qtbot.waitUntil(lambda: tab.dialog is not None and tab.dialog.isVisible())
     return tab.dialog
 
 
@@ -145,6 +145,7 @@ def test_edit_never_shows_the_saved_secret(window, qtbot, context):
     wait_for_rows(tab, qtbot, 1)
     tab.table.selectRow(0)
     tab.actions_by_name["edit"].trigger()
+    qtbot.waitUntil(lambda: tab.dialog is not None)  # its event list is read first
     dialog = tab.dialog
     assert dialog.username.text() == "centrepoint"
     assert dialog.password.text() == ""
@@ -261,6 +262,7 @@ def test_disabled_registration_is_not_offered_as_a_target(window, qtbot, context
     qtbot.waitUntil(lambda: events.tree.topLevelItemCount() > 0)
     events.select_event("upload")
     events.fire_action.trigger()
+    qtbot.waitUntil(lambda: events.fire_dialog is not None)  # its targets are read first
     assert events.fire_dialog.registrations.count() == 0
     assert not events.fire_dialog.to_registrations.isEnabled()
 

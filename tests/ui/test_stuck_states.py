@@ -71,6 +71,7 @@ def test_editing_the_url_says_validation_must_run_again_and_offers_it(window, qt
     tab, reg_id = receiver_registration(window, qtbot, context)
     assert tab.detail.advice.text() == ""
     tab.actions_by_name["edit"].trigger()
+    qtbot.waitUntil(lambda: tab.dialog is not None)  # its event list is read first
     dialog = tab.dialog
     dialog.url.setText(window.receiver_tab.url.text() + "hooks/moved")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import jsonpatch
-import jsonpointer
-
 from webhook_desk.platform.mock_endpoints import ApiError, Request
 from webhook_desk.secrets import SecretStore
-
-PATCH_EXAMPLE = '[{"op": "replace", "path": "/name", "value": "New name"}]'
+from webhook_desk.services import json_patch
 
 
 @dataclass
@@ -37,38 +33,8 @@ class Call(Request):
 
 
 def patch_changes(call: Call, document: dict, editable: dict[str, str]) -> dict:
-    """Apply the call's JSON Patch (RFC 6902, `test` included) to `document`, the record as
-    the API shows it; return the changed editable fields under their service names.
-
-    A malformed patch or a path that is not there is 400, a failed `test` 409, and a change
-    to a field that cannot change (an id, auditInfo) 422."""
-    operations = call.body
-    if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
-        raise ApiError(400, f"A JSON Patch is an array of operations, e.g. {PATCH_EXAMPLE}.")
-    try:
-        patched = jsonpatch.JsonPatch(operations).apply(document)
-    except jsonpatch.JsonPatchTestFailed as exc:
-        raise ApiError(409, f"The patch's test failed: {exc}; nothing was changed.") from None
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        # jsonpointer appends the whole record to its sentence; the path is what matters.
-        reason = str(exc).split(" in {")[0]
-        raise ApiError(
-            400, f"The patch cannot be applied: {reason}; nothing was changed."
-        ) from None
-    fixed = sorted(
-        k
-        for k in set(document) | set(patched)
-        if k not in editable and document.get(k) != patched.get(k)
-    )
-    if fixed:
-        raise ApiError(
-            422, f"{', '.join(fixed)} cannot be changed; a patch may change {', '.join(editable)}."
-        )
-    return {
-        name: patched.get(key)
-        for key, name in editable.items()
-        if patched.get(key) != document.get(key)
-    }
+    """The changes the call's JSON Patch makes to `document` (services/json_patch.py)."""
+    return json_patch.changes(document, call.body, editable)
 
 
 def done() -> dict:

@@ -26,6 +26,7 @@ from webhook_desk.platform.mock_api import MockApi, MockOptions
 from webhook_desk.platform.mock_endpoints import ApiError
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit
+from webhook_desk.services.json_patch import MalformedPatch
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 SUBJECT = web.RequestKey("subject", str)
@@ -34,6 +35,8 @@ SUBJECT = web.RequestKey("subject", str)
 def status_of(error: UserError) -> int:
     """A service's refusal as an HTTP status. Path ids are looked up before any service is
     called (404 there), so a NotFound from a service is about the body: 422."""
+    if isinstance(error, MalformedPatch):
+        return 400
     if isinstance(error, Conflict):
         return 409
     if isinstance(error, (DatabaseUnavailable, KeyringUnavailable)):

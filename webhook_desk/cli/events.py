@@ -59,7 +59,7 @@ def _show(args) -> int:
 
 
 def _validate(args) -> int:
-    payload = _read_payload(args.payload)
+    payload = read_json_file(args.payload)
     with open_db(args).session() as session:
         event = catalog.get_event(session, args.code, args.version)
         problems = catalog.validate_payload(event, payload)
@@ -73,7 +73,7 @@ def _validate(args) -> int:
     return 1
 
 
-def _read_payload(source: str):
+def read_json_file(source: str):
     try:
         text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
     except FileNotFoundError:

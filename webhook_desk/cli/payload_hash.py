@@ -50,3 +50,20 @@ def _validate(args) -> int:
     else:
         print("The hash does not match this payload, time and secret.")
     return 0 if valid else 1
+
+
+def _get(args) -> int:
+    """The hash of what a delivery carried, with its registration's secret (`get-hash`)."""
+    from webhook_desk.cli.common import open_db
+    from webhook_desk.secrets import SecretStore
+    from webhook_desk.services import payload_hashes, resend
+
+    with open_db(args).session() as session:
+        made = payload_hashes.of_delivery(
+            session, SecretStore(), resend.find(session, args.delivery)
+        )
+    if args.json:
+        print_json({"hash": made.hash, "created_at": made.created_at})
+    else:
+        print(made.hash)
+    return 0

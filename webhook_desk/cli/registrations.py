@@ -171,3 +171,20 @@ def _rotate(args) -> int:
     if generated:
         print(f"Secret (shown once, store it now): {generated}", file=sys.stderr)
     return 0
+
+
+def _patch(args) -> int:
+    """`registrations patch ID --json-patch FILE|-`: RFC 6902 over `registrations show --json`."""
+    from webhook_desk.cli.events import read_json_file
+    from webhook_desk.services import json_patch
+
+    operations = read_json_file(args.json_patch)
+    editable = {name: name for name in (*registrations.STORED_FIELDS, "events")}
+    with open_db(args).session() as session:
+        reg = registrations.get_local(session, args.id)
+        changes = json_patch.changes(registrations.as_dict(reg), operations, editable)
+        if changes:
+            registrations.update(session, SecretStore(), reg.id, changes, reason=args.reason)
+        changed = ", ".join(sorted(changes)) or "nothing"
+    print(f"Registration {args.id}: {changed} changed.")
+    return 0

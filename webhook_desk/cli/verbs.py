@@ -94,6 +94,12 @@ def _registrations(subparsers) -> None:
     delete.add_argument("id")
     add_reason_option(delete)
 
+    patch = add_verb(verbs, "patch", "change a registration by JSON Patch (RFC 6902)",
+                     "registrations:_patch")  # fmt: skip
+    patch.add_argument("id")
+    patch.add_argument("--json-patch", required=True, metavar="FILE", help="the patch; - = stdin")
+    add_reason_option(patch)
+
     rotate = add_verb(verbs, "rotate-secret", "start a new secret version", "registrations:_rotate")
     rotate.add_argument("id")
     rotate.add_argument("--secret-stdin", action="store_true", help="read the new secret")
@@ -185,6 +191,43 @@ def _events(subparsers) -> None:
         add_reason_option(verb)
         verb.set_defaults(status_action=action)
 
+    _catalog_edits(verbs)
+
+
+def _catalog_edits(verbs) -> None:
+    create = add_verb(
+        verbs, "create", "add an event (or, with --category, a category)", "catalog_edits:_create"
+    )
+    update = add_verb(verbs, "update", "change an event (or a category)", "catalog_edits:_update")
+    delete = add_verb(
+        verbs, "delete", "delete an event version (or a category)", "catalog_edits:_delete"
+    )
+    for verb in (create, update, delete):
+        verb.add_argument("code")
+        verb.add_argument("--category", action="store_true", help="CODE names a category")
+        verb.add_argument("--version", help="the event's version, e.g. v1")
+        add_reason_option(verb)
+        add_json_option(verb)
+    for verb in (create, update):
+        verb.add_argument("--name", required=verb is create, help="the name people read")
+        verb.add_argument("--description")
+        verb.add_argument("--schema", metavar="FILE", help="the event's JSON Schema (- = stdin)")
+    create.add_argument("--in", dest="within", metavar="CATEGORY", help="the new event's category")
+    create.add_argument("--module", default="ecg", help="a new category's module (default ecg)")
+    update.add_argument("--new-code", help="rename it")
+    update.add_argument("--new-version", help="renumber an event version")
+
+    samples = verbs.add_parser("samples", help="manage an event's sample payloads")
+    actions = samples.add_subparsers(dest="sample_action", metavar="ACTION", required=True)
+    for action in ("add", "update", "delete"):
+        verb = add_verb(actions, action, f"{action} a sample payload", "catalog_edits:_sample")
+        verb.add_argument("code")
+        verb.add_argument("name", help="the sample's name, e.g. ack")
+        verb.add_argument("--version", required=True, help="the event's version, e.g. v1")
+        if action != "delete":
+            verb.add_argument("--payload", required=True, metavar="FILE", help="JSON, - = stdin")
+        add_reason_option(verb)
+
 
 def _audit(subparsers) -> None:
     parser = add_verb(subparsers, "audit", "list the audit trail, newest first", "audit:_audit")
@@ -269,6 +312,13 @@ def _delivery(subparsers) -> None:
         action="store_true",
         help="with --edit: send a payload that breaks the schema",
     )
+    resend.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="with --edit: a header to send over the platform's (repeat for more)",
+    )
     retarget = resend.add_mutually_exclusive_group()
     retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
     retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
@@ -342,6 +392,24 @@ def _payload_hash(subparsers) -> None:
     generate.add_argument("--created-at", type=int, help="Unix seconds (default: now)")
     validate.add_argument("--created-at", type=int, required=True, help="Unix seconds")
     validate.add_argument("--hash", required=True, help="the 64 hex digits to check")
+    get = add_verb(
+        verbs, "get", "the hash of what a delivery carried (its secret)", "payload_hash:_get"
+    )
+    get.add_argument("delivery", metavar="DELIVERY_ID", help="a delivery's number or UUID")
+    add_json_option(get)
+
+    outcome = add_verb(
+        subparsers, "outcome", "record what happened to a delivery", "outcome:_outcome"
+    )
+    outcome.add_argument("delivery", metavar="DELIVERY_ID", help="a delivery's number or UUID")
+    result = outcome.add_mutually_exclusive_group(required=True)
+    result.add_argument("--success", dest="success", action="store_true", default=None)
+    result.add_argument("--failure", dest="success", action="store_false")
+    outcome.add_argument("--status-code", type=int, help="the HTTP status the receiver answered")
+    outcome.add_argument("--error", help="what went wrong")
+    outcome.add_argument("--raw-response", help="the receiver's answer, as text")
+    add_reason_option(outcome)
+    add_json_option(outcome)
 
 
 def _receive(subparsers) -> None:
@@ -449,6 +517,41 @@ def _serve(subparsers) -> None:
     token.add_argument("--subject", help="who it stands for in the audit (default: user@host)")
 
 
+def _erase_subject(subparsers) -> None:
+    erase = add_verb(
+        subparsers,
+        "erase-subject",
+        "erase a study participant's payloads, bodies and captures everywhere, with proof",
+        "erasure:_erase",
+    )
+    erase.add_argument("--study", required=True)
+    erase.add_argument("--subject", required=True, help="the participant's identifier")
+    erase.add_argument("--reason", help="why, for the audit trail (e.g. the request's reference)")
+    erase.add_argument(
+        "--certificate", metavar="FILE.json", help="write the erasure certificate here"
+    )
+    erase.add_argument("--dry-run", action="store_true", help="only count what would go")
+    add_json_option(erase)
+
+
+def _retention(subparsers) -> None:
+    parser = subparsers.add_parser("retention", help="how long history is kept, and the purge")
+    verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = add_verb(verbs, "show", "list the retention policies", "retention:_show")
+    add_json_option(show)
+    policy = add_verb(
+        verbs, "set", "set a study's (or the default) retention policy", "retention:_set"
+    )
+    policy.add_argument("--study", help="the study (default: the policy for every other study)")
+    policy.add_argument("--payload-days", type=int, help="keep payloads and bodies this long")
+    policy.add_argument("--metadata-days", type=int, help="keep delivery records this long")
+    add_reason_option(policy)
+    purge = add_verb(verbs, "purge", "apply the policies now", "retention:_purge")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    add_reason_option(purge)
+    add_json_option(purge)
+
+
 GROUPS = [
     _registrations,
     _events,
@@ -457,6 +560,8 @@ GROUPS = [
     _demo,
     _delivery,
     _diff,
+    _erase_subject,
+    _retention,
     _history,
     _payload_hash,
     _receive,

@@ -259,6 +259,11 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # A tombstone (services/erasure.py): the payload is gone, its hash and when it went stay.
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column()
+    # Headers a tester set in Edit and resend, sent over the platform's (never auth ones).
+    extra_headers: Mapped[dict | None] = mapped_column()
     # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
     signing_registration_id: Mapped[int | None] = mapped_column(Integer)
     signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -366,3 +371,15 @@ class SecretHeader(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class RetentionPolicy(Base):
+    """How long a study's deliveries keep their payloads and their records (services/
+    retention.py); the row with no study is the default for every other study."""
+
+    __tablename__ = "retention_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    payload_days: Mapped[int | None] = mapped_column(Integer)  # None: kept for ever
+    metadata_days: Mapped[int | None] = mapped_column(Integer)

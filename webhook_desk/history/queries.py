@@ -387,6 +387,7 @@ def as_dict(d: Delivery) -> dict:
         "is_validation": d.is_validation,
         "resent_from_id": d.resent_from_id,
         "source": d.source,
+        "erased_at": _iso(d.erased_at),
     }
 
 

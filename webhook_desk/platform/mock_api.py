@@ -22,7 +22,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from webhook_desk.db import Database
-from webhook_desk.db.models import Registration
+from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.local_http import ServingThread, listening_socket
 from webhook_desk.platform import mock_ecg_endpoints as ecg
@@ -30,6 +30,7 @@ from webhook_desk.platform import mock_endpoints as ep
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog
 from webhook_desk.services.demo import history_rows, insert_history, load_demo
+from webhook_desk.services.startup import open_database
 
 log = logging.getLogger(__name__)
 
@@ -314,8 +315,6 @@ class NoSecrets(SecretStore):
 
 def demo_platform(url: str, deliveries: int = 1000, seed: int = 1) -> Database:
     """A database at `url` holding the demo registrations and history, to serve."""
-    from webhook_desk.services.startup import open_database
-
     db = open_database(url)
     with db.session() as session:
         load_demo(session, NoSecrets(), deliveries=deliveries, seed=seed)
@@ -324,8 +323,6 @@ def demo_platform(url: str, deliveries: int = 1000, seed: int = 1) -> Database:
 
 def add_webhook_history(session, reg_id: int, count: int, seed: int = 1) -> int:
     """`count` more synthetic deliveries for one registration; returns the attempts added."""
-    from webhook_desk.db.models import Attempt, Delivery, utcnow
-
     reg = session.get(Registration, reg_id)
     rng = random.Random(seed)
     first = (session.scalar(select(func.max(Delivery.id))) or 0) + 1

@@ -23,6 +23,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from webhook_desk import redaction
 from webhook_desk.errors import UserError
 from webhook_desk.local_http import ServingThread, listening_socket
+from webhook_desk.receiver import descriptors
 from webhook_desk.receiver.answers import Answer, ReceiverOptions, decide
 from webhook_desk.receiver.inbox import Capture, DuplicateTracker, InboxWriter, recent_delivery_ids
 from webhook_desk.receiver.verdicts import SecretBook
@@ -149,9 +150,8 @@ class Receiver:
         self.on_request = on_request
         self.options = ReceiverOptions()
         self._address: tuple[str, int] | None = None
-        self._serving = ServingThread(
-            "receiver", self._runner, _new_event_loop, self._refresh_secrets_periodically
-        )
+        self._serving = ServingThread("receiver", self._runner, _new_event_loop, self._beside)
+        self._server: web.Server | None = None
         self._writer: InboxWriter | None = None
         self._redactor = redaction.DEFAULT  # with the user's secret headers once started
         self._duplicates: DuplicateTracker | None = None
@@ -260,7 +260,15 @@ class Receiver:
             access_log=None,
             logger=self._http_log,
         )
+        self._server = server
         return web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
+
+    async def _beside(self) -> None:
+        """What runs beside serving: secrets kept fresh, file descriptors watched."""
+        await asyncio.gather(
+            self._refresh_secrets_periodically(),
+            descriptors.watch(lambda: self._server, "receiver"),
+        )
 
     async def _refresh_secrets_periodically(self) -> None:
         while True:
@@ -327,9 +335,11 @@ class Receiver:
 
     async def _stored(self, capture: Capture) -> bool:
         """Whether the inbox kept `capture`; a store slower than STORE_TIMEOUT_S counts as not."""
+        stored = asyncio.get_running_loop().create_future()
+        self._inbox.put(capture, stored)
         try:
             async with asyncio.timeout(STORE_TIMEOUT_S):
-                return await asyncio.wrap_future(self._inbox.put(capture))
+                return await stored
         except TimeoutError:
             capture.kept = False
             return False

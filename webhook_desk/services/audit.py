@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +171,47 @@ def head(session: Session) -> ChainState:
     return ChainState(True, found.entries, found.head_hash)
 
 
-def entries(session: Session, limit: int | None = None) -> list[AuditEntry]:
+def entries(
+    session: Session,
+    limit: int | None = None,
+    entity: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AuditEntry]:
+    """Newest first; `entity` is a type ("registration") or a type and id ("registration 7"),
+    `action` matches a prefix ("registration." finds every registration change)."""
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if entity:
+        kind, _, ident = entity.strip().partition(" ")
+        query = query.where(AuditEntry.entity_type == kind)
+        if ident.strip():
+            query = query.where(AuditEntry.entity_id == ident.strip())
+    if actor:
+        query = query.where(AuditEntry.actor == actor.strip())
+    if action:
+        query = query.where(AuditEntry.action.startswith(action.strip()))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def vocabulary(session: Session) -> dict[str, list[str]]:
+    """The users, entity types and actions the trail holds, for the audit view's filters."""
+
+    def distinct(column) -> list[str]:
+        return sorted(session.scalars(select(column).distinct()))
+
+    return {
+        "actors": distinct(AuditEntry.actor),
+        "entity_types": distinct(AuditEntry.entity_type),
+        "actions": distinct(AuditEntry.action),
+    }
 
 
 def as_dict(entry: AuditEntry) -> dict:

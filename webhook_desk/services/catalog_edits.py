@@ -23,6 +23,7 @@ from webhook_desk.db.models import (
 )
 from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.services import audit, catalog
+from webhook_desk.services.payload_errors import payload_problems
 from webhook_desk.vocabulary import EventStatus
 
 MODULES = ("ecg", "centrepoint")
@@ -339,8 +340,6 @@ def _sample(event: EventType, name: str) -> SamplePayload:
 
 
 def _check_payload(event: EventType, schema: dict, name: str, payload) -> None:
-    from webhook_desk.services.payload_errors import payload_problems
-
     problems = payload_problems(schema, payload)
     if problems:
         raise InvalidInput(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery
+from webhook_desk.db.models import Delivery, Registration
 from webhook_desk.vocabulary import DeliveryStatus
 
 
@@ -39,8 +39,6 @@ def counts(session: Session, now: datetime | None = None) -> DeliveryCounts:
 
 def is_empty(session: Session) -> bool:
     """True for a database with no registrations and no deliveries: a first start."""
-    from webhook_desk.db.models import Registration
-
     has_registration = session.scalar(select(Registration.id).limit(1)) is not None
     has_delivery = session.scalar(select(Delivery.id).limit(1)) is not None
     return not (has_registration or has_delivery)

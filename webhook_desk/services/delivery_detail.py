@@ -40,6 +40,8 @@ def detail(session: Session, delivery_ref) -> dict:
     record["payload"] = delivery.payload
     redactor = redaction.redactor(session)
     record["attempt_chain"] = [attempt_as_dict(a, redactor) for a in delivery.attempts]
+    if delivery.erased_at is not None:
+        _say_erased(record, delivery)
     record["waiting_for"] = waiting_reason(session, delivery)
     original = session.get(Delivery, delivery.resent_from_id) if delivery.resent_from_id else None
     record["resent_from"] = _link(original, delivery)
@@ -53,3 +55,16 @@ def _link(other: Delivery | None, this: Delivery) -> dict | None:
     if other is None:
         return None
     return {"id": other.id, "edited": other.payload != this.payload}
+
+
+def _say_erased(record: dict, delivery: Delivery) -> None:
+    """A tombstone's bodies read as what happened to them, not as empty text."""
+    erased = delivery.erased_at
+    assert erased is not None  # a tombstone: the delivery was erased
+    note = (
+        f"(Erased {erased.isoformat(timespec='seconds')}; the payload's SHA-256 "
+        f"was {delivery.payload_sha256}.)"
+    )
+    record["payload"] = note
+    for attempt in record["attempt_chain"]:
+        attempt["request_body"], attempt["response_body"] = note, None

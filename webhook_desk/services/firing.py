@@ -146,8 +146,6 @@ def _body(event, payload) -> tuple[str, object]:
 
 def fire_targets(session: Session, event_code: str) -> list[dict]:
     """The registrations an event may be fired at now: local, enabled, subscribed to it."""
-    from webhook_desk.services import registrations
-
     return [
         {"id": r.id, "name": r.name, "url": r.url}
         for r in registrations.list_all(session)

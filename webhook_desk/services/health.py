@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from webhook_desk.db import Database
 from webhook_desk.db.migrate import current_revision, head_revision
+from webhook_desk.engine.streaks import on_the_way_to_disabling
 from webhook_desk.errors import UserError
 from webhook_desk.secrets import SecretStore
 
@@ -27,8 +29,6 @@ def check(db_url: str, store: SecretStore | None = None) -> dict:
 
 
 def _database(db_url: str) -> dict:
-    from sqlalchemy.engine import make_url
-
     shown = make_url(db_url).render_as_string(hide_password=True)
     try:
         db = Database.open(db_url)
@@ -50,8 +50,6 @@ def _database(db_url: str) -> dict:
 
 def _disable_warnings(db_url: str) -> list[str]:
     """Registrations failing long enough that they will soon be disabled."""
-    from webhook_desk.engine.streaks import on_the_way_to_disabling
-
     db = Database(db_url)
     try:
         with db.session() as session:

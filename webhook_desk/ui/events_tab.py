@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QSplitter,
     QToolBar,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -22,12 +24,13 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.db.models import EventType
 from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.ui.catalog_actions import CATEGORY_ROLE, CatalogActions
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import run_job
-from webhook_desk.ui.widgets.context_menu import attach_context_menu
+from webhook_desk.ui.jobs import run_job, run_query
+from webhook_desk.ui.widgets.context_menu import attach_context_menu, fill_menu
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
@@ -47,6 +50,21 @@ def load_catalog(session) -> list[tuple[object, list[EventType]]]:
     for event in events:
         by_category.setdefault(event.category_id, []).append(event)
     return [(c, by_category.get(c.id, [])) for c in catalog.list_categories(session)]
+
+
+def fire_choices(session, code: str) -> tuple[list[dict], list[dict]]:
+    """Where the Fire dialog can aim (the enabled registrations subscribed to `code`) and
+    whose secrets it can sign with."""
+    targets = [
+        {"id": r.id, "name": r.name, "url": r.url}
+        for r in registrations.list_all(session)
+        if r.status == RegistrationStatus.ENABLED and code in r.event_codes
+    ]
+    signers = [
+        {"id": r.id, "name": r.name, "auth_type": r.auth_type}
+        for r in firing.signing_registrations(session)
+    ]
+    return targets, signers
 
 
 class EventsTab(QWidget):
@@ -77,6 +95,10 @@ class EventsTab(QWidget):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.fire_action)
         toolbar.widgetForAction(self.fire_action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.catalog_actions = CatalogActions(self)
+        edits = QToolButton(text="Catalog", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        edits.setMenu(fill_menu(QMenu(edits), self.catalog_actions.actions))
+        toolbar.addWidget(edits)
         self.context_menu = attach_context_menu(self.tree, [self.fire_action])
         splitter = QSplitter()
         splitter.addWidget(self.tree)
@@ -86,6 +108,7 @@ class EventsTab(QWidget):
         layout.addWidget(toolbar)
         layout.addWidget(splitter)
         self.events: list[EventType] = []
+        self.fire_dialog: FireDialog | None = None  # opens once its targets are read
         self.refresh()
 
     def _detail_panel(self) -> QWidget:
@@ -114,6 +137,9 @@ class EventsTab(QWidget):
         run_job(load, self._show_catalog, self.context.say)
 
     def _show_catalog(self, categories) -> None:
+        # A re-read (after an edit) keeps the event that was selected.
+        previous = self.current_event()
+        keep = (previous.code, previous.version) if previous is not None else None
         self.tree.clear()
         first = None
         for category, events in categories:
@@ -125,6 +151,7 @@ class EventsTab(QWidget):
             parent.setIcon(0, icon("events"))
             self.tree.addTopLevelItem(parent)
             parent.setFirstColumnSpanned(True)
+            parent.setData(0, CATEGORY_ROLE, category)
             for event in events:
                 status = catalog.effective_status(event)
                 item = QTreeWidgetItem([event.code, event.version, status])
@@ -132,7 +159,7 @@ class EventsTab(QWidget):
                 item.setToolTip(0, event.name)
                 item.setForeground(2, QBrush(qcolour(STATUS_COLOURS.get(status, "muted"))))
                 parent.addChild(item)
-                first = first or item
+                first = item if (event.code, event.version) == keep else first or item
             parent.setExpanded(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -186,15 +213,13 @@ class EventsTab(QWidget):
         event = self.current_event()
         if event is None or not event.samples:
             return
-        with self.context.db.session() as session:
-            targets = [
-                {"id": r.id, "name": r.name, "url": r.url}
-                for r in registrations.list_all(session)
-                if r.status == RegistrationStatus.ENABLED and event.code in r.event_codes
-            ]
-            signers = [
-                {"id": r.id, "name": r.name, "auth_type": r.auth_type}
-                for r in firing.signing_registrations(session)
-            ]
+        run_query(
+            self.context.db,
+            lambda session: fire_choices(session, event.code),
+            lambda choices: self._open_fire_dialog(event, *choices),
+            self.context.say,
+        )
+
+    def _open_fire_dialog(self, event: EventType, targets: list[dict], signers: list[dict]):
         self.fire_dialog = FireDialog(self.context, event, targets, self, signers)
         self.fire_dialog.open()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from webhook_desk.history import trends
 from webhook_desk.history.queries import Filters
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_query
 from webhook_desk.vocabulary import DeliveryStatus
 
 ROTATE_LABELS_OVER = 8  # bars; past this, the time axis labels stand upright
@@ -40,11 +40,6 @@ OUTCOME_COLOURS = {
     DeliveryStatus.FAILED: "#c62828",
     DeliveryStatus.PENDING: "#b26a00",
 }
-
-
-def compute(db, filters: Filters) -> trends.Trends:
-    with db.session() as session:
-        return trends.trends(session, filters)
 
 
 class HistoryCharts(QWidget):
@@ -100,8 +95,9 @@ class HistoryCharts(QWidget):
         generation, filters = self._generation, self.filters
         self.busy = True
         self.status.setText("Computing charts…")
-        run_job(
-            lambda: compute(self.db, filters),
+        run_query(
+            self.db,
+            lambda session: trends.trends(session, filters),
             lambda data: self._show(generation, data),
             self._failed,
         )

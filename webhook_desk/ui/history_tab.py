@@ -17,11 +17,16 @@ from PySide6.QtWidgets import (
 from webhook_desk.services import catalog, delivery_detail, registrations, resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
+from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
+from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
+from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
 from webhook_desk.ui.dialogs.message import show_error
+from webhook_desk.ui.dialogs.outcome_dialog import OutcomeDialog
+from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.history_filters import HistoryFilters
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.history_model import COLUMNS, ID_ROLE, HistoryModel
 from webhook_desk.ui.widgets.record_table import record_table
 
@@ -103,6 +108,9 @@ class HistoryTab(QWidget):
         self.compare_with_action.triggered.connect(self.compare_with)
         self.export_action = QAction(icon("export"), "Export…", self)
         self.export_action.triggered.connect(self.export)
+        self.outcome_action = QAction("Record outcome…", self)
+        self.outcome_action.setToolTip("Record what happened to the selected delivery")
+        self.outcome_action.triggered.connect(self.record_outcome)
         for action in (
             self.refresh_action,
             self.resend_action,
@@ -110,6 +118,7 @@ class HistoryTab(QWidget):
             self.compare_action,
             self.compare_with_action,
             self.resend_all_action,
+            self.outcome_action,
             self.export_action,
         ):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -119,17 +128,17 @@ class HistoryTab(QWidget):
         self.edit_resend_action.setEnabled(False)
         self.compare_action.setEnabled(False)
         self.compare_with_action.setEnabled(False)
+        self.outcome_action.setEnabled(False)
 
     # --- reading ------------------------------------------------------------------------
 
     def load_choices(self) -> None:
-        db = self.context.db
-
-        def load():
-            with db.session() as session:
-                return load_choices(session)
-
-        run_job(load, lambda choices: self.filters.set_choices(*choices), self.context.say)
+        run_query(
+            self.context.db,
+            load_choices,
+            lambda choices: self.filters.set_choices(*choices),
+            self.context.say,
+        )
 
     def refresh(self) -> None:
         self._stale = False
@@ -186,19 +195,19 @@ class HistoryTab(QWidget):
         self.edit_resend_action.setEnabled(delivery_id is not None)
         self.compare_action.setEnabled(len(self.selected_ids()) == 2)
         self.compare_with_action.setEnabled(delivery_id is not None)
+        self.outcome_action.setEnabled(delivery_id is not None)
         if delivery_id is None:
             self.panel.show_delivery(None)
         else:
             self._load_detail(delivery_id)
 
     def _load_detail(self, delivery_id: int) -> None:
-        db = self.context.db
-
-        def load():
-            with db.session() as session:
-                return delivery_detail.detail(session, delivery_id)
-
-        run_job(load, self._show_detail, self.context.say)
+        run_query(
+            self.context.db,
+            lambda session: delivery_detail.detail(session, delivery_id),
+            self._show_detail,
+            self.context.say,
+        )
 
     def _show_detail(self, record: dict) -> None:
         if record["id"] == self.selected_id():
@@ -222,9 +231,13 @@ class HistoryTab(QWidget):
 
         run_job(work, done, lambda sentence: show_error(self, sentence))
 
-    def edit_and_resend(self) -> None:
-        from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
+    def record_outcome(self) -> None:
+        delivery_id = self.selected_id()
+        if delivery_id is not None:
+            self.outcome_dialog = OutcomeDialog(self.context, delivery_id, self)
+            self.outcome_dialog.open()
 
+    def edit_and_resend(self) -> None:
         delivery_id = self.selected_id()
         if delivery_id is not None:
             open_edit_resend(self.context, delivery_id, self, self._keep_edit_dialog)
@@ -235,8 +248,6 @@ class HistoryTab(QWidget):
             previous.deleteLater()
 
     def compare_selected(self) -> None:
-        from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
-
         ids = self.selected_ids()
         if len(ids) == 2:
             older, newer = sorted(ids)  # so it reads "from A to B" in time order
@@ -244,8 +255,6 @@ class HistoryTab(QWidget):
             self.compare_dialog.open()
 
     def compare_with(self) -> None:
-        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
-
         delivery_id = self.selected_id()
         if delivery_id is not None:
             self.compare_ask = ask_and_compare(
@@ -257,15 +266,11 @@ class HistoryTab(QWidget):
 
     def resend_all_matching(self) -> None:
         """Count first (a dry run), ask, then queue them all with progress and Cancel."""
-        from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
-
         self.resend_all_dialog = ResendAllDialog(self.context, self.model.filters, self)
         self.resend_all_dialog.open()
 
     def export(self) -> None:
         """Export what the table lists (the applied filters)."""
-        from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
-
         self.export_dialog = open_export_dialog(
             self.context, self.model.filters, self, self.settings
         )

@@ -1,6 +1,7 @@
 """Run a service call off the GUI thread and hear back on it, through Qt signals.
 
-The callables run in QThreadPool workers, so each one must open its own database session.
+The callables run in QThreadPool workers, so each one must open its own database session;
+`run_query` does that for a read of the database (every tab's loads go through it).
 A UserError comes back as its sentence (worded for the window by ui.wording); anything
 else as a sentence naming the fault.
 """
@@ -82,7 +83,7 @@ def _alive(callback: Callable) -> bool:
 def run_job(
     work: Callable[[], Any],
     on_done: Callable[[Any], None] | None = None,
-    on_error: Callable[[str], None] | None = None,
+    on_error: Callable[[str], object] | None = None,
 ) -> Job:
     """Start `work` in the pool; `on_done(result)` or `on_error(sentence)` then runs on the
     GUI thread."""
@@ -90,6 +91,23 @@ def run_job(
     _running.add(job)
     QThreadPool.globalInstance().start(job)
     return job
+
+
+def run_query(
+    db,
+    read: Callable[[Any], Any],
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[str], object] | None = None,
+) -> Job:
+    """Run `read(session)` in the pool, in a session of its own, so no query holds up the
+    window; `on_done(result)` or `on_error(sentence)` then runs on the GUI thread. What
+    `read` returns must not need the session any more (plain values, or loaded objects)."""
+
+    def work():
+        with db.session() as session:
+            return read(session)
+
+    return run_job(work, on_done, on_error)
 
 
 def wait_for_jobs(timeout_ms: int = 30_000) -> bool:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 from webhook_desk import __version__
 from webhook_desk.engine import streaks
 from webhook_desk.engine.defaults import Timeouts
-from webhook_desk.services import delivery_counts
+from webhook_desk.services import audit, delivery_counts
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
 from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(
             self._action("&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
         )
+        view_menu.addAction(self._action("&Audit trail…", self.open_audit, "Ctrl+Shift+A"))
 
         # Every action on a registration or an event, also from the keyboard (Alt+G, Alt+E).
         fill_menu(bar.addMenu("Re&gistration"), self.registrations_tab.menu_actions)
@@ -259,13 +260,35 @@ class MainWindow(QMainWindow):
         self.context.deliveries_changed.emit()
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Webhook Desk",
+        """About, with whether the audit chain is intact (walked off the GUI thread first)."""
+        db = self.context.db
+
+        def verify() -> audit.ChainState:
+            with db.session() as session:
+                return audit.verify(session)
+
+        run_job(verify, self._about, self.context.say)
+
+    def _about(self, chain: audit.ChainState) -> None:
+        state = (
+            f"intact, {chain.entries:,} entries" if chain.ok else f"<b>broken</b>: {chain.problem}"
+        )
+        self.about_box = QMessageBox(
+            QMessageBox.Icon.Information, "About Webhook Desk", "", parent=self
+        )
+        self.about_box.setText(
             f"<b>Webhook Desk {__version__}</b><br>Register, fire, receive and analyse "
             "CentrePoint and ECG webhooks on your own machine.<br><br>"
-            f"Database: {self.context.db.engine.url.render_as_string(hide_password=True)}",
+            f"Database: {self.context.db.engine.url.render_as_string(hide_password=True)}<br>"
+            f"Audit trail: {state}"
         )
+        self.about_box.open()
+
+    def open_audit(self) -> None:
+        from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
+
+        self.audit_dialog = AuditDialog(self.context, self)
+        self.audit_dialog.open()
 
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)

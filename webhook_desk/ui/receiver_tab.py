@@ -26,6 +26,8 @@ from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, capture_ref, recent
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
+from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
 from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.formatting import header_lines, pretty_body
 from webhook_desk.ui.icons import icon
@@ -242,8 +244,6 @@ class ReceiverTab(QWidget):
         run_job(refs, then, lambda sentence: show_error(self, sentence))
 
     def edit_and_resend(self) -> None:
-        from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
-
         rows = self.selected_rows()
         if len(rows) == 1:
             self._with_refs(
@@ -256,8 +256,6 @@ class ReceiverTab(QWidget):
             previous.deleteLater()
 
     def compare_selected(self) -> None:
-        from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
-
         rows = self.selected_rows()
         if len(rows) != 2:
             show_error(self, "Select two requests to compare (Ctrl+click the second).")
@@ -277,8 +275,6 @@ class ReceiverTab(QWidget):
             self._with_refs(rows, self._ask_compare)
 
     def _ask_compare(self, refs: list[str]) -> None:
-        from webhook_desk.ui.dialogs.compare_dialog import ask_and_compare
-
         self.compare_ask = ask_and_compare(self.context, refs[0], self, self._keep_compare)
 
     def _keep_compare(self, dialog) -> None:

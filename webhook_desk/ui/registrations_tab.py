@@ -20,11 +20,12 @@ from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
 from webhook_desk.services import registration_rules, registrations
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.registrations_model import (
     ID_ROLE,
     RegistrationsFilter,
@@ -99,6 +100,7 @@ class RegistrationsTab(QWidget):
         # The engine moves validation state, last delivery and failure streak along.
         context.deliveries_changed.connect(self.refresh)
         self._select_after_refresh: int | None = None
+        self.dialog: RegistrationDialog | None = None  # opens once its event list is read
         self.refresh()
 
     def _build_actions(self) -> None:
@@ -214,21 +216,26 @@ class RegistrationsTab(QWidget):
 
     # --- changing -----------------------------------------------------------------------
 
-    def _events(self) -> list[registration_rules.EventChoice]:
-        with self.context.db.session() as session:
-            return registration_rules.event_choices(session)
-
     def add(self) -> None:
-        dialog = RegistrationDialog(self.context, self._events(), parent=self)
-        dialog.saved.connect(self._saved)
-        dialog.open()
-        self.dialog = dialog
+        run_query(
+            self.context.db, registration_rules.event_choices, self._open_dialog, self.context.say
+        )
 
     def edit(self, *_args) -> None:
         row = self.selected_row()
         if row is None:
             return
-        dialog = RegistrationDialog(self.context, self._events(), existing=row, parent=self)
+        run_query(
+            self.context.db,
+            registration_rules.event_choices,
+            lambda events: self._open_dialog(events, row),
+            self.context.say,
+        )
+
+    def _open_dialog(
+        self, events: list[registration_rules.EventChoice], existing: dict | None = None
+    ) -> None:
+        dialog = RegistrationDialog(self.context, events, existing=existing, parent=self)
         dialog.saved.connect(self._saved)
         dialog.open()
         self.dialog = dialog
@@ -297,8 +304,6 @@ class RegistrationsTab(QWidget):
         run_job(change, done, self._refused)
 
     def _refused(self, sentence: str) -> None:
-        from webhook_desk.ui.dialogs.message import show_error
-
         show_error(self, sentence)
 
     def change_status(self, action: str) -> None:

@@ -28,6 +28,7 @@ from webhook_desk.ui.app import make_application, open_database  # noqa: E402
 from webhook_desk.ui.colours import dark_palette  # noqa: E402
 from webhook_desk.ui.context import AppContext  # noqa: E402
 from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
+from webhook_desk.ui.main_window import MainWindow
 from webhook_desk.vocabulary import AuthType
 
 SIZES = ((1024, 700), (1600, 1000))
@@ -101,8 +102,6 @@ def shoot_palette(app: QApplication, out: Path, palette: str) -> None:
     every size, then the dialogs."""
     workdir = Path(tempfile.mkdtemp(prefix="webhook-desk-shots-"))
     db = open_database(f"sqlite:///{workdir / 'demo.sqlite3'}")
-    from webhook_desk.ui.main_window import MainWindow
-
     window = MainWindow(
         AppContext(db), QSettings(str(workdir / "ui.ini"), QSettings.Format.IniFormat)
     )
@@ -149,7 +148,9 @@ def prepare_tabs(window, app: QApplication) -> None:
 def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
     events = window.events_tab
     window.tabs.setCurrentWidget(events)
+    before = events.fire_dialog
     events.open_fire_dialog()
+    settle(app, lambda: events.fire_dialog is not before)  # its targets are read off-thread
     fire = events.fire_dialog
     fire.samples.setCurrentText("completed")
     fire.to_registrations.setChecked(True)  # the list in use, not greyed out
@@ -160,7 +161,9 @@ def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
 
     regs = window.registrations_tab
     window.tabs.setCurrentWidget(regs)
+    before = regs.dialog
     regs.add()
+    settle(app, lambda: regs.dialog is not before)  # its event list is read off-thread
     dialog = regs.dialog
     dialog.name.setText("Sleep lab data hub")
     dialog.owner_id.setText("189")

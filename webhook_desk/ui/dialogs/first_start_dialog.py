@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.errors import UserError
+from webhook_desk.services import demo
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 
@@ -71,8 +72,6 @@ class FirstStartDialog(QDialog):
         self.relay.advanced.connect(self._advanced)
 
     def load(self) -> None:
-        from webhook_desk.services import demo
-
         self.load_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()

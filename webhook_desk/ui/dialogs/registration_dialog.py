@@ -32,6 +32,7 @@ from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.widgets.grow_to_fit import grow_to_fit
 from webhook_desk.vocabulary import AuthType, EventStatus
 
 ACTIVE = EventStatus.ACTIVE
@@ -341,5 +342,5 @@ class RegistrationDialog(QDialog):
 
     def _refused(self, sentence: str) -> None:
         self.error_label.setText(sentence)
-        self.adjustSize()  # a long sentence needs more lines than the label has: grow
+        grow_to_fit(self)  # a long sentence needs more lines than the label has
         self.save_button.setEnabled(True)

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QVBoxLayout,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from webhook_desk import redaction
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
@@ -140,9 +142,6 @@ class SettingsDialog(QDialog):
             self.error.setText("The connect timeout cannot be longer than the total timeout.")
             return
         if prefs.database_url:
-            from sqlalchemy.engine import make_url
-            from sqlalchemy.exc import ArgumentError
-
             try:
                 make_url(prefs.database_url)
             except ArgumentError:

@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush, QColor
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
 from webhook_desk.ui.formatting import local_time
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import run_query
 from webhook_desk.vocabulary import DeliveryStatus
 
 PAGE_SIZE = 200
@@ -62,45 +62,31 @@ def as_row(row) -> dict:
     return found
 
 
-def fetch_first(db, filters: Filters) -> list[dict]:
-    with db.session() as session:
-        return [as_row(r) for r in queries.page_rows(session, filters, PAGE_SIZE).rows]
+def first_page(session, filters: Filters) -> list[dict]:
+    return [as_row(r) for r in queries.page_rows(session, filters, PAGE_SIZE).rows]
 
 
-def _page_at(session, filters: Filters, key) -> list[dict]:
+def page_at(session, filters: Filters, key) -> list[dict]:
     page = queries.page_rows(session, filters, PAGE_SIZE, first_key=key)
     return [as_row(r) for r in page.rows]
 
 
-def fetch_bookmarks(db, filters: Filters) -> tuple[list, int]:
-    with db.session() as session:
-        return queries.page_keys(session, filters, PAGE_SIZE)
-
-
-def fetch_page(db, filters: Filters, key) -> list[dict]:
-    with db.session() as session:
-        return _page_at(session, filters, key)
-
-
-def fetch_news(db, filters: Filters, top_key, recent: list[int]) -> tuple:
+def news(session, filters: Filters, top_key, recent: list[int]) -> tuple:
     """(rows newer than the old top row, fresh bookmarks, fresh count, fresh pages).
 
     The pages are those that now hold the rows of the `recent` pages (the ones on screen),
     so the view swaps to them in one step and shows no placeholders on its way.
     """
-    with db.session() as session:
-        newer = queries.newer_than(session, filters, top_key) if top_key else 0
-        keys, total = queries.page_keys(session, filters, PAGE_SIZE)
-        wanted = set()
-        for page in recent:
-            first = page * PAGE_SIZE + newer
-            wanted.update({first // PAGE_SIZE, (first + PAGE_SIZE - 1) // PAGE_SIZE})
-        pages = {
-            page: _page_at(session, filters, keys[page])
-            for page in sorted(wanted)
-            if page < len(keys)
-        }
-        return newer, keys, total, pages
+    newer = queries.newer_than(session, filters, top_key) if top_key else 0
+    keys, total = queries.page_keys(session, filters, PAGE_SIZE)
+    wanted = set()
+    for page in recent:
+        first = page * PAGE_SIZE + newer
+        wanted.update({first // PAGE_SIZE, (first + PAGE_SIZE - 1) // PAGE_SIZE})
+    pages = {
+        page: page_at(session, filters, keys[page]) for page in sorted(wanted) if page < len(keys)
+    }
+    return newer, keys, total, pages
 
 
 class HistoryModel(QAbstractTableModel):
@@ -133,13 +119,15 @@ class HistoryModel(QAbstractTableModel):
         self.loading, self.total, self._pending_bookmarks = True, None, None
         self._first_ready, self._keys = False, []
         generation, filters = self._generation, self.filters
-        run_job(
-            lambda: fetch_first(self.db, filters),
+        run_query(
+            self.db,
+            lambda session: first_page(session, filters),
             lambda result: self._first_page(generation, result),
             self._failed,
         )
-        run_job(
-            lambda: fetch_bookmarks(self.db, filters),
+        run_query(
+            self.db,
+            lambda session: queries.page_keys(session, filters, PAGE_SIZE),
             lambda result: self._bookmarks(generation, result),
             self._failed,
         )
@@ -189,8 +177,9 @@ class HistoryModel(QAbstractTableModel):
         top = self._row_dict(0)
         top_key = top["_key"] if top else None
         recent = list(self._pages)[-RECENT_PAGES:]
-        run_job(
-            lambda: fetch_news(self.db, filters, top_key, recent),
+        run_query(
+            self.db,
+            lambda session: news(session, filters, top_key, recent),
             lambda result: self._news(generation, result),
             self._failed,
         )
@@ -218,8 +207,9 @@ class HistoryModel(QAbstractTableModel):
             return
         self._asked.add(page)
         generation, filters, key = self._generation, self.filters, self._keys[page]
-        run_job(
-            lambda: fetch_page(self.db, filters, key),
+        run_query(
+            self.db,
+            lambda session: page_at(session, filters, key),
             lambda rows: self._page_arrived(generation, page, rows),
             self._failed,
         )

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, QVBoxLayout
 
 from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.widgets.grow_to_fit import grow_to_fit
 
 POLL_MS = 100
 
@@ -81,7 +82,7 @@ class JobDialog(QDialog):
         self.action_button = self.buttons.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.cancel_or_close)
-        self.job = ProgressJob(self._show_progress, self)
+        self.job = ProgressJob(self._progress, self)
 
     def lay_out(self, form) -> None:
         """The dialog's own fields (a layout, or None) above the shared progress part."""
@@ -102,7 +103,21 @@ class JobDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.message.setText(message)
-        self.job.start(work, on_done, on_error)
+        grow_to_fit(self)
+        self.job.start(work, self._then(on_done), self._then(on_error))
+
+    def _then(self, callback):
+        """`callback`, then room for whatever sentence it left in the message."""
+
+        def call(value) -> None:
+            callback(value)
+            grow_to_fit(self)
+
+        return call
+
+    def _progress(self, *numbers) -> None:
+        self._show_progress(*numbers)
+        grow_to_fit(self)
 
     def start(self) -> None:
         raise NotImplementedError
@@ -114,5 +129,6 @@ class JobDialog(QDialog):
         if self.running:
             self.job.cancel()
             self.message.setText(self.cancelling_text)
+            grow_to_fit(self)
         else:
             self.reject()
