@@ -277,6 +277,12 @@ def _delivery(subparsers) -> None:
     fire.add_argument(
         "--no-validate", action="store_true", help="send a payload that breaks the schema anyway"
     )
+    fire.add_argument(
+        "--sign-with",
+        metavar="REG_ID|throwaway",
+        help="with --url: sign as that registration does, or with the throwaway secret the "
+        "built-in receiver knows (default: unsigned)",
+    )
     add_json_option(fire)
 
     deliver = add_verb(subparsers, "deliver", "run the delivery engine", "delivery:_deliver")
@@ -348,6 +354,11 @@ def _history(subparsers) -> None:
     export.add_argument("--output", required=True, metavar="FILE")
     export.add_argument(
         "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
+    )
+    export.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="replace identifying fields by keyed pseudonyms (salts in the OS keyring)",
     )
 
     imports = add_verb(

@@ -19,7 +19,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -110,12 +110,7 @@ class ChainState:
     problem: str | None = None  # the sentence naming the first break
 
     def as_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "head_hash": self.head_hash,
-            "problem": self.problem,
-        }
+        return asdict(self)
 
 
 def verify(session: Session) -> ChainState:
@@ -215,28 +210,13 @@ def vocabulary(session: Session) -> dict[str, list[str]]:
 
 
 def as_dict(entry: AuditEntry) -> dict:
-    return {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "host": entry.host,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
-    }
+    record = {name: getattr(entry, name) for name in CHAIN_COLUMNS}
+    record["at"] = entry.at.isoformat()
+    return record
 
 
 # --- filing -------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = (
-    "id", "at", "actor", "host", "action", "entity_type", "entity_id", "reason", "before",
-    "after", "prev_hash", "entry_hash",
-)  # fmt: skip
 HEAD_LINE = re.compile(r"^# webhook-desk audit trail; entries=(\d+); head=([0-9a-f]*);")
 
 
@@ -252,11 +232,11 @@ def export_csv(session: Session, output: str | Path) -> ChainState:
                 f"exported={utcnow().isoformat()}; verified={'yes' if state.ok else 'no'}\n"
             )
             writer = csv.writer(out)
-            writer.writerow(EXPORT_COLUMNS)
+            writer.writerow(CHAIN_COLUMNS)
             query = select(AuditEntry).order_by(AuditEntry.id)
             for entry in session.scalars(query.execution_options(yield_per=VERIFY_BATCH)):
                 record = as_dict(entry)
-                writer.writerow(_cell(record[name]) for name in EXPORT_COLUMNS)
+                writer.writerow(_cell(record[name]) for name in CHAIN_COLUMNS)
     except OSError as error:
         raise UserError(f"Cannot write {target}: {error.strerror or error}.") from None
     return state
