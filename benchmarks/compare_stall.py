@@ -79,12 +79,12 @@ def main() -> int:
     started = time.perf_counter()
     dialog = CompareDialog(context, *refs)
     dialog.show()
-    run(app, 120, lambda: dialog.result is not None)
+    run(app, 120, lambda: dialog.comparison is not None)
     shown = time.perf_counter() - started
     run(app, SETTLE_S)
     meter.stop()
     dialog_stall = meter.summary()
-    rows = len(dialog.result.rows)
+    rows = len(dialog.comparison.rows)
     dialog.close()
 
     started = time.perf_counter()

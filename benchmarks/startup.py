@@ -50,17 +50,18 @@ connection = sqlite3.connect(sys.argv[1])
 rows = connection.execute(
     "SELECT id, uuid, registration_id, event_code, event_version, status, response_code, "
     "attempt_count, created_at, last_sent_at, next_attempt_at, target_url, study_id, "
-    "subject_id, error, duration_ms, is_validation, resent_from_id, source FROM delivery "
+    "subject_id, error, duration_ms, is_validation, resent_from_id, source, erased_at "
+    "FROM delivery "
     "ORDER BY created_at DESC, id DESC LIMIT 100"
 ).fetchall()
 keys = ["id", "delivery_id", "registration_id", "event", "event_version", "status",
         "response_code", "attempts", "created_at", "last_sent_at", "next_attempt_at",
         "target_url", "study_id", "subject_id", "error", "duration_ms", "is_validation",
-        "resent_from_id", "source"]
+        "resent_from_id", "source", "erased_at"]
 out = []
 for row in rows:
     item = dict(zip(keys, row))
-    for key in ("created_at", "last_sent_at"):
+    for key in ("created_at", "last_sent_at", "erased_at"):
         item[key] = iso(item[key])
     item["next_attempt_at"] = iso(item["next_attempt_at"]) if item["status"] == "pending" else None
     item["is_validation"] = bool(item["is_validation"])
@@ -156,7 +157,8 @@ def same_rows(path: Path) -> None:
         capture_output=True,
         text=True,
     ).stdout
-    assert json.loads(ours) == json.loads(bare), "the bare script printed other rows"
+    differ = [(o, b) for o, b in zip(json.loads(ours), json.loads(bare), strict=True) if o != b]
+    assert not differ, f"the bare script printed other rows, first: {differ[0]}"
 
 
 def line(name: str, ours: float, base_name: str, base: float, goal: str) -> bool:

@@ -5,28 +5,24 @@ throwaway secret the receiver knows."""
 from __future__ import annotations
 
 import pytest
-from receiver_client import captured, start
+from receiver_client import captured
 
 from webhook_desk import signing
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services import firing, registrations
 from webhook_desk.services.delivery_engine import new_engine
 from webhook_desk.services.registrations import RegistrationInput
 
 
 @pytest.fixture
-def db(sqlite_db, memory_keyring):
-    with sqlite_db.session() as session:
-        catalog.sync_catalog(session)
-    return sqlite_db
+def db(catalog_db):
+    return catalog_db
 
 
 @pytest.fixture
-def receiver(db):
-    running = start(db)
-    yield running
-    running.stop()
+def receiver(built_in_receiver):
+    return built_in_receiver
 
 
 def register(db, auth_type, secret=None, url="https://hooks.example.org/x") -> int:

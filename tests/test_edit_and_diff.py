@@ -269,3 +269,62 @@ def test_cli_mistakes_are_one_line(db, cli, argv, sentence):
     result = cli(*argv, db=db)
     assert result.code != 0
     assert sentence in result.err and result.err.count("\n") == 1
+
+
+# --- headers of the tester's own ----------------------------------------------------------
+
+
+def test_an_edited_resend_carries_the_testers_headers_and_is_still_signed(
+    db, receiver, cli, tmp_path
+):
+    reg_id = _register(db, receiver.url + "hooks")
+    receiver.refresh_secrets()
+    with db.session() as session:
+        (original,) = firing.fire(session, "upload", to_registration=reg_id)
+        original_id = original.id
+    payload = tmp_path / "same.json"
+    with db.session() as session:
+        payload.write_text(session.get(Delivery, original_id).payload)
+    result = cli(
+        "resend", original_id, "--edit", payload, "--header", "X-Test-Case: 42",
+        "--header", "content-type: application/json", "--json", db=db,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    copy_id = result.json()["id"]
+    with db.session() as session:
+        again = resend.resend(session, copy_id)  # a plain resend keeps them
+        ids = {copy_id, again.id}
+    _deliver(db)
+    uuids = {}
+    with db.session() as session:
+        uuids = {session.get(Delivery, i).uuid for i in ids}
+    arrived = [row for row in captured(receiver) if row["delivery_id"] in uuids]
+    assert len(arrived) == 2
+    for row in arrived:
+        headers = {name.lower(): value for name, value in row["headers"].items()}
+        assert headers["x-test-case"] == "42"
+        assert headers["content-type"] == "application/json"  # one, the tester's
+        assert row["signature"] == "valid"
+
+
+@pytest.mark.parametrize(
+    ("line", "sentence"),
+    [
+        ("X-ActiGraph-Signature: abc", "X-ActiGraph-Signature is set by the sender"),
+        ("Cookie: session=1", "Cookie carries a secret and would be stored with the delivery"),
+        ("Bad Name: x", "'Bad Name' is not a header name"),
+        ("NoColonHere", "Header line 1 needs a colon: Name: value."),
+    ],
+)
+def test_headers_that_cannot_be_edited_are_refused_in_one_sentence(
+    db, cli, tmp_path, line, sentence
+):
+    with db.session() as session:
+        (original,) = firing.fire(session, "upload", url="http://127.0.0.1:9/x")
+        payload = tmp_path / "p.json"
+        payload.write_text(original.payload)
+        original_id = original.id
+    result = cli("resend", original_id, "--edit", payload, "--header", line, db=db)
+    assert result.code == 1 and sentence in result.err
+    with db.session() as session:
+        assert session.query(Delivery).count() == 1

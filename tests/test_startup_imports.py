@@ -73,11 +73,13 @@ def test_version_and_every_verbs_help_load_no_database_http_or_qt_layer():
     assert first_heavy is None, f"{first_heavy[0]} imported {first_heavy[1]}"
 
 
-def test_a_database_at_head_opens_without_alembic_and_lists_without_http_or_qt(tmp_path):
+def test_a_database_at_head_opens_without_alembic_and_lists_without_http_qt_or_jsonschema(tmp_path):
     url = f"sqlite:///{tmp_path / 'at-head.sqlite3'}"
     Database.open(url).dispose()
     argvs = [["--db", url, verb, *rest] for verb, *rest in (["history"], ["inbox"], ["audit"])]
-    for argv, loaded in loaded_after(argvs, ("alembic", "aiohttp", "PySide6")):
+    for argv, loaded in loaded_after(
+        argvs, ("alembic", "aiohttp", "requests", "PySide6", "jsonschema")
+    ):
         assert loaded == [], f"{argv} imported {loaded}"
 
 

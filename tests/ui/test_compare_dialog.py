@@ -25,7 +25,7 @@ def _open(qtbot, context, a, b) -> CompareDialog:
     dialog = CompareDialog(context, str(a), str(b))
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.comparison is not None, timeout=5000)
     return dialog
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from test_delivery_loop import LOOP_TIMEOUT_MS, fire_at_registration, register_at, start_receiver
 
 from webhook_desk.ui.dialogs.compare_dialog import COLOURS, CompareDialog
-from webhook_desk.ui.dialogs.edit_resend_dialog import EditResendDialog
+from webhook_desk.ui.dialogs.edit_resend_dialog import EditResendDialog, open_edit_resend
 
 
 def _row_of(history, delivery_id: int) -> int:
@@ -88,7 +88,7 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
     assert history.compare_action.isEnabled()
     history.compare_action.trigger()
     compare = history.findChild(CompareDialog)
-    qtbot.waitUntil(lambda: compare.result is not None)
+    qtbot.waitUntil(lambda: compare.comparison is not None)
     rows = [compare.differences.item(i).text() for i in range(compare.differences.count())]
     assert f'~ body /subjectId: "{payload["subjectId"]}" → "50001"' in rows
     line = next(
@@ -116,7 +116,7 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     receiver.compare_action.trigger()
     qtbot.waitUntil(lambda: getattr(receiver, "compare_dialog", None) is not None)
     compare = receiver.compare_dialog
-    qtbot.waitUntil(lambda: compare.result is not None)
+    qtbot.waitUntil(lambda: compare.comparison is not None)
     listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
     assert '~ body /subjectId: "1" → "2"' in listed
     compare.close()
@@ -145,6 +145,23 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     ask.setTextValue("capture:1")
     ask.accept()
     compare = history.compare_dialog
-    qtbot.waitUntil(lambda: compare.result is not None)
+    qtbot.waitUntil(lambda: compare.comparison is not None)
     listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
     assert '~ body /subjectId: "2" → "1"' in listed
+
+
+def test_the_dialog_refuses_a_secret_header_with_the_services_sentence(window, qtbot, context):
+    from webhook_desk.services import firing
+
+    with context.db.session() as session:
+        (original,) = firing.fire(session, "upload", url="http://127.0.0.1:9/x")
+        original_id = original.id
+    kept = []
+    open_edit_resend(context, str(original_id), window, kept.append)
+    qtbot.waitUntil(lambda: bool(kept))
+    dialog = kept[0]
+    qtbot.keyClicks(dialog.headers, "Cookie: session=1")
+    qtbot.waitUntil(lambda: "Cookie carries a secret" in dialog.problems.text())
+    assert not dialog.send_button.isEnabled()
+    dialog.headers.setPlainText("X-Test-Case: 42")
+    qtbot.waitUntil(dialog.send_button.isEnabled)

@@ -84,6 +84,8 @@ class ApiServer(MockApi):
                 status, document = await asyncio.to_thread(self._run, route, call)
             except ApiError as error:
                 return self._error(request, error.status, error.message)
+            except web.HTTPException as error:  # aiohttp's own refusal, e.g. 413
+                return self._error(request, error.status, error.reason + ".")
             except UserError as error:
                 return self._error(request, status_of(error), str(error))
             except SQLAlchemyError:

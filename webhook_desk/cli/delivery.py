@@ -119,7 +119,12 @@ def _resend(args) -> int:
         raise InvalidInput("--to and --url go with --edit; a plain resend goes where it went.")
     if args.edit and not args.delivery:
         raise InvalidInput("--edit resends one delivery: give its DELIVERY_ID.")
+    if args.header and not args.edit:
+        raise InvalidInput("--header goes with --edit.")
     edited = _read_payload(args.edit)
+    headers, problems = edit_resend.headers_from_text("\n".join(args.header))
+    if problems:
+        raise InvalidInput(" ".join(problems))
     db = open_db(args)
     with db.session() as session:
         if args.delivery:
@@ -132,7 +137,14 @@ def _resend(args) -> int:
             else:
                 to = int(args.to) if args.to else None
                 copy = edit_resend.resend_edited(
-                    session, args.delivery, edited, to, args.url, args.reason
+                    session,
+                    args.delivery,
+                    edited,
+                    to,
+                    args.url,
+                    args.reason,
+                    validate=not args.no_validate,
+                    headers=headers,
                 )
             result = {
                 "id": copy.id,

@@ -312,6 +312,13 @@ def _delivery(subparsers) -> None:
         action="store_true",
         help="with --edit: send a payload that breaks the schema",
     )
+    resend.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="with --edit: a header to send over the platform's (repeat for more)",
+    )
     retarget = resend.add_mutually_exclusive_group()
     retarget.add_argument("--to", metavar="REG_ID", help="with --edit: another registration")
     retarget.add_argument("--url", help="with --edit: an ad-hoc URL")
@@ -341,6 +348,11 @@ def _history(subparsers) -> None:
     export.add_argument("--output", required=True, metavar="FILE")
     export.add_argument(
         "--attempts", action="store_true", help="csv/xlsx/ndjson: one row per attempt"
+    )
+    export.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="replace identifying fields by keyed pseudonyms (salts in the OS keyring)",
     )
 
     imports = add_verb(

@@ -262,6 +262,8 @@ class Delivery(Base):
     # A tombstone (services/erasure.py): the payload is gone, its hash and when it went stay.
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[datetime | None] = mapped_column()
+    # Headers a tester set in Edit and resend, sent over the platform's (never auth ones).
+    extra_headers: Mapped[dict | None] = mapped_column()
     # An ad-hoc delivery signed as this registration signs, or with the throwaway secret.
     signing_registration_id: Mapped[int | None] = mapped_column(Integer)
     signing_throwaway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -369,6 +371,28 @@ class SecretHeader(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+IDENTIFYING_FIELD_LENGTH = 200
+
+
+class IdentifyingField(Base):
+    """A payload key whose value identifies a study participant (Settings): masked on screen,
+    pseudonymised in exports (services/identifying.py)."""
+
+    __tablename__ = "identifying_field"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(IDENTIFYING_FIELD_LENGTH), unique=True)
+
+
+class MaskingSetting(Base):
+    """The one row saying whether identifying values are masked on screen."""
+
+    __tablename__ = "masking_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class RetentionPolicy(Base):

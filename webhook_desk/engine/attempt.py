@@ -13,7 +13,7 @@ from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import auth, retry
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.claim import Claimed
-from webhook_desk.engine.headers import platform_headers
+from webhook_desk.engine.headers import platform_headers, with_extra
 from webhook_desk.engine.record import Outcome
 from webhook_desk.engine.sender import Response, Sender
 from webhook_desk.errors import UserError
@@ -89,7 +89,8 @@ def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) ->
     """Sign and send the delivery once; never raises for anything the receiver does."""
     url = target.url or c.target_url
     body = c.payload.encode("utf-8")
-    headers = platform_headers(target.webhook_id, c.event_code, c.uuid)
+    # A tester's own headers go over the platform's; auth and signature are added after.
+    headers = with_extra(platform_headers(target.webhook_id, c.event_code, c.uuid), c.extra_headers)
     started = utcnow()
     response = auth.send(sender, tokens, target.creds, url, headers, body)
     return outcome(c, target, url, headers, started, response)

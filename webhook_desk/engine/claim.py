@@ -37,6 +37,7 @@ class Claimed:
     attempt_count: int
     signing_registration_id: int | None = None  # ad-hoc: sign as this registration does
     signing_throwaway: bool = False  # ad-hoc: sign with the throwaway secret
+    extra_headers: dict | None = None  # an edited resend's own headers (edit_resend.py)
     previous_attempt_id: int | None = None
 
 
@@ -127,6 +128,7 @@ def claim(
             Delivery.attempt_count,
             Delivery.signing_registration_id,
             Delivery.signing_throwaway,
+            Delivery.extra_headers,
         )
         .execution_options(synchronize_session=False)
     ).all()

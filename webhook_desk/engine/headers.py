@@ -34,3 +34,12 @@ def traceparent(delivery_uuid: str) -> str:
     if trace_id == "0" * 32:  # all zeros is invalid in W3C trace context
         trace_id = uuid.uuid4().hex
     return f"00-{trace_id}-{secrets.token_hex(8)}-00"
+
+
+def with_extra(headers: dict[str, str], extra: dict[str, str] | None) -> dict[str, str]:
+    """`headers` with a tester's own over them, one of each name whatever its case."""
+    if not extra:
+        return headers
+    replaced = {name.lower() for name in extra}
+    kept = {name: value for name, value in headers.items() if name.lower() not in replaced}
+    return {**kept, **extra}

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, Registration
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
@@ -219,6 +220,7 @@ def _key(value) -> str:
 
 def store(session: Session, found: list[cp.ImportedDelivery], result: ImportResult, progress):
     """Add deliveries read from the platform (a file or a sync), merging what is known."""
+    _redact_users_headers(session, found)
     registrations = _registrations_by_remote_id(session)
     for start in range(0, len(found), LOOKUP_BATCH):
         batch = found[start : start + LOOKUP_BATCH]
@@ -230,6 +232,17 @@ def store(session: Session, found: list[cp.ImportedDelivery], result: ImportResu
         session.flush()
         if progress:
             progress(start + len(batch), len(found))
+
+
+def _redact_users_headers(session: Session, found: list[cp.ImportedDelivery]) -> None:
+    """The headers the user named secret in Settings, redacted too (the built-in ones are)."""
+    redactor = redaction.redactor(session)
+    if redactor is redaction.DEFAULT:
+        return
+    for attempt in (a for f in found for a in f.attempts):
+        for key in ("request_headers", "response_headers"):
+            if attempt.get(key):
+                attempt[key] = redactor.headers(attempt[key])
 
 
 def _registrations_by_remote_id(session: Session) -> dict[str, int]:

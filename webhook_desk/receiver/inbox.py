@@ -2,12 +2,13 @@
 
 SQLite has a single writer, and a commit per request would cap the receiver at the disk's
 sync rate; so the server queues a Capture and one writer thread inserts whatever has queued
-up in one transaction, then drops the oldest rows beyond the limit. Each put() returns a
-future that says whether the capture was kept, so nothing is acknowledged that was not.
+up in one transaction, then drops the oldest rows beyond the limit. put() may carry a future
+that is told whether the capture was kept, so nothing is acknowledged that was not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import queue
@@ -15,7 +16,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -139,7 +139,9 @@ class InboxWriter:
         self.slack = limit // 100
         self.problem: str | None = None
         self.lost = 0
-        self._queue: queue.SimpleQueue[tuple[Capture, Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Capture, asyncio.Future | None] | None] = (
+            queue.SimpleQueue()
+        )
         self._queued = 0
         self._written = 0
         self._progress = threading.Condition()
@@ -151,13 +153,11 @@ class InboxWriter:
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._thread.start()
 
-    def put(self, capture: Capture) -> Future:
-        """Queue `capture`; the future's result is whether it was stored."""
-        stored: Future = Future()
+    def put(self, capture: Capture, stored: asyncio.Future | None = None) -> None:
+        """Queue `capture`; `stored`, if given, gets whether it was kept (on its own loop)."""
         with self._progress:
             self._queued += 1
         self._queue.put((capture, stored))
-        return stored
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is in the database."""
@@ -175,7 +175,7 @@ class InboxWriter:
         self._queue.put(None)
         self._thread.join(timeout)
 
-    def _next_batch(self) -> tuple[list[tuple[Capture, Future]], bool]:
+    def _next_batch(self) -> tuple[list[tuple[Capture, asyncio.Future | None]], bool]:
         first = self._queue.get()
         if first is None:
             return [], True
@@ -215,7 +215,7 @@ class InboxWriter:
         self._count = count
         return None
 
-    def _write(self, batch: list[tuple[Capture, Future]]) -> None:
+    def _write(self, batch: list[tuple[Capture, asyncio.Future | None]]) -> None:
         captures = [capture for capture, _ in batch]
         error = self._insert(captures)
         if error and len(batch) > 1:
@@ -230,9 +230,9 @@ class InboxWriter:
                 f"{self.lost} captured requests were not saved, the last because: {failed[-1]}"
             )
             log.error("%s", self.problem)
-        for (capture, stored), error in zip(batch, errors, strict=True):
+        for capture, error in zip(captures, errors, strict=True):
             capture.kept = error is None
-            stored.set_result(capture.kept)
+        _settle([(stored, capture.kept) for capture, stored in batch if stored is not None])
         self._tell(captures)
         with self._progress:  # after the callbacks, so flush() means "heard of" too
             self._written += len(batch)
@@ -246,6 +246,25 @@ class InboxWriter:
                 self.on_written(capture)
             except Exception:  # a listener's bug must not stop the capture of requests
                 log.exception("on_request callback failed")
+
+
+def _settle(waiting: list[tuple[asyncio.Future, bool]]) -> None:
+    """Tell the waiting handlers whether their captures were kept: one call into each
+    serving loop per batch, not one per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+    for stored, kept in waiting:
+        by_loop.setdefault(stored.get_loop(), []).append((stored, kept))
+    for loop, results in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_set_results, results)
+        except RuntimeError:  # that loop has closed: nobody waits any more
+            pass
+
+
+def _set_results(results: list[tuple[asyncio.Future, bool]]) -> None:
+    for stored, kept in results:
+        if not stored.done():  # a handler that timed out or was cancelled stopped waiting
+            stored.set_result(kept)
 
 
 def body_text(body: bytes) -> tuple[str, str]:

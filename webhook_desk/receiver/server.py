@@ -37,6 +37,7 @@ SHUTDOWN_GRACE_S = 1.0
 METHOD_MAX = 16  # ReceivedRequest.method
 ID_MAX = 100  # ReceivedRequest.event, .delivery_id
 UNSTORED_STATUS = 503  # what a request gets when the inbox cannot keep it
+REFUSED = (408, 413)  # answered before its body was read: refused whether stored or not
 STORE_TIMEOUT_S = 10.0
 
 
@@ -242,7 +243,7 @@ class Receiver:
                 self._redactor = redaction.redactor(session)
 
     def _written(self, capture: Capture) -> None:
-        if not capture.kept:
+        if not capture.kept and capture.status_code not in REFUSED:  # those were not waited on
             capture.status_code = UNSTORED_STATUS
         if self.on_request is not None:
             self.on_request(capture)
@@ -329,9 +330,11 @@ class Receiver:
 
     async def _stored(self, capture: Capture) -> bool:
         """Whether the inbox kept `capture`; a store slower than STORE_TIMEOUT_S counts as not."""
+        stored = asyncio.get_running_loop().create_future()
+        self._writer.put(capture, stored)
         try:
             async with asyncio.timeout(STORE_TIMEOUT_S):
-                return await asyncio.wrap_future(self._writer.put(capture))
+                return await stored
         except TimeoutError:
             capture.kept = False
             return False

@@ -2,8 +2,8 @@
 
 The shipped catalog lives in resources/catalog/*.json (one file per category) and is copied into
 the database by `sync_catalog`, which runs on every start; after that the database is the
-catalog. Users change only an entry's status (activate, deactivate, archive, restore), and every
-change is audited.
+catalog. Users change statuses here and entries in catalog_edits.py; every change is audited,
+and the sync leaves alone what a user edited or deleted.
 """
 
 from __future__ import annotations
@@ -121,12 +121,46 @@ def sync_catalog(session: Session, directory: Path | None = None) -> int:
 
 
 def _sync(session: Session, directory: Path | None) -> int:
-    shipped = _shipped_view(shipped_categories(directory))
+    documents = shipped_categories(directory)
     stored = _stored_view(session)
-    changed = [key for key, value in shipped.items() if stored.get(key, _MISSING) != value]
+    changed = _changed(_shipped_view(documents), stored)
     if changed:
-        _apply(session, shipped_categories(directory), set(changed))
+        # What a user edited or deleted (catalog_edits, audited) stays as they left it.
+        documents = _without(documents, _user_edited(session))
+        changed = _changed(_shipped_view(documents), stored)
+    if changed:
+        _apply(session, documents, set(changed))
     return len(changed)
+
+
+def _changed(shipped: dict, stored: dict) -> list[tuple]:
+    return [key for key, value in shipped.items() if stored.get(key, _MISSING) != value]
+
+
+_EDITS = ("category.update", "category.delete", "event.update", "event.delete",
+          "sample.add", "sample.update", "sample.delete")  # fmt: skip
+
+
+def _user_edited(session: Session) -> set[str]:
+    """Audit ids of entries a user changed: 'code', 'code@version', 'code@version/sample'."""
+    query = select(AuditEntry.action, AuditEntry.entity_id).where(AuditEntry.action.in_(_EDITS))
+    return {f"{action.split('.')[0]}:{entity}" for action, entity in session.execute(query)}
+
+
+def _without(categories: tuple[dict, ...], edited: set[str]) -> tuple[dict, ...]:
+    """The shipped documents less what a user edited."""
+    kept = []
+    for cat in categories:
+        if f"category:{cat['code']}" in edited:
+            continue
+        events = []
+        for ev in cat["events"]:
+            key = f"{ev['code']}@{ev['version']}"
+            if f"event:{key}" not in edited:
+                samples = [s for s in ev["samples"] if f"sample:{key}/{s['name']}" not in edited]
+                events.append(ev | {"samples": samples})
+        kept.append(cat | {"events": events})
+    return tuple(kept)
 
 
 _MISSING = object()

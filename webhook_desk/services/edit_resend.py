@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Delivery, EventType, ReceivedRequest
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.services import audit, catalog, firing, json_diff
@@ -33,6 +34,7 @@ class Source:
     delivery_id: int | None  # the delivery this repeats (for a capture, when it is ours)
     registration_id: int | None
     target_url: str
+    extra_headers: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class EditForm:
     source: Source
     event: EventType
     targets: list[dict]
+    secrets: redaction.Redactor  # which headers carry secrets (the user's own included)
 
 
 def source(session: Session, ref) -> Source:
@@ -68,6 +71,7 @@ def _delivery_source(delivery: Delivery, ref: str, label: str) -> Source:
         delivery_id=delivery.id,
         registration_id=delivery.registration_id,
         target_url=delivery.target_url,
+        extra_headers=delivery.extra_headers,
     )
 
 
@@ -98,10 +102,54 @@ def _capture_source(session: Session, ref: str) -> Source:
     )
 
 
+# Set by the sender as each request goes out, never by hand: transport, identity, signature.
+SENDER_HEADERS = frozenset(
+    (
+        "host", "content-length", "transfer-encoding", "connection", "x-actigraph-delivery",
+        "x-actigraph-signature", "webhook-id", "webhook-timestamp", "webhook-signature",
+    )
+)  # fmt: skip
+
+
+def headers_from_text(text: str) -> tuple[dict[str, str], list[str]]:
+    """Headers typed one per line as `Name: value`, and the sentences for lines that are not."""
+    headers, problems = {}, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            problems.append(f"Header line {number} needs a colon: Name: value.")
+            continue
+        headers[name.strip()] = value.strip()
+    return headers, problems
+
+
+def header_problems(headers: dict[str, str], secret: redaction.Redactor) -> list[str]:
+    """What is wrong with headers a tester wants an edited resend to carry; `secret` is
+    redaction's rule for this database (redaction.redactor(session))."""
+    problems = []
+    for name, value in headers.items():
+        problem = redaction.header_name_problem(name)
+        if problem is None and name.lower() in SENDER_HEADERS:
+            problem = f"{name} is set by the sender as the request goes out; it cannot be edited."
+        elif problem is None and secret.is_secret(name):
+            problem = (
+                f"{name} carries a secret and would be stored with the delivery; credentials "
+                "belong in a registration, whose secrets stay in the keyring."
+            )
+        elif problem is None and ("\r" in value or "\n" in value):
+            problem = f"The value of {name} must be one line."
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def edit_form(session: Session, ref) -> EditForm:
     found = source(session, ref)
     event = catalog.get_event(session, found.event_code, found.event_version)
-    return EditForm(found, event, firing.fire_targets(session, found.event_code))
+    targets = firing.fire_targets(session, found.event_code)
+    return EditForm(found, event, targets, redaction.redactor(session))
 
 
 def resend_edited(
@@ -112,9 +160,13 @@ def resend_edited(
     url: str | None = None,
     reason: str | None = None,
     validate: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> Delivery:
     """Queue `payload` as an edit of `ref` (a delivery or capture:ID), to its own target
-    unless another registration or a URL is given."""
+    unless another registration or a URL is given, with `headers` over the platform's."""
+    problems = header_problems(headers or {}, redaction.redactor(session))
+    if problems:
+        raise InvalidInput(" ".join(problems))
     original = source(session, ref)
     if to_registration is None and url is None:
         to_registration = original.registration_id
@@ -123,13 +175,18 @@ def resend_edited(
         session, original.event_code, to_registration, url, payload=payload, validate=validate
     )
     copy.resent_from_id = original.delivery_id
+    copy.extra_headers = headers or None
     audit.record(
         session,
         "resend_edited",
         "delivery",
         copy.id,
         before={"source": original.label, "target_url": original.target_url},
-        after={"target_url": copy.target_url, "payload_patch": _patch(original.payload, payload)},
+        after={
+            "target_url": copy.target_url,
+            "payload_patch": _patch(original.payload, payload),
+            "headers": headers or {},
+        },
         reason=reason,
     )
     session.flush()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 ROOT = "payload"
 _TYPE_WORDS = {
@@ -26,6 +27,10 @@ _TYPE_WORDS = {
 
 def payload_problems(schema: dict, payload) -> list[str]:
     """Every problem with `payload`, one sentence each, sorted by field path."""
+    # jsonschema costs a good part of every start-up (a CLI verb, the window) that checks no
+    # payload: it loads here, when the first payload is checked.
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema)
     sentences: list[str] = []
     for error in validator.iter_errors(payload):

@@ -3,7 +3,7 @@ side by side, headers and bodies compared by structure, plus timing and the answ
 
 A reference names a request: a delivery by number or X-ActiGraph-Delivery id (its latest
 attempt supplies the headers and the answer), `attempt:ID`, or `capture:ID`. Stored headers
-are already redacted, so nothing compared here carries a secret.
+were redacted when kept, and are again by the rule as it is now (redaction.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, ReceivedRequest
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.services import json_diff, json_lines
@@ -45,6 +46,12 @@ class Request:
 
 def load(session: Session, ref: str) -> Request:
     """The request `ref` names; an unknown one is a NotFound with the reference in it."""
+    request = _found(session, ref)
+    request.headers = redaction.redactor(session).headers(request.headers)
+    return request
+
+
+def _found(session: Session, ref: str) -> Request:
     text = str(ref).strip()
     kind, _, ident = text.partition(":")
     if not ident:

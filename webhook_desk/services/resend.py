@@ -170,6 +170,7 @@ def _copy(original: Delivery, reg: Registration | None, job: ResendJob | None = 
         event_code=original.event_code,
         event_version=original.event_version,
         payload=original.payload,
+        extra_headers=original.extra_headers,
         study_id=original.study_id,
         subject_id=original.subject_id,
         status=DeliveryStatus.PENDING,

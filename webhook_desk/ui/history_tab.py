@@ -21,6 +21,7 @@ from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compar
 from webhook_desk.ui.dialogs.edit_resend_dialog import open_edit_resend
 from webhook_desk.ui.dialogs.export_dialog import open_export_dialog
 from webhook_desk.ui.dialogs.message import show_error
+from webhook_desk.ui.dialogs.outcome_dialog import OutcomeDialog
 from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.history_filters import HistoryFilters
@@ -107,6 +108,9 @@ class HistoryTab(QWidget):
         self.compare_with_action.triggered.connect(self.compare_with)
         self.export_action = QAction(icon("export"), "Export…", self)
         self.export_action.triggered.connect(self.export)
+        self.outcome_action = QAction("Record outcome…", self)
+        self.outcome_action.setToolTip("Record what happened to the selected delivery")
+        self.outcome_action.triggered.connect(self.record_outcome)
         for action in (
             self.refresh_action,
             self.resend_action,
@@ -114,6 +118,7 @@ class HistoryTab(QWidget):
             self.compare_action,
             self.compare_with_action,
             self.resend_all_action,
+            self.outcome_action,
             self.export_action,
         ):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -123,6 +128,7 @@ class HistoryTab(QWidget):
         self.edit_resend_action.setEnabled(False)
         self.compare_action.setEnabled(False)
         self.compare_with_action.setEnabled(False)
+        self.outcome_action.setEnabled(False)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -189,6 +195,7 @@ class HistoryTab(QWidget):
         self.edit_resend_action.setEnabled(delivery_id is not None)
         self.compare_action.setEnabled(len(self.selected_ids()) == 2)
         self.compare_with_action.setEnabled(delivery_id is not None)
+        self.outcome_action.setEnabled(delivery_id is not None)
         if delivery_id is None:
             self.panel.show_delivery(None)
         else:
@@ -223,6 +230,12 @@ class HistoryTab(QWidget):
             self.context.deliveries_changed.emit()
 
         run_job(work, done, lambda sentence: show_error(self, sentence))
+
+    def record_outcome(self) -> None:
+        delivery_id = self.selected_id()
+        if delivery_id is not None:
+            self.outcome_dialog = OutcomeDialog(self.context, delivery_id, self)
+            self.outcome_dialog.open()
 
     def edit_and_resend(self) -> None:
         delivery_id = self.selected_id()

@@ -40,7 +40,7 @@ class CompareDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Compare {ref_a} and {ref_b}")
         self.resize(1200, 760)
-        self.result: request_diff.SideBySide | None = None
+        self.comparison: request_diff.SideBySide | None = None
         self.status = QLabel("Comparing…")
         self.status.setWordWrap(True)
         self.differences = QListWidget()
@@ -73,7 +73,7 @@ class CompareDialog(QDialog):
         button = QPushButton(f"{text} ({keys})")
         button.clicked.connect(lambda: self.step(step))
         buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
-        QShortcut(QKeySequence(keys), self, activated=lambda: self.step(step))
+        QShortcut(QKeySequence(keys), self, lambda: self.step(step))
 
     def _compared(self, result: request_diff.SideBySide) -> None:
         self.status.setText("Showing the two requests…")
@@ -101,14 +101,14 @@ class CompareDialog(QDialog):
         QTimer.singleShot(0, lambda: self._feed(slices, result))
 
     def _show(self, result: request_diff.SideBySide) -> None:
-        self.result = result
+        self.comparison = result
         for row in result.rows:
             self.differences.addItem(QListWidgetItem(describe(row)))
         count = len(result.rows)
         head = f"{result.labels[0]} → {result.labels[1]}: "
         head += f"{count} difference{'s' if count != 1 else ''}" if count else "the same"
         self.status.setText("  ·  ".join([head, *result.summary]))
-        self._highlight_all()
+        self._highlight_all(result)
         if count:
             self.differences.setCurrentRow(0)
 
@@ -122,19 +122,19 @@ class CompareDialog(QDialog):
             self.differences.setCurrentRow((self.differences.currentRow() + by) % count)
 
     def show_difference(self, row: int) -> None:
-        if self.result is None or row < 0:
+        if self.comparison is None or row < 0:
             return
-        for pane, line in zip(self.panes, self.result.rows[row]["lines"], strict=True):
+        for pane, line in zip(self.panes, self.comparison.rows[row]["lines"], strict=True):
             if line is not None:
                 cursor = QTextCursor(pane.document().findBlockByNumber(line))
                 pane.setTextCursor(cursor)
                 pane.centerCursor()
 
-    def _highlight_all(self) -> None:
+    def _highlight_all(self, result: request_diff.SideBySide) -> None:
         """Changed lines amber on both sides, removed red on A, added green on B."""
         for side, pane in enumerate(self.panes):
             marks = []
-            for row in self.result.rows:
+            for row in result.rows:
                 line = row["lines"][side]
                 if line is not None:
                     marks.append(_line_mark(pane, line, COLOURS[row["kind"]]))

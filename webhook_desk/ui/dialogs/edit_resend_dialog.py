@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QVBoxLayout,
 )
 
@@ -40,6 +41,8 @@ class EditResendDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self.form = form
+        self.timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
+        self.timer.timeout.connect(self.check)
         self.source = form.source
         source = form.source
         self.setWindowTitle(f"Edit and resend {source.label} ({source.event_code})")
@@ -50,6 +53,14 @@ class EditResendDialog(QDialog):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.skip_schema = QCheckBox("Send even if it breaks the schema")
+        self.headers = QPlainTextEdit()
+        self.headers.setTabChangesFocus(True)
+        self.headers.setPlaceholderText(
+            "X-Test-Case: 42   (one per line; sent over the platform's)"
+        )
+        self.headers.setPlainText(_header_text(form.source.extra_headers))
+        self.headers.setMaximumHeight(self.fontMetrics().lineSpacing() * 5)
+        self.headers.textChanged.connect(self.timer.start)
         self.target = QComboBox()
         self._fill_targets(form.targets)
         self.url = QLineEdit(source.target_url)
@@ -59,8 +70,6 @@ class EditResendDialog(QDialog):
         self.send_button = self.buttons.addButton("Resend", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.send)
         self.buttons.rejected.connect(self.reject)
-        self.timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
-        self.timer.timeout.connect(self.check)
         self.editor.textChanged.connect(self.timer.start)
         for signal in (self.skip_schema.toggled, self.target.currentIndexChanged):
             signal.connect(self.check)
@@ -81,6 +90,7 @@ class EditResendDialog(QDialog):
 
     def _lay_out(self) -> None:
         form = QFormLayout()
+        form.addRow("Headers", self.headers)
         form.addRow("Send to", self.target)
         form.addRow("URL", self.url)
         form.addRow("Reason", self.reason)
@@ -96,10 +106,19 @@ class EditResendDialog(QDialog):
         """The service's sentences, as the user types; Resend only when it can go."""
         self.url.setEnabled(self.target.currentData() == URL)
         problems, waivable = firing.payload_problems(self.form.event, self.editor.toPlainText())
-        blocked = bool(problems) and not (waivable and self.skip_schema.isChecked())
+        header_problems = self._header_problems()
+        blocked = bool(header_problems) or (
+            bool(problems) and not (waivable and self.skip_schema.isChecked())
+        )
+        problems = problems + header_problems
         self.problems.setStyleSheet("color: #c62828;" if problems else "color: #1b7f3b;")
         self.problems.setText("\n".join(problems) or "The payload matches the schema.")
         self.send_button.setEnabled(not blocked)
+
+    def _header_problems(self) -> list[str]:
+        """The service's sentences for the typed headers (their parse, then their rule)."""
+        headers, problems = edit_resend.headers_from_text(self.headers.toPlainText())
+        return problems + edit_resend.header_problems(headers, self.form.secrets)
 
     def send(self) -> None:
         self.check()
@@ -112,10 +131,13 @@ class EditResendDialog(QDialog):
         to = choice if isinstance(choice, int) else None
         url = self.url.text().strip() if choice == URL else None
         validate = not self.skip_schema.isChecked()
+        headers, _ = edit_resend.headers_from_text(self.headers.toPlainText())
 
         def work() -> int:
             with db.session() as session:
-                copy = edit_resend.resend_edited(session, ref, payload, to, url, reason, validate)
+                copy = edit_resend.resend_edited(
+                    session, ref, payload, to, url, reason, validate, headers
+                )
                 session.commit()
                 return copy.id
 
@@ -147,7 +169,14 @@ def open_edit_resend(context: AppContext, ref: str, parent, keep: Callable) -> N
         keep(dialog)
         dialog.open()
 
-    run_job(load, opened, lambda sentence: show_error(parent, sentence))
+    def refused(sentence: str) -> None:
+        show_error(parent, sentence)
+
+    run_job(load, opened, refused)
+
+
+def _header_text(headers: dict | None) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in (headers or {}).items())
 
 
 def _pretty(payload: str) -> str:
