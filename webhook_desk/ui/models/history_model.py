@@ -32,6 +32,7 @@ PAGE_SIZE = 200
 CACHED_PAGES = 40
 RECENT_PAGES = 4  # pages re-read at once when new deliveries arrive (about a screenful)
 NO_PARENT = QModelIndex()
+PENDING = DeliveryStatus.PENDING
 STATUS_COLOURS = {  # names in ui.colours: light or dark as the palette is
     DeliveryStatus.SUCCEEDED: "ok",
     DeliveryStatus.FAILED: "error",
@@ -46,7 +47,7 @@ COLUMNS = [
     ("Status", lambda r: r["status"]),
     ("Code", lambda r: "" if r["response_code"] is None else str(r["response_code"])),
     ("Attempts", lambda r: str(r["attempts"])),
-    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == "pending" else ""),
+    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == PENDING else ""),
     ("Study", lambda r: r["study_id"] or ""),
     ("Subject", lambda r: r["subject_id"] or ""),
     ("Registration", lambda r: "" if r["registration_id"] is None else str(r["registration_id"])),
