@@ -210,6 +210,26 @@ def memory_keyring():
     keyring.set_keyring(previous)
 
 
+@pytest.fixture
+def catalog_db(sqlite_db, memory_keyring):
+    """A SQLite database with the event catalog loaded and an in-memory keyring."""
+    from webhook_desk.services.catalog import sync_catalog
+
+    with sqlite_db.session() as session:
+        sync_catalog(session)
+    return sqlite_db
+
+
+@pytest.fixture
+def built_in_receiver(catalog_db):
+    """The built-in receiver serving on a free port of 127.0.0.1 over `catalog_db`."""
+    from receiver_client import start
+
+    running = start(catalog_db)
+    yield running
+    running.stop()
+
+
 def _secret_service_items(backend) -> dict[str, object]:
     collection = backend.get_preferred_collection()
     return {item.item_path: item for item in collection.search_items({"service": KEYRING_SERVICE})}

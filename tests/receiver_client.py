@@ -15,9 +15,13 @@ from datetime import UTC, datetime
 import requests
 from standardwebhooks import Webhook
 
+from webhook_desk.engine.sender import Timeouts
+from webhook_desk.engine.worker import Engine
 from webhook_desk.receiver import inbox
 from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.receiver.server import Receiver
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import firing
 
 PROMPT_S = 1.0
 
@@ -73,6 +77,20 @@ def captured(receiver: Receiver) -> list[dict]:
     assert receiver.flush(), "the inbox writer did not catch up"
     with receiver.db.session() as session:
         return list(reversed(inbox.recent(session, limit=100_000)))
+
+
+def deliver_to_receiver(db, event: str, payloads: list[str]) -> list[dict]:
+    """Fire `event` once per payload at a built-in receiver, deliver them all, and return
+    what the receiver captured (the receiver is stopped again)."""
+    receiver = start(db)
+    try:
+        with db.session() as session:
+            for body in payloads:
+                firing.fire(session, event, url=receiver.url + "hooks", payload=body)
+        Engine(db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
+        return captured(receiver)
+    finally:
+        receiver.stop()
 
 
 def last_capture(receiver: Receiver) -> dict:

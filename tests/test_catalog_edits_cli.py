@@ -120,3 +120,19 @@ def test_an_outcome_settles_a_delivery_and_payload_hash_get_reads_its_hash(
     )
     assert recorded.json()["status"] == "failed" and recorded.json()["attempts"] == 1
     assert cli("history", "--json").json()[0]["response_code"] == 503
+
+
+def test_edits_to_the_shipped_catalog_survive_the_next_start(cli, sqlite_db):
+    from webhook_desk.services.startup import open_database
+
+    assert cli("events", "update", "upload", "--version", "v1", "--name", "Upload (ours)").code == 0
+    assert cli("events", "samples", "delete", "upload", "error", "--version", "v1").code == 0
+    assert cli("events", "delete", "phone.logs.created", "--version", "v2").code == 0
+    open_database(sqlite_db.url).dispose()  # the next start syncs the shipped catalog
+    upload = cli("events", "show", "upload", "--json").json()
+    assert upload["name"] == "Upload (ours)" and upload["sample_names"] == ["started", "completed"]
+    versions = [e["version"] for e in cli("events", "list", "--json").json()
+                if e["code"] == "phone.logs.created"]  # fmt: skip
+    assert versions == ["v1"]
+    raw = cli("events", "show", "raw_processing_complete", "--json").json()
+    assert raw["sample_names"] == ["completed", "error"]  # untouched entries still sync

@@ -159,3 +159,23 @@ def test_cli_import_says_what_it_added(sqlite_db, cli, tmp_path):
         1,
         f"webhook-desk: There is no file {tmp_path / 'nothing.json'}.",
     )
+
+
+def test_imported_secret_headers_are_stored_redacted_the_users_own_too(sqlite_db, tmp_path):
+    from webhook_desk import redaction
+
+    with sqlite_db.session() as session:
+        redaction.set_user_header_names(session, ["X-Api-Key"])
+    added = {"Authorization": ["Bearer tok-123"], "x-api-key": ["key-456"]}
+    cookie = {"Set-Cookie": ["sid=cookie-789"]}
+    text = SEED_V3.read_text()
+    text = text.replace('\\"Host\\":', json.dumps(json.dumps(added))[2:-2] + ',\\"Host\\":')
+    text = text.replace('\\"Server\\":', json.dumps(json.dumps(cookie))[2:-2] + ',\\"Server\\":')
+    (tmp_path / "page.json").write_text(text)
+    assert import_file(sqlite_db, tmp_path / "page.json").deliveries_added == 1
+    with sqlite_db.session() as session:
+        attempt = session.scalars(select(Attempt)).first()
+        kept = json.dumps([attempt.request_headers, attempt.response_headers])
+    assert attempt.request_headers["Authorization"] == "Bearer [redacted]"
+    assert attempt.request_headers["x-api-key"] == "[redacted]"
+    assert not any(secret in kept for secret in ("tok-123", "key-456", "cookie-789"))

@@ -262,3 +262,36 @@ def test_any_mutated_seed_imports_faithfully_or_is_refused_whole(
         _mutate_and_import(sqlite_db, tmp_path, v3, fields[pick % len(fields)], value)
     finally:
         _empty(sqlite_db)
+
+
+SEED_TEXTS = [
+    (FIXTURES / "centrepoint_v3_history_seed001.json").read_text(),
+    SEED_V1.read_text(),
+]
+
+
+@settings(
+    max_examples=80,
+    deadline=2000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    which=st.sampled_from([0, 1]),
+    at=st.floats(min_value=0, max_value=1, exclude_max=True),
+    cut=st.integers(min_value=0, max_value=3),
+    insert=st.text(alphabet='{}[]",:0\\\x00\ud800 9e-', max_size=3),
+)
+def test_any_edit_of_the_seed_text_imports_or_is_refused_whole(
+    sqlite_db, tmp_path, which, at, cut, insert
+):
+    text = SEED_TEXTS[which]
+    place = int(at * len(text))
+    path = tmp_path / "edited.json"
+    path.write_text(text[:place] + insert + text[place + cut :], errors="surrogatepass")
+    try:
+        import_file(sqlite_db, path)
+    except InvalidInput as refused:
+        assert str(refused).startswith("edited.json") and "\n" not in str(refused)
+        assert stored(sqlite_db) == []
+    finally:
+        _empty(sqlite_db)

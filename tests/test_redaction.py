@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from webhook_desk import redaction
@@ -87,3 +89,31 @@ def test_a_header_named_secret_later_is_redacted_wherever_it_is_shown(sqlite_db)
         compared = request_diff.diff(session, "capture:1", "capture:2")
     assert listed == [{"X-Later": "[redacted]"}] * 2
     assert SECRET not in repr(compared)
+
+
+def test_a_credential_too_short_to_search_for_leaves_the_body_alone():
+    seen = Redactor().knowing({"Authorization": "Bearer ab", "Cookie": "x=1"})
+    assert seen.body(b'{"tab": "ab"}') == b'{"tab": "ab"}'
+    assert seen.headers({"Authorization": "Bearer ab"}) == {"Authorization": "Bearer [redacted]"}
+
+
+def test_naming_a_header_secret_redacts_what_was_already_stored_under_it(any_db):
+    from webhook_desk.db.models import ReceivedRequest
+    from webhook_desk.services.secret_headers import name_secret_headers
+
+    with any_db.session() as session:
+        for n in range(3):
+            headers = {"x-later": f"{SECRET}-{n}"} if n else {"X-Other": "kept"}
+            session.add(
+                ReceivedRequest(
+                    method="POST", path="/h", headers=headers, body=b"{}", status_code=200
+                )
+            )
+    assert name_secret_headers(any_db, ["X-Later"]) == ["X-Later"]
+    with any_db.session() as session:
+        stored = [r.headers for r in session.query(ReceivedRequest).order_by(ReceivedRequest.id)]
+    assert stored == [{"X-Other": "kept"}, {"x-later": "[redacted]"}, {"x-later": "[redacted]"}]
+    if any_db.engine.dialect.name == "sqlite":  # nor in freed pages or the WAL
+        path = any_db.engine.url.database
+        files = [p for p in (path, path + "-wal") if os.path.exists(p)]
+        assert SECRET.encode() not in b"".join(open(p, "rb").read() for p in files)

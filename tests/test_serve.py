@@ -485,5 +485,32 @@ def test_openapi_json_is_a_valid_3_1_document_of_every_route_served(route_server
     assert patch["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/JsonPatch"
     }
+    created = document["paths"]["/api/organizations/{organizationId}/webhook-subscriptions"]
+    body = created["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"postUri", "events", "version", "isDevelopment"} <= set(body["properties"])
     assert {p["name"] for p in document["paths"]["/v1/webhooks/history"]["get"]["parameters"]} >= {
         "studyId", "IncludeResponseCodes", "ExcludeResponseCodes"}  # fmt: skip
+
+
+def test_the_health_check_says_503_when_the_database_cannot_be_reached(tmp_path):
+    from webhook_desk.db import Database
+
+    unreachable = Database("postgresql+psycopg://postgres@127.0.0.1:9/none?connect_timeout=2")
+    key = "health-test-key-" * 3
+    try:
+        with ApiServer(unreachable, key) as api:
+            health = Client(api.url, None).get("/healthcheck")
+            assert health.status_code == 503
+            assert health.json()["status"] == "error"
+            assert health.json()["error"]["database"]["status"] == "down"
+            reads = Client(api.url, tokens.issue(key, SUBJECT, timedelta(hours=1)))
+            assert "Connection refused" in _error(reads.get("/api/webhook-categories"), 503)
+    finally:
+        unreachable.dispose()
+
+
+def test_a_body_over_the_size_cap_gets_413_in_the_seed_shape(served):
+    big = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'", "code": "big"}'
+    answer = served.post("/api/webhook-categories", data=big,
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    assert "Too Large" in _error(answer, 413)

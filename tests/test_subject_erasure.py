@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from receiver_client import captured, start
+from receiver_client import deliver_to_receiver
 
-from webhook_desk.engine.sender import Timeouts
-from webhook_desk.engine.worker import Engine
 from webhook_desk.history.queries import Filters, count
-from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog, delivery_detail, firing
 
 ERASED = "778812993301"
@@ -30,16 +27,9 @@ def _payload(db, study: str, subject: str) -> str:
 @pytest.fixture
 def history(sqlite_db, memory_keyring):
     """Five uploads delivered to the built-in receiver: three about ERASED, two about KEPT."""
-    receiver = start(sqlite_db)
-    try:
-        with sqlite_db.session() as session:
-            for subject in (ERASED, ERASED, KEPT, ERASED, KEPT):
-                body = _payload(sqlite_db, "189", subject)
-                firing.fire(session, "upload", url=receiver.url + "hooks", payload=body)
-        Engine(sqlite_db, SecretStore(), timeouts=Timeouts(connect=1, total=3)).run_until_idle()
-        assert len(captured(receiver)) == 5
-    finally:
-        receiver.stop()
+    subjects = (ERASED, ERASED, KEPT, ERASED, KEPT)
+    payloads = [_payload(sqlite_db, "189", subject) for subject in subjects]
+    assert len(deliver_to_receiver(sqlite_db, "upload", payloads)) == 5
     return sqlite_db
 
 

@@ -33,6 +33,9 @@ AUTH_SCHEMES = frozenset(
         "aws4-hmac-sha256", "hmac", "token", "apikey",
     )
 )  # fmt: skip
+# Shorter credentials are not searched for in bodies and other text: replacing every "ab"
+# would ruin the text and hide nothing worth hiding (the header itself is still redacted).
+SCRUB_MIN = 6
 # RFC 9110's token: what a header name may be made of.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
@@ -111,7 +114,8 @@ class Redactor:
         if isinstance(sent, Mapping):
             values = [v for k, val in sent.items() if self.is_secret(k) for v in _pieces(val)]
         else:
-            values = [v for v in sent if v]
+            values = list(sent)
+        values = [v for v in values if len(v) >= SCRUB_MIN]
         if not values:
             return self
         merged = sorted(set(self.secrets) | set(values), key=len, reverse=True)

@@ -21,6 +21,16 @@ def add_registration(context, secret=None, **fields) -> int:
         return reg.id
 
 
+def one_registration_selected(window, qtbot, context, **fields):
+    """A registration in the table, its row selected: (the tab, its id)."""
+    reg_id = add_registration(context, **fields)
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+    return tab, reg_id
+
+
 def open_add_dialog(window, qtbot) -> RegistrationDialog:
     tab = window.registrations_tab
     tab.actions_by_name["add"].trigger()

@@ -59,3 +59,20 @@ def test_an_event_made_and_archived_over_http_shows_in_the_events_tab(window, qt
     qtbot.waitUntil(lambda: ("glucose.reading", "archived") in _tree_codes(tab))
     tab.select_event("glucose.reading")
     assert tab.current_event().name == "Reading"
+
+
+def test_a_category_made_in_the_events_tab_is_served(window, qtbot, served):
+    from PySide6.QtCore import Qt
+
+    tab = window.events_tab
+    qtbot.waitUntil(lambda: tab.tree.topLevelItemCount() > 0)
+    tab.catalog_actions.new_category.trigger()
+    dialog = tab.catalog_actions.dialog
+    qtbot.keyClicks(dialog.fields["code"], "sleep")
+    qtbot.keyClicks(dialog.fields["name"], "Sleep")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    listed = served.get(served.base + "/api/webhook-categories?take=100", timeout=10).json()
+    assert {"code": "sleep", "name": "Sleep"}.items() <= next(
+        c for c in listed if c["code"] == "sleep"
+    ).items()

@@ -7,6 +7,8 @@ import re
 
 from webhook_desk import __version__
 from webhook_desk.api import activity_routes as act
+from webhook_desk.api import catalog_routes as cat
+from webhook_desk.api import subscription_routes as sub
 from webhook_desk.platform import mock_ecg_endpoints as ecg
 from webhook_desk.platform import mock_endpoints as cp
 
@@ -36,6 +38,45 @@ QUERY: dict = {
         "ExcludeResponseCodes",
     ),
 }
+STRING, OBJECT = {"type": "string"}, {"type": "object"}
+
+
+def _body(required: tuple[str, ...], **properties) -> dict:
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
+# The request bodies seed 004 documents, by the handler that reads them.
+BODIES: dict = {
+    cat.create_category: _body(("name", "code"), name=STRING, code=STRING, description=STRING),
+    cat.create_event: _body(
+        ("name", "code", "version"),
+        name=STRING, code=STRING, description=STRING, version=STRING, jsonSchema=OBJECT,
+    ),
+    cat.add_sample: _body(("payload",), payload=OBJECT, version=STRING, name=STRING),
+    sub.create: _body(
+        ("isDevelopment",),
+        postUri=STRING, events={"type": "array", "items": STRING}, version=STRING,
+        isDevelopment={"type": "boolean"}, secretKey=STRING,
+    ),
+    sub.add_secret: _body(("secretKey",), secretKey=STRING),
+    act.post: _body(
+        ("type", "payload", "rawMessage", "eventId"),
+        type={"type": "number"}, payload=OBJECT, rawMessage=OBJECT, eventId=STRING,
+        retryingFromPostId=STRING, postedAt={"type": "string", "format": "date-time"},
+    ),
+    act.record_outcome: _body(
+        ("originalActivityId", "success", "httpStatusCode", "error", "rawResponse"),
+        originalActivityId=STRING, success={"type": "boolean"}, httpStatusCode={"type": "number"},
+        error=STRING, rawResponse={},
+    ),
+    act.payload_with_hash: _body(
+        ("eventType", "version", "data"),
+        eventType=STRING, version={"enum": ["v1", "v2"]}, data=OBJECT,
+    ),
+    act.validate_hash: _body(
+        ("payload", "hash", "createdAt"), payload={}, hash=STRING, createdAt={"type": "number"}
+    ),
+}  # fmt: skip
 WRITE_QUERY = ("version", "name")  # the sample payload routes name theirs by query
 ERROR = {
     "type": "object",
@@ -115,9 +156,10 @@ def _operation(route) -> dict:
     if route.public:
         operation["security"] = []
     if route.method in ("POST", "PUT", "PATCH"):
-        schema = {"$ref": "#/components/schemas/JsonPatch"} if route.method == "PATCH" else {}
+        patch = {"$ref": "#/components/schemas/JsonPatch"}
+        schema = patch if route.method == "PATCH" else BODIES.get(route.handler, {})
         operation["requestBody"] = {
-            "required": route.method == "PATCH",
+            "required": route.method == "PATCH" or route.handler in BODIES,
             "content": {"application/json": {"schema": schema}},
         }
     return operation

@@ -53,14 +53,12 @@ class ApiServer(MockApi):
         key: str,
         options: MockOptions | None = None,
         store: SecretStore | None = None,
-        routes: list[Route] = ROUTES,
     ):
         # The emulator's token field holds what bearer tokens are checked against: the key.
         switches = options or MockOptions()
         switches.token = key
         super().__init__(db, switches)
         self.store = store or SecretStore()
-        self.routes = routes
 
     def _auth_problem(self, request: web.Request) -> str | None:
         try:
@@ -73,7 +71,7 @@ class ApiServer(MockApi):
 
     def _runner(self) -> web.AppRunner:
         app = web.Application(middlewares=[self._switches])
-        for route in self.routes:
+        for route in ROUTES:
             app.router.add_route(route.method, route.path, self._answer(route))
         return web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
 
@@ -84,6 +82,8 @@ class ApiServer(MockApi):
                 status, document = await asyncio.to_thread(self._run, route, call)
             except ApiError as error:
                 return self._error(request, error.status, error.message)
+            except web.HTTPException as error:  # aiohttp's own refusal, e.g. 413
+                return self._error(request, error.status, error.reason + ".")
             except UserError as error:
                 return self._error(request, status_of(error), str(error))
             except SQLAlchemyError:

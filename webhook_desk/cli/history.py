@@ -11,6 +11,7 @@ from webhook_desk.errors import InvalidInput
 from webhook_desk.history import queries
 from webhook_desk.history.export import export
 from webhook_desk.history.importer import counted, import_file
+from webhook_desk.secrets import SecretStore
 
 COLUMNS = [
     "id",
@@ -64,14 +65,18 @@ def _export(args) -> int:
     filters = filters_from(args)
     db = open_db(args)
     show = _progress_line if sys.stderr.isatty() else None
-    result = export(db, filters, args.format, args.output, args.attempts, progress=show)
+    store = SecretStore() if args.pseudonymise else None
+    result = export(
+        db, filters, args.format, args.output, args.attempts, progress=show, pseudonymise=store
+    )
     if show:
         sys.stderr.write("\n")
     unit = {"v3": "v3 item", "v1": "v1 record"}.get(args.format)
     unit = unit or ("attempt" if args.attempts else "delivery")
     for note in result.notes:
         print(note, file=sys.stderr)
-    print(f"Exported {counted(result.rows, unit)} to {result.path}.")
+    pseudonymised = " (pseudonymised)" if args.pseudonymise else ""
+    print(f"Exported {counted(result.rows, unit)} to {result.path}{pseudonymised}.")
     return 0
 
 

@@ -22,16 +22,8 @@ def _set(args) -> int:
         policy = retention.set_policy(
             session, args.study, args.payload_days, args.metadata_days, args.reason
         )
-    shown = policy.as_dict()
-    print(
-        f"Retention for {shown['study']}: payloads {_days(policy.payload_days)}, "
-        f"records {_days(policy.metadata_days)}."
-    )
+    print(f"Retention for {policy.describe()}.")
     return 0
-
-
-def _days(days: int | None) -> str:
-    return f"{days} days" if days else "kept for ever"
 
 
 def _purge(args) -> int:

@@ -373,6 +373,28 @@ class SecretHeader(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
+IDENTIFYING_FIELD_LENGTH = 200
+
+
+class IdentifyingField(Base):
+    """A payload key whose value identifies a study participant (Settings): masked on screen,
+    pseudonymised in exports (services/identifying.py)."""
+
+    __tablename__ = "identifying_field"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(IDENTIFYING_FIELD_LENGTH), unique=True)
+
+
+class MaskingSetting(Base):
+    """The one row saying whether identifying values are masked on screen."""
+
+    __tablename__ = "masking_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class RetentionPolicy(Base):
     """How long a study's deliveries keep their payloads and their records (services/
     retention.py); the row with no study is the default for every other study."""

@@ -8,6 +8,10 @@ signal's emit and a flag. The file is written in a private folder beside its des
 
 CSV and XLSX hold one row per delivery (or per attempt with `attempts=True`) without bodies
 or headers; NDJSON, v3 and v1 carry bodies and headers, secret-bearing ones redacted.
+
+Pseudonymised (services/pseudonyms.py), the subject id column becomes `subject_pseudonym`
+and identifying fields inside bodies carry pseudonyms; the file says so (the XLSX on a sheet
+of its own, v3 in its envelope, v1 in each record).
 """
 
 from __future__ import annotations
@@ -18,8 +22,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    MetaData,
+    String,
+    Table,
+    Text,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
 from webhook_desk import redaction
@@ -29,6 +49,9 @@ from webhook_desk.history import centrepoint_format as cp
 from webhook_desk.history import queries
 from webhook_desk.history.export_workspace import Workspace
 from webhook_desk.history.queries import Filters
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import pseudonyms
+from webhook_desk.services.pseudonyms import Pseudonymiser
 
 FORMATS = ("csv", "xlsx", "ndjson", "v3", "v1")
 CHUNK = 5000
@@ -36,6 +59,7 @@ ROWS_PER_SHEET = 1_048_576  # Excel's limit, the header row included
 TIME_COLUMNS = ("created_at", "last_sent_at", "started_at")  # ISO text: nothing to quote
 OUTSIDE_TEXT = ("error", "study_id", "subject_id")
 PAGE = 1000  # deliveries per page for the v3/v1 shapes, which need the ORM's attempts
+PSEUDONYM_COLUMN = "subject_pseudonym"
 
 
 @dataclass
@@ -58,8 +82,10 @@ def export(
     attempts: bool = False,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    pseudonymise: SecretStore | None = None,
 ) -> ExportResult:
-    """Write the deliveries matching `filters` to `path` in `fmt` (one of FORMATS)."""
+    """Write the deliveries matching `filters` to `path` in `fmt` (one of FORMATS);
+    with `pseudonymise`, identifying values become pseudonyms salted from that keyring."""
     if fmt not in FORMATS:
         raise InvalidInput(f"'{fmt}' is not an export format; use one of {', '.join(FORMATS)}.")
     target = Path(path)
@@ -69,7 +95,10 @@ def export(
             with db.session() as session:
                 total = _total(session, filters, attempts and fmt in ("csv", "xlsx", "ndjson"))
                 tracker = _Tracker(total, progress, cancelled)
-                WRITERS[fmt](session, filters, workspace.file, attempts, tracker, result)
+                pz = pseudonyms.for_export(session, pseudonymise) if pseudonymise else None
+                WRITERS[fmt](session, filters, workspace.file, attempts, tracker, result, pz)
+                if pz is not None:
+                    drop_pseudonym_table(session)
             result.cancelled = tracker.stopped
             if not result.cancelled:
                 os.replace(workspace.file, target)
@@ -156,7 +185,7 @@ def attempt_columns(session: Session) -> dict:
 def tabular_query(session: Session, filters: Filters, columns: dict, attempts: bool):
     """The one SELECT behind CSV, XLSX and NDJSON (the benchmark runs it bare too)."""
     query = select(*columns.values()).select_from(Delivery).where(*filters.conditions(session))
-    order = [Delivery.created_at.desc(), Delivery.id.desc()]
+    order: list[Any] = [Delivery.created_at.desc(), Delivery.id.desc()]
     if attempts:
         query = query.join(Attempt, Attempt.delivery_id == Delivery.id)
         order.append(Attempt.number)
@@ -174,8 +203,59 @@ def _columns(session: Session, attempts: bool) -> dict:
     return attempt_columns(session) if attempts else delivery_columns(session)
 
 
-def _write_csv(session, filters, partial, attempts, tracker, result) -> None:
+def _tabular_columns(session: Session, filters: Filters, attempts: bool, pz) -> dict:
+    """CSV's and XLSX's columns; pseudonymised, the subject id column is replaced by its
+    pseudonym, looked up in SQL so the lines are still built by the database."""
     columns = _columns(session, attempts)
+    if pz is None:
+        return columns
+    table = _pseudonym_table(session, filters, pz)
+    pseudonym = (
+        select(table.c.pseudonym)
+        .where(
+            table.c.study_id == func.coalesce(Delivery.study_id, ""),
+            table.c.subject_id == Delivery.subject_id,
+        )
+        .scalar_subquery()
+    )
+    return {
+        (PSEUDONYM_COLUMN if name == "subject_id" else name): (
+            pseudonym if name == "subject_id" else column
+        )
+        for name, column in columns.items()
+    }
+
+
+def _pseudonym_table(session: Session, filters: Filters, pz: Pseudonymiser) -> Table:
+    """A temporary table (study, subject) -> pseudonym for the subjects `filters` selects:
+    a few thousand HMACs in Python instead of one per row."""
+    table = Table(
+        "export_pseudonym",
+        MetaData(),
+        Column("study_id", String(100), primary_key=True),
+        Column("subject_id", String(100), primary_key=True),
+        Column("pseudonym", String(40)),
+        prefixes=["TEMPORARY"],
+    )
+    drop_pseudonym_table(session)  # one left by an export that failed midway
+    table.create(session.connection())
+    pairs = select(Delivery.study_id, Delivery.subject_id).distinct()
+    pairs = pairs.where(*filters.conditions(session), Delivery.subject_id.is_not(None))
+    rows = [
+        {"study_id": study or "", "subject_id": subject, "pseudonym": pz.subject(study, subject)}
+        for study, subject in session.execute(pairs)
+    ]
+    if rows:
+        session.execute(insert(table), rows)
+    return table
+
+
+def drop_pseudonym_table(session: Session) -> None:
+    session.execute(sql_text("DROP TABLE IF EXISTS export_pseudonym"))
+
+
+def _write_csv(session, filters, partial, attempts, tracker, result, pz) -> None:
+    columns = _tabular_columns(session, filters, attempts, pz)
     query = tabular_query(session, filters, {"line": csv_line(session, columns)}, attempts)
     with open(partial, "w", encoding="utf-8") as out:
         out.write(",".join(columns) + "\n")
@@ -193,6 +273,7 @@ def _driver_chunks(session: Session, query) -> Iterator[list[str]]:
     connection = session.connection()
     compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
     driver = connection.connection.driver_connection
+    assert driver is not None  # a live session's connection
     # PostgreSQL: a server-side (named) cursor, or the driver would hold every row at once.
     cursor = driver.cursor() if connection.dialect.name == "sqlite" else driver.cursor("export")
     try:
@@ -242,7 +323,7 @@ def _concat_cell(name: str, column):
         return func.coalesce(column, empty)
     if not isinstance(column.type, String):
         return func.coalesce(cast(column, String), empty)
-    text = func.replace(func.coalesce(column, empty), '"', '""')
+    text: ColumnElement[Any] = func.replace(func.coalesce(column, empty), '"', '""')
     if name in OUTSIDE_TEXT:
         text = type_coerce(case((column.op("~")("^[=+@-]"), "'"), else_=""), String) + text
     quote = literal('"', String)
@@ -250,10 +331,10 @@ def _concat_cell(name: str, column):
     return text
 
 
-def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
+def _write_xlsx(session, filters, partial, attempts, tracker, result, pz) -> None:
     import xlsxwriter  # only exports to Excel need it
 
-    columns = _columns(session, attempts)
+    columns = _tabular_columns(session, filters, attempts, pz)
     title = "Attempts" if attempts else "Deliveries"
     options = {
         "constant_memory": True,
@@ -272,6 +353,7 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
                 if row >= ROWS_PER_SHEET:
                     sheet = _new_sheet(workbook, title, list(columns), result)
                     row = 1
+                assert sheet is not None  # made for the first row
                 sheet.write_row(row, 0, _with_excel_times(values, times))
                 row += 1
             result.rows += len(chunk)
@@ -279,6 +361,8 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result) -> None:
                 return
         if sheet is None:
             _new_sheet(workbook, title, list(columns), result)
+        if pz is not None:
+            workbook.add_worksheet("Pseudonymised").write(0, 0, pz.note)
     finally:
         _close_workbook(workbook)
 
@@ -329,24 +413,41 @@ def _ndjson_columns(session: Session, attempts: bool) -> dict:
     }
 
 
-def _write_ndjson(session, filters, partial, attempts, tracker, result) -> None:
+def _write_ndjson(session, filters, partial, attempts, tracker, result, pz) -> None:
     columns = _ndjson_columns(session, attempts)
     names = list(columns)
     redactor = redaction.redactor(session)
     with open(partial, "w", encoding="utf-8") as out:
         for chunk in stream_rows(session, filters, columns, attempts):
-            out.writelines(_ndjson_line(names, row, redactor) for row in chunk)
+            out.writelines(_ndjson_line(names, row, redactor, pz) for row in chunk)
             result.rows += len(chunk)
             if not tracker.advance(len(chunk)):
                 return
 
 
-def _ndjson_line(names: list[str], row, redactor: redaction.Redactor) -> str:
+def _ndjson_line(names: list[str], row, redactor: redaction.Redactor, pz) -> str:
     record = dict(zip(names, row, strict=True))
     for key in ("request_headers", "response_headers"):
         if key in record:
             record[key] = _headers(record[key], redactor)
+    if pz is not None:
+        record = _pseudonymised_record(record, pz)
     return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _pseudonymised_record(record: dict, pz: Pseudonymiser) -> dict:
+    """An NDJSON record with `subject_pseudonym` where `subject_id` was, and its bodies'
+    identifying values pseudonymised."""
+    study, subject = record["study_id"], record["subject_id"]
+    changed = {}
+    for key, value in record.items():
+        if key == "subject_id":
+            changed[PSEUDONYM_COLUMN] = pz.subject(study, subject)
+        elif key in ("payload", "request_body", "response_body"):
+            changed[key] = pz.body(study, value, subject)
+        else:
+            changed[key] = value
+    return changed
 
 
 def _headers(value, redactor: redaction.Redactor) -> dict | None:
@@ -374,13 +475,18 @@ def _deliveries(session: Session, filters: Filters, tracker: _Tracker) -> Iterat
         key = page.next_key
 
 
-def _write_v3(session, filters, partial, attempts, tracker, result) -> None:
+def _write_v3(session, filters, partial, attempts, tracker, result, pz) -> None:
     redactor = redaction.redactor(session)
     with open(partial, "w", encoding="utf-8") as out:
-        out.write('{\n"items": [')
+        out.write("{\n")
+        if pz is not None:  # the envelope says so; readers of the platform's shape skip it
+            out.write(f'"pseudonymised": {json.dumps(pz.note)},\n')
+        out.write('"items": [')
         first = True
         for delivery in _deliveries(session, filters, tracker):
             for item in cp.to_v3_items(delivery, redactor):
+                if pz is not None:
+                    _pseudonymise_bodies(item, ("request", "response"), "body", delivery, pz)
                 out.write(("\n" if first else ",\n") + json.dumps(item, ensure_ascii=False))
                 first = False
                 result.rows += 1
@@ -390,17 +496,30 @@ def _write_v3(session, filters, partial, attempts, tracker, result) -> None:
         out.write(json.dumps(tail)[1:-1] + "\n}\n")
 
 
-def _write_v1(session, filters, partial, attempts, tracker, result) -> None:
+def _write_v1(session, filters, partial, attempts, tracker, result, pz) -> None:
     redactor = redaction.redactor(session)
     with open(partial, "w", encoding="utf-8") as out:
         out.write("[")
         first = True
         for delivery in _deliveries(session, filters, tracker):
             for record in cp.to_v1_records(delivery, redactor):
+                if pz is not None:  # a v1 file is a bare array: each record says so
+                    _pseudonymise_bodies(record, ("Request", "Response"), "Body", delivery, pz)
+                    record["Pseudonymised"] = pz.note
                 out.write(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
                 first = False
                 result.rows += 1
         out.write("\n]\n")
+
+
+def _pseudonymise_bodies(
+    item: dict, parts: tuple[str, str], body: str, delivery: Delivery, pz
+) -> None:
+    """The request and response bodies of a v3 item or v1 record, pseudonymised in place."""
+    for part in parts:
+        if part in item:
+            found = item[part]
+            found[body] = pz.body(delivery.study_id, found[body], delivery.subject_id)
 
 
 WRITERS = {

@@ -15,10 +15,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, Registration
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.history import centrepoint_format as cp
@@ -166,7 +168,8 @@ def _not_history(path: Path, text: str, odd) -> tuple[str, list]:
         keys = ", ".join(list(odd)[:4]) or "no keys"
         found = f"an object with {keys}"
     else:
-        found = {list: "a list", str: "a string"}.get(type(odd), f"a {type(odd).__name__}")
+        names: dict[type, str] = {list: "a list", str: "a string"}
+        found = names.get(type(odd), f"a {type(odd).__name__}")
     line = _line_of(text, odd)
     raise InvalidInput(
         f"{path.name} line {line} is not CentrePoint history: found {found}; "
@@ -186,7 +189,7 @@ def _line_of(text: str, value) -> int:
     if not isinstance(value, dict | list):
         return 1
     starts: dict[str, int] = {}
-    decoder = check.decoder()
+    decoder: Any = check.decoder()  # its parse_object/parse_array/scan_once: not in typeshed
     plain_object, plain_array = decoder.parse_object, decoder.parse_array
 
     def parse_object(s_and_end, *args):
@@ -200,7 +203,7 @@ def _line_of(text: str, value) -> int:
         return found, end
 
     decoder.parse_object, decoder.parse_array = parse_object, parse_array
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    decoder.scan_once = cast(Any, json.scanner).py_make_scanner(decoder)
     cleaned, at = cp.without_trailing_commas(text), 0
     while _key(value) not in starts and (at := _skip_space(cleaned, at)) < len(cleaned):
         try:
@@ -219,6 +222,7 @@ def _key(value) -> str:
 
 def store(session: Session, found: list[cp.ImportedDelivery], result: ImportResult, progress):
     """Add deliveries read from the platform (a file or a sync), merging what is known."""
+    _redact_users_headers(session, found)
     registrations = _registrations_by_remote_id(session)
     for start in range(0, len(found), LOOKUP_BATCH):
         batch = found[start : start + LOOKUP_BATCH]
@@ -232,12 +236,23 @@ def store(session: Session, found: list[cp.ImportedDelivery], result: ImportResu
             progress(start + len(batch), len(found))
 
 
+def _redact_users_headers(session: Session, found: list[cp.ImportedDelivery]) -> None:
+    """The headers the user named secret in Settings, redacted too (the built-in ones are)."""
+    redactor = redaction.redactor(session)
+    if redactor is redaction.DEFAULT:
+        return
+    for attempt in (a for f in found for a in f.attempts):
+        for key in ("request_headers", "response_headers"):
+            if attempt.get(key):
+                attempt[key] = redactor.headers(attempt[key])
+
+
 def _registrations_by_remote_id(session: Session) -> dict[str, int]:
     """Registrations pulled from the platform, so imported history links to them."""
     rows = session.execute(
         select(Registration.remote_id, Registration.id).where(Registration.remote_id.isnot(None))
     )
-    return {remote: local for remote, local in rows}
+    return {remote: local for remote, local in rows if remote is not None}
 
 
 def _known(session: Session, hashes: list[str]) -> dict[str, tuple[int, set]]:
@@ -287,6 +302,7 @@ def _merge(session: Session, known: tuple[int, set], imported: cp.ImportedDelive
     if not new:
         return
     existing = session.get(Delivery, delivery_id, options=[selectinload(Delivery.attempts)])
+    assert existing is not None  # found by this very session a moment ago
     for attempt in existing.attempts:  # out of the way of (delivery, number) being unique
         attempt.number += 10_000
     session.flush()

@@ -19,7 +19,8 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +110,7 @@ class ChainState:
     problem: str | None = None  # the sentence naming the first break
 
     def as_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "head_hash": self.head_hash,
-            "problem": self.problem,
-        }
+        return asdict(self)
 
 
 def verify(session: Session) -> ChainState:
@@ -170,36 +166,57 @@ def head(session: Session) -> ChainState:
     return ChainState(True, found.entries, found.head_hash)
 
 
-def entries(session: Session, limit: int | None = None) -> list[AuditEntry]:
+def entries(
+    session: Session,
+    limit: int | None = None,
+    entity: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AuditEntry]:
+    """Newest first; `entity` is a type ("registration") or a type and id ("registration 7"),
+    `action` matches a prefix ("registration." finds every registration change)."""
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if entity:
+        kind, _, ident = entity.strip().partition(" ")
+        query = query.where(AuditEntry.entity_type == kind)
+        if ident.strip():
+            query = query.where(AuditEntry.entity_id == ident.strip())
+    if actor:
+        query = query.where(AuditEntry.actor == actor.strip())
+    if action:
+        query = query.where(AuditEntry.action.startswith(action.strip()))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))
 
 
-def as_dict(entry: AuditEntry) -> dict:
+def vocabulary(session: Session) -> dict[str, list[str]]:
+    """The users, entity types and actions the trail holds, for the audit view's filters."""
+
+    def distinct(column) -> list[str]:
+        return sorted(session.scalars(select(column).distinct()))
+
     return {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "host": entry.host,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
+        "actors": distinct(AuditEntry.actor),
+        "entity_types": distinct(AuditEntry.entity_type),
+        "actions": distinct(AuditEntry.action),
     }
+
+
+def as_dict(entry: AuditEntry) -> dict:
+    record = {name: getattr(entry, name) for name in CHAIN_COLUMNS}
+    record["at"] = entry.at.isoformat()
+    return record
 
 
 # --- filing -------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = (
-    "id", "at", "actor", "host", "action", "entity_type", "entity_id", "reason", "before",
-    "after", "prev_hash", "entry_hash",
-)  # fmt: skip
 HEAD_LINE = re.compile(r"^# webhook-desk audit trail; entries=(\d+); head=([0-9a-f]*);")
 
 
@@ -215,11 +232,11 @@ def export_csv(session: Session, output: str | Path) -> ChainState:
                 f"exported={utcnow().isoformat()}; verified={'yes' if state.ok else 'no'}\n"
             )
             writer = csv.writer(out)
-            writer.writerow(EXPORT_COLUMNS)
+            writer.writerow(CHAIN_COLUMNS)
             query = select(AuditEntry).order_by(AuditEntry.id)
             for entry in session.scalars(query.execution_options(yield_per=VERIFY_BATCH)):
                 record = as_dict(entry)
-                writer.writerow(_cell(record[name]) for name in EXPORT_COLUMNS)
+                writer.writerow(_cell(record[name]) for name in CHAIN_COLUMNS)
     except OSError as error:
         raise UserError(f"Cannot write {target}: {error.strerror or error}.") from None
     return state

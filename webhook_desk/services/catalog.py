@@ -2,8 +2,8 @@
 
 The shipped catalog lives in resources/catalog/*.json (one file per category) and is copied into
 the database by `sync_catalog`, which runs on every start; after that the database is the
-catalog. Users change only an entry's status (activate, deactivate, archive, restore), and every
-change is audited.
+catalog. Users change statuses here and entries in catalog_edits.py; every change is audited,
+and the sync leaves alone what a user edited or deleted.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import copy
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -121,12 +123,46 @@ def sync_catalog(session: Session, directory: Path | None = None) -> int:
 
 
 def _sync(session: Session, directory: Path | None) -> int:
-    shipped = _shipped_view(shipped_categories(directory))
+    documents = shipped_categories(directory)
     stored = _stored_view(session)
-    changed = [key for key, value in shipped.items() if stored.get(key, _MISSING) != value]
+    changed = _changed(_shipped_view(documents), stored)
     if changed:
-        _apply(session, shipped_categories(directory), set(changed))
+        # What a user edited or deleted (catalog_edits, audited) stays as they left it.
+        documents = _without(documents, _user_edited(session))
+        changed = _changed(_shipped_view(documents), stored)
+    if changed:
+        _apply(session, documents, set(changed))
     return len(changed)
+
+
+def _changed(shipped: dict, stored: dict) -> list[tuple]:
+    return [key for key, value in shipped.items() if stored.get(key, _MISSING) != value]
+
+
+_EDITS = ("category.update", "category.delete", "event.update", "event.delete",
+          "sample.add", "sample.update", "sample.delete")  # fmt: skip
+
+
+def _user_edited(session: Session) -> set[str]:
+    """Audit ids of entries a user changed: 'code', 'code@version', 'code@version/sample'."""
+    query = select(AuditEntry.action, AuditEntry.entity_id).where(AuditEntry.action.in_(_EDITS))
+    return {f"{action.split('.')[0]}:{entity}" for action, entity in session.execute(query)}
+
+
+def _without(categories: tuple[dict, ...], edited: set[str]) -> tuple[dict, ...]:
+    """The shipped documents less what a user edited."""
+    kept = []
+    for cat in categories:
+        if f"category:{cat['code']}" in edited:
+            continue
+        events = []
+        for ev in cat["events"]:
+            key = f"{ev['code']}@{ev['version']}"
+            if f"event:{key}" not in edited:
+                samples = [s for s in ev["samples"] if f"sample:{key}/{s['name']}" not in edited]
+                events.append(ev | {"samples": samples})
+        kept.append(cat | {"events": events})
+    return tuple(kept)
 
 
 _MISSING = object()
@@ -237,7 +273,7 @@ def get_category(session: Session, code: str) -> EventCategory:
     return category
 
 
-def unknown_sentence(kind: str, code: str, known: list[str]) -> str:
+def unknown_sentence(kind: str, code: str, known: Sequence[str]) -> str:
     wanted = code.strip().lower()
     near = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
     near += [k for k in sorted(known) if wanted and wanted in k.lower() and k not in near][:3]
@@ -303,6 +339,7 @@ def set_status(
     if action not in ACTIONS:
         raise InvalidInput(f"'{action}' is not a status action; use {', '.join(ACTIONS)}.")
     if target == "category":
+        entries: list[tuple[EventCategory | EventType, str | None]]
         entries = [(get_category(session, code), None)]
     elif version is not None:
         entries = [(get_event(session, code, version), version)]
@@ -377,7 +414,7 @@ def effective_status(event: EventType) -> EventStatus:
 
 
 def event_as_dict(event: EventType, detail: bool = True) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "code": event.code,
         "version": event.version,
         "name": event.name,

@@ -1,9 +1,8 @@
 """Creating, editing and deleting catalog entries: categories, event types, sample payloads.
 
 Each rule lives here once and says what is wrong in a sentence; the CLI, the GUI and the
-served API call these functions. Every change is audited. Entries a user adds are theirs;
-a shipped entry whose text is edited is brought back to the shipped text at the next start
-(catalog.sync_catalog), as the shipped catalog is the platform's.
+served API call these functions. Every change is audited, and the start-up sync of the
+shipped catalog (catalog.sync_catalog) leaves what a user edited or deleted as they left it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ exactly what a purge removes), reports progress, and is one audit entry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -34,6 +34,13 @@ class Policy:
     payload_days: int | None  # None: kept for ever
     metadata_days: int | None
 
+    def describe(self) -> str:
+        """ "189: payloads 30 days, records kept for ever", as the CLI and the window say it."""
+        return (
+            f"{self.study or '(default)'}: payloads {_days(self.payload_days)}, "
+            f"records {_days(self.metadata_days)}"
+        )
+
     def as_dict(self) -> dict:
         return {
             "study": self.study or "(default)",
@@ -51,13 +58,7 @@ class Purge:
     audit_entry: int | None = None
 
     def as_dict(self) -> dict:
-        return {
-            "payloads": self.payloads,
-            "records": self.records,
-            "captures": self.captures,
-            "dry_run": self.dry_run,
-            "audit_entry": self.audit_entry,
-        }
+        return asdict(self)
 
 
 def policy_problems(payload_days: int | None, metadata_days: int | None) -> list[str]:
@@ -178,6 +179,10 @@ def _expired_captures(session: Session, rules: list[Policy], now) -> list[int]:
     return list(
         session.scalars(select(ReceivedRequest.id).where(ReceivedRequest.received_at < cutoff))
     )
+
+
+def _days(days: int | None) -> str:
+    return f"{days} days" if days else "kept for ever"
 
 
 def _chunks(ids: list[int]):

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QSplitter,
     QToolBar,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -22,12 +24,13 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.db.models import EventType
 from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.ui.catalog_actions import CATEGORY_ROLE, CatalogActions
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.fire_dialog import FireDialog
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, run_query
-from webhook_desk.ui.widgets.context_menu import attach_context_menu
+from webhook_desk.ui.widgets.context_menu import attach_context_menu, fill_menu
 from webhook_desk.ui.widgets.json_editor import JsonEditor
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
 
@@ -92,6 +95,10 @@ class EventsTab(QWidget):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.fire_action)
         toolbar.widgetForAction(self.fire_action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.catalog_actions = CatalogActions(self)
+        edits = QToolButton(text="Catalog", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        edits.setMenu(fill_menu(QMenu(edits), self.catalog_actions.actions))
+        toolbar.addWidget(edits)
         self.context_menu = attach_context_menu(self.tree, [self.fire_action])
         splitter = QSplitter()
         splitter.addWidget(self.tree)
@@ -130,6 +137,9 @@ class EventsTab(QWidget):
         run_job(load, self._show_catalog, self.context.say)
 
     def _show_catalog(self, categories) -> None:
+        # A re-read (after an edit) keeps the event that was selected.
+        previous = self.current_event()
+        keep = (previous.code, previous.version) if previous is not None else None
         self.tree.clear()
         first = None
         for category, events in categories:
@@ -141,6 +151,7 @@ class EventsTab(QWidget):
             parent.setIcon(0, icon("events"))
             self.tree.addTopLevelItem(parent)
             parent.setFirstColumnSpanned(True)
+            parent.setData(0, CATEGORY_ROLE, category)
             for event in events:
                 status = catalog.effective_status(event)
                 item = QTreeWidgetItem([event.code, event.version, status])
@@ -148,7 +159,7 @@ class EventsTab(QWidget):
                 item.setToolTip(0, event.name)
                 item.setForeground(2, QBrush(qcolour(STATUS_COLOURS.get(status, "muted"))))
                 parent.addChild(item)
-                first = first or item
+                first = item if (event.code, event.version) == keep else first or item
             parent.setExpanded(True)
         header = self.tree.header()
         header.setStretchLastSection(False)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 from webhook_desk import __version__
 from webhook_desk.engine import streaks
 from webhook_desk.engine.defaults import Timeouts
-from webhook_desk.services import delivery_counts
+from webhook_desk.services import audit, delivery_counts
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
 from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
@@ -35,6 +35,8 @@ TABS = (
 )
 DELIVERIES_REFRESH_MS = 1000
 WARNING_CHECK_MS = 60_000
+RETENTION_FIRST_MS = 60_000  # a minute after start, out of the way of the first paint
+RETENTION_EVERY_MS = 6 * 3600 * 1000
 
 
 class MainWindow(QMainWindow):
@@ -134,6 +136,9 @@ class MainWindow(QMainWindow):
             )
         )
         file_menu.addSeparator()
+        file_menu.addAction(self._action("&Retention…", self.open_retention))
+        file_menu.addAction(self._action("&Erase a participant…", self.open_erasure))
+        file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
         view_menu = bar.addMenu("&View")
@@ -149,6 +154,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(
             self._action("&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
         )
+        view_menu.addAction(self._action("&Audit trail…", self.open_audit, "Ctrl+Shift+T"))
 
         # Every action on a registration or an event, also from the keyboard (Alt+G, Alt+E).
         fill_menu(bar.addMenu("Re&gistration"), self.registrations_tab.menu_actions)
@@ -202,6 +208,27 @@ class MainWindow(QMainWindow):
         self.warning_timer = QTimer(self, interval=WARNING_CHECK_MS)
         self.warning_timer.timeout.connect(self.check_disable_warnings)
         self.warning_timer.start()
+        # The retention policies apply themselves in the background while the app is open.
+        self.retention_timer = QTimer(self, interval=RETENTION_EVERY_MS)
+        self.retention_timer.timeout.connect(self.apply_retention)
+        self.retention_timer.start()
+        QTimer.singleShot(RETENTION_FIRST_MS, self.apply_retention)
+
+    def apply_retention(self) -> None:
+        """Purge what the policies say has had its time (nothing without a policy)."""
+        from webhook_desk.services import retention
+
+        db = self.context.db
+
+        def purged(result) -> None:
+            if result.payloads or result.records or result.captures:
+                self.context.say(
+                    f"Retention: {result.payloads:,} payloads, {result.records:,} records and "
+                    f"{result.captures:,} captures removed as the policies say."
+                )
+                self.context.deliveries_changed.emit()
+
+        run_job(lambda: retention.purge(db), purged, self.context.say)
 
     def check_disable_warnings(self) -> None:
         """Tell the user, once each, about registrations on their way to being auto-disabled."""
@@ -259,13 +286,47 @@ class MainWindow(QMainWindow):
         self.context.deliveries_changed.emit()
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Webhook Desk",
+        """About, with whether the audit chain is intact (walked off the GUI thread first)."""
+        db = self.context.db
+
+        def verify() -> audit.ChainState:
+            with db.session() as session:
+                return audit.verify(session)
+
+        run_job(verify, self._about, self.context.say)
+
+    def _about(self, chain: audit.ChainState) -> None:
+        state = (
+            f"intact, {chain.entries:,} entries" if chain.ok else f"<b>broken</b>: {chain.problem}"
+        )
+        self.about_box = QMessageBox(
+            QMessageBox.Icon.Information, "About Webhook Desk", "", parent=self
+        )
+        self.about_box.setText(
             f"<b>Webhook Desk {__version__}</b><br>Register, fire, receive and analyse "
             "CentrePoint and ECG webhooks on your own machine.<br><br>"
-            f"Database: {self.context.db.engine.url.render_as_string(hide_password=True)}",
+            f"Database: {self.context.db.engine.url.render_as_string(hide_password=True)}<br>"
+            f"Audit trail: {state}"
         )
+        self.about_box.open()
+
+    def open_retention(self) -> None:
+        from webhook_desk.ui.dialogs.data_protection_dialogs import RetentionDialog
+
+        self.retention_dialog = RetentionDialog(self.context, self)
+        self.retention_dialog.open()
+
+    def open_erasure(self) -> None:
+        from webhook_desk.ui.dialogs.data_protection_dialogs import EraseSubjectDialog
+
+        self.erasure_dialog = EraseSubjectDialog(self.context, self)
+        self.erasure_dialog.open()
+
+    def open_audit(self) -> None:
+        from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
+
+        self.audit_dialog = AuditDialog(self.context, self)
+        self.audit_dialog.open()
 
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)

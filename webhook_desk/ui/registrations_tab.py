@@ -6,10 +6,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -38,6 +40,7 @@ from webhook_desk.vocabulary import AuthType, RegistrationStatus
 
 ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 RECENT = 8  # deliveries shown in the detail panel
+DETAIL_MIN_WIDTH = 430
 # action -> (button text, question, allowed from statuses)
 STATUS_CHANGES = {
     "enable": ("Enable", "Enable {name}? Events will be sent to it again.", (DISABLED,)),
@@ -89,7 +92,14 @@ class RegistrationsTab(QWidget):
         left_layout.addWidget(self.table)
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.detail)
+        # At 700 px high the panel needs more room than it has: it scrolls rather than
+        # squeezing its wrapped lines (a registration's events) until they are cut off.
+        detail_scroll = QScrollArea()
+        detail_scroll.setWidget(self.detail)
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        detail_scroll.setMinimumWidth(DETAIL_MIN_WIDTH)  # a usual URL fits; longer ones scroll
+        self.splitter.addWidget(detail_scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([860, 420])
@@ -112,10 +122,11 @@ class RegistrationsTab(QWidget):
             ("add", "Add…", QKeySequence.StandardKey.New, self.add),
             ("edit", "Edit…", "Ctrl+E", self.edit),
             ("validate", "Validate", "Ctrl+Shift+V", self.validate),
+            ("check", "Check endpoint…", "Ctrl+Shift+G", self.check_endpoint),
             ("enable", "Enable…", "Ctrl+Shift+E", lambda: self.change_status("enable")),
             ("disable", "Disable…", "Ctrl+Shift+X", lambda: self.change_status("disable")),
             ("rotate", "Rotate secret…", "Ctrl+Shift+K", self.rotate_secret),
-            ("archive", "Archive…", "Ctrl+Shift+A", lambda: self.change_status("archive")),
+            ("archive", "Archive…", "Ctrl+Shift+H", lambda: self.change_status("archive")),
             ("restore", "Restore…", "Ctrl+Shift+U", lambda: self.change_status("restore")),
             ("delete", "Delete…", QKeySequence.StandardKey.Delete, self.delete),
         ):
@@ -211,6 +222,8 @@ class RegistrationsTab(QWidget):
                 action.setEnabled(bool(row) and row["auth_type"] != AuthType.NONE)
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
+            elif name == "check":
+                action.setEnabled(bool(row) and row.get("source", "local") == "local")
             else:
                 action.setEnabled(row is not None)
 
@@ -380,6 +393,15 @@ class RegistrationsTab(QWidget):
             self._ask("Rotate secret", question, "OK", lambda _reason: self.edit())
             return
         self._ask("Rotate secret", question, "Rotate", confirmed)
+
+    def check_endpoint(self) -> None:
+        """Open the endpoint check for the selected registration (it runs on Run)."""
+        from webhook_desk.ui.dialogs.endpoint_check_dialog import EndpointCheckDialog
+
+        row = self.selected_row()
+        if row is not None:
+            self.check_dialog = EndpointCheckDialog(self.context, row["id"], row["url"], self)
+            self.check_dialog.open()
 
     def validate(self, reg_id: int | None = None) -> None:
         """Run the handshake now (network: off the GUI thread) and show the verdict."""

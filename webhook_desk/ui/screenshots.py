@@ -80,7 +80,10 @@ def stage(window, app) -> None:
         )
         for code in ("upload", "raw_processing_complete", "data_retrieval_complete"):
             firing.fire(session, code, to_registration=local.id)
-        firing.fire(session, "upload", url=context.receiver.url + "hooks/ad-hoc", count=2)
+        context.store.throwaway_hmac(create=True)  # as the Fire dialog signs by default
+        context.receiver.refresh_secrets()
+        adhoc = context.receiver.url + "hooks/ad-hoc"
+        firing.fire(session, "upload", url=adhoc, count=2, sign_throwaway=True)
     receiver_tab = window.receiver_tab
     settle(app, lambda: len(receiver_tab.model.rows) >= 6)
     context.deliveries_changed.emit()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from webhook_desk import redaction
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
 from webhook_desk.errors import UserError
+from webhook_desk.services import secret_headers
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.preferences import Preferences
 
@@ -149,8 +150,6 @@ class SettingsDialog(QDialog):
                 return
         prefs.save(self.settings)
         if self.db is not None:
-            with self.db.session() as session:
-                redaction.set_user_header_names(
-                    session, redaction.names_in(self.secret_headers.text())
-                )
+            names = redaction.names_in(self.secret_headers.text())
+            secret_headers.name_secret_headers(self.db, names)
         super().accept()

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
+from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.jobs import run_query
 from webhook_desk.vocabulary import DeliveryStatus
@@ -30,10 +31,11 @@ PAGE_SIZE = 200
 CACHED_PAGES = 40
 RECENT_PAGES = 4  # pages re-read at once when new deliveries arrive (about a screenful)
 NO_PARENT = QModelIndex()
-STATUS_COLOURS = {
-    DeliveryStatus.SUCCEEDED: "#1b7f3b",
-    DeliveryStatus.FAILED: "#c62828",
-    DeliveryStatus.PENDING: "#b26a00",
+PENDING = DeliveryStatus.PENDING
+STATUS_COLOURS = {  # names in ui.colours: light or dark as the palette is
+    DeliveryStatus.SUCCEEDED: "ok",
+    DeliveryStatus.FAILED: "error",
+    DeliveryStatus.PENDING: "warning",
 }
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LOADING_TEXT = "…"
@@ -44,7 +46,7 @@ COLUMNS = [
     ("Status", lambda r: r["status"]),
     ("Code", lambda r: "" if r["response_code"] is None else str(r["response_code"])),
     ("Attempts", lambda r: str(r["attempts"])),
-    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == "pending" else ""),
+    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == PENDING else ""),
     ("Study", lambda r: r["study_id"] or ""),
     ("Subject", lambda r: r["subject_id"] or ""),
     ("Registration", lambda r: "" if r["registration_id"] is None else str(r["registration_id"])),
@@ -283,8 +285,8 @@ class HistoryModel(QAbstractTableModel):
         if role == ID_ROLE:
             return row["id"]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() in (2, 3):
-            colour = STATUS_COLOURS.get(row["status"])
-            return QBrush(QColor(colour)) if colour else None
+            name = STATUS_COLOURS.get(row["status"])
+            return QBrush(qcolour(name)) if name else None
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 10:
             return row["error"]
         return None

@@ -17,13 +17,15 @@ def _format(colour_name: str, bold: bool = False) -> QTextCharFormat:
     return fmt
 
 
-# Order matters: a key is a string followed by a colon, so keys are painted over strings.
+# Order matters: later rules paint over earlier ones. Strings come after numbers and words,
+# so digits inside a string ("4836" in a UUID) stay string-coloured; a key is a string
+# followed by a colon, so keys come last.
 RULES = [
-    (r'"(?:[^"\\]|\\.)*"', "ok"),  # strings
-    (r'"(?:[^"\\]|\\.)*"(?=\s*:)', "key"),  # keys
     (r"-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b", "number"),
     (r"\b(?:true|false|null)\b", "keyword"),
     (r"[{}\[\]]", "muted"),
+    (r'"(?:[^"\\]|\\.)*"', "ok"),  # strings
+    (r'"(?:[^"\\]|\\.)*"(?=\s*:)', "key"),  # keys
 ]
 BOLD = {"key", "keyword"}
 
