@@ -71,6 +71,19 @@ def test_each_fault_fails_exactly_its_checks(db, options, fails):
     assert verdicts[7] == endpoint_check.NOT_APPLICABLE  # plain http, a development endpoint
 
 
+def test_a_flaky_endpoint_fails_only_checks_that_need_every_answer(db):
+    """Half its answers fail at random: which checks fail varies, but only ever those that
+    need accepted deliveries, and the 30 of check 5 cannot all pass (2^-30)."""
+    receiver, reg_id = _registered_receiver(
+        db, require_signature=True, mode="flaky", failure_rate=0.5, status=503
+    )
+    try:
+        failing = _failing(_verdicts(db, reg_id))
+    finally:
+        receiver.stop()
+    assert 5 in failing and failing <= {2, 4, 5, 6}
+
+
 def test_an_endpoint_slower_than_the_timeout_fails_what_needs_an_answer(db):
     receiver, reg_id = _registered_receiver(db, require_signature=True, mode="delay", delay_ms=700)
     try:
