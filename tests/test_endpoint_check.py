@@ -39,9 +39,9 @@ def _registered_receiver(db, **options):
     return receiver, reg_id
 
 
-def _verdicts(db, reg_id) -> dict[int, str]:
+def _verdicts(db, reg_id, total_s: float = 3) -> dict[int, str]:
     target = endpoint_check.target_of_registration(db, SecretStore(), reg_id)
-    run = endpoint_check.run(db, target, "tester", timeouts=Timeouts(connect=1, total=3))
+    run = endpoint_check.run(db, target, "tester", timeouts=Timeouts(connect=1, total=total_s))
     return {result.number: result.verdict for result in run.results}
 
 
@@ -69,6 +69,28 @@ def test_each_fault_fails_exactly_its_checks(db, options, fails):
     assert set(verdicts) == ALL
     assert _failing(verdicts) == fails
     assert verdicts[7] == endpoint_check.NOT_APPLICABLE  # plain http, a development endpoint
+
+
+def test_a_flaky_endpoint_fails_only_checks_that_need_every_answer(db):
+    """Half its answers fail at random: which checks fail varies, but only ever those that
+    need accepted deliveries, and the 30 of check 5 cannot all pass (2^-30)."""
+    receiver, reg_id = _registered_receiver(
+        db, require_signature=True, mode="flaky", failure_rate=0.5, status=503
+    )
+    try:
+        failing = _failing(_verdicts(db, reg_id))
+    finally:
+        receiver.stop()
+    assert 5 in failing and failing <= {2, 4, 5, 6}
+
+
+def test_an_endpoint_slower_than_the_timeout_fails_what_needs_an_answer(db):
+    receiver, reg_id = _registered_receiver(db, require_signature=True, mode="delay", delay_ms=700)
+    try:
+        verdicts = _verdicts(db, reg_id, total_s=0.3)
+    finally:
+        receiver.stop()
+    assert _failing(verdicts) == {2, 4, 5, 6}  # the handshake is answered at once in any mode
 
 
 def test_every_check_request_is_tagged_and_recorded_in_history(db):
