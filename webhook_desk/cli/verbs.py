@@ -244,7 +244,7 @@ def _audit(subparsers) -> None:
     export = add_verb(
         actions, "export", "write the trail with its head hash, for filing", "audit:_export"
     )
-    export.add_argument("--output", required=True, metavar="FILE.csv")
+    export.add_argument("--output", required=True, metavar="FILE.csv|.pdf")
 
 
 def _health(subparsers) -> None:
