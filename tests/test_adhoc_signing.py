@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 from receiver_client import captured
+from sqlalchemy import select
 
 from webhook_desk import signing
+from webhook_desk.db.models import Delivery
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import firing, registrations
@@ -91,3 +93,20 @@ def test_a_signing_choice_that_cannot_work_is_refused_in_words(db, choice, messa
             sign_throwaway=choice["sign_throwaway"],
         )
     assert str(refused.value).endswith(message)
+
+
+def test_fire_from_the_command_line_signs_with_the_throwaway_secret(cli, sqlite_db, memory_keyring):
+    result = cli("fire", "upload", "--url", "http://127.0.0.1:9/x", "--sign-with", "throwaway")
+    assert result.code == 0, result.err
+    assert SecretStore().throwaway_hmac() is not None
+    with sqlite_db.session() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        assert delivery.signing_throwaway
+
+
+def test_a_bad_sign_with_is_one_line(cli, sqlite_db, memory_keyring):
+    result = cli("fire", "upload", "--url", "http://127.0.0.1:9/x", "--sign-with", "lab")
+    assert result.code != 0
+    assert result.err.strip() == (
+        "webhook-desk: --sign-with takes a registration id or 'throwaway', not 'lab'."
+    )

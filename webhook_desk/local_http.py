@@ -10,7 +10,8 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -73,7 +74,7 @@ class ServingThread:
         title: str,
         make_runner: Callable[[], web.BaseRunner],
         new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
-        companion: Callable[[], Awaitable[None]] | None = None,
+        companion: Callable[[], Coroutine[Any, Any, None]] | None = None,
     ):
         self.title = title  # "receiver": what the user's sentences call it
         self.failure: str | None = None
@@ -104,14 +105,15 @@ class ServingThread:
             raise UserError(self.failure or f"The {self.title} could not start.")
 
     def stop(self) -> None:
-        if self.alive:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-            self._thread.join()
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is not None and thread.is_alive() and loop and stopping:
+            loop.call_soon_threadsafe(stopping.set)
+            thread.join()
 
     def wait(self) -> None:
         """Block until stopped (a CLI's foreground run)."""
-        while self.alive:
-            self._thread.join(0.5)
+        while (thread := self._thread) is not None and thread.is_alive():
+            thread.join(0.5)
 
     def _serve(
         self, sock: socket.socket, started: threading.Event, tls: ssl.SSLContext | None

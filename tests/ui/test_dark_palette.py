@@ -79,3 +79,20 @@ def test_every_meaning_colour_is_readable_on_its_background():
     for name, (light, dark) in COLOURS.items():
         assert contrast(QColor(light), QColor("#ffffff")) >= WCAG_AA, name
         assert contrast(QColor(dark), QColor("#1e1f22")) >= WCAG_AA, name
+
+
+def test_json_colours_follow_a_switch_to_a_dark_theme(qapp, qtbot):
+    before = QGuiApplication.palette()
+    editor = JsonEditor(read_only=True)
+    qtbot.addWidget(editor)
+    editor.setPlainText('{"subjectId": "S-1"}')
+    try:
+        qapp.setPalette(dark_palette())
+        qtbot.waitUntil(
+            lambda: all(
+                contrast(fmt.foreground().color(), QColor("#1e1f22")) >= WCAG_AA
+                for _expression, fmt in editor.highlighter.rules
+            )
+        )
+    finally:
+        qapp.setPalette(before)

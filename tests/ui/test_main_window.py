@@ -7,7 +7,7 @@ from webhook_desk.ui.main_window import MainWindow
 def test_window_shows_the_four_tabs_and_the_status_bar(window, qtbot):
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == ["Registrations", "Events", "History", "Receiver"]
-    assert window.status.engine_label.text() == "Engine: stopped"
+    assert window.status.engine_label.text() == "Engine: stopped — Ctrl+Shift+D starts it"
     assert window.status.receiver_label.text() == "Receiver: off"
     assert not window.windowIcon().isNull()
 

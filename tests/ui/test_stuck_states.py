@@ -82,3 +82,11 @@ def test_editing_the_url_says_validation_must_run_again_and_offers_it(window, qt
     now = next(b for b in box.buttons() if b.text() == "Validate now")
     qtbot.mouseClick(now, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: table_texts(tab)[0][3] == "validated", timeout=10_000)
+
+
+def test_a_paused_engine_says_how_to_resume(window, qtbot):
+    window.engine_start_action.trigger()
+    label = window.status.engine_label
+    qtbot.waitUntil(lambda: label.text() == "Engine: running")
+    window.engine_pause_action.trigger()
+    qtbot.waitUntil(lambda: label.text() == "Engine: paused — Ctrl+P resumes")

@@ -9,6 +9,7 @@ delivery, named by the delivery's X-ActiGraph-Delivery UUID until the engine sen
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,7 +61,9 @@ def _unsent(session: Session, delivery: Delivery, reg: Registration, retrying_fr
         response_body=None,
         error=None,
     )
-    shown = api_shapes.ecg_activity(not_yet, reg, _event_type(session, delivery), BOTH)
+    # Shaped like an Attempt (the fields ecg_activity reads), for a delivery not yet sent.
+    attempt = cast(Attempt, not_yet)
+    shown = api_shapes.ecg_activity(attempt, reg, _event_type(session, delivery), BOTH)
     return shown | {
         "id": delivery.uuid,
         "retryingFromPostId": retrying_from,

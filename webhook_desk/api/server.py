@@ -53,14 +53,12 @@ class ApiServer(MockApi):
         key: str,
         options: MockOptions | None = None,
         store: SecretStore | None = None,
-        routes: list[Route] = ROUTES,
     ):
         # The emulator's token field holds what bearer tokens are checked against: the key.
         switches = options or MockOptions()
         switches.token = key
         super().__init__(db, switches)
         self.store = store or SecretStore()
-        self.routes = routes
 
     def _auth_problem(self, request: web.Request) -> str | None:
         try:
@@ -73,7 +71,7 @@ class ApiServer(MockApi):
 
     def _runner(self) -> web.AppRunner:
         app = web.Application(middlewares=[self._switches])
-        for route in self.routes:
+        for route in ROUTES:
             app.router.add_route(route.method, route.path, self._answer(route))
         return web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
 

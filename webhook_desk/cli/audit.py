@@ -33,6 +33,6 @@ def _verify(args) -> int:
 def _export(args) -> int:
     db = open_db(args)
     with db.session() as session:
-        state = audit.export_csv(session, args.output)
+        state = audit.export(session, args.output)
     print(f"Wrote {state.entries:,} audit entries to {args.output} (head {state.head_hash}).")
     return 0

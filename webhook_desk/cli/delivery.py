@@ -35,6 +35,7 @@ def _read_payload(source: str | None) -> str | None:
 
 def _fire(args) -> int:
     payload = _read_payload(args.payload)
+    signing = _signing(args.sign_with)
     db = open_db(args)
     with db.session() as session:
         fired = firing.fire(
@@ -45,6 +46,7 @@ def _fire(args) -> int:
             payload=payload,
             count=args.count,
             validate=not args.no_validate,
+            **signing,
         )
         rows = [{"id": d.id, "delivery_id": d.uuid, "target_url": d.target_url} for d in fired]
         note = _validation_note(session, args.to) if args.to else None
@@ -60,6 +62,18 @@ def _fire(args) -> int:
             f"to {where} (id {ids}); `webhook-desk deliver` sends them."
         )
     return 0
+
+
+def _signing(choice: str | None) -> dict:
+    """--sign-with as firing.fire's arguments (the throwaway secret is made on first use)."""
+    if choice is None:
+        return {}
+    if choice == "throwaway":
+        SecretStore().throwaway_hmac(create=True)
+        return {"sign_throwaway": True}
+    if not choice.isdigit():
+        raise InvalidInput(f"--sign-with takes a registration id or 'throwaway', not '{choice}'.")
+    return {"sign_as": int(choice)}
 
 
 def _validation_note(session, reg_id) -> str | None:

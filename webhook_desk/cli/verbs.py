@@ -244,7 +244,7 @@ def _audit(subparsers) -> None:
     export = add_verb(
         actions, "export", "write the trail with its head hash, for filing", "audit:_export"
     )
-    export.add_argument("--output", required=True, metavar="FILE.csv")
+    export.add_argument("--output", required=True, metavar="FILE.csv|.pdf")
 
 
 def _health(subparsers) -> None:
@@ -276,6 +276,12 @@ def _delivery(subparsers) -> None:
     fire.add_argument("--count", type=int, default=1, help="how many deliveries (default 1)")
     fire.add_argument(
         "--no-validate", action="store_true", help="send a payload that breaks the schema anyway"
+    )
+    fire.add_argument(
+        "--sign-with",
+        metavar="REG_ID|throwaway",
+        help="with --url: sign as that registration does, or with the throwaway secret the "
+        "built-in receiver knows (default: unsigned)",
     )
     add_json_option(fire)
 
@@ -564,6 +570,24 @@ def _retention(subparsers) -> None:
     add_json_option(purge)
 
 
+def _check_endpoint(subparsers) -> None:
+    check = add_verb(
+        subparsers,
+        "check-endpoint",
+        "check a receiving endpoint as the platform will use it, with a dated evidence report",
+        "endpoint_check:_check",
+    )
+    check.add_argument("registration", nargs="?", metavar="REG_ID")
+    check.add_argument("--url", help="an endpoint with no registration")
+    check.add_argument("--auth", default="none", help="with --url: none, hmac or standard-webhooks")
+    check.add_argument("--secret-stdin", action="store_true", help="with --url: read the secret")
+    check.add_argument("--report", metavar="FILE.html|.pdf", help="write the evidence report")
+    check.add_argument("--yes", action="store_true", help="confirm the target without asking")
+    check.add_argument("--timeout", type=float, default=15.0, help="seconds a request may take")
+    check.add_argument("--verify-report", metavar="FILE", help="check a filed report, send nothing")
+    add_json_option(check)
+
+
 GROUPS = [
     _registrations,
     _events,
@@ -573,6 +597,7 @@ GROUPS = [
     _delivery,
     _diff,
     _erase_subject,
+    _check_endpoint,
     _retention,
     _history,
     _payload_hash,

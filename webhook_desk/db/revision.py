@@ -33,12 +33,14 @@ def _assigned(path: Path) -> dict[str, object]:
 def script_head() -> str | None:
     """The one revision no other script revises; None when that is not clear-cut (several
     heads, an unreadable script), and then Alembic decides."""
-    revisions, revised = set(), set()
+    revisions: set[str] = set()
+    revised: set = set()  # down revisions: None, a str, or several
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         found = _assigned(path)
-        if not isinstance(found.get("revision"), str):
+        revision = found.get("revision")
+        if not isinstance(revision, str):
             return None
-        revisions.add(found["revision"])
+        revisions.add(revision)
         down = found.get("down_revision")
         revised.update(down if isinstance(down, tuple | list) else [down])
     heads = revisions - revised

@@ -13,9 +13,10 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import psutil
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import CursorResult, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
@@ -177,7 +178,7 @@ def release_dead_local_owners(session: Session, now: datetime | None = None) -> 
         )
         .distinct()
     ).all()
-    dead = [o for o in owners if not _process_alive(o)]
+    dead = [o for o in owners if o is not None and not _process_alive(o)]
     if not dead:
         return 0
     result = session.execute(
@@ -186,7 +187,7 @@ def release_dead_local_owners(session: Session, now: datetime | None = None) -> 
         .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def _process_alive(owner: str) -> bool:

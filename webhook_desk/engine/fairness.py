@@ -89,7 +89,9 @@ class TargetShares:
 
     def trim(self, claims: list[Claimed]) -> tuple[list[Claimed], list[Claimed]]:
         """Keep what struggling targets may take now; the surplus goes back unsent."""
-        kept, surplus, taken = [], [], Counter()
+        kept: list[Claimed] = []
+        surplus: list[Claimed] = []
+        taken: Counter = Counter()
         with self._lock:
             for c in claims:
                 key = target_key(c)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Attempt, Delivery
@@ -35,11 +36,17 @@ class Outcome:
     released: bool = False  # not sent: the engine stopped first; the lease is given back
 
     @property
+    def sent_response(self) -> Response:
+        """The response of an outcome that was sent (not released)."""
+        assert self.response is not None, "a released delivery has no response"
+        return self.response
+
+    @property
     def registration_id(self) -> int | None:
         return self.claimed.registration_id
 
 
-_delivery_table = Delivery.__table__
+_delivery_table = cast(Table, Delivery.__table__)
 _UPDATE_DELIVERY = (
     _delivery_table.update()
     .where(
@@ -78,12 +85,14 @@ def record_batch(
     if not sent:
         return []
     numbers = _next_numbers(session, [o.claimed.id for o in sent])
-    session.execute(Attempt.__table__.insert(), [_attempt_row(o, numbers) for o in sent])
+    attempts = cast(Table, Attempt.__table__)
+    session.execute(attempts.insert(), [_attempt_row(o, numbers) for o in sent])
     session.execute(_UPDATE_DELIVERY, [_delivery_params(o, owner) for o in sent])
     runs: dict[int, streaks.RunOfOutcomes] = {}
     for o in sent:
         if o.registration_id is not None:
             ok = o.response is not None and o.response.ok
+            assert o.started_at is not None  # every sent outcome has its start
             runs.setdefault(o.registration_id, streaks.RunOfOutcomes()).add(ok, o.started_at)
     return streaks.apply(session, runs, book, disable_after, now) if runs else []
 
@@ -98,7 +107,7 @@ def _next_numbers(session: Session, delivery_ids: list[int]) -> dict[int, int]:
 
 
 def _attempt_row(o: Outcome, numbers: dict[int, int]) -> dict:
-    r = o.response
+    r = o.sent_response
     return {
         "delivery_id": o.claimed.id,
         "number": numbers.get(o.claimed.id, 1),
@@ -116,7 +125,7 @@ def _attempt_row(o: Outcome, numbers: dict[int, int]) -> dict:
 
 
 def _delivery_params(o: Outcome, owner: str) -> dict:
-    r = o.response
+    r = o.sent_response
     return {
         "d_id": o.claimed.id,
         "d_owner": owner,

@@ -102,7 +102,8 @@ class Sender:
 
     def _read_capped(self, raw: requests.Response, deadline: float) -> tuple[bytes, bool]:
         """Read at most the cap (+1 byte to know it was cut); stop at the total deadline."""
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while size <= self.body_cap:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -25,7 +25,7 @@ class RunOfOutcomes:
     failures_after_success: int = 0
     first_failure_after_success: datetime | None = None
     last_at: datetime | None = None
-    last_status: str | None = None
+    last_status: DeliveryStatus | None = None
 
     def add(self, ok: bool, at: datetime) -> None:
         if ok:
@@ -113,18 +113,19 @@ def on_the_way_to_disabling(
         )
         .order_by(Registration.failing_since)
     ).all()
-    return [
-        {
-            "id": reg.id,
-            "name": reg.name,
-            "failure_streak": reg.failure_streak,
-            "failing_since": reg.failing_since,
-            "disabled_at": reg.failing_since + disable_after,
-            "message": (
-                f"Registration {reg.id} has failed every delivery since "
-                f"{reg.failing_since:%Y-%m-%d %H:%M} UTC; it will be disabled at "
-                f"{reg.failing_since + disable_after:%Y-%m-%d %H:%M} UTC unless one succeeds."
-            ),
-        }
-        for reg in regs
-    ]
+    return [_warning(reg, reg.failing_since, disable_after) for reg in regs if reg.failing_since]
+
+
+def _warning(reg: Registration, since: datetime, disable_after: timedelta) -> dict:
+    return {
+        "id": reg.id,
+        "name": reg.name,
+        "failure_streak": reg.failure_streak,
+        "failing_since": since,
+        "disabled_at": since + disable_after,
+        "message": (
+            f"Registration {reg.id} has failed every delivery since "
+            f"{since:%Y-%m-%d %H:%M} UTC; it will be disabled at "
+            f"{since + disable_after:%Y-%m-%d %H:%M} UTC unless one succeeds."
+        ),
+    }

@@ -13,8 +13,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import CursorResult, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from webhook_desk import redaction
@@ -65,7 +66,7 @@ def claim_due(session: Session, now: datetime, lease: timedelta) -> list[int]:
             .values(validation_state=ValidationState.VALIDATING, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if won.rowcount == 1:
+        if cast(CursorResult, won).rowcount == 1:
             claimed.append(reg_id)
     return claimed
 

@@ -461,7 +461,7 @@ class Engine:
             else:
                 self.summary.retrying += 1
             if self.callbacks.attempt_recorded:
-                r = o.response
+                r = o.sent_response
                 self.callbacks.attempt_recorded(
                     AttemptReport(
                         o.claimed.id,

@@ -15,6 +15,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import String
 
 from webhook_desk.db.models import Attempt, Delivery
 from webhook_desk.history import imported_values as check
@@ -24,9 +27,9 @@ from webhook_desk.vocabulary import DeliveryStatus
 
 DELIVERY_HEADER = "x-actigraph-delivery"
 # The columns' widths (db/models.py): a longer value is refused, never cut to fit.
-DELIVERY_HASH_LENGTH = Delivery.__table__.c.uuid.type.length
-EVENT_CODE_LENGTH = Delivery.__table__.c.event_code.type.length
-STUDY_ID_LENGTH = Delivery.__table__.c.study_id.type.length
+DELIVERY_HASH_LENGTH = cast(String, Delivery.uuid.type).length
+EVENT_CODE_LENGTH = cast(String, Delivery.event_code.type).length
+STUDY_ID_LENGTH = cast(String, Delivery.study_id.type).length
 # GET /centrepoint/v3/WebhookEvents: the events one can subscribe to, with the platform's own
 # ids and descriptions (CentrePoint3APIDocumentation, webhook_events.md). Other events (daily
 # statistics, validation) have no published id, so their webhookEventId stays null.
@@ -47,7 +50,7 @@ def to_v3_item(
 ) -> dict:
     """One v3 history item: an attempt of `delivery` (its last one when not given)."""
     attempt = attempt or _last_attempt(delivery)
-    item = {
+    item: dict[str, Any] = {
         "id": attempt.id if attempt else delivery.id,
         "webhookId": webhook_id(delivery),
         "webhookEventId": platform_event_id(delivery.event_code),

@@ -12,6 +12,8 @@ any other, so an upgrade re-checks them first.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 SQLALCHEMY_MINOR = "2.1"  # the version the private parts below were checked on
@@ -25,12 +27,18 @@ def driver_rows(session: Session, query) -> list[tuple]:
     statement = driver_statement(connection, query)
     if statement is None:  # SQL that depends on the values (an IN list): the usual way
         return [tuple(row) for row in session.execute(query)]
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = _driver(connection.connection).cursor()
     try:
         cursor.execute(*statement)
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def _driver(pooled) -> Any:
+    """The DBAPI connection under a pooled one (typed Optional: None once detached)."""
+    assert pooled.driver_connection is not None
+    return pooled.driver_connection
 
 
 def driver_statement(connection, query) -> tuple[str, list | dict] | None:
@@ -51,7 +59,7 @@ def driver_statement(connection, query) -> tuple[str, list | dict] | None:
 
 def run_compiled(session: Session, compiled, values: dict) -> list[tuple]:
     """Rows of a statement compiled ahead, with `values` for its named parameters."""
-    cursor = session.connection().connection.driver_connection.cursor()
+    cursor = _driver(session.connection().connection).cursor()
     try:
         cursor.execute(*compiled_statement(compiled, values))
         return cursor.fetchall()

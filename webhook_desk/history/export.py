@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     MetaData,
     String,
     Table,
@@ -183,7 +185,7 @@ def attempt_columns(session: Session) -> dict:
 def tabular_query(session: Session, filters: Filters, columns: dict, attempts: bool):
     """The one SELECT behind CSV, XLSX and NDJSON (the benchmark runs it bare too)."""
     query = select(*columns.values()).select_from(Delivery).where(*filters.conditions(session))
-    order = [Delivery.created_at.desc(), Delivery.id.desc()]
+    order: list[Any] = [Delivery.created_at.desc(), Delivery.id.desc()]
     if attempts:
         query = query.join(Attempt, Attempt.delivery_id == Delivery.id)
         order.append(Attempt.number)
@@ -271,6 +273,7 @@ def _driver_chunks(session: Session, query) -> Iterator[list[str]]:
     connection = session.connection()
     compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
     driver = connection.connection.driver_connection
+    assert driver is not None  # a live session's connection
     # PostgreSQL: a server-side (named) cursor, or the driver would hold every row at once.
     cursor = driver.cursor() if connection.dialect.name == "sqlite" else driver.cursor("export")
     try:
@@ -320,7 +323,7 @@ def _concat_cell(name: str, column):
         return func.coalesce(column, empty)
     if not isinstance(column.type, String):
         return func.coalesce(cast(column, String), empty)
-    text = func.replace(func.coalesce(column, empty), '"', '""')
+    text: ColumnElement[Any] = func.replace(func.coalesce(column, empty), '"', '""')
     if name in OUTSIDE_TEXT:
         text = type_coerce(case((column.op("~")("^[=+@-]"), "'"), else_=""), String) + text
     quote = literal('"', String)
@@ -350,6 +353,7 @@ def _write_xlsx(session, filters, partial, attempts, tracker, result, pz) -> Non
                 if row >= ROWS_PER_SHEET:
                     sheet = _new_sheet(workbook, title, list(columns), result)
                     row = 1
+                assert sheet is not None  # made for the first row
                 sheet.write_row(row, 0, _with_excel_times(values, times))
                 row += 1
             result.rows += len(chunk)

@@ -18,7 +18,7 @@ from webhook_desk.errors import UserError
 try:
     import fcntl
 except ImportError:  # Windows: an open file cannot be removed there, which protects it
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 # .NAME.PID.partial: ours, made by the export of NAME by process PID.
 _OURS = re.compile(r"\..+\.\d+\.partial")

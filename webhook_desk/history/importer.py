@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
@@ -167,7 +168,8 @@ def _not_history(path: Path, text: str, odd) -> tuple[str, list]:
         keys = ", ".join(list(odd)[:4]) or "no keys"
         found = f"an object with {keys}"
     else:
-        found = {list: "a list", str: "a string"}.get(type(odd), f"a {type(odd).__name__}")
+        names: dict[type, str] = {list: "a list", str: "a string"}
+        found = names.get(type(odd), f"a {type(odd).__name__}")
     line = _line_of(text, odd)
     raise InvalidInput(
         f"{path.name} line {line} is not CentrePoint history: found {found}; "
@@ -187,7 +189,7 @@ def _line_of(text: str, value) -> int:
     if not isinstance(value, dict | list):
         return 1
     starts: dict[str, int] = {}
-    decoder = check.decoder()
+    decoder: Any = check.decoder()  # its parse_object/parse_array/scan_once: not in typeshed
     plain_object, plain_array = decoder.parse_object, decoder.parse_array
 
     def parse_object(s_and_end, *args):
@@ -201,7 +203,7 @@ def _line_of(text: str, value) -> int:
         return found, end
 
     decoder.parse_object, decoder.parse_array = parse_object, parse_array
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    decoder.scan_once = cast(Any, json.scanner).py_make_scanner(decoder)
     cleaned, at = cp.without_trailing_commas(text), 0
     while _key(value) not in starts and (at := _skip_space(cleaned, at)) < len(cleaned):
         try:
@@ -250,7 +252,7 @@ def _registrations_by_remote_id(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(Registration.remote_id, Registration.id).where(Registration.remote_id.isnot(None))
     )
-    return {remote: local for remote, local in rows}
+    return {remote: local for remote, local in rows if remote is not None}
 
 
 def _known(session: Session, hashes: list[str]) -> dict[str, tuple[int, set]]:
@@ -300,6 +302,7 @@ def _merge(session: Session, known: tuple[int, set], imported: cp.ImportedDelive
     if not new:
         return
     existing = session.get(Delivery, delivery_id, options=[selectinload(Delivery.attempts)])
+    assert existing is not None  # found by this very session a moment ago
     for attempt in existing.attempts:  # out of the way of (delivery, number) being unique
         attempt.number += 10_000
     session.flush()

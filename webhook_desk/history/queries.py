@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce
+from sqlalchemy import Integer, String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, UTCDateTime
@@ -63,7 +63,8 @@ class Filters:
         if self.until:
             found.append(Delivery.created_at < bindparam("until", self.until, UTCDateTime))
         if self.has_text():
-            found.append(payload_text.condition(session, self.text))
+            assert session is not None, "a text filter is a condition of a session's database"
+            found.append(payload_text.condition(session, self.text or ""))
         return found
 
     def bind_values(self) -> dict:
@@ -243,7 +244,7 @@ def _before(created: datetime, last_id: int, inclusive: bool) -> list:
     """Rows after the key (created, id) in newest-first order. The plain `created <=` bound
     lets the index seek straight to the key instead of filtering every row before it."""
     created_at = bindparam("key_created", created, UTCDateTime)
-    key_id = bindparam("key_id", last_id)
+    key_id = bindparam("key_id", last_id, Integer)
     same_time = Delivery.id <= key_id if inclusive else Delivery.id < key_id
     return [Delivery.created_at <= created_at, or_(Delivery.created_at < created_at, same_time)]
 
@@ -307,7 +308,7 @@ def page_rows(
     filters = filters or Filters()
     key = after_key or first_key
     dialect = session.connection().dialect
-    text = filters.has_text() and payload_text.text_shape(session, filters.text)
+    text = filters.has_text() and payload_text.text_shape(session, filters.text or "")
     shape = (dialect.name, filters.shape(), text, after_key is not None, first_key is not None)
     compiled = _PAGE_SQL.get(shape)
     if compiled is None:
@@ -320,12 +321,13 @@ def page_rows(
     if key is not None:
         values.update(key_created=key[0], key_id=key[1])
     if text:
-        values.update(payload_text.bind_values(dialect.name, filters.text))
+        values.update(payload_text.bind_values(dialect.name, filters.text or ""))
     rows = run_compiled(session, compiled, values)
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None
-    return RowPage(rows, (stored_time(last[_CREATED]), last[_ID]) if last else None)
+    created = stored_time(last[_CREATED]) if last else None
+    return RowPage(rows, (created, last[_ID]) if last and created else None)
 
 
 def stored_time(value) -> datetime | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import String, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -126,15 +127,17 @@ def _latency(session: Session, where: list, label) -> list[Latency]:
         .group_by(label, Delivery.duration_ms)
         .order_by(label, Delivery.duration_ms)
     )
-    found, current, histogram = [], None, []
+    found: list[Latency] = []
+    current: str | None = None
+    histogram: list[tuple[int, int]] = []
     for bucket, duration, count in rows:
         if bucket != current and histogram:
-            found.append(_percentiles(current, histogram))
+            found.append(_percentiles(cast(str, current), histogram))
             histogram = []
         current = bucket
         histogram.append((duration, count))
     if histogram:
-        found.append(_percentiles(current, histogram))
+        found.append(_percentiles(cast(str, current), histogram))
     return found
 
 
@@ -170,6 +173,7 @@ def _failing(session: Session, where: list, top: int) -> list[FailingRegistratio
             .group_by(Delivery.registration_id)
         ).all()
     )
+    names: dict[int | None, str]
     names = dict(session.execute(select(Registration.id, Registration.name).where(
         Registration.id.in_([i for i in ids if i is not None])
     )).all())  # fmt: skip

@@ -15,6 +15,7 @@ import requests
 
 from webhook_desk.engine import auth
 from webhook_desk.errors import UserError
+from webhook_desk.vocabulary import AuthType
 
 DEFAULT_SCOPE = "CentrePoint"
 TOKEN_PATH = "/connect/token"
@@ -42,7 +43,7 @@ class ClientCredentials:
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, scope: str):
         self.creds = auth.Credentials(
-            "oauth2",
+            AuthType.OAUTH2,
             token_url=token_url,
             client_id=client_id,
             client_secret=client_secret,

@@ -41,7 +41,7 @@ def v3_webhook(reg: Registration) -> dict:
     """GET /centrepoint/v3/Studies/{studyId}/Webhooks/{webhookId}."""
     return {
         "id": reg.id,
-        "studyId": int(reg.study_id) if (reg.study_id or "").isdigit() else reg.study_id,
+        "studyId": int(reg.study_id) if reg.study_id and reg.study_id.isdigit() else reg.study_id,
         "url": reg.url,
         "createdDate": platform_time(reg.created_at),
         "isDisabled": reg.status != RegistrationStatus.ENABLED,

@@ -144,7 +144,8 @@ class PlatformClient:
 
     def v3_pages(self, path: str, offset: int = 0, limit: int = V3_PAGE) -> Iterator[dict]:
         """Every page of a CentrePoint v3 list from `offset`, by its `links.next`."""
-        url, params = path, {"offset": offset, "limit": limit}
+        url = path
+        params: dict[str, int] | None = {"offset": offset, "limit": limit}
         while True:
             page = self.get(url, params)
             _check_v3_page(page, url)

@@ -116,7 +116,7 @@ def v3_webhooks(session: Session, request: Request) -> dict:
     limit, offset = _v3_window(request)
     study = request.params["studyId"]
     query = _study_webhooks(study)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     regs = session.scalars(
         query.options(selectinload(Registration.events))
         .order_by(Registration.id)
@@ -158,7 +158,7 @@ def attempt_ids(session: Session, key: str, condition) -> list[int]:
     Paging 50,000 records by OFFSET through a join sorts them all for every page; the list
     of ids is built once and each page is then a lookup of 100 ids by primary key."""
     newest = session.scalar(select(func.max(Attempt.id)))
-    cache_key = (str(session.get_bind().url), key, newest)
+    cache_key = (str(session.get_bind().engine.url), key, newest)
     ids = _ID_LISTS.get(cache_key)
     if ids is None:
         query = select(Attempt.id).join(Attempt.delivery).where(condition).order_by(Attempt.id)

@@ -144,7 +144,7 @@ def upsert_mirror(
         )
     )
     created = reg is None
-    if created:
+    if reg is None:
         reg = Registration(
             source=source, remote_id=remote_id, validation_state=ValidationState.PENDING
         )
@@ -173,15 +173,18 @@ def count_mirror(report: SyncReport, outcome: bool | None) -> None:
 
 
 def stored_records(session: Session, mirror_id: int, source: str) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Attempt)
-        .join(Attempt.delivery)
-        .where(
-            Delivery.registration_id == mirror_id,
-            Delivery.source == source,
-            Delivery.is_validation.is_(False),
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .join(Attempt.delivery)
+            .where(
+                Delivery.registration_id == mirror_id,
+                Delivery.source == source,
+                Delivery.is_validation.is_(False),
+            )
         )
+        or 0
     )
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 try:
     import resource  # imported now: with no descriptor left, even an import fails
 except ImportError:  # not on Windows
-    resource = None
+    resource = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,12 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from webhook_desk import redaction
@@ -30,7 +31,7 @@ from webhook_desk.redaction import DEFAULT, Redactor
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 10_000
-INBOX_TABLE = ReceivedRequest.__table__
+INBOX_TABLE = cast(Table, ReceivedRequest.__table__)
 BATCH_MAX = 500
 LIST_KEYS = (
     "received_at",
@@ -83,7 +84,7 @@ CAPTURE_FIELDS = tuple(f.name for f in fields(Capture) if f.name != "kept")
 class DuplicateTracker:
     """Delivery ids seen, as many as the inbox holds; a repeat is a duplicate."""
 
-    def __init__(self, limit: int, seen: list[str] = ()):
+    def __init__(self, limit: int, seen: Sequence[str] = ()):
         self.limit = limit
         self._seen: OrderedDict[str, None] = OrderedDict((d, None) for d in seen)
         self._lock = threading.Lock()

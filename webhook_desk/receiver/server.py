@@ -215,10 +215,15 @@ class Receiver:
         try:
             self._serving.start(sock, "receiver", context)
         except UserError:
-            self._writer.close()
+            self._inbox.close()
             self._address = None
             self.certificate = None
             raise
+
+    @property
+    def _inbox(self) -> InboxWriter:
+        assert self._writer is not None, "the inbox writer is made by start()"
+        return self._writer
 
     def _prepare(self, host: str, port: int, options: ReceiverOptions) -> None:
         """Secrets, inbox writer and seen delivery ids, before the first request is accepted."""
@@ -235,7 +240,7 @@ class Receiver:
         if not self.running:
             return
         self._serving.stop()
-        self._writer.close()
+        self._inbox.close()
         self._address = None
         self.certificate = None
 
@@ -332,6 +337,7 @@ class Receiver:
         capture.signature = verdict.status
         capture.signature_scheme = verdict.scheme
         capture.secret_version = verdict.secret_label
+        assert self._duplicates is not None  # set before the first request is accepted
         capture.duplicate = self._duplicates.is_repeat(capture.delivery_id)
         answer = decide(self.options, request.path, request.headers, verdict)
         capture.status_code = answer.status
@@ -340,7 +346,7 @@ class Receiver:
     async def _stored(self, capture: Capture) -> bool:
         """Whether the inbox kept `capture`; a store slower than STORE_TIMEOUT_S counts as not."""
         stored = asyncio.get_running_loop().create_future()
-        self._writer.put(capture, stored)
+        self._inbox.put(capture, stored)
         try:
             async with asyncio.timeout(STORE_TIMEOUT_S):
                 return await stored
@@ -358,7 +364,7 @@ class Receiver:
     def _refuse(self, capture: Capture, status: int, reason: str) -> web.Response:
         capture.status_code = status
         capture.body_is_json = False
-        self._writer.put(capture)
+        self._inbox.put(capture)
         body = json.dumps({"error": reason}).encode()
         response = web.Response(status=status, body=body, content_type="application/json")
         response.force_close()  # the rest of the body is not read: the connection is unusable

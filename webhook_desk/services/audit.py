@@ -220,26 +220,67 @@ def as_dict(entry: AuditEntry) -> dict:
 HEAD_LINE = re.compile(r"^# webhook-desk audit trail; entries=(\d+); head=([0-9a-f]*);")
 
 
-def export_csv(session: Session, output: str | Path) -> ChainState:
-    """The whole trail, oldest first, under a first line that carries the entry count and
-    the head hash (and whether the chain verified), so a filed copy can be checked later."""
-    state = verify(session)
+def export(session: Session, output: str | Path) -> ChainState:
+    """The whole trail, oldest first, as CSV or PDF (by the file's suffix), under a head line
+    that carries the entry count and the head hash (and whether the chain verified), so a
+    filed copy can be checked later with check_export."""
     target = Path(output)
+    if target.suffix.lower() not in (".csv", ".pdf"):
+        raise InvalidInput(
+            f"An audit export is .csv or .pdf, not '{target.suffix or target.name}'."
+        )
+    state = verify(session)
+    head = _head_line(state)
     try:
-        with target.open("w", newline="", encoding="utf-8") as out:
-            out.write(
-                f"# webhook-desk audit trail; entries={state.entries}; head={state.head_hash}; "
-                f"exported={utcnow().isoformat()}; verified={'yes' if state.ok else 'no'}\n"
-            )
-            writer = csv.writer(out)
-            writer.writerow(CHAIN_COLUMNS)
-            query = select(AuditEntry).order_by(AuditEntry.id)
-            for entry in session.scalars(query.execution_options(yield_per=VERIFY_BATCH)):
-                record = as_dict(entry)
-                writer.writerow(_cell(record[name]) for name in CHAIN_COLUMNS)
+        if target.suffix.lower() == ".pdf":
+            target.write_bytes(_pdf(session, head))
+        else:
+            _write_csv(session, target, head)
     except OSError as error:
         raise UserError(f"Cannot write {target}: {error.strerror or error}.") from None
     return state
+
+
+def _head_line(state: ChainState) -> str:
+    return (
+        f"# webhook-desk audit trail; entries={state.entries}; head={state.head_hash}; "
+        f"exported={utcnow().isoformat()}; verified={'yes' if state.ok else 'no'}"
+    )
+
+
+def _oldest_first(session: Session):
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    return session.scalars(query.execution_options(yield_per=VERIFY_BATCH))
+
+
+def _pdf(session: Session, head: str) -> bytes:
+    from fpdf import FPDF  # only the PDF needs it
+
+    pdf = FPDF()
+    pdf.set_keywords(head)  # the head line, for check_export to read back
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.multi_cell(0, 5, head, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 8)
+    for entry in _oldest_first(session):
+        line = (
+            f"{entry.id}  {entry.at:%Y-%m-%d %H:%M:%S} UTC  {entry.actor}@{entry.host or '?'}  "
+            f"{entry.action} {entry.entity_type} {entry.entity_id}  {entry.reason or ''}  "
+            f"#{(entry.entry_hash or '')[:16]}"
+        )
+        pdf.multi_cell(0, 4, line.encode("latin-1", "replace").decode("latin-1"),
+                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    return bytes(pdf.output())
+
+
+def _write_csv(session: Session, target: Path, head: str) -> None:
+    with target.open("w", newline="", encoding="utf-8") as out:
+        out.write(head + "\n")
+        writer = csv.writer(out)
+        writer.writerow(CHAIN_COLUMNS)
+        for entry in _oldest_first(session):
+            record = as_dict(entry)
+            writer.writerow(_cell(record[name]) for name in CHAIN_COLUMNS)
 
 
 def _cell(value) -> str:
@@ -251,9 +292,11 @@ def _cell(value) -> str:
 def check_export(session: Session, filed: str | Path) -> str:
     """Whether a filed export's head is still in the chain at the same place: the sentence."""
     try:
-        first = Path(filed).open(encoding="utf-8").readline()
+        data = Path(filed).read_bytes()
     except OSError as error:
         raise UserError(f"Cannot read {filed}: {error.strerror or error}.") from None
+    in_pdf = re.search(rb"/Keywords \((# webhook-desk audit trail;[^)]*)\)", data)
+    first = (in_pdf[1] if in_pdf else data.split(b"\n", 1)[0]).decode("utf-8", "replace")
     match = HEAD_LINE.match(first)
     if match is None:
         raise InvalidInput(f"{filed} is not an audit export of webhook-desk (no head line).")

@@ -12,9 +12,11 @@ import copy
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -271,7 +273,7 @@ def get_category(session: Session, code: str) -> EventCategory:
     return category
 
 
-def unknown_sentence(kind: str, code: str, known: list[str]) -> str:
+def unknown_sentence(kind: str, code: str, known: Sequence[str]) -> str:
     wanted = code.strip().lower()
     near = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
     near += [k for k in sorted(known) if wanted and wanted in k.lower() and k not in near][:3]
@@ -337,6 +339,7 @@ def set_status(
     if action not in ACTIONS:
         raise InvalidInput(f"'{action}' is not a status action; use {', '.join(ACTIONS)}.")
     if target == "category":
+        entries: list[tuple[EventCategory | EventType, str | None]]
         entries = [(get_category(session, code), None)]
     elif version is not None:
         entries = [(get_event(session, code, version), version)]
@@ -411,7 +414,7 @@ def effective_status(event: EventType) -> EventStatus:
 
 
 def event_as_dict(event: EventType, detail: bool = True) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "code": event.code,
         "version": event.version,
         "name": event.name,

@@ -59,8 +59,10 @@ def _link(other: Delivery | None, this: Delivery) -> dict | None:
 
 def _say_erased(record: dict, delivery: Delivery) -> None:
     """A tombstone's bodies read as what happened to them, not as empty text."""
+    erased = delivery.erased_at
+    assert erased is not None  # a tombstone: the delivery was erased
     note = (
-        f"(Erased {delivery.erased_at.isoformat(timespec='seconds')}; the payload's SHA-256 "
+        f"(Erased {erased.isoformat(timespec='seconds')}; the payload's SHA-256 "
         f"was {delivery.payload_sha256}.)"
     )
     record["payload"] = note

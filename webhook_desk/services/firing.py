@@ -61,7 +61,7 @@ def fire(
     study, subject = identifiers(data)
     row = {
         "registration_id": reg.id if reg else None,
-        "target_url": reg.url if reg else url.strip(),
+        "target_url": reg.url if reg else (url or "").strip(),
         "event_code": event.code,
         "event_version": event.version,
         "payload": body,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -15,7 +17,11 @@ from webhook_desk.secrets import SecretStore
 def check(db_url: str, store: SecretStore | None = None) -> dict:
     """A report of what works; never raises for a broken part, it says what is wrong instead."""
     store = store or SecretStore()
-    report = {"database": _database(db_url), "keyring": _keyring(store), "warnings": []}
+    report: dict[str, Any] = {
+        "database": _database(db_url),
+        "keyring": _keyring(store),
+        "warnings": [],
+    }
     if report["database"]["ok"]:
         report["warnings"] = _disable_warnings(db_url)
     report["ok"] = report["database"]["ok"] and report["keyring"]["ok"]

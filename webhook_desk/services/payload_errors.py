@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -76,15 +76,16 @@ def _expected(types) -> str:
 def _sentences(error: ValidationError, root: dict) -> Iterator[str]:
     path = field_path(error.absolute_path)
     where = path or ROOT
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    # jsonschema types these as "or Unset"; a raised ValidationError has them all set.
+    kind, expected, value = str(error.validator), cast(Any, error.validator_value), error.instance
     if kind == "required":
         condition = _condition(root, error)
         for name in expected:
             if isinstance(value, dict) and name not in value:
                 yield f"{_join(path, name)}: required field is missing{condition}"
     elif kind == "additionalProperties":
-        known = set(error.schema.get("properties", {}))
-        for name in value:
+        known = set(_schema(error).get("properties", {}))
+        for name in cast(Any, value):
             if name not in known:
                 yield f"{_join(path, name)}: unexpected field"
     elif kind in ("anyOf", "oneOf"):
@@ -101,7 +102,7 @@ def _simple(kind: str, expected, value, error: ValidationError) -> str:
     if kind == "const":
         return f"must be {_show(expected)}, not {_show(value)}"
     if kind == "pattern":
-        title = error.schema.get("title")
+        title = _schema(error).get("title")
         if title:
             return f"{_show(value)} is not {title}"
         return f"{_show(value)} does not match the pattern {expected}"
@@ -122,19 +123,24 @@ def _simple(kind: str, expected, value, error: ValidationError) -> str:
     return error.message
 
 
+def _schema(error: ValidationError) -> dict:
+    return cast(dict, error.schema)
+
+
 def _alternatives(error: ValidationError, root: dict) -> Iterator[str]:
     """A nullable field (anyOf [X, null]) reads as X's problem, 'or null'."""
-    branches = error.validator_value
+    branches = cast(list, error.validator_value)
     nullable = any(b == {"type": "null"} for b in branches)
     for sub in error.context or []:
-        branch = branches[sub.relative_schema_path[0]]
+        branch = branches[cast(int, sub.relative_schema_path[0])]
         if branch == {"type": "null"}:
             continue
         if nullable and sub.validator == "type":
-            types = (
+            types = cast(
+                list,
                 [sub.validator_value]
                 if isinstance(sub.validator_value, str)
-                else sub.validator_value
+                else sub.validator_value,
             )
             where = field_path(sub.absolute_path) or ROOT
             yield f"{where}: expected {_expected([*types, 'null'])}, got {_got(sub.instance)}"

@@ -21,6 +21,7 @@ from webhook_desk.services import catalog
 from webhook_desk.vocabulary import AuthType, EventStatus
 
 if TYPE_CHECKING:
+    from webhook_desk.db.models import Registration
     from webhook_desk.services.registrations import RegistrationInput
 
 AUTH_TYPES = tuple(a.value for a in AuthType)  # plain strings: argparse shows their repr
@@ -61,7 +62,7 @@ def offered(choices: Iterable[EventChoice], module: str) -> list[EventChoice]:
     return [c for c in choices if c.module == module and c.status == EventStatus.ACTIVE]
 
 
-def module_of(data: RegistrationInput) -> str:
+def module_of(data: RegistrationInput | Registration) -> str:
     return "ecg" if data.organization_id else "centrepoint"
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy import update as update_rows  # `update` is this module's own verb
 from sqlalchemy.orm import Session, selectinload
 
@@ -104,7 +105,7 @@ def _secret_value(auth_type: str, secret: str | None) -> tuple[str | None, bool]
         raise InvalidInput(problems[0])
     if secret:
         return secret, False
-    return GENERATED[auth_type](), True
+    return GENERATED[AuthType(auth_type)](), True
 
 
 def _store_secret(
@@ -148,7 +149,7 @@ def add(
     session.add(reg)
     session.flush()
     if value is not None:
-        _store_secret(session, store, reg, SECRET_KIND[data.auth_type], value)
+        _store_secret(session, store, reg, SECRET_KIND[AuthType(data.auth_type)], value)
     audit.record(
         session, "registration.add", "registration", reg.id, after=as_dict(reg), reason=reason
     )
@@ -181,7 +182,9 @@ def update(
     if secret or (auth_changed and data.auth_type != AuthType.NONE):
         value, _ = _secret_value(data.auth_type, secret)
         store.require_usable()
-        _replace_secrets(session, store, reg, SECRET_KIND[data.auth_type], value, grace_hours=0)
+        _replace_secrets(
+            session, store, reg, SECRET_KIND[AuthType(data.auth_type)], value, grace_hours=0
+        )
     if secret or any(before[f] != getattr(reg, f) for f in CREDENTIAL_FIELDS):
         reg.validation_state, reg.validation_error = ValidationState.PENDING, None
     _audit_change(session, "registration.update", reg, before, reason)
@@ -318,7 +321,7 @@ def cancel_pending(session: Session, registration_id: int, reason: str) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def record_validation(session: Session, reg: Registration, ok: bool, error: str | None) -> None:

@@ -103,7 +103,7 @@ def resend_matching(
         if progress is not None and matched % PROGRESS_EVERY == 0:
             progress(matched, queued)
     queued += _commit(session, pending)
-    if not dry_run:
+    if job is not None and not dry_run:
         job.finished_at = utcnow()
         session.commit()
     if progress is not None:
@@ -130,9 +130,11 @@ def _done_by(session: Session, job: ResendJob | None) -> tuple[set[int], set[int
     rows = session.execute(
         select(Delivery.resent_from_id, Delivery.id).where(Delivery.resend_job_id == job.id)
     )
-    done, made = set(), set()
+    done: set[int] = set()
+    made: set[int] = set()
     for original_id, copy_id in rows:
-        done.add(original_id)
+        if original_id is not None:  # a copy always names its original
+            done.add(original_id)
         made.add(copy_id)
     return done, made
 

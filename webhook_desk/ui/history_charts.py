@@ -110,13 +110,27 @@ class HistoryCharts(QWidget):
     def _show(self, generation: int, data: trends.Trends) -> None:
         if generation != self._generation:
             return  # an older filter's numbers
-        self.data, self.busy = data, False
+        self.data = data
         total = sum(o.succeeded + o.failed + o.pending for o in data.outcomes)
         self.status.setText(f"{total:,} deliveries, by {_bucket_name(data)}")
-        self.outcomes_view.setChart(outcomes_chart(data))
-        self.latency_view.setChart(latency_chart(data))
-        self.failing_view.setChart(failing_chart(data))
-        self.computed.emit()
+        self._set_charts(generation, [
+            (self.outcomes_view, outcomes_chart),
+            (self.latency_view, latency_chart),
+            (self.failing_view, failing_chart),
+        ])  # fmt: skip
+
+    def _set_charts(self, generation: int, left: list) -> None:
+        """One chart per turn of the event loop: laying out three at once held the window
+        for over 100 ms."""
+        if generation != self._generation:
+            return  # a newer filter's numbers are on their way
+        view, build = left[0]
+        view.setChart(build(self.data))
+        if left[1:]:
+            QTimer.singleShot(0, lambda: self._set_charts(generation, left[1:]))
+        else:
+            self.busy = False
+            self.computed.emit()
 
 
 def _chart_view(title: str) -> QChartView:

@@ -122,6 +122,7 @@ class RegistrationsTab(QWidget):
             ("add", "Add…", QKeySequence.StandardKey.New, self.add),
             ("edit", "Edit…", "Ctrl+E", self.edit),
             ("validate", "Validate", "Ctrl+Shift+V", self.validate),
+            ("check", "Check endpoint…", "Ctrl+Shift+G", self.check_endpoint),
             ("enable", "Enable…", "Ctrl+Shift+E", lambda: self.change_status("enable")),
             ("disable", "Disable…", "Ctrl+Shift+X", lambda: self.change_status("disable")),
             ("rotate", "Rotate secret…", "Ctrl+Shift+K", self.rotate_secret),
@@ -221,6 +222,8 @@ class RegistrationsTab(QWidget):
                 action.setEnabled(bool(row) and row["auth_type"] != AuthType.NONE)
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
+            elif name == "check":
+                action.setEnabled(bool(row) and row.get("source", "local") == "local")
             else:
                 action.setEnabled(row is not None)
 
@@ -390,6 +393,15 @@ class RegistrationsTab(QWidget):
             self._ask("Rotate secret", question, "OK", lambda _reason: self.edit())
             return
         self._ask("Rotate secret", question, "Rotate", confirmed)
+
+    def check_endpoint(self) -> None:
+        """Open the endpoint check for the selected registration (it runs on Run)."""
+        from webhook_desk.ui.dialogs.endpoint_check_dialog import EndpointCheckDialog
+
+        row = self.selected_row()
+        if row is not None:
+            self.check_dialog = EndpointCheckDialog(self.context, row["id"], row["url"], self)
+            self.check_dialog.open()
 
     def validate(self, reg_id: int | None = None) -> None:
         """Run the handshake now (network: off the GUI thread) and show the verdict."""

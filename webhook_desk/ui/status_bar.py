@@ -12,6 +12,8 @@ from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.jobs import run_job
 
 REFRESH_MS = 2000
+# A stopped or paused engine says how to get it going, where the user sees it stopped.
+ENGINE_HINTS = {"stopped": " — Ctrl+Shift+D starts it", "paused": " — Ctrl+P resumes"}
 ENGINE_RESTART_ADVICE = "Fix that, then choose Delivery ▸ Start delivering (Ctrl+Shift+D)."
 
 
@@ -19,7 +21,7 @@ class StatusBar(QStatusBar):
     def __init__(self, context: AppContext, parent=None):
         super().__init__(parent)
         self.context = context
-        self.engine_label = QLabel("Engine: stopped")
+        self.engine_label = QLabel()
         self.counts_label = QLabel("Queued 0 · In flight 0 · Failed (1 h) 0")
         self.receiver_label = QLabel("Receiver: off")
         for label in (self.engine_label, self.counts_label, self.receiver_label):
@@ -63,7 +65,7 @@ class StatusBar(QStatusBar):
         state = engine.state if engine else "stopped"
         failure = engine.failure if engine else None
         if failure is None:
-            self.engine_label.setText(f"Engine: {state}")
+            self.engine_label.setText(f"Engine: {state}{ENGINE_HINTS.get(state, '')}")
             self.engine_label.setToolTip("")
             self.engine_label.setStyleSheet("")
             if state == "running":

@@ -120,7 +120,7 @@ class RegistrationDialog(QDialog):
         self.event_version.addItems(["v1", "v2"])
         self.auth_type = QComboBox()
         for name in AUTH_TYPES:
-            self.auth_type.addItem(AUTH_LABELS[name], name)
+            self.auth_type.addItem(AUTH_LABELS[AuthType(name)], name)
         self.retry_schedule = _line("default: 5s,5m,30m,2h,5h,10h,10h; or centrepoint")
         self.reason = _line("Reason for the audit trail (optional)")
         self.form = QFormLayout()

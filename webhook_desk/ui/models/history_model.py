@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
+from webhook_desk.services.identifying import Masking
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.jobs import run_query
@@ -31,6 +32,7 @@ PAGE_SIZE = 200
 CACHED_PAGES = 40
 RECENT_PAGES = 4  # pages re-read at once when new deliveries arrive (about a screenful)
 NO_PARENT = QModelIndex()
+PENDING = DeliveryStatus.PENDING
 STATUS_COLOURS = {  # names in ui.colours: light or dark as the palette is
     DeliveryStatus.SUCCEEDED: "ok",
     DeliveryStatus.FAILED: "error",
@@ -45,7 +47,7 @@ COLUMNS = [
     ("Status", lambda r: r["status"]),
     ("Code", lambda r: "" if r["response_code"] is None else str(r["response_code"])),
     ("Attempts", lambda r: str(r["attempts"])),
-    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == "pending" else ""),
+    ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == PENDING else ""),
     ("Study", lambda r: r["study_id"] or ""),
     ("Subject", lambda r: r["subject_id"] or ""),
     ("Registration", lambda r: "" if r["registration_id"] is None else str(r["registration_id"])),
@@ -53,6 +55,7 @@ COLUMNS = [
     ("Delivery id", lambda r: r["delivery_id"]),
     ("Error", lambda r: r["error"] or ""),
 ]
+SUBJECT_COLUMN = [title for title, _ in COLUMNS].index("Subject")  # shown by the masking rule
 
 
 def as_row(row) -> dict:
@@ -108,6 +111,14 @@ class HistoryModel(QAbstractTableModel):
         self._pending_bookmarks = None  # (keys, total) that came before the first page
         self._first_ready = False
         self._generation = 0  # answers for an older filter that arrive late are dropped
+        self.masking = Masking()
+
+    def set_masking(self, masking: Masking) -> None:
+        """Show subject ids by `masking` (Settings changed): the column repaints."""
+        self.masking = masking
+        if self._rows:
+            last = self.index(self._rows - 1, SUBJECT_COLUMN)
+            self.dataChanged.emit(self.index(0, SUBJECT_COLUMN), last)
 
     # --- loading ----------------------------------------------------------------------
 
@@ -279,6 +290,8 @@ class HistoryModel(QAbstractTableModel):
         row = self._row_dict(index.row())
         if row is None:
             return LOADING_TEXT if role == Qt.ItemDataRole.DisplayRole else None
+        if role == Qt.ItemDataRole.DisplayRole and index.column() == SUBJECT_COLUMN:
+            return self.masking.value(row["subject_id"])
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[index.column()][1](row)
         if role == ID_ROLE:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRegularExpression
+from PySide6.QtCore import QEvent, QRegularExpression
 from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
@@ -33,10 +33,15 @@ BOLD = {"key", "keyword"}
 class JsonHighlighter(QSyntaxHighlighter):
     def __init__(self, document):
         super().__init__(document)
+        self.paint_for_palette()
+
+    def paint_for_palette(self) -> None:
+        """Colours for the palette in use (again when the desktop switches light/dark)."""
         self.rules = [
             (QRegularExpression(pattern), _format(name, bold=name in BOLD))
             for pattern, name in RULES
         ]
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         for expression, fmt in self.rules:
@@ -55,3 +60,9 @@ class JsonEditor(QPlainTextEdit):
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
         self.setTabChangesFocus(True)  # Tab moves to the next field, as everywhere else
         self.highlighter = JsonHighlighter(self.document())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        highlighter = getattr(self, "highlighter", None)  # None while being built
+        if event.type() == QEvent.Type.PaletteChange and highlighter is not None:
+            highlighter.paint_for_palette()
