@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.history_tab = HistoryTab(context, self)
         self.history_tab.restore_state(self.settings)
         self.receiver_tab = ReceiverTab(context, self)
+        context.load_masking()  # the tabs show identifiers masked until it is read
         shown = self.tabs.currentIndex()
         for index, widget in enumerate((self.events_tab, self.history_tab, self.receiver_tab), 1):
             placeholder = self.tabs.widget(index)
@@ -330,6 +331,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
+        self.settings_dialog.accepted.connect(self.context.load_masking)
         self.settings_dialog.open()
 
     def open_import(self) -> None:

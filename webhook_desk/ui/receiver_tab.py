@@ -1,4 +1,6 @@
-"""The Receiver tab: start/stop the built-in receiver, how it answers, and what arrived."""
+"""The Receiver tab: start/stop the built-in receiver, how it answers, and what arrived.
+Identifying values (Subject column, bodies) are masked by services/identifying.py's rule
+until the user reveals a request's, which is audited."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from webhook_desk.errors import UserError
 from webhook_desk.platform.sender_addresses import remote_label
 from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, capture_ref, recent
+from webhook_desk.services import identifying
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
@@ -38,7 +41,7 @@ from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.ui.wording import for_window
 
 FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
-COLUMN_WIDTHS = (150, 60, 170, 190, 60, 200, 170, 80, 285)
+COLUMN_WIDTHS = (150, 60, 170, 190, 90, 60, 200, 170, 80, 285)
 
 
 def capture_row(capture) -> dict:
@@ -62,8 +65,20 @@ class ReceiverTab(QWidget):
         self.request_headers = QPlainTextEdit(readOnly=True)
         self.request_headers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.request_body = JsonEditor(read_only=True)
+        self.revealed: dict | None = None  # the request whose identifiers are shown in full
+        self.reveal_button = QPushButton("Reveal identifiers")
+        self.reveal_button.setToolTip(
+            "Show this request's identifying fields in full; each reveal is recorded in the "
+            "audit trail"
+        )
+        self.reveal_button.clicked.connect(self.reveal_identifiers)
+        head = QWidget()
+        head_layout = QVBoxLayout(head)
+        head_layout.setContentsMargins(0, 0, 0, 0)
+        head_layout.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignRight)
+        head_layout.addWidget(self.request_headers, 1)
         detail = QSplitter(Qt.Orientation.Vertical)
-        detail.addWidget(self.request_headers)
+        detail.addWidget(head)
         detail.addWidget(self.request_body)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -78,6 +93,8 @@ class ReceiverTab(QWidget):
             self.controller.request_received.connect(self._arrived)
             self.controller.state_changed.connect(self._show_state)
         self._show_state()
+        context.masking_changed.connect(self._masking_changed)
+        self._masking_changed()
         self.load_inbox()
 
     def _build_controls(self) -> None:
@@ -289,8 +306,36 @@ class ReceiverTab(QWidget):
         rows = self.selected_rows()
         return rows[0] if len(rows) == 1 else None
 
+    # --- identifying values -------------------------------------------------------------
+
+    def _masking_changed(self) -> None:
+        self.model.set_masking(self.context.masking)
+        self._show_selected()
+
+    def reveal_identifiers(self) -> None:
+        """Show the selected request's identifiers in full, once the reveal is audited."""
+        row, db = self.selected_row(), self.context.db
+        if row is None:
+            return
+
+        def work():
+            with db.session() as session:
+                identifying.reveal(session, "capture", capture_ref(session, row))
+            return row
+
+        run_job(work, self._revealed, self._reveal_failed)
+
+    def _reveal_failed(self, sentence: str) -> None:
+        show_error(self, sentence)
+
+    def _revealed(self, row: dict) -> None:
+        self.revealed = row
+        self._show_selected()
+
     def _show_selected(self, *_args) -> None:
         row = self.selected_row()
+        masked = self.context.masking.on and row is not self.revealed
+        self.reveal_button.setVisible(row is not None and masked)
         if row is None:
             self.request_headers.clear()
             self.request_body.clear()
@@ -309,6 +354,9 @@ class ReceiverTab(QWidget):
             + header_lines(row["headers"])
         )
         body = row["body"]
-        self.request_body.setPlainText(
-            pretty_body(body) if row.get("body_encoding") != "base64" else f"(base64) {body}"
-        )
+        if row.get("body_encoding") == "base64":
+            self.request_body.setPlainText(f"(base64) {body}")
+        else:
+            self.request_body.setPlainText(
+                pretty_body(self.context.masking.body(body) if masked else body)
+            )
