@@ -82,6 +82,7 @@ class ServingCertificate:
 
     def server_context(self) -> ssl.SSLContext:
         """A TLS server context, or one sentence saying why these files cannot serve."""
+        self._check_pair()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
             # A callable, so an encrypted key without a password fails instead of prompting.
@@ -89,19 +90,46 @@ class ServingCertificate:
         except ssl.SSLError as error:
             raise UserError(
                 f"Cannot serve HTTPS with the certificate {self.cert_file} and the key "
-                f"{self.key_file}: {error.reason or error} (an encrypted key needs the "
-                "passphrase removed first)."
+                f"{self.key_file}: {error}."
             ) from None
-        except OSError as error:
-            raise UserError(f"Cannot read {error.filename}: {error.strerror}.") from None
         return context
+
+    def _check_pair(self) -> None:
+        """OpenSSL says only "PEM lib" for most mistakes; these sentences say which one."""
+        certificate = _first_certificate(self.cert_file)
+        password = self.password.encode() if self.password else None
+        try:
+            key = serialization.load_pem_private_key(_read(self.key_file), password)
+        except TypeError:
+            raise UserError(
+                f"The key {self.key_file} is encrypted: give one without a passphrase."
+            ) from None
+        except ValueError:
+            raise UserError(f"{self.key_file} is not a PEM private key.") from None
+        if _public_der(key) != _public_der(certificate):
+            raise UserError(
+                f"The key {self.key_file} does not belong to the certificate {self.cert_file}."
+            )
+
+
+def _public_der(owner) -> bytes:
+    return owner.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UserError(f"Cannot read {path}: {error.strerror}.") from None
 
 
 def _first_certificate(path: Path) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificate(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise UserError(f"{path} is not a readable PEM certificate: {error}.") from None
+        return x509.load_pem_x509_certificate(_read(path))
+    except ValueError:
+        raise UserError(f"{path} is not a PEM certificate.") from None
 
 
 class LocalCA:
