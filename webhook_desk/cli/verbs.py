@@ -30,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the window offscreen, check database, catalog and keyring, and exit",
     )
+    top.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add webhook-desk to the desktop's menu (a freedesktop .desktop file and icon "
+        "under XDG_DATA_HOME) and exit",
+    )
     subparsers = top.add_subparsers(dest="verb", metavar="VERB")
     for add_group in GROUPS:
         add_group(subparsers)
