@@ -8,6 +8,7 @@ import asyncio
 import errno
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -88,12 +89,15 @@ class ServingThread:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, sock: socket.socket, thread_name: str) -> None:
-        """Serve `sock` (closed when serving ends); returns once serving, else raises."""
+    def start(
+        self, sock: socket.socket, thread_name: str, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """Serve `sock` (closed when serving ends), over TLS when `tls` is given; returns once
+        serving, else raises."""
         self.failure = None
         started = threading.Event()
         self._thread = threading.Thread(
-            target=self._serve, args=(sock, started), name=thread_name, daemon=True
+            target=self._serve, args=(sock, started, tls), name=thread_name, daemon=True
         )
         self._thread.start()
         started.wait(START_TIMEOUT_S)
@@ -111,10 +115,12 @@ class ServingThread:
         while (thread := self._thread) is not None and thread.is_alive():
             thread.join(0.5)
 
-    def _serve(self, sock: socket.socket, started: threading.Event) -> None:
+    def _serve(
+        self, sock: socket.socket, started: threading.Event, tls: ssl.SSLContext | None
+    ) -> None:
         self._loop = self._new_loop()
         try:
-            self._loop.run_until_complete(self._run(sock, started))
+            self._loop.run_until_complete(self._run(sock, started, tls))
         except Exception as error:  # reported by start(); nothing else can catch it here
             self.failure = f"The {self.title} stopped unexpectedly: {error}"
             log.exception("%s failed", self.title.capitalize())
@@ -123,11 +129,13 @@ class ServingThread:
             sock.close()
             self._loop.close()
 
-    async def _run(self, sock: socket.socket, started: threading.Event) -> None:
+    async def _run(
+        self, sock: socket.socket, started: threading.Event, tls: ssl.SSLContext | None
+    ) -> None:
         self._stopping = asyncio.Event()
         runner = self._make_runner()
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=tls).start()
         companion = asyncio.create_task(self._companion()) if self._companion else None
         started.set()
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import shutil
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -82,6 +83,7 @@ class ServingCertificate:
 
     def server_context(self) -> ssl.SSLContext:
         """A TLS server context, or one sentence saying why these files cannot serve."""
+        self._check_pair()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
             # A callable, so an encrypted key without a password fails instead of prompting.
@@ -89,27 +91,58 @@ class ServingCertificate:
         except ssl.SSLError as error:
             raise UserError(
                 f"Cannot serve HTTPS with the certificate {self.cert_file} and the key "
-                f"{self.key_file}: {error.reason or error} (an encrypted key needs the "
-                "passphrase removed first)."
+                f"{self.key_file}: {error}."
             ) from None
-        except OSError as error:
-            raise UserError(f"Cannot read {error.filename}: {error.strerror}.") from None
         return context
+
+    def _check_pair(self) -> None:
+        """OpenSSL says only "PEM lib" for most mistakes; these sentences say which one."""
+        certificate = _first_certificate(self.cert_file)
+        password = self.password.encode() if self.password else None
+        try:
+            key = serialization.load_pem_private_key(_read(self.key_file), password)
+        except TypeError:
+            raise UserError(
+                f"The key {self.key_file} is encrypted: give one without a passphrase."
+            ) from None
+        except ValueError:
+            raise UserError(f"{self.key_file} is not a PEM private key.") from None
+        if _public_der(key) != _public_der(certificate):
+            raise UserError(
+                f"The key {self.key_file} does not belong to the certificate {self.cert_file}."
+            )
+
+
+def _public_der(owner) -> bytes:
+    return owner.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UserError(f"Cannot read {path}: {error.strerror}.") from None
 
 
 def _first_certificate(path: Path) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificate(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise UserError(f"{path} is not a readable PEM certificate: {error}.") from None
+        return x509.load_pem_x509_certificate(_read(path))
+    except ValueError:
+        raise UserError(f"{path} is not a PEM certificate.") from None
 
 
 class LocalCA:
     """The CA in `directory` (the data directory's `tls` folder by default), made on first use."""
 
     def __init__(self, directory: Path | None = None, store: SecretStore | None = None):
-        self.directory = directory or tls_dir()
+        self._directory = directory
         self.store = store or SecretStore()
+
+    @property
+    def directory(self) -> Path:
+        return self._directory or tls_dir()  # read when used: the data directory may move
 
     @property
     def certificate_path(self) -> Path:
@@ -128,6 +161,14 @@ class LocalCA:
             _write_key(serving.key_file, key, passphrase)
             _write_public(serving.cert_file, _issue_localhost(ca_cert, ca_key, key))
         return serving
+
+    def export_certificate(self, destination: Path) -> None:
+        """Copy the CA's certificate (made now if need be) for a browser or a client to trust."""
+        self._ca(self._passphrase())
+        try:
+            shutil.copyfile(self.certificate_path, destination)
+        except OSError as error:
+            raise UserError(f"Cannot write {destination}: {error.strerror}.") from None
 
     def _passphrase(self) -> str:
         try:

@@ -147,3 +147,20 @@ def test_history_is_imported_from_the_file_menu(show_history, window, qtbot, con
     )
     qtbot.waitUntil(lambda: tab.count_label.text() == "1 matching deliveries")
     assert tab.model.rows[0]["study_id"] == "8"
+
+
+def test_a_remembered_registration_that_is_gone_is_not_silently_kept(qtbot, context, settings):
+    from webhook_desk.ui.main_window import MainWindow
+
+    load_demo(context, 40)
+    settings.setValue("history/filters/registration", "999")  # deleted since
+    window = MainWindow(context, settings)
+    qtbot.addWidget(window)
+    window.show()
+    tab = window.history_tab
+    qtbot.waitUntil(lambda: tab.filters.registration.count() > 1)  # the list arrived
+    qtbot.waitUntil(lambda: not tab.model.loading)
+    assert tab.filters.registration.currentData() is None  # "any registration"
+    assert tab.model.filters.registration_id is None  # and the table agrees
+    assert tab.model.rowCount() == 40
+    window.shutdown()

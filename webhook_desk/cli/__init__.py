@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None, open_window: OpenWindow | None = None) -
     parser = verbs.parser()
     try:
         args = parser.parse_args(argv)
+        if args.verb is None and args.install_desktop_entry:
+            return handler("desktop_entry:install")(args)
         if args.verb is None:
             if open_window is None:
                 parser.print_usage(sys.stderr)

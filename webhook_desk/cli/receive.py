@@ -6,11 +6,14 @@ import getpass
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from webhook_desk.cli.common import open_db
 from webhook_desk.errors import InvalidInput
 from webhook_desk.local_http import check_port
+from webhook_desk.local_tls import LocalCA, ServingCertificate
 from webhook_desk.platform.sender_addresses import is_platform_sender, remote_label
 from webhook_desk.receiver import inbox
 from webhook_desk.receiver.answers import ReceiverOptions
@@ -62,6 +65,23 @@ def _print_capture(receiver: Receiver, capture: Capture) -> None:
         )
 
 
+def _certificate(args) -> ServingCertificate | None:
+    """What to serve HTTPS with: the user's --cert and --key, the local CA's with --tls."""
+    if bool(args.cert) != bool(args.key):
+        raise InvalidInput("--cert and --key go together: give both, or --tls alone.")
+    if args.cert:
+        return ServingCertificate(Path(args.cert), Path(args.key))
+    return LocalCA().localhost_certificate() if args.tls else None
+
+
+def _announce_certificate(certificate: ServingCertificate, by_local_ca: bool) -> None:
+    print(f"Certificate SHA-256 fingerprint: {certificate.fingerprint}", flush=True)
+    if by_local_ca:  # say what a client other than webhook-desk should trust
+        print(
+            f"Issued by the local CA, whose certificate is {LocalCA().certificate_path}", flush=True
+        )
+
+
 def _receive(args) -> int:
     options = ReceiverOptions(
         mode=args.mode,
@@ -74,6 +94,7 @@ def _receive(args) -> int:
     )
     options.check()
     check_port(args.port)  # before secrets are asked for
+    certificate = _certificate(args)
     secrets = _read_secrets() if args.secret_stdin else []
     db = open_db(args)
     receiver = Receiver(db, secrets=secrets)
@@ -81,24 +102,33 @@ def _receive(args) -> int:
     warning = binding_warning(args.host)
     if warning:
         print(f"webhook-desk: warning: {warning}", file=sys.stderr)
-    receiver.start(args.host, args.port, options)
+    receiver.start(args.host, args.port, options, certificate)
     if receiver.problem:
         print(f"webhook-desk: warning: {receiver.problem}", file=sys.stderr)
     known = len(receiver.book.known)
-    print(
-        f"Receiving at {receiver.url} (mode {options.mode}, {known} secrets known); Ctrl-C stops.",
-        flush=True,
-    )
-    _wait_for_stop_signal()
+
+    def announce() -> None:
+        print(
+            f"Receiving at {receiver.url} (mode {options.mode}, {known} secrets known); "
+            "Ctrl-C stops.",
+            flush=True,
+        )
+        if certificate:
+            _announce_certificate(certificate, by_local_ca=not args.cert)
+
+    _wait_for_stop_signal(announce)
     receiver.stop()
     return 0
 
 
-def _wait_for_stop_signal() -> None:
-    """Until Ctrl-C or SIGTERM, so a service manager's stop also writes the last captures."""
+def _wait_for_stop_signal(announce: Callable[[], None] | None = None) -> None:
+    """Until Ctrl-C or SIGTERM, so a service manager's stop also writes the last captures.
+    `announce` runs once SIGTERM is caught: a stop sent as soon as it is read still writes."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        if announce is not None:
+            announce()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -30,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the window offscreen, check database, catalog and keyring, and exit",
     )
+    top.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add webhook-desk to the desktop's menu (a freedesktop .desktop file and icon "
+        "under XDG_DATA_HOME) and exit",
+    )
     subparsers = top.add_subparsers(dest="verb", metavar="VERB")
     for add_group in GROUPS:
         add_group(subparsers)
@@ -452,6 +458,13 @@ def _receive(subparsers) -> None:
         "--fail-validation", action="store_true", help="do not echo the handshake secret"
     )
     receive.add_argument("--inbox-limit", type=int, help="requests kept (default 10,000)")
+    receive.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a localhost certificate from the app's own CA (made on first use)",
+    )
+    receive.add_argument("--cert", metavar="FILE", help="serve HTTPS with this PEM certificate")
+    receive.add_argument("--key", metavar="FILE", help="the --cert's PEM key (unencrypted)")
 
     listing = add_verb(subparsers, "inbox", "list what the receiver captured", "inbox:_inbox")
     listing.add_argument("--limit", type=int, default=50, help="newest N (default 50)")

@@ -16,6 +16,11 @@ from webhook_desk.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_CACHE_KB = 64 * 1024
+# psycopg is an extra: most desktop users keep their history in SQLite.
+POSTGRES_DRIVER_MISSING = (
+    "PostgreSQL needs the psycopg driver, which is not installed: "
+    "install webhook-desk[postgres] and use a postgresql+psycopg:// URL."
+)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -50,6 +55,8 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     except (ArgumentError, ImportError) as exc:
+        if isinstance(exc, ImportError) and parsed.get_backend_name() == "postgresql":
+            raise DatabaseUnavailable(POSTGRES_DRIVER_MISSING) from None
         raise DatabaseUnavailable(f"Cannot use the database URL '{_safe(parsed)}': {exc}") from None
 
 

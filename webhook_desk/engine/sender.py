@@ -6,6 +6,7 @@ across threads). A failure is a value (Response.error), never an exception: the 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import requests
 
 from webhook_desk.engine.defaults import Timeouts
+from webhook_desk.local_tls import trusted_ca_for
 from webhook_desk.redaction import Redactor
 
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
@@ -76,6 +78,7 @@ class Sender:
                 timeout=(self.timeouts.connect, self.timeouts.total),
                 allow_redirects=False,
                 stream=True,
+                verify=_trust(url),
             )
         except requests.RequestException as exc:
             return Response(error=describe_error(exc, self.timeouts), duration_ms=_ms(started))
@@ -130,6 +133,34 @@ def _limit_socket_wait(raw: requests.Response, remaining: float) -> None:
         sock.settimeout(max(remaining, 0.01))
 
 
+def _trust(url: str) -> str | bool:
+    """The local CA's certificate for the built-in receiver's addresses (https to this
+    machine), the usual public authorities for every other URL."""
+    local_ca = trusted_ca_for(url)
+    return str(local_ca) if local_ca else True
+
+
+# OpenSSL's verify messages, by what they mean for the user.
+_CERTIFICATE_PROBLEMS = (
+    (("local issuer", "self-signed", "self signed"), "is signed by an unknown authority"),
+    (("has expired", "not yet valid"), "is not valid now"),
+    (("hostname mismatch", "ip address mismatch"), "is not for this host"),
+)
+_VERIFY_MESSAGE = re.compile(r"certificate verify failed: (.*?)(?: \(_ssl\.c:\d+\))?['\")]*$")
+
+
+def _certificate_sentence(text: str) -> str | None:
+    """One sentence for a certificate the sender refused, None for any other error."""
+    match = _VERIFY_MESSAGE.search(text)
+    if "CERTIFICATE_VERIFY_FAILED" not in text or not match:
+        return None
+    detail = match.group(1)
+    for needles, problem in _CERTIFICATE_PROBLEMS:
+        if any(needle in detail.lower() for needle in needles):
+            return f"The endpoint's certificate {problem}: {detail.rstrip('.')}."
+    return f"The endpoint's certificate was refused: {detail.rstrip('.')}."
+
+
 def describe_error(exc: BaseException, timeouts: Timeouts | None = None) -> str:
     """One sentence for the history: what went wrong with the request."""
     t = timeouts or Timeouts()
@@ -138,13 +169,15 @@ def describe_error(exc: BaseException, timeouts: Timeouts | None = None) -> str:
     if isinstance(exc, requests.ReadTimeout | requests.Timeout):
         return f"No answer within {t.total:g} s."
     text = str(exc)
+    certificate_problem = _certificate_sentence(text)
+    if certificate_problem:
+        return certificate_problem
     for needle, sentence in (
         ("Connection refused", "Connection refused."),
         ("Connection reset", "Connection reset by the receiver."),
         ("RemoteDisconnected", "The receiver closed the connection without answering."),
         ("Name or service not known", "The host name could not be resolved."),
         ("nodename nor servname", "The host name could not be resolved."),
-        ("CERTIFICATE_VERIFY_FAILED", "The receiver's TLS certificate is not trusted."),
     ):
         if needle in text:
             return sentence

@@ -23,6 +23,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from webhook_desk import redaction
 from webhook_desk.errors import UserError
 from webhook_desk.local_http import ServingThread, listening_socket
+from webhook_desk.local_tls import ServingCertificate
 from webhook_desk.receiver import descriptors
 from webhook_desk.receiver.answers import Answer, ReceiverOptions, decide
 from webhook_desk.receiver.inbox import Capture, DuplicateTracker, InboxWriter, recent_delivery_ids
@@ -151,6 +152,7 @@ class Receiver:
         self.on_request = on_request
         self.options = ReceiverOptions()
         self._address: tuple[str, int] | None = None
+        self.certificate: ServingCertificate | None = None  # while serving HTTPS
         self._serving = ServingThread("receiver", self._runner, _new_event_loop, self._beside)
         self._server: web.Server | None = None
         self._writer: InboxWriter | None = None
@@ -175,7 +177,8 @@ class Receiver:
         if self._address is None:
             return None
         host, port = self._address
-        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+        scheme = "https" if self.certificate else "http"
+        return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/"
 
     @property
     def running(self) -> bool:
@@ -192,12 +195,15 @@ class Receiver:
         host: str = RECEIVER_DEFAULT_HOST,
         port: int = RECEIVER_DEFAULT_PORT,
         options: ReceiverOptions | None = None,
+        tls: ServingCertificate | None = None,
     ) -> None:
+        """Serve on host:port, over HTTPS with `tls`'s certificate when given."""
         if self.running:
             raise UserError(f"The receiver is already running at {self.url}.")
         options = options or self.options
         options.check()
         self.options = options
+        context = tls.server_context() if tls else None
         sock = listening_socket(host, port)
         try:
             self._prepare(host, sock.getsockname()[1], options)
@@ -205,11 +211,13 @@ class Receiver:
             sock.close()
             raise
         self._address = (host, sock.getsockname()[1])
+        self.certificate = tls
         try:
-            self._serving.start(sock, "receiver")
+            self._serving.start(sock, "receiver", context)
         except UserError:
             self._inbox.close()
             self._address = None
+            self.certificate = None
             raise
 
     @property
@@ -234,6 +242,7 @@ class Receiver:
         self._serving.stop()
         self._inbox.close()
         self._address = None
+        self.certificate = None
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every request answered so far is in the inbox."""

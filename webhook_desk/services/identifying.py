@@ -82,8 +82,8 @@ def _replaced(data, fields, change, embedded: list[str], identifying: bool, dept
 def in_body(body: str | None, fields: frozenset[str], change: Callable[[Any], Any]):
     """A JSON body with its identifying values changed, as JSON text; anything that is not
     a JSON object or array comes back as it was (None stays None)."""
-    if not body:
-        return body
+    if not body or not any(field in body for field in fields):
+        return body  # nothing to change: no parse (bodies can be megabytes)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -108,6 +108,21 @@ class Masking:
 
     def body(self, body: str | None) -> str | None:
         return in_body(body, self.fields, mask) if self.on else body
+
+    def subject_in(self, body: str | None) -> str:
+        """The first identifying value of a JSON body, as a table's Subject cell shows it."""
+        return self.value(first_value(body, self.fields))
+
+
+def first_value(body: str | None, fields: frozenset[str]):
+    """The first value under an identifying key of a JSON body; None when there is none."""
+    if not body or not any(field in body for field in fields):
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return next(_values_under(data, fields, False, 0), None)
 
 
 # ---- the list and the toggle, kept in the database ---------------------------------------
@@ -176,6 +191,15 @@ def set_masking(session: Session, on: bool) -> None:
         session, "masking.on" if on else "masking.off", "setting", "masking",
         before={"enabled": not on}, after={"enabled": on},
     )  # fmt: skip
+
+
+def set_rule(db, names: Iterable[str], on: bool) -> Masking:
+    """Settings' Save: the fields and the toggle in one unit of work (refused whole with
+    the first bad name's sentence)."""
+    with db.session() as session:
+        set_fields(session, names)
+        set_masking(session, on)
+        return masking(session)
 
 
 def masking(session: Session) -> Masking:

@@ -112,8 +112,13 @@ class HistoryFilters(QWidget):
             self.event_choice.addItem(code, code)
         chosen_reg = self._wanted.pop("registration", chosen_reg) if registrations else chosen_reg
         chosen_event = self._wanted.pop("event", chosen_event) if events else chosen_event
-        self.registration.setCurrentIndex(max(0, self.registration.findData(chosen_reg)))
-        self.event_choice.setCurrentIndex(max(0, self.event_choice.findData(chosen_event)))
+        vanished = False
+        for combo, chosen in ((self.registration, chosen_reg), (self.event_choice, chosen_event)):
+            index = combo.findData(chosen)
+            vanished |= index < 0 and chosen is not None and combo.count() > 1
+            combo.setCurrentIndex(max(0, index))
+        if vanished:  # e.g. a remembered registration since deleted: list what the bar says
+            self.apply()
 
     def filters(self) -> Filters:
         """The filters as typed; raises UserError with the sentence for a bad one."""

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk.services import catalog, delivery_detail, registrations, resend
+from webhook_desk.services import catalog, delivery_detail, identifying, registrations, resend
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
 from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
@@ -81,6 +81,9 @@ class HistoryTab(QWidget):
         self.edit_resend_dialog = None
         context.deliveries_changed.connect(self.deliveries_changed)
         context.registrations_changed.connect(self.load_choices)
+        context.masking_changed.connect(self._masking_changed)
+        self.panel.reveal_requested.connect(self.reveal_identifiers)
+        self._masking_changed()
         self.load_choices()
         self.model.reload()
 
@@ -212,6 +215,26 @@ class HistoryTab(QWidget):
     def _show_detail(self, record: dict) -> None:
         if record["id"] == self.selected_id():
             self.panel.show_delivery(record)
+
+    # --- identifying values -------------------------------------------------------------
+
+    def _masking_changed(self) -> None:
+        self.model.set_masking(self.context.masking)
+        self.panel.set_masking(self.context.masking)
+
+    def reveal_identifiers(self, delivery_id: int) -> None:
+        """Show a delivery's identifiers in full, once the reveal is in the audit trail."""
+        db = self.context.db
+
+        def work():
+            with db.session() as session:
+                identifying.reveal(session, "delivery", delivery_id)
+            return delivery_id
+
+        run_job(work, self.panel.show_revealed, self._reveal_failed)
+
+    def _reveal_failed(self, sentence: str) -> None:
+        show_error(self, sentence)
 
     # --- resending ----------------------------------------------------------------------
 

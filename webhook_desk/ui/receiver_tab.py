@@ -1,6 +1,10 @@
-"""The Receiver tab: start/stop the built-in receiver, how it answers, and what arrived."""
+"""The Receiver tab: start/stop the built-in receiver, how it answers, and what arrived.
+Identifying values (Subject column, bodies) are masked by services/identifying.py's rule
+until the user reveals a request's, which is audited."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -9,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +29,7 @@ from webhook_desk.errors import UserError
 from webhook_desk.platform.sender_addresses import remote_label
 from webhook_desk.receiver.answers import MODES, ReceiverOptions
 from webhook_desk.receiver.inbox import body_text, capture_ref, recent
+from webhook_desk.services import identifying
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
@@ -38,7 +44,7 @@ from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.ui.wording import for_window
 
 FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
-COLUMN_WIDTHS = (150, 60, 170, 190, 60, 200, 170, 80, 285)
+COLUMN_WIDTHS = (150, 60, 170, 190, 90, 60, 200, 170, 80, 285)
 
 
 def capture_row(capture) -> dict:
@@ -62,8 +68,20 @@ class ReceiverTab(QWidget):
         self.request_headers = QPlainTextEdit(readOnly=True)
         self.request_headers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.request_body = JsonEditor(read_only=True)
+        self.revealed: dict | None = None  # the request whose identifiers are shown in full
+        self.reveal_button = QPushButton("Reveal identifiers")
+        self.reveal_button.setToolTip(
+            "Show this request's identifying fields in full; each reveal is recorded in the "
+            "audit trail"
+        )
+        self.reveal_button.clicked.connect(self.reveal_identifiers)
+        head = QWidget()
+        head_layout = QVBoxLayout(head)
+        head_layout.setContentsMargins(0, 0, 0, 0)
+        head_layout.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignRight)
+        head_layout.addWidget(self.request_headers, 1)
         detail = QSplitter(Qt.Orientation.Vertical)
-        detail.addWidget(self.request_headers)
+        detail.addWidget(head)
         detail.addWidget(self.request_body)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -73,11 +91,14 @@ class ReceiverTab(QWidget):
         layout.addLayout(self.controls)
         layout.addLayout(self.mode_controls)
         layout.addLayout(self.check_controls)
+        layout.addLayout(self._build_tls_controls())
         layout.addWidget(splitter, 1)
         if self.controller is not None:
             self.controller.request_received.connect(self._arrived)
             self.controller.state_changed.connect(self._show_state)
         self._show_state()
+        context.masking_changed.connect(self._masking_changed)
+        self._masking_changed()
         self.load_inbox()
 
     def _build_controls(self) -> None:
@@ -138,6 +159,40 @@ class ReceiverTab(QWidget):
             signal.connect(self.apply_options)
         self._mode_fields()
 
+    def _build_tls_controls(self) -> QHBoxLayout:
+        self.https = QCheckBox("HTTPS")
+        self.https.setToolTip(
+            "Serve HTTPS with a certificate for localhost from the app's own CA, which "
+            "deliveries from this app trust"
+        )
+        self.https.toggled.connect(self._https_toggled)
+        self.fingerprint = QLabel()
+        self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_ca_button = QPushButton("Export CA certificate…")
+        self.export_ca_button.clicked.connect(self.export_ca_certificate)
+        row = QHBoxLayout()
+        row.addWidget(self.https)
+        row.addWidget(self.fingerprint, 1)
+        row.addWidget(self.export_ca_button)
+        return row
+
+    def _https_toggled(self, on: bool) -> None:
+        if self.controller is not None:
+            self.controller.https = on
+
+    def export_ca_certificate(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the local CA certificate", "webhook-desk-ca.pem", "PEM (*.pem *.crt)"
+        )
+        if not path or self.controller is None:
+            return
+        try:
+            self.controller.local_ca.export_certificate(Path(path))
+        except UserError as error:
+            show_error(self, for_window(error))
+            return
+        self.context.say(f"CA certificate exported to {path}.")
+
     def _mode_fields(self) -> None:
         mode = self.mode.currentText()
         self.fail_status.setEnabled(mode in ("fail", "flaky"))
@@ -181,6 +236,9 @@ class ReceiverTab(QWidget):
         self.start_button.setIcon(icon("stop" if running else "start"))
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
+        self.https.setEnabled(not running)
+        fingerprint = self.controller.fingerprint if running and self.controller else None
+        self.fingerprint.setText(f"SHA-256 fingerprint: {fingerprint}" if fingerprint else "")
         self.copy_button.setEnabled(running)
         self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
@@ -289,8 +347,36 @@ class ReceiverTab(QWidget):
         rows = self.selected_rows()
         return rows[0] if len(rows) == 1 else None
 
+    # --- identifying values -------------------------------------------------------------
+
+    def _masking_changed(self) -> None:
+        self.model.set_masking(self.context.masking)
+        self._show_selected()
+
+    def reveal_identifiers(self) -> None:
+        """Show the selected request's identifiers in full, once the reveal is audited."""
+        row, db = self.selected_row(), self.context.db
+        if row is None:
+            return
+
+        def work():
+            with db.session() as session:
+                identifying.reveal(session, "capture", capture_ref(session, row))
+            return row
+
+        run_job(work, self._revealed, self._reveal_failed)
+
+    def _reveal_failed(self, sentence: str) -> None:
+        show_error(self, sentence)
+
+    def _revealed(self, row: dict) -> None:
+        self.revealed = row
+        self._show_selected()
+
     def _show_selected(self, *_args) -> None:
         row = self.selected_row()
+        masked = self.context.masking.on and row is not self.revealed
+        self.reveal_button.setVisible(row is not None and masked)
         if row is None:
             self.request_headers.clear()
             self.request_body.clear()
@@ -309,6 +395,9 @@ class ReceiverTab(QWidget):
             + header_lines(row["headers"])
         )
         body = row["body"]
-        self.request_body.setPlainText(
-            pretty_body(body) if row.get("body_encoding") != "base64" else f"(base64) {body}"
-        )
+        if row.get("body_encoding") == "base64":
+            self.request_body.setPlainText(f"(base64) {body}")
+        else:
+            self.request_body.setPlainText(
+                pretty_body(self.context.masking.body(body) if masked else body)
+            )

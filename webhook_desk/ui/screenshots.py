@@ -179,6 +179,63 @@ def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
     pause(app, 0.5)
     save(dialog, out / f"registration-dialog-{palette}.png")
     dialog.done(0)  # not reject(): that would ask whether to discard the typing
+    shoot_history_dialogs(window, app, out, palette)
+    shoot_data_dialogs(window, app, out, palette)
+
+
+def shoot_history_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
+    """Compare two deliveries, and Edit and resend one."""
+    from webhook_desk.ui.dialogs.compare_dialog import CompareDialog
+
+    history = window.history_tab
+    window.tabs.setCurrentWidget(history)
+    uploads = [r["id"] for r in history.model.rows if r["event"] == "upload"][:2]
+    compare = CompareDialog(window.context, str(min(uploads)), str(max(uploads)), window)
+    compare.show()
+    settle(app, lambda: compare.comparison is not None)
+    pause(app, 0.4)
+    save(compare, out / f"compare-dialog-{palette}.png")
+    compare.done(0)
+    history.table.selectRow(
+        next(i for i, r in enumerate(history.model.rows) if r["id"] == uploads[0])
+    )
+    history.edit_and_resend()
+    settle(app, lambda: history.edit_resend_dialog is not None)
+    edit = history.edit_resend_dialog
+    edit.headers.setPlainText("X-Test-Case: 42")
+    edit.reason.setText("receiver rejected the subject id")
+    pause(app, 0.5)
+    save(edit, out / f"edit-resend-dialog-{palette}.png")
+    edit.done(0)
+
+
+def shoot_data_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
+    """The audit trail, an endpoint check that ran, and retention."""
+    window.open_audit()
+    audit_view = window.audit_dialog
+    settle(app, lambda: audit_view.table.rowCount() > 0 and "Chain" in audit_view.chain.text())
+    audit_view.table.selectRow(0)
+    pause(app, 0.3)
+    save(audit_view, out / f"audit-dialog-{palette}.png")
+    audit_view.done(0)
+    regs = window.registrations_tab
+    window.tabs.setCurrentWidget(regs)
+    local = next(r for r in regs.model.rows if r["url"].startswith("http://127.0.0.1"))
+    regs.select(local["id"])
+    regs.check_endpoint()
+    check = regs.check_dialog
+    check.start()
+    settle(app, lambda: check.finished_run is not None, seconds=120)
+    pause(app, 0.3)
+    save(check, out / f"endpoint-check-dialog-{palette}.png")
+    check.done(0)
+    window.open_retention()
+    retention = window.retention_dialog
+    retention.payload_days.setValue(90)
+    retention.metadata_days.setValue(365)
+    pause(app, 0.5)
+    save(retention, out / f"retention-dialog-{palette}.png")
+    retention.done(0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from webhook_desk.history.queries import parse_time, parse_until
 from webhook_desk.services import audit
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.jobs import run_job
@@ -122,10 +123,10 @@ class AuditDialog(QDialog):
         if state.ok:
             head = state.head_hash[:16] or "(empty)"
             self.chain.setText(f"Chain intact: {state.entries:,} entries · head {head}…")
-            self.chain.setStyleSheet("color: #1b7f3b;")
+            self.chain.setStyleSheet(text_style("ok"))
         else:
             self.chain.setText(f"Chain broken: {state.problem}")
-            self.chain.setStyleSheet("color: #c62828; font-weight: bold;")
+            self.chain.setStyleSheet(text_style("error") + " font-weight: bold;")
 
     def apply(self) -> None:
         """List the entries the filters match (the service's sentence for a bad date)."""
@@ -170,7 +171,7 @@ class AuditDialog(QDialog):
 
     def _say(self, sentence: str) -> None:
         self.chain.setText(sentence)
-        self.chain.setStyleSheet("color: #c62828;")
+        self.chain.setStyleSheet(text_style("error"))
 
 
 def _chosen(combo: QComboBox) -> str | None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.services import request_diff
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.json_editor import JsonEditor
@@ -114,7 +115,7 @@ class CompareDialog(QDialog):
 
     def _failed(self, sentence: str) -> None:
         self.status.setText(sentence)
-        self.status.setStyleSheet("color: #c62828;")
+        self.status.setStyleSheet(text_style("error"))
 
     def step(self, by: int) -> None:
         count = self.differences.count()

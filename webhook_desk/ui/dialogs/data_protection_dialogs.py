@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.services import erasure, retention
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 
-RED, GREEN = "color: #c62828;", "color: #1b7f3b;"
+RED, GREEN = "error", "ok"  # ui/colours.py names, light or dark as the palette is
 
 
 class EraseSubjectDialog(QDialog):
@@ -91,9 +92,9 @@ class EraseSubjectDialog(QDialog):
         self.count_button.setEnabled(True)
         self._say(sentence, RED)
 
-    def _say(self, sentence: str, style: str) -> None:
+    def _say(self, sentence: str, colour: str) -> None:
         self.state.setText(sentence)
-        self.state.setStyleSheet(style)
+        self.state.setStyleSheet(text_style(colour) if colour else "")
 
     def save_certificate(self, path: str | None = None) -> None:
         if self.result_of_erasure is None:
@@ -205,9 +206,9 @@ class RetentionDialog(QDialog):
             self._say(f"Removed {what}.", GREEN)
             self.context.deliveries_changed.emit()
 
-    def _say(self, sentence: str, style: str) -> None:
+    def _say(self, sentence: str, colour: str) -> None:
         self.state.setText(sentence)
-        self.state.setStyleSheet(style)
+        self.state.setStyleSheet(text_style(colour) if colour else "")
 
 
 def _days_box() -> QSpinBox:

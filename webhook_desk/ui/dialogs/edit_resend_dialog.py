@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.services import edit_resend, firing
+from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.jobs import run_job
@@ -111,7 +112,7 @@ class EditResendDialog(QDialog):
             bool(problems) and not (waivable and self.skip_schema.isChecked())
         )
         problems = problems + header_problems
-        self.problems.setStyleSheet("color: #c62828;" if problems else "color: #1b7f3b;")
+        self.problems.setStyleSheet(text_style("error" if problems else "ok"))
         self.problems.setText("\n".join(problems) or "The payload matches the schema.")
         self.send_button.setEnabled(not blocked)
 
@@ -150,7 +151,7 @@ class EditResendDialog(QDialog):
         self.resent.emit(new_id)
 
     def _refused(self, sentence: str) -> None:
-        self.problems.setStyleSheet("color: #c62828;")
+        self.problems.setStyleSheet(text_style("error"))
         self.problems.setText(sentence)
         self.send_button.setEnabled(True)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,11 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.services import audit, check_report, endpoint_check
+from webhook_desk.ui.colours import qcolour, text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 
 POLL_MS = 100
-COLOURS = {"pass": "#1b7f3b", "fail": "#c62828", "information": "#a14d00"}
+COLOURS = {"pass": "ok", "fail": "error", "information": "warning"}  # ui/colours.py
 
 
 class EndpointCheckDialog(QDialog):
@@ -95,7 +95,7 @@ class EndpointCheckDialog(QDialog):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 1 and result.verdict in COLOURS:
-                    item.setForeground(_colour(COLOURS[result.verdict]))
+                    item.setForeground(qcolour(COLOURS[result.verdict]))
                 self.table.setItem(row, column, item)
 
     def _done(self, run: endpoint_check.CheckRun) -> None:
@@ -103,7 +103,7 @@ class EndpointCheckDialog(QDialog):
         self._show_arrived()
         self.finished_run = run
         self.state.setText(f"Overall: {run.verdict.upper()} (run {run.run_id}).")
-        self.state.setStyleSheet(f"color: {COLOURS[run.verdict]}; font-weight: bold;")
+        self.state.setStyleSheet(text_style(COLOURS[run.verdict]) + " font-weight: bold;")
         self.report_button.setEnabled(True)
         self.run_button.setEnabled(True)
         self.context.deliveries_changed.emit()
@@ -111,7 +111,7 @@ class EndpointCheckDialog(QDialog):
     def _refused(self, sentence: str) -> None:
         self.poll.stop()
         self.state.setText(sentence)
-        self.state.setStyleSheet(f"color: {COLOURS['fail']};")
+        self.state.setStyleSheet(text_style("error"))
         self.run_button.setEnabled(True)
 
     def save_report(self, path: str | None = None) -> None:
@@ -130,7 +130,3 @@ class EndpointCheckDialog(QDialog):
             return f"Report saved: {target} (content SHA-256 {digest[:16]}…)."
 
         run_job(write, self.state.setText, self._refused)
-
-
-def _colour(name: str) -> QColor:
-    return QColor(name)

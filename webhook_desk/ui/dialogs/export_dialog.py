@@ -63,10 +63,17 @@ class ExportDialog(JobDialog):
         path_row.addWidget(self.path, 1)
         path_row.addWidget(browse)
         self.per_attempt = QCheckBox("One row per attempt")
+        self.pseudonymise = QCheckBox("Pseudonymise identifying fields")
+        self.pseudonymise.setToolTip(
+            "Subject ids and the identifying fields of Settings become keyed pseudonyms "
+            "(HMAC-SHA256, a salt per study in the keyring): the same participant has the "
+            "same pseudonym in every export"
+        )
         form = QFormLayout()
         form.addRow("Format", self.format)
         form.addRow("File", path_row)
         form.addRow("", self.per_attempt)
+        form.addRow("", self.pseudonymise)
         self.lay_out(form)
 
     @property
@@ -100,6 +107,7 @@ class ExportDialog(JobDialog):
         db, filters = self.context.db, self.filters
         fmt, path = self.format.currentData(), self.path.text().strip()
         attempts = self.per_attempt.isChecked() and self.per_attempt.isEnabled()
+        salts = self.context.store if self.pseudonymise.isChecked() else None
 
         def work():
             return export.export(
@@ -110,6 +118,7 @@ class ExportDialog(JobDialog):
                 attempts=attempts,
                 progress=self.job.report,
                 cancelled=self.job.cancelled,
+                pseudonymise=salts,
             )
 
         self.close_button.setText("Cancel")  # while it runs, the button stops it
@@ -132,9 +141,11 @@ class ExportDialog(JobDialog):
             self.message.setText("Cancelled; no file was written.")
             return
         notes = " " + " ".join(result.notes) if result.notes else ""
-        self.message.setText(f"Exported {result.rows:,} rows to {result.path}.{notes}")
+        how = " pseudonymised" if self.pseudonymise.isChecked() else ""
+        done = f"Exported {result.rows:,} rows{how} to {result.path}."
+        self.message.setText(done + notes)
         self._remember(Path(result.path))
-        self.context.say(f"Exported {result.rows:,} rows to {result.path}.")
+        self.context.say(done)
 
     def _failed(self, sentence: str) -> None:
         self._stopped()

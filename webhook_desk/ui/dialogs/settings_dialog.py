@@ -1,5 +1,6 @@
 """Settings: the database, the receiver's port, the engine's threads, timeouts, default
-retry schedule, whether validation requests are signed, and which headers carry secrets."""
+retry schedule, whether validation requests are signed, which headers carry secrets, and
+which payload fields identify a participant and whether they are masked on screen."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from webhook_desk import redaction
 from webhook_desk.engine.retry import DEFAULT_SCHEDULE, parse_schedule
 from webhook_desk.errors import UserError
-from webhook_desk.services import secret_headers
+from webhook_desk.services import identifying, secret_headers
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.preferences import Preferences
 
@@ -71,6 +72,19 @@ class SettingsDialog(QDialog):
             "Headers redacted like Authorization, Cookie and the hook secret wherever headers "
             "are kept, shown or exported (a scheme word such as Bearer may stay; the value never)"
         )
+        masking_on, fields = self._stored_masking()
+        self.masking = QCheckBox("Mask identifying fields in History and Receiver")
+        self.masking.setChecked(masking_on)
+        self.masking.setToolTip(
+            "Subject ids and the fields below are shown as •••• 2358 (the last four "
+            "characters); a delivery's detail can reveal them, and each reveal is audited"
+        )
+        self.identifying_fields = QLineEdit(", ".join(fields))
+        self.identifying_fields.setPlaceholderText("e.g. subjectId, subject_identifier")
+        self.identifying_fields.setToolTip(
+            "Payload fields that identify a study participant: masked on screen and "
+            "replaced by pseudonyms in pseudonymised exports"
+        )
         form = QFormLayout()
         form.addRow("Database URL", self.database_url)
         form.addRow("Receiver port", self.receiver_port)
@@ -81,6 +95,8 @@ class SettingsDialog(QDialog):
         form.addRow("Validation", self.sign_validation)
         if self.db is not None:
             form.addRow("Secret headers", self.secret_headers)
+            form.addRow("Identifying fields", self.identifying_fields)
+            form.addRow("", self.masking)
         note = QLabel(
             "The database changes on the next start; the engine and the receiver use "
             "these when they next start. A registration's own retry schedule wins over "
@@ -95,6 +111,7 @@ class SettingsDialog(QDialog):
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.retry_schedule.textChanged.connect(self._check_typed)
         self.secret_headers.textChanged.connect(self._check_typed)
+        self.identifying_fields.textChanged.connect(self._check_typed)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -109,13 +126,21 @@ class SettingsDialog(QDialog):
         with self.db.session() as session:
             return redaction.user_header_names(session)
 
+    def _stored_masking(self) -> tuple[bool, list[str]]:
+        if self.db is None:
+            return True, list(identifying.DEFAULT_FIELDS)
+        with self.db.session() as session:
+            return identifying.masking_on(session), identifying.fields(session)
+
     def typed_problem(self) -> str | None:
         text = self.retry_schedule.text().strip()
         try:
             parse_schedule(text or None)
         except UserError as error:
             return str(error)
-        return redaction.names_problem(redaction.names_in(self.secret_headers.text()))
+        return redaction.names_problem(
+            redaction.names_in(self.secret_headers.text())
+        ) or identifying.fields_problem(identifying.names_in(self.identifying_fields.text()))
 
     def _check_typed(self) -> None:
         """As the user types: the schedule's or a header name's problem in the error line,
@@ -152,4 +177,6 @@ class SettingsDialog(QDialog):
         if self.db is not None:
             names = redaction.names_in(self.secret_headers.text())
             secret_headers.name_secret_headers(self.db, names)
+            fields = identifying.names_in(self.identifying_fields.text())
+            identifying.set_rule(self.db, fields, self.masking.isChecked())
         super().accept()

@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
+from webhook_desk.services.identifying import Masking
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.jobs import run_query
@@ -54,6 +55,7 @@ COLUMNS = [
     ("Delivery id", lambda r: r["delivery_id"]),
     ("Error", lambda r: r["error"] or ""),
 ]
+SUBJECT_COLUMN = [title for title, _ in COLUMNS].index("Subject")  # shown by the masking rule
 
 
 def as_row(row) -> dict:
@@ -109,6 +111,14 @@ class HistoryModel(QAbstractTableModel):
         self._pending_bookmarks = None  # (keys, total) that came before the first page
         self._first_ready = False
         self._generation = 0  # answers for an older filter that arrive late are dropped
+        self.masking = Masking()
+
+    def set_masking(self, masking: Masking) -> None:
+        """Show subject ids by `masking` (Settings changed): the column repaints."""
+        self.masking = masking
+        if self._rows:
+            last = self.index(self._rows - 1, SUBJECT_COLUMN)
+            self.dataChanged.emit(self.index(0, SUBJECT_COLUMN), last)
 
     # --- loading ----------------------------------------------------------------------
 
@@ -280,6 +290,8 @@ class HistoryModel(QAbstractTableModel):
         row = self._row_dict(index.row())
         if row is None:
             return LOADING_TEXT if role == Qt.ItemDataRole.DisplayRole else None
+        if role == Qt.ItemDataRole.DisplayRole and index.column() == SUBJECT_COLUMN:
+            return self.masking.value(row["subject_id"])
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[index.column()][1](row)
         if role == ID_ROLE:

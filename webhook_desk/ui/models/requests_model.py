@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 
 from webhook_desk.platform.sender_addresses import remote_label
+from webhook_desk.services.identifying import Masking
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
 from webhook_desk.ui.models.table_model import NO_PARENT, RowsTableModel
@@ -26,6 +27,7 @@ COLUMNS = [
     ("Method", lambda r: r["method"]),
     ("Path", lambda r: r["path"] + (f"?{r['query']}" if r.get("query") else "")),
     ("Event", lambda r: r["event"] or ""),
+    ("Subject", lambda r: ""),  # read from the body by the masking rule: see `cell`
     ("Answer", lambda r: str(r["status_code"])),
     ("Signature", _verdict),
     ("Secret version", lambda r: r["secret_version"] or ""),
@@ -33,11 +35,21 @@ COLUMNS = [
     ("Delivery id", lambda r: r["delivery_id"] or ""),
     ("Remote", lambda r: remote_label(r["remote_addr"])),
 ]
-SIGNATURE_COLUMN, ANSWER_COLUMN = 5, 4
+SUBJECT_COLUMN, ANSWER_COLUMN, SIGNATURE_COLUMN = 4, 5, 6
 
 
 class RequestsModel(RowsTableModel):
     columns = COLUMNS
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.masking = Masking()
+
+    def set_masking(self, masking: Masking) -> None:
+        self.masking = masking
+        if self.rows:
+            last = self.index(len(self.rows) - 1, SUBJECT_COLUMN)
+            self.dataChanged.emit(self.index(0, SUBJECT_COLUMN), last)
 
     def set_rows(self, rows: list[dict]) -> None:
         super().set_rows(rows[:MAX_ROWS])
@@ -55,6 +67,8 @@ class RequestsModel(RowsTableModel):
             self.endRemoveRows()
 
     def cell(self, row: dict, column: int, role):
+        if role == Qt.ItemDataRole.DisplayRole and column == SUBJECT_COLUMN:
+            return self.masking.subject_in(row.get("body"))
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == SIGNATURE_COLUMN:
                 name = VERDICT_COLOURS.get(row["signature"])
