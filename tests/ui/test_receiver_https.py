@@ -33,17 +33,17 @@ def presented_fingerprint(url: str) -> str:
 
 
 def test_the_https_switch_serves_https_and_shows_the_fingerprint(tab, qtbot):
-    qtbot.mouseClick(tab.https, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.https_row.https, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.url.text().startswith("https://127.0.0.1:"))
     url = tab.url.text()
-    assert tab.fingerprint.text() == f"SHA-256 fingerprint: {presented_fingerprint(url)}"
-    assert not tab.https.isEnabled()  # chosen before starting, like the port
+    assert tab.https_row.fingerprint.text() == f"SHA-256 fingerprint: {presented_fingerprint(url)}"
+    assert not tab.https_row.https.isEnabled()  # chosen before starting, like the port
     answer = requests.post(url + "hooks", data=b'{"event": "upload"}', verify=ca_certificate_path())
     assert answer.status_code == 200
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-    assert (tab.fingerprint.text(), tab.https.isEnabled()) == ("", True)
+    assert (tab.https_row.fingerprint.text(), tab.https_row.https.isEnabled()) == ("", True)
 
 
 def test_export_ca_certificate_writes_the_certificate_clients_should_trust(
@@ -51,7 +51,7 @@ def test_export_ca_certificate_writes_the_certificate_clients_should_trust(
 ):
     target = tmp_path / "exported-ca.pem"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    qtbot.mouseClick(tab.export_ca_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.https_row.export_ca_button, Qt.MouseButton.LeftButton)
     assert target.read_bytes() == ca_certificate_path().read_bytes()
     assert target.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
 
@@ -59,6 +59,6 @@ def test_export_ca_certificate_writes_the_certificate_clients_should_trust(
 def test_export_to_a_folder_that_does_not_exist_is_one_sentence(tab, qtbot, tmp_path, monkeypatch):
     target = tmp_path / "absent" / "ca.pem"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    qtbot.mouseClick(tab.export_ca_button, Qt.MouseButton.LeftButton)
-    box = tab.findChild(QMessageBox, "error_message")
+    qtbot.mouseClick(tab.https_row.export_ca_button, Qt.MouseButton.LeftButton)
+    box = tab.https_row.findChild(QMessageBox, "error_message")
     assert box.text() == f"Cannot write {target}: No such file or directory."

@@ -4,8 +4,6 @@ until the user reveals a request's, which is audited."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -13,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -40,6 +37,7 @@ from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
+from webhook_desk.ui.widgets.receiver_https import ReceiverHttpsRow
 from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.ui.wording import for_window
 
@@ -91,7 +89,8 @@ class ReceiverTab(QWidget):
         layout.addLayout(self.controls)
         layout.addLayout(self.mode_controls)
         layout.addLayout(self.check_controls)
-        layout.addLayout(self._build_tls_controls())
+        self.https_row = ReceiverHttpsRow(context, self)
+        layout.addWidget(self.https_row)
         layout.addWidget(splitter, 1)
         if self.controller is not None:
             self.controller.request_received.connect(self._arrived)
@@ -159,40 +158,6 @@ class ReceiverTab(QWidget):
             signal.connect(self.apply_options)
         self._mode_fields()
 
-    def _build_tls_controls(self) -> QHBoxLayout:
-        self.https = QCheckBox("HTTPS")
-        self.https.setToolTip(
-            "Serve HTTPS with a certificate for localhost from the app's own CA, which "
-            "deliveries from this app trust"
-        )
-        self.https.toggled.connect(self._https_toggled)
-        self.fingerprint = QLabel()
-        self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_ca_button = QPushButton("Export CA certificate…")
-        self.export_ca_button.clicked.connect(self.export_ca_certificate)
-        row = QHBoxLayout()
-        row.addWidget(self.https)
-        row.addWidget(self.fingerprint, 1)
-        row.addWidget(self.export_ca_button)
-        return row
-
-    def _https_toggled(self, on: bool) -> None:
-        if self.controller is not None:
-            self.controller.https = on
-
-    def export_ca_certificate(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export the local CA certificate", "webhook-desk-ca.pem", "PEM (*.pem *.crt)"
-        )
-        if not path or self.controller is None:
-            return
-        try:
-            self.controller.local_ca.export_certificate(Path(path))
-        except UserError as error:
-            show_error(self, for_window(error))
-            return
-        self.context.say(f"CA certificate exported to {path}.")
-
     def _mode_fields(self) -> None:
         mode = self.mode.currentText()
         self.fail_status.setEnabled(mode in ("fail", "flaky"))
@@ -236,9 +201,7 @@ class ReceiverTab(QWidget):
         self.start_button.setIcon(icon("stop" if running else "start"))
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
-        self.https.setEnabled(not running)
-        fingerprint = self.controller.fingerprint if running and self.controller else None
-        self.fingerprint.setText(f"SHA-256 fingerprint: {fingerprint}" if fingerprint else "")
+        self.https_row.show_state(running)
         self.copy_button.setEnabled(running)
         self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
