@@ -173,6 +173,7 @@ def test_a_non_development_https_registration_at_the_receiver_validates_and_deli
     new_engine(db, SecretStore(), timeouts=QUICK).run_until_idle()
     [row] = [r for r in captured(https_receiver) if r["delivery_id"] == delivery.uuid]
     assert (row["signature"], row["secret_version"]) == ("valid", f"registration {reg_id} v1")
+    assert row["headers"]["X-Client-Cert-Used"] == "False"  # no client certificates yet
 
 
 def test_an_endpoint_with_a_certificate_from_an_unknown_authority_fails_with_one_sentence(

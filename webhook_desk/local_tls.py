@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import shutil
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -136,8 +137,12 @@ class LocalCA:
     """The CA in `directory` (the data directory's `tls` folder by default), made on first use."""
 
     def __init__(self, directory: Path | None = None, store: SecretStore | None = None):
-        self.directory = directory or tls_dir()
+        self._directory = directory
         self.store = store or SecretStore()
+
+    @property
+    def directory(self) -> Path:
+        return self._directory or tls_dir()  # read when used: the data directory may move
 
     @property
     def certificate_path(self) -> Path:
@@ -156,6 +161,14 @@ class LocalCA:
             _write_key(serving.key_file, key, passphrase)
             _write_public(serving.cert_file, _issue_localhost(ca_cert, ca_key, key))
         return serving
+
+    def export_certificate(self, destination: Path) -> None:
+        """Copy the CA's certificate (made now if need be) for a browser or a client to trust."""
+        self._ca(self._passphrase())
+        try:
+            shutil.copyfile(self.certificate_path, destination)
+        except OSError as error:
+            raise UserError(f"Cannot write {destination}: {error.strerror}.") from None
 
     def _passphrase(self) -> str:
         try:

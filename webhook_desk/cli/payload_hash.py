@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 from webhook_desk import signing
-from webhook_desk.cli.common import print_json
+from webhook_desk.cli.common import open_db, print_json
 from webhook_desk.errors import InvalidInput, NotFound
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import payload_hashes, resend
 
 
 def _inputs(args) -> tuple[str, object]:
@@ -54,10 +56,6 @@ def _validate(args) -> int:
 
 def _get(args) -> int:
     """The hash of what a delivery carried, with its registration's secret (`get-hash`)."""
-    from webhook_desk.cli.common import open_db
-    from webhook_desk.secrets import SecretStore
-    from webhook_desk.services import payload_hashes, resend
-
     with open_db(args).session() as session:
         made = payload_hashes.of_delivery(
             session, SecretStore(), resend.find(session, args.delivery)

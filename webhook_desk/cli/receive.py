@@ -6,6 +6,7 @@ import getpass
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -105,22 +106,29 @@ def _receive(args) -> int:
     if receiver.problem:
         print(f"webhook-desk: warning: {receiver.problem}", file=sys.stderr)
     known = len(receiver.book.known)
-    print(
-        f"Receiving at {receiver.url} (mode {options.mode}, {known} secrets known); Ctrl-C stops.",
-        flush=True,
-    )
-    if certificate:
-        _announce_certificate(certificate, by_local_ca=not args.cert)
-    _wait_for_stop_signal()
+
+    def announce() -> None:
+        print(
+            f"Receiving at {receiver.url} (mode {options.mode}, {known} secrets known); "
+            "Ctrl-C stops.",
+            flush=True,
+        )
+        if certificate:
+            _announce_certificate(certificate, by_local_ca=not args.cert)
+
+    _wait_for_stop_signal(announce)
     receiver.stop()
     return 0
 
 
-def _wait_for_stop_signal() -> None:
-    """Until Ctrl-C or SIGTERM, so a service manager's stop also writes the last captures."""
+def _wait_for_stop_signal(announce: Callable[[], None] | None = None) -> None:
+    """Until Ctrl-C or SIGTERM, so a service manager's stop also writes the last captures.
+    `announce` runs once SIGTERM is caught: a stop sent as soon as it is read still writes."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        if announce is not None:
+            announce()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

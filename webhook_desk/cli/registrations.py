@@ -11,10 +11,11 @@ from webhook_desk.cli.common import (
     print_json,
     print_rows,
 )
+from webhook_desk.cli.events import read_json_file
 from webhook_desk.errors import InvalidInput
 from webhook_desk.platform.sync import copy_mirror
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import registrations
+from webhook_desk.services import json_patch, registrations
 from webhook_desk.vocabulary import AuthType
 
 LIST_COLUMNS = ["id", "name", "scope", "url", "auth_type", "status", "validation_state", "events"]
@@ -175,9 +176,6 @@ def _rotate(args) -> int:
 
 def _patch(args) -> int:
     """`registrations patch ID --json-patch FILE|-`: RFC 6902 over `registrations show --json`."""
-    from webhook_desk.cli.events import read_json_file
-    from webhook_desk.services import json_patch
-
     operations = read_json_file(args.json_patch)
     editable = {name: name for name in (*registrations.STORED_FIELDS, "events")}
     with open_db(args).session() as session:

@@ -503,9 +503,9 @@ def _write_v1(session, filters, partial, attempts, tracker, result, pz) -> None:
         first = True
         for delivery in _deliveries(session, filters, tracker):
             for record in cp.to_v1_records(delivery, redactor):
-                if pz is not None:  # a v1 file is a bare array: each record says so
+                if pz is not None:  # a bare array has no header: each record says so
                     _pseudonymise_bodies(record, ("Request", "Response"), "Body", delivery, pz)
-                    record["Pseudonymised"] = pz.note
+                    record["Pseudonymised"] = True
                 out.write(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
                 first = False
                 result.rows += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from queue import Full, Queue
 from urllib.parse import urlsplit
@@ -27,7 +28,20 @@ ECG_PAGE = 100
 
 
 class PlatformError(UserError):
-    """The platform refused or could not be reached; the text is for the user."""
+    """The platform refused or could not be reached; the text is for the user. `status` is
+    the HTTP status it answered with (None when it could not be reached)."""
+
+    def __init__(self, sentence: str, status: int | None = None):
+        super().__init__(sentence)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    params: dict | None = None
+    body: object = None
 
 
 class PlatformClient:
@@ -59,10 +73,15 @@ class PlatformClient:
 
     def get(self, path_or_url: str, params: dict | None = None):
         """The JSON document at `path_or_url` (a path under the base URL, or a full URL)."""
+        return self.send("GET", path_or_url, params)
+
+    def send(self, method: str, path_or_url: str, params: dict | None = None, body=None):
+        """The JSON answer to `method` on `path_or_url` with `body` as JSON (None when the
+        answer is empty); retried as a GET is."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
         self._check_origin(url)
         for attempt in range(1, self.tries + 1):
-            document, wait = self._try(url, params, attempt)
+            document, wait = self._try(Request(method, url, params, body), attempt)
             if wait is None:
                 return document
             self.retries += 1
@@ -78,11 +97,11 @@ class PlatformClient:
                 "the API token is only sent to the API's own address."
             )
 
-    def _try(self, url: str, params, attempt: int) -> tuple[object, float | None]:
+    def _try(self, request: Request, attempt: int) -> tuple[object, float | None]:
         """(the JSON document, None), or (None, how long to wait before the next try)."""
-        last = attempt == self.tries
+        last, url = attempt == self.tries, request.url
         try:
-            response = self._get(url, params)
+            response = self._send(request)
         except (requests.ConnectionError, requests.Timeout) as error:
             if last:
                 raise PlatformError(
@@ -93,6 +112,8 @@ class PlatformClient:
             return None, self._retry_after(response) or self._backoff(attempt)
         if response.status_code >= 400:
             raise self._refusal(response)
+        if not response.content and request.method != "GET":
+            return None, None
         try:
             return response.json(), None
         except ValueError:
@@ -100,12 +121,19 @@ class PlatformClient:
                 f"The platform answered {url} with something that is not JSON."
             ) from None
 
-    def _get(self, url: str, params) -> requests.Response:
-        """One GET with the current token; a refused token is renewed once when it can be."""
+    def _send(self, request: Request) -> requests.Response:
+        """One request with the current token; a refused token is renewed once when it can be."""
         for renewed in (False, True):
             headers = {"Authorization": f"Bearer {self.tokens.token()}"}
             self.requests += 1
-            response = self.http.get(url, params=params, headers=headers, timeout=self.timeout)
+            response = self.http.request(
+                request.method,
+                request.url,
+                params=request.params,
+                json=request.body,
+                headers=headers,
+                timeout=self.timeout,
+            )
             if response.status_code != 401 or renewed or not self.tokens.renewable:
                 return response
             self.tokens.renew()  # revoked or expired early: a fresh one, once
@@ -124,21 +152,24 @@ class PlatformClient:
         if code == 401:
             return PlatformError(
                 f"The platform at {self.base_url} refused the API token: "
-                "the token is wrong or expired."
+                "the token is wrong or expired.",
+                code,
             )
         if code == 403:
             return PlatformError(
                 f"The API token may not read this at {self.base_url} (403); "
-                "ask for the CentrePoint or webhooks scope."
+                "ask for the CentrePoint or webhooks scope.",
+                code,
             )
         detail = _detail(response)
         if code == 404:
             return NotFound(f"The platform has no {urlsplit(response.url).path} ({detail}).")
         if retry.is_retryable(code):
             return PlatformError(
-                f"The platform kept answering {code} after {self.tries} tries; try again later."
+                f"The platform kept answering {code} after {self.tries} tries; try again later.",
+                code,
             )
-        return PlatformError(f"The platform refused {urlsplit(response.url).path}: {detail}")
+        return PlatformError(f"The platform refused {urlsplit(response.url).path}: {detail}", code)
 
     # ---- paging ------------------------------------------------------------------------
 

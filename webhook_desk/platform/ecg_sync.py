@@ -135,9 +135,18 @@ def _pull_subscriptions(db, client, organization, report, progress) -> list[Mirr
 
 
 def _mirror_subscription(session, document, organization, client, report) -> Mirror:
+    remote, fields, events = subscription_fields(document, organization)
+    count_mirror(report, upsert_mirror(session, "ecg", remote, fields, events, client.base_url))
+    reg = session.scalar(
+        select(Registration).where(Registration.source == "ecg", Registration.remote_id == remote)
+    )
+    return Mirror(reg.id, remote, reg.url)
+
+
+def subscription_fields(document, organization: str) -> tuple[str, dict, list[str]]:
+    """A subscription as the module shows it: its id, its mirror's fields, its event codes."""
     if not isinstance(document, dict) or "id" not in document:
         raise PlatformError("The platform sent a subscription without an id.")
-    status = _status(document)
     remote = str(document["id"])
     fields = {
         "name": f"ECG subscription {remote[:8]}",
@@ -145,19 +154,14 @@ def _mirror_subscription(session, document, organization, client, report) -> Mir
         "url": document.get("postUri") or "",
         "event_version": document.get("version") or "v1",
         "is_development": bool(document.get("isDevelopment")),
-        "status": _REGISTRATION_STATUS[status],
+        "status": _REGISTRATION_STATUS[_status(document)],
     }
     audit_info = document.get("auditInfo") or {}
     if audit_info.get("createdAt"):
         fields["created_at"] = converted(
             lambda t: parse_time(t, "createdAt"), audit_info["createdAt"], "a date"
         )
-    events = [str(e) for e in document.get("events") or []]
-    count_mirror(report, upsert_mirror(session, "ecg", remote, fields, events, client.base_url))
-    reg = session.scalar(
-        select(Registration).where(Registration.source == "ecg", Registration.remote_id == remote)
-    )
-    return Mirror(reg.id, remote, reg.url)
+    return remote, fields, [str(e) for e in document.get("events") or []]
 
 
 class ActivityPull:

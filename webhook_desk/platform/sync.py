@@ -134,10 +134,17 @@ def quiet(stage: str, done: int, total: int | None) -> None:
 
 
 def upsert_mirror(
-    session: Session, source: str, remote_id: str, fields: dict, events: list[str], origin: str
+    session: Session,
+    source: str,
+    remote_id: str,
+    fields: dict,
+    events: list[str],
+    origin: str,
+    change: tuple[str, str] | None = None,
 ) -> bool | None:
     """Create or refresh the mirror of a platform registration: True new, False changed,
-    None unchanged."""
+    None unchanged. `change` (audit action, reason) names a change made here and sent to the
+    platform; without it the audit says the mirror was synced from `origin`."""
     reg = session.scalar(
         select(Registration).where(
             Registration.source == source, Registration.remote_id == remote_id
@@ -161,7 +168,8 @@ def upsert_mirror(
     if before == after:
         return None
     action = "registration.mirror" if created else "registration.mirror-update"
-    audit.record(session, action, "registration", reg.id, before, after, f"synced from {origin}")
+    action, reason = change or (action, f"synced from {origin}")
+    audit.record(session, action, "registration", reg.id, before, after, reason)
     return created
 
 

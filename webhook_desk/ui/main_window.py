@@ -14,9 +14,12 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 from webhook_desk import __version__
 from webhook_desk.engine import streaks
 from webhook_desk.engine.defaults import Timeouts
-from webhook_desk.services import audit, delivery_counts
+from webhook_desk.services import audit, delivery_counts, retention
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
+from webhook_desk.ui.dialogs.data_protection_dialogs import EraseSubjectDialog, RetentionDialog
 from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
+from webhook_desk.ui.dialogs.import_dialog import ImportDialog
 from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, wait_for_jobs
@@ -217,8 +220,6 @@ class MainWindow(QMainWindow):
 
     def apply_retention(self) -> None:
         """Purge what the policies say has had its time (nothing without a policy)."""
-        from webhook_desk.services import retention
-
         db = self.context.db
 
         def purged(result) -> None:
@@ -312,20 +313,14 @@ class MainWindow(QMainWindow):
         self.about_box.open()
 
     def open_retention(self) -> None:
-        from webhook_desk.ui.dialogs.data_protection_dialogs import RetentionDialog
-
         self.retention_dialog = RetentionDialog(self.context, self)
         self.retention_dialog.open()
 
     def open_erasure(self) -> None:
-        from webhook_desk.ui.dialogs.data_protection_dialogs import EraseSubjectDialog
-
         self.erasure_dialog = EraseSubjectDialog(self.context, self)
         self.erasure_dialog.open()
 
     def open_audit(self) -> None:
-        from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
-
         self.audit_dialog = AuditDialog(self.context, self)
         self.audit_dialog.open()
 
@@ -335,8 +330,6 @@ class MainWindow(QMainWindow):
         self.settings_dialog.open()
 
     def open_import(self) -> None:
-        from webhook_desk.ui.dialogs.import_dialog import ImportDialog
-
         self.import_dialog = ImportDialog(self.context, self, self.settings)
         self.import_dialog.open()
 

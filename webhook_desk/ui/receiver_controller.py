@@ -10,6 +10,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, Signal
 
+from webhook_desk.local_tls import LocalCA
 from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.receiver.inbox import Capture
 from webhook_desk.receiver.server import Receiver
@@ -28,8 +29,10 @@ class ReceiverController(QObject):
         self.captures: deque[Capture] = deque(maxlen=CAPTURES_KEPT)
         self._signalled = False
         self.receiver = Receiver(db, store, on_request=self._captured)
+        self.local_ca = LocalCA(store=store)
         self.host = RECEIVER_DEFAULT_HOST
         self.port = RECEIVER_DEFAULT_PORT
+        self.https = False  # serve with the local CA's localhost certificate
 
     def _captured(self, capture: Capture) -> None:
         self.captures.append(capture)
@@ -54,6 +57,12 @@ class ReceiverController(QObject):
         return self.receiver.url
 
     @property
+    def fingerprint(self) -> str | None:
+        """The SHA-256 fingerprint of the certificate served, while serving HTTPS."""
+        certificate = self.receiver.certificate
+        return certificate.fingerprint if certificate else None
+
+    @property
     def options(self) -> ReceiverOptions:
         return self.receiver.options
 
@@ -67,7 +76,8 @@ class ReceiverController(QObject):
         if self.is_running:
             return
         self.port = self.port if port is None else port
-        self.receiver.start(self.host, self.port, self.receiver.options)
+        tls = self.local_ca.localhost_certificate() if self.https else None
+        self.receiver.start(self.host, self.port, self.receiver.options, tls)
         self.state_changed.emit(True)
 
     def stop(self) -> None:

@@ -37,6 +37,7 @@ from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
+from webhook_desk.ui.widgets.receiver_https import ReceiverHttpsRow
 from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.ui.wording import for_window
 
@@ -88,6 +89,8 @@ class ReceiverTab(QWidget):
         layout.addLayout(self.controls)
         layout.addLayout(self.mode_controls)
         layout.addLayout(self.check_controls)
+        self.https_row = ReceiverHttpsRow(context, self)
+        layout.addWidget(self.https_row)
         layout.addWidget(splitter, 1)
         if self.controller is not None:
             self.controller.request_received.connect(self._arrived)
@@ -198,6 +201,7 @@ class ReceiverTab(QWidget):
         self.start_button.setIcon(icon("stop" if running else "start"))
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
+        self.https_row.show_state(running)
         self.copy_button.setEnabled(running)
         self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")

@@ -223,7 +223,7 @@ class RegistrationsTab(QWidget):
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
             elif name == "check":
-                action.setEnabled(bool(row) and row.get("source", "local") == "local")
+                action.setEnabled(row is not None and row.get("source", "local") == "local")
             else:
                 action.setEnabled(row is not None)
 

@@ -1,0 +1,262 @@
+"""Changing a mirrored ECG subscription from the desk: the change goes to the module first
+(`webhook-desk serve` in its own process, with its own database), then to the mirror here."""
+
+import signal
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from webhook_desk.api import tokens
+from webhook_desk.db.models import AuditEntry, Registration
+from webhook_desk.errors import Conflict, NotFound, UserError
+from webhook_desk.platform import api_shapes
+from webhook_desk.platform.client import PlatformClient
+from webhook_desk.platform.ecg_sync import sync_ecg
+from webhook_desk.platform.ecg_writes import EcgWrites
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import registrations
+from webhook_desk.services.startup import open_database
+
+VITALS, PHONE = "vitals.observations.created", "phone.logs.created"
+
+
+class Module:
+    """`webhook-desk serve` in another process, its database, and a token for it."""
+
+    def __init__(self, url: str, token: str, db):
+        self.url, self.token, self.db = url, token, db
+        self.orgs = 0
+
+    def client(self, token: str | None = None, **options) -> PlatformClient:
+        return PlatformClient(self.url, token or self.token, **options)
+
+    def subscription(self) -> tuple[str, str]:
+        """A new subscription in an organisation of its own: (organisation, its id)."""
+        self.orgs += 1
+        org = f"org-{self.orgs}"
+        body = {"postUri": "https://example.org/hook", "events": [VITALS], "isDevelopment": True}
+        client = self.client()
+        made = client.send("POST", f"/api/organizations/{org}/webhook-subscriptions", body=body)
+        client.close()
+        return org, made["id"]
+
+    def registration(self, remote: str) -> dict:
+        """The subscription as the module's own database holds it."""
+        with self.db.session() as session:
+            for reg in session.query(Registration):
+                if api_shapes.subscription_id(reg) == remote:
+                    return registrations.as_dict(reg)
+        raise AssertionError(f"the module has no subscription {remote}")
+
+    def patch(self, org: str, remote: str, operations: list) -> None:
+        """A change made on the module by someone else."""
+        client = self.client()
+        path = f"/api/organizations/{org}/webhook-subscriptions/{remote}"
+        client.send("PATCH", path, body=operations)
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory):
+    store = SecretStore()  # the real keyring, which the served process reads too
+    had_key = _has(store, tokens.SIGNING_KEY)
+    token = tokens.issue(tokens.signing_key(store), "desk-tests", timedelta(hours=1))
+    url = f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.sqlite3'}"
+    db = open_database(url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webhook_desk.cli", "--db", url, "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Serving the platform API at http://127.0.0.1:"), (
+            process.stderr.read()
+        )
+        yield Module(line.split()[5].rstrip(";"), token, db)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        db.dispose()
+        if not had_key:
+            store.delete(tokens.SIGNING_KEY)
+
+
+def _has(store: SecretStore, key: str) -> bool:
+    try:
+        store.get(key)
+    except NotFound:
+        return False
+    return True
+
+
+@pytest.fixture
+def mirrored(module, catalog_db):
+    """A subscription on the module, synced into the desk: (org, remote id, local id)."""
+    org, remote = module.subscription()
+    client = module.client()
+    sync_ecg(catalog_db, client, org)
+    with catalog_db.session() as session:
+        reg = session.query(Registration).filter_by(source="ecg", remote_id=remote).one()
+        return org, remote, reg.id
+
+
+def _local(db, reg_id) -> dict:
+    with db.session() as session:
+        return registrations.as_dict(registrations.get(session, reg_id))
+
+
+def test_an_edit_on_the_desk_reaches_the_module_then_the_mirror(module, catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    writes = EcgWrites(catalog_db, module.client())
+    changes = {"url": "https://example.org/new", "events": [VITALS, PHONE], "is_development": False}
+
+    shown = writes.edit(reg_id, changes, reason="move to the new receiver")
+
+    served = module.registration(remote)
+    assert served["url"] == "https://example.org/new"
+    assert sorted(served["events"]) == [PHONE, VITALS]
+    assert served["is_development"] is False
+    assert shown["url"] == "https://example.org/new" and shown["events"] == [PHONE, VITALS]
+    with catalog_db.session() as session:
+        entry = session.query(AuditEntry).filter_by(action="registration.update").one()
+        assert entry.entity_id == str(reg_id) and entry.after["url"] == "https://example.org/new"
+        assert remote in entry.reason and entry.reason.startswith("move to the new receiver")
+
+
+def test_status_changes_on_the_desk_reach_the_module(module, catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    writes = EcgWrites(catalog_db, module.client())
+    for action, status in [
+        ("disable", "disabled"),
+        ("archive", "archived"),
+        ("restore", "disabled"),
+        ("enable", "enabled"),
+    ]:
+        assert writes.set_status(reg_id, action, reason="test")["status"] == status
+        assert module.registration(remote)["status"] == status
+        assert _local(catalog_db, reg_id)["status"] == status
+
+
+def test_a_change_on_the_module_since_the_sync_is_a_conflict(module, catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    module.patch(org, remote, [{"op": "replace", "path": "/postUri", "value": "https://o.org/x"}])
+    before = _local(catalog_db, reg_id)
+
+    with pytest.raises(Conflict) as refused:
+        EcgWrites(catalog_db, module.client()).edit(reg_id, {"url": "https://example.org/mine"})
+
+    assert "https://o.org/x" in str(refused.value) and "https://example.org/hook" in str(
+        refused.value
+    )
+    assert module.registration(remote)["url"] == "https://o.org/x"
+    assert _local(catalog_db, reg_id) == before
+
+
+class _ChangedAfterRead(PlatformClient):
+    """A client after whose first read someone changes the subscription on the module."""
+
+    def __init__(self, module: Module, org: str, remote: str):
+        super().__init__(module.url, module.token)
+        self.change = lambda: module.patch(
+            org, remote, [{"op": "replace", "path": "/postUri", "value": "https://o.org/race"}]
+        )
+
+    def send(self, method, path_or_url, params=None, body=None):
+        answer = super().send(method, path_or_url, params, body)
+        if method == "GET" and self.change:
+            self.change, change = None, self.change
+            change()
+        return answer
+
+
+def test_a_change_on_the_module_between_read_and_write_fails_the_patch_test(
+    module, catalog_db, mirrored
+):
+    org, remote, reg_id = mirrored
+    before = _local(catalog_db, reg_id)
+
+    with pytest.raises(Conflict) as refused:
+        EcgWrites(catalog_db, _ChangedAfterRead(module, org, remote)).edit(
+            reg_id, {"url": "https://example.org/mine"}
+        )
+
+    assert "409" in str(refused.value) or "test" in str(refused.value)
+    assert "nothing was changed here" in str(refused.value)
+    assert module.registration(remote)["url"] == "https://o.org/race"
+    assert _local(catalog_db, reg_id) == before
+
+
+def test_a_refused_token_changes_neither_side(module, catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    before, served = _local(catalog_db, reg_id), module.registration(remote)
+
+    with pytest.raises(UserError) as refused:
+        EcgWrites(catalog_db, module.client("not-a-token")).set_status(reg_id, "disable")
+
+    assert "refused the API token" in str(refused.value)
+    assert "nothing was changed here" in str(refused.value)
+    assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
+
+
+def test_an_edit_the_module_refuses_changes_neither_side(module, catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    before, served = _local(catalog_db, reg_id), module.registration(remote)
+
+    with pytest.raises(UserError) as refused:
+        EcgWrites(catalog_db, module.client()).edit(reg_id, {"url": "not a url"})
+
+    sentence = str(refused.value)
+    assert sentence.startswith("The ECG module did not take the change: The platform refused")
+    assert "'not a url' is not an absolute http(s) URL" in sentence
+    assert "\n" not in sentence
+    assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    def _answer(self):
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_PATCH = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_module_answering_503_changes_nothing_here(catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    before = _local(catalog_db, reg_id)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = PlatformClient(
+            f"http://127.0.0.1:{server.server_port}", "t", tries=2, backoff_s=0.01
+        )
+        with pytest.raises(UserError) as refused:
+            EcgWrites(catalog_db, client).edit(reg_id, {"url": "https://example.org/mine"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "kept answering 503" in str(refused.value)
+    assert "nothing was changed here" in str(refused.value)
+    assert _local(catalog_db, reg_id) == before
+
+
+def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    before = _local(catalog_db, reg_id)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    port = server.server_port
+    server.server_close()  # nothing listens there now
+    client = PlatformClient(f"http://127.0.0.1:{port}", "t", tries=2, backoff_s=0.01)
+
+    with pytest.raises(UserError) as refused:
+        EcgWrites(catalog_db, client).set_status(reg_id, "archive")
+
+    assert "cannot be reached" in str(refused.value)
+    assert _local(catalog_db, reg_id) == before

@@ -1,0 +1,143 @@
+"""Changing a mirrored ECG module subscription: the change goes to the module first, and the
+mirror here is updated from the module's answer, so nothing is ever changed here alone.
+
+An edit is a JSON Patch (seed 004) whose `test` operations carry the edited fields as the
+module showed them, so a change made on the module since the mirror was read is a conflict.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from webhook_desk.errors import Conflict, InvalidInput, UserError
+from webhook_desk.platform.client import PlatformClient
+from webhook_desk.platform.ecg_sync import subscription_fields
+from webhook_desk.platform.sync import upsert_mirror
+from webhook_desk.services import registrations
+
+# Fields the module lets a subscription's owner edit: the mirror's name -> the module's.
+EDITABLE = {
+    "url": "postUri",
+    "events": "events",
+    "event_version": "version",
+    "is_development": "isDevelopment",
+}
+# registrations enable|disable|archive|restore -> the module's route.
+STATUS_ROUTES = {
+    "enable": "activate",
+    "disable": "deactivate",
+    "archive": "archive",
+    "restore": "restore",
+}
+
+
+def is_ecg_mirror(session: Session, reg_id) -> bool:
+    return registrations.get(session, reg_id).source == "ecg"
+
+
+class EcgWrites:
+    """Write-through changes to the ECG mirrors of one database, over one module client."""
+
+    def __init__(self, db, client: PlatformClient):
+        self.db, self.client = db, client
+
+    def edit(self, reg_id, changes: dict, reason: str | None = None) -> dict:
+        """Change `changes` (the mirror's field names) on the module, then here."""
+        unknown = sorted(set(changes) - set(EDITABLE))
+        if unknown:
+            raise InvalidInput(
+                f"The ECG module does not let {', '.join(unknown)} change; "
+                f"it lets {', '.join(EDITABLE)} change."
+            )
+        last, path = self._last_read(reg_id)
+        current = self._module_copy(path)
+        self._check_unchanged(reg_id, last, current, list(changes))
+        operations = [
+            op
+            for name, value in changes.items()
+            for op in (
+                {"op": "test", "path": f"/{EDITABLE[name]}", "value": current[name]},
+                {"op": "replace", "path": f"/{EDITABLE[name]}", "value": value},
+            )
+        ]
+        answer = self._send("PATCH", path, operations)
+        return self._store(reg_id, answer, "registration.update", reason)
+
+    def set_status(self, reg_id, action: str, reason: str | None = None) -> dict:
+        """enable | disable | archive | restore on the module, then here."""
+        last, path = self._last_read(reg_id)
+        self._check_unchanged(reg_id, last, self._module_copy(path), ["status"])
+        self._send("POST", f"{path}/{STATUS_ROUTES[action]}")
+        return self._store(reg_id, self._module_document(path), f"registration.{action}", reason)
+
+    # ---- the module's side -------------------------------------------------------------
+
+    def _last_read(self, reg_id) -> tuple[dict, str]:
+        """The mirror's fields as last read from the module, and the subscription's path."""
+        with self.db.session() as session:
+            reg = registrations.get(session, reg_id)
+            if reg.source != "ecg":
+                raise InvalidInput(f"Registration {reg.id} is not an ECG module subscription.")
+            fields = {name: getattr(reg, name) for name in EDITABLE if name != "events"}
+            last = {**fields, "events": sorted(reg.event_codes), "status": reg.status}
+            path = f"/api/organizations/{reg.organization_id}/webhook-subscriptions/{reg.remote_id}"
+            return last, path
+
+    def _module_document(self, path: str) -> dict:
+        answer = self._send("GET", path)
+        if not isinstance(answer, dict):
+            raise InvalidInput(f"The ECG module answered {path} with something not a subscription.")
+        return answer
+
+    def _module_copy(self, path: str) -> dict:
+        """The subscription as the module holds it now, under the mirror's field names."""
+        document = self._module_document(path)
+        _, fields, events = subscription_fields(document, "")
+        shown = {name: fields[name] for name in EDITABLE if name != "events"}
+        return {**shown, "events": events, "status": fields["status"]}
+
+    def _send(self, method: str, path: str, body=None):
+        try:
+            return self.client.send(method, path, body=body)
+        except UserError as error:
+            # 409: the module's copy changed between our read and this write (a failed test).
+            kind = Conflict if getattr(error, "status", None) == 409 else type(error)
+            raise kind(
+                f"The ECG module did not take the change: {str(error).rstrip('.')}; "
+                "nothing was changed here."
+            ) from None
+
+    def _check_unchanged(self, reg_id, last: dict, current: dict, names: list[str]) -> None:
+        """A field about to change that the module changed since it was read is a conflict."""
+        differ = [n for n in names if _comparable(last[n]) != _comparable(current[n])]
+        if differ:
+            both = "; ".join(f"{n} here {last[n]!r}, on the module {current[n]!r}" for n in differ)
+            raise Conflict(
+                f"Registration {reg_id} changed on the ECG module since it was last synced "
+                f"({both}); nothing was changed; sync it and try again."
+            )
+
+    # ---- the mirror's side -------------------------------------------------------------
+
+    def _store(self, reg_id, document, action: str, reason: str | None) -> dict:
+        """The mirror updated from the module's answer, audited with the remote id; the
+        registration as `registrations.as_dict` shows it."""
+        with self.db.session() as session:
+            reg = registrations.get(session, reg_id)
+            remote, fields, events = subscription_fields(document, reg.organization_id or "")
+            note = f"sent to ECG subscription {remote} at {self.client.base_url}"
+            upsert_mirror(
+                session,
+                "ecg",
+                remote,
+                fields,
+                events,
+                self.client.base_url,
+                change=(action, f"{reason}; {note}" if reason else note),
+            )
+            session.flush()
+            return registrations.as_dict(reg)
+
+
+def _comparable(value):
+    return sorted(value) if isinstance(value, list) else value
