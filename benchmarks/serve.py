@@ -1,5 +1,6 @@
-"""Requests/s of `serve` for GET .../activity (a page of 100) and POST .../activity (fires one
-event into the outbox), beside a bare aiohttp handler answering the same bytes, same run,
+"""Requests/s of `serve` for GET .../activity (a page of 100: kept, as while nothing is written,
+and made afresh, as after every write) and POST .../activity (fires one event into the outbox),
+beside a bare aiohttp handler answering the same bytes, same run,
 same load generator (an aiohttp client in a separate process, keep-alive connections).
 
     .venv/bin/python benchmarks/serve.py [--duration 5] [--connections 8]
@@ -23,6 +24,7 @@ import keyring  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from webhook_desk.api import tokens  # noqa: E402
+from webhook_desk.api.page_cache import PageCache  # noqa: E402
 from webhook_desk.api.server import ApiServer  # noqa: E402
 from webhook_desk.local_http import ServingThread, listening_socket  # noqa: E402
 from webhook_desk.platform import api_shapes  # noqa: E402
@@ -131,12 +133,15 @@ def main() -> int:
         db, path, post_body = prepare(Path(folder))
         key = tokens.signing_key(SecretStore())
         token = tokens.issue(key, "benchmark", timedelta(hours=1))
-        api = ApiServer(db, key)
+        api, unkept = ApiServer(db, key), ApiServer(db, key)
+        unkept.pages = PageCache(kept=0)  # every page made afresh: what a write costs the next
         api.start()
+        unkept.start()
         try:
-            figures = measure(api.url, path, post_body, token, options)
+            figures = measure(api.url, unkept.url, path, post_body, token, options)
         finally:
             api.stop()
+            unkept.stop()
             db.dispose()
     for name, (ours, bare) in figures.items():
         print(
@@ -146,7 +151,7 @@ def main() -> int:
     return 0
 
 
-def measure(base: str, path: str, post_body: bytes, token: str, options) -> dict:
+def measure(base: str, fresh: str, path: str, post_body: bytes, token: str, options) -> dict:
     import requests
 
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -158,8 +163,12 @@ def measure(base: str, path: str, post_body: bytes, token: str, options) -> dict
     run = (options.duration, options.connections)
     try:
         return {
-            "GET activity (page of 100)": (
+            "GET activity (page of 100, kept)": (
                 load(base + path + "?take=100", "GET", None, token, *run),
+                load(bare_url + path, "GET", None, token, *run),
+            ),
+            "GET activity (page of 100, made afresh)": (
+                load(fresh + path + "?take=100", "GET", None, token, *run),
                 load(bare_url + path, "GET", None, token, *run),
             ),
             "POST activity": (

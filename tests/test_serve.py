@@ -10,11 +10,15 @@ from datetime import timedelta
 
 import pytest
 from serve_client import Client, seed_routes
+from sqlalchemy import delete, select, update
 
 from webhook_desk.api import tokens
 from webhook_desk.api.routes import ROUTES
 from webhook_desk.api.server import ApiServer
+from webhook_desk.db.database import Database
+from webhook_desk.db.models import Attempt, EventType, Registration
 from webhook_desk.platform import api_shapes
+from webhook_desk.platform.mock_api import add_webhook_history
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit, catalog
 
@@ -514,3 +518,40 @@ def test_a_body_over_the_size_cap_gets_413_in_the_seed_shape(served):
     answer = served.post("/api/webhook-categories", data=big,
                          headers={"Content-Type": "application/json"})  # fmt: skip
     assert "Too Large" in _error(answer, 413)
+
+
+def test_a_kept_activity_page_shows_at_once_any_write_made_outside_serve(served, any_db):
+    """serve keeps activity pages (api/page_cache.py) until a write changes what they show:
+    writes by another process straight into the database, as the GUI, CLI and engine make."""
+    base = _ecg_subscription(served)
+    page = f"{base}/activity?take=100&include=subscription,event"
+    assert served.get(page).json() == []
+    elsewhere = Database.open(any_db.url, migrate=False)
+    try:
+        with elsewhere.session() as session:
+            added = add_webhook_history(session, session.scalar(select(Registration.id)), 3)
+        first = served.get(page).json()
+        assert len(first) == added and served.get(page).json() == first
+        newest = api_shapes.attempt_id_of(first[-1]["id"])
+        changes = (
+            update(Attempt).where(Attempt.id == newest).values(response_code=299),
+            update(Registration).values(url="https://example.org/moved"),
+            update(EventType)  # the event is no longer in the catalog
+            .where(EventType.code == "vitals.observations.created", EventType.version == "v1")
+            .values(version="v9"),
+            delete(Attempt).where(Attempt.id == newest),
+        )
+        shown = []
+        for change in changes:
+            with elsewhere.session() as session:
+                session.execute(change)
+            now = served.get(page).json()
+            shown.append((len(now), now[-1]["httpStatusCode"], now[-1]["subscription"]["postUri"],
+                          now[-1]["event"]["id"]))  # fmt: skip
+    finally:
+        elsewhere.dispose()
+    moved = "https://example.org/moved"
+    assert shown[0][:3] == (added, 299, "https://example.org/hook") and shown[0][3] is not None
+    assert shown[1][:3] == (added, 299, moved)
+    assert shown[2] == (added, 299, moved, None)
+    assert shown[3][0] == added - 1

@@ -8,9 +8,6 @@ delivery, named by the delivery's X-ActiGraph-Delivery UUID until the engine sen
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import cast
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,22 +45,24 @@ def _delivery(session: Session, call: Call, reg: Registration) -> Delivery:
 
 def _unsent(session: Session, delivery: Delivery, reg: Registration, retrying_from=None) -> dict:
     """A delivery the engine has not sent yet, in an activity's shape."""
-    not_yet = SimpleNamespace(
+    row = api_shapes.ActivityRow(
         id=0,
-        delivery=delivery,
         number=1,
         started_at=delivery.created_at,
+        response_code=None,
         body_sent=delivery.payload,
         request_headers={},
-        retried_attempt_id=None,
-        response_code=None,
         response_headers=None,
         response_body=None,
+        retried_attempt_id=None,
         error=None,
+        attempt_count=delivery.attempt_count,
+        next_attempt_at=delivery.next_attempt_at,
+        event_code=delivery.event_code,
+        event_version=delivery.event_version,
     )
-    # Shaped like an Attempt (the fields ecg_activity reads), for a delivery not yet sent.
-    attempt = cast(Attempt, not_yet)
-    shown = api_shapes.ecg_activity(attempt, reg, _event_type(session, delivery), BOTH)
+    kind = api_shapes.event_ref(_event_type(session, delivery), row.event_code, row.event_version)
+    shown = api_shapes.activity_of(row, api_shapes.subscription_ref(reg), kind)
     return shown | {
         "id": delivery.uuid,
         "retryingFromPostId": retrying_from,

@@ -34,6 +34,7 @@ class Route:
     tag: str
     status: int = 200  # of success; 201 for what the seed creates
     public: bool = False  # answered without a token
+    kept: bool = False  # a read kept until a write changes it (api/page_cache.py)
 
     @property
     def key(self) -> str:
@@ -245,6 +246,7 @@ def _routes() -> list[Route]:
             ecg.activation_list,
             "List validation activations",
             "WebhookSubscriptions",
+            kept=True,
         ),
         r(
             "GET",
@@ -259,6 +261,7 @@ def _routes() -> list[Route]:
             ecg.activity_list,
             "List a subscription's activity",
             "WebhookActivities",
+            kept=True,
         ),
         r(
             "GET",

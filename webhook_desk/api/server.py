@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import partial
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from webhook_desk.api import tokens
 from webhook_desk.api.calls import Call, Reply
+from webhook_desk.api.page_cache import PageCache, encoded
 from webhook_desk.api.routes import ROUTES, Route
 from webhook_desk.errors import (
     Conflict,
@@ -44,6 +46,11 @@ def status_of(error: UserError) -> int:
     return 422
 
 
+def _page_key(route: Route, call: Call) -> tuple:
+    query = tuple((name, tuple(values)) for name, values in sorted(call.query.items()))
+    return route.key, tuple(sorted(call.params.items())), query
+
+
 class ApiServer(MockApi):
     """The served API over `db`; tokens are checked against `key` (tokens.signing_key)."""
 
@@ -59,6 +66,7 @@ class ApiServer(MockApi):
         switches.token = key
         super().__init__(db, switches)
         self.store = store or SecretStore()
+        self.pages = PageCache()
 
     def _auth_problem(self, request: web.Request) -> str | None:
         try:
@@ -79,7 +87,7 @@ class ApiServer(MockApi):
         async def answer(request: web.Request) -> web.Response:
             try:
                 call = await self._call(request)
-                status, document = await asyncio.to_thread(self._run, route, call)
+                status, body = await asyncio.to_thread(self._run, route, call)
             except ApiError as error:
                 return self._error(request, error.status, error.message)
             except web.HTTPException as error:  # aiohttp's own refusal, e.g. 413
@@ -89,7 +97,7 @@ class ApiServer(MockApi):
             except SQLAlchemyError:
                 return self._error(request, 503, "The database cannot be reached; try again.")
             return web.Response(
-                status=status, text=json.dumps(document), content_type="application/json"
+                status=status, body=body, content_type="application/json", charset="utf-8"
             )
 
         answer.__name__ = route.handler.__name__
@@ -112,10 +120,13 @@ class ApiServer(MockApi):
             store=self.store,
         )
 
-    def _run(self, route: Route, call: Call) -> tuple[int, object]:
+    def _run(self, route: Route, call: Call) -> tuple[int, bytes]:
         """One unit of work: everything the route changed commits, or none of it."""
         with audit.acting_as(call.subject or "anonymous"), self.db.session() as session:
+            if route.kept:
+                make = partial(route.handler, session, call)
+                return route.status, self.pages.page(session, _page_key(route, call), make)
             result = route.handler(session, call)
         if isinstance(result, Reply):
-            return result.status, result.document
-        return route.status, result
+            return result.status, encoded(result.document)
+        return route.status, encoded(result)

@@ -33,7 +33,7 @@ class _ProgressLines:
         print(f"{stage}: {done}{of}", file=sys.stderr, flush=True)
 
 
-def _credentials(args):
+def credentials(args):
     """The pasted token (--token-stdin, or the stored one), or OAuth2 client credentials
     (--client-id, the secret from --client-secret-stdin or the keyring); and any warning."""
     if args.client_id:
@@ -53,11 +53,17 @@ def _stdin_line(wanted: bool, flag: str, what: str) -> str | None:
     return given
 
 
-def _sync(args) -> int:
+def connect(args) -> tuple[PlatformClient, str | None]:
+    """A client of the platform at --api-url with the credentials the options name, and any
+    warning about keeping them."""
     if args.client_secret_stdin and not args.client_id:
         raise InvalidInput("--client-secret-stdin needs --client-id.")
-    token, warning = _credentials(args)
-    client = PlatformClient(args.api_url, token)
+    token, warning = credentials(args)
+    return PlatformClient(args.api_url, token), warning
+
+
+def _sync(args) -> int:
+    client, warning = connect(args)
     db = open_db(args)
     progress = _ProgressLines()
     try:

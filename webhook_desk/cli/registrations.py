@@ -129,8 +129,32 @@ def _show(args) -> int:
     return 0
 
 
+def _ecg_writes(args, db):
+    """The way to the ECG module when args.id mirrors one of its subscriptions, else None."""
+    from webhook_desk.cli.platform import connect
+    from webhook_desk.platform.ecg_writes import EcgWrites, is_ecg_mirror
+
+    with db.session() as session:
+        if not is_ecg_mirror(session, args.id):
+            return None
+    if not args.api_url:
+        raise InvalidInput(
+            f"Registration {args.id} mirrors an ECG module subscription and is changed there "
+            "first: pass --api-url, the module's API as given to `sync ecg`."
+        )
+    client, warning = connect(args)
+    if warning:
+        print(f"webhook-desk: warning: {warning}", file=sys.stderr)
+    return EcgWrites(db, client)
+
+
 def _set_status(args) -> int:
     db = open_db(args)
+    writes = _ecg_writes(args, db)
+    if writes is not None:
+        shown = writes.set_status(args.id, args.status_action, args.reason)
+        print(f"Registration {shown['id']} is {shown['status']}, on the ECG module and here.")
+        return 0
     with db.session() as session:
         reg = registrations.set_status(session, args.id, args.status_action, args.reason)
         print(f"Registration {reg.id} is {reg.status}.")
@@ -177,12 +201,29 @@ def _rotate(args) -> int:
 def _patch(args) -> int:
     """`registrations patch ID --json-patch FILE|-`: RFC 6902 over `registrations show --json`."""
     operations = read_json_file(args.json_patch)
+    db = open_db(args)
+    writes = _ecg_writes(args, db)
+    if writes is not None:
+        return _patch_ecg_mirror(args, db, writes, operations)
     editable = {name: name for name in (*registrations.STORED_FIELDS, "events")}
-    with open_db(args).session() as session:
+    with db.session() as session:
         reg = registrations.get_local(session, args.id)
         changes = json_patch.changes(registrations.as_dict(reg), operations, editable)
         if changes:
             registrations.update(session, SecretStore(), reg.id, changes, reason=args.reason)
         changed = ", ".join(sorted(changes)) or "nothing"
     print(f"Registration {args.id}: {changed} changed.")
+    return 0
+
+
+def _patch_ecg_mirror(args, db, writes, operations) -> int:
+    from webhook_desk.platform.ecg_writes import EDITABLE
+
+    with db.session() as session:
+        shown = registrations.as_dict(registrations.get(session, args.id))
+    changes = json_patch.changes(shown, operations, {name: name for name in EDITABLE})
+    if changes:
+        writes.edit(args.id, changes, reason=args.reason)
+    changed = ", ".join(sorted(changes)) or "nothing"
+    print(f"Registration {args.id}: {changed} changed, on the ECG module and here.")
     return 0

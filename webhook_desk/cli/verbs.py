@@ -74,6 +74,11 @@ def add_reason_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", help="why, for the audit trail")
 
 
+ECG_MIRROR_URL = (
+    "an ECG mirror's module API, as given to `sync ecg`: the change is made there first"
+)
+
+
 def _registrations(subparsers) -> None:
     parser = subparsers.add_parser("registrations", help="manage webhook registrations")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -93,6 +98,7 @@ def _registrations(subparsers) -> None:
         p.add_argument("id")
         add_reason_option(p)
         p.set_defaults(status_action=verb)
+        add_platform_options(p, required=False, url_help=ECG_MIRROR_URL)
 
     delete = add_verb(
         verbs, "delete", "delete a registration and its secrets", "registrations:_delete"
@@ -104,6 +110,7 @@ def _registrations(subparsers) -> None:
                      "registrations:_patch")  # fmt: skip
     patch.add_argument("id")
     patch.add_argument("--json-patch", required=True, metavar="FILE", help="the patch; - = stdin")
+    add_platform_options(patch, required=False, url_help=ECG_MIRROR_URL)
     add_reason_option(patch)
 
     rotate = add_verb(verbs, "rotate-secret", "start a new secret version", "registrations:_rotate")
@@ -499,23 +506,28 @@ def _platform(subparsers) -> None:
     )
     ecg.add_argument("--organization", "--organisation", dest="organization", required=True)
     for verb in (centrepoint, ecg):
-        verb.add_argument("--api-url", required=True, help="the platform API's base URL")
-        verb.add_argument(
-            "--token-stdin",
-            action="store_true",
-            help="read the API token from standard input (kept in the keyring for next time)",
-        )
-        verb.add_argument(
-            "--client-id", help="OAuth2 client credentials: fetch and renew the token ourselves"
-        )
-        verb.add_argument(
-            "--client-secret-stdin",
-            action="store_true",
-            help="read the client secret from standard input (kept in the keyring)",
-        )
-        verb.add_argument("--token-url", help="the token endpoint (default: API_URL/connect/token)")
-        verb.add_argument("--scope", default="CentrePoint", help="default: CentrePoint")
+        add_platform_options(verb, required=True)
         add_json_option(verb)
+
+
+def add_platform_options(verb, required: bool, url_help: str = "the platform API's base URL"):
+    """How to reach the platform's API: its URL and the token or client credentials."""
+    verb.add_argument("--api-url", required=required, help=url_help)
+    verb.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help="read the API token from standard input (kept in the keyring for next time)",
+    )
+    verb.add_argument(
+        "--client-id", help="OAuth2 client credentials: fetch and renew the token ourselves"
+    )
+    verb.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the client secret from standard input (kept in the keyring)",
+    )
+    verb.add_argument("--token-url", help="the token endpoint (default: API_URL/connect/token)")
+    verb.add_argument("--scope", default="CentrePoint", help="default: CentrePoint")
 
 
 def add_switch_options(parser) -> None:

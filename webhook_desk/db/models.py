@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -393,6 +394,16 @@ class MaskingSetting(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ChangeCount(Base):
+    """The one row whose count every write to the tables served pages are read from bumps,
+    by triggers (migration 0013), whichever process writes (api/page_cache.py)."""
+
+    __tablename__ = "change_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class RetentionPolicy(Base):

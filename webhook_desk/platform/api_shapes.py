@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import NamedTuple, Protocol
 
 from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
 from webhook_desk.history.centrepoint_format import platform_event_id, platform_time
@@ -125,7 +126,24 @@ def ecg_sample(event: EventType, payload: dict, version: str, name: str) -> dict
 # ---- ECG: subscriptions ----------------------------------------------------------------
 
 
-def subscription_id(reg: Registration) -> str:
+class SubscriptionLike(Protocol):
+    """The columns of a subscription an activity names: a Registration or a row of them."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def remote_id(self) -> str | None: ...
+    @property
+    def organization_id(self) -> str | None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def event_version(self) -> str: ...
+
+
+def subscription_id(reg: SubscriptionLike) -> str:
     if reg.source == "ecg" and reg.remote_id:
         return reg.remote_id
     return derived_id("subscription", reg.id)
@@ -194,49 +212,98 @@ def _payload(text: str):
         return text
 
 
+class ActivityRow(NamedTuple):
+    """What an activity shows of one attempt and its delivery: one row of one query
+    (mock_ecg_endpoints.activity_rows) or read off the ORM objects (activity_row)."""
+
+    id: int
+    number: int
+    started_at: datetime
+    response_code: int | None
+    body_sent: str
+    request_headers: dict
+    response_headers: dict | None
+    response_body: str | None
+    retried_attempt_id: int | None
+    error: str | None
+    attempt_count: int
+    next_attempt_at: datetime | None
+    event_code: str
+    event_version: str
+
+
+def activity_row(attempt: Attempt) -> ActivityRow:
+    delivery: Delivery = attempt.delivery
+    return ActivityRow(
+        attempt.id,
+        attempt.number,
+        attempt.started_at,
+        attempt.response_code,
+        attempt.body_sent,
+        attempt.request_headers,
+        attempt.response_headers,
+        attempt.response_body,
+        attempt.retried_attempt_id,
+        attempt.error,
+        delivery.attempt_count,
+        delivery.next_attempt_at,
+        delivery.event_code,
+        delivery.event_version,
+    )
+
+
+def subscription_ref(reg: SubscriptionLike) -> dict:
+    """The subscription as an activity includes it."""
+    return {
+        "id": subscription_id(reg),
+        "organizationId": reg.organization_id,
+        "postUri": reg.url,
+        "version": reg.event_version,
+    }
+
+
+def event_ref(event: EventType | None, code: str, version: str) -> dict:
+    """The event as an activity includes it (id None once the catalog lost it)."""
+    return {"id": event_id(event) if event else None, "code": code, "version": version}
+
+
 def ecg_activity(
     attempt: Attempt, reg: Registration | None, event: EventType | None, include=()
 ) -> dict:
     """One post (an attempt) of a subscription; a retry names the post it retried."""
-    delivery: Delivery = attempt.delivery
-    code = attempt.response_code
-    is_last = attempt.number == delivery.attempt_count
+    row = activity_row(attempt)
+    subscription = subscription_ref(reg) if "subscription" in include and reg is not None else None
+    kind = event_ref(event, row.event_code, row.event_version) if "event" in include else None
+    return activity_of(row, subscription, kind)
+
+
+def activity_of(row: ActivityRow, subscription: dict | None, event: dict | None) -> dict:
+    """An activity from plain values; `subscription` and `event` (their refs) when included."""
+    code = row.response_code
     activity = {
-        "id": activity_id(attempt),
-        "type": 0 if attempt.number == 1 else 1,
-        "postedAt": iso_z(attempt.started_at),
+        "id": activity_id_of(row.id),
+        "type": 0 if row.number == 1 else 1,
+        "postedAt": iso_z(row.started_at),
         "httpStatusCode": code,
-        "payload": _payload(attempt.body_sent),
-        "rawMessage": {
-            "headers": redacted(attempt.request_headers),
-            "body": attempt.body_sent,
-        },
+        "payload": _payload(row.body_sent),
+        "rawMessage": {"headers": redacted(row.request_headers), "body": row.body_sent},
         "retryingFromPostId": (
-            activity_id_of(attempt.retried_attempt_id) if attempt.retried_attempt_id else None
+            activity_id_of(row.retried_attempt_id) if row.retried_attempt_id else None
         ),
-        "nextRetryAt": iso_z(delivery.next_attempt_at) if is_last else None,
+        "nextRetryAt": iso_z(row.next_attempt_at) if row.number == row.attempt_count else None,
         "rawResponse": (
-            {"headers": redacted(attempt.response_headers), "body": attempt.response_body}
+            {"headers": redacted(row.response_headers), "body": row.response_body}
             if code is not None
             else None
         ),
-        "error": attempt.error,
+        "error": row.error,
         "success": code is not None and 200 <= code < 300,
-        "auditInfo": _audit_info(attempt.started_at),
+        "auditInfo": _audit_info(row.started_at),
     }
-    if "subscription" in include and reg is not None:
-        activity["subscription"] = {
-            "id": subscription_id(reg),
-            "organizationId": reg.organization_id,
-            "postUri": reg.url,
-            "version": reg.event_version,
-        }
-    if "event" in include:
-        activity["event"] = {
-            "id": event_id(event) if event else None,
-            "code": delivery.event_code,
-            "version": delivery.event_version,
-        }
+    if subscription is not None:
+        activity["subscription"] = subscription
+    if event is not None:
+        activity["event"] = event
     return activity
 
 

@@ -17,7 +17,6 @@ from webhook_desk.platform.mock_endpoints import (
     ApiError,
     Request,
     attempt_ids,
-    attempts_by_id,
     date_param,
     integer_param,
 )
@@ -137,9 +136,28 @@ def _org_subscriptions(session: Session, organization: str) -> list[Registration
 
 
 def find_subscription(session: Session, request: Request) -> Registration:
-    for reg in _org_subscriptions(session, request.params["organizationId"]):
-        if api_shapes.subscription_id(reg) == request.params["subscriptionId"]:
-            return reg
+    found = session.get(Registration, _subscription_columns(session, request).id)
+    assert found is not None  # just read in this transaction
+    return found
+
+
+_SUBSCRIPTION_COLUMNS = select(
+    Registration.id,
+    Registration.source,
+    Registration.remote_id,
+    Registration.organization_id,
+    Registration.url,
+    Registration.event_version,
+).order_by(Registration.id)
+
+
+def _subscription_columns(session: Session, request: Request) -> api_shapes.SubscriptionLike:
+    """The subscription the path names, as the columns an activity shows of it; else 404."""
+    organization = request.params["organizationId"]
+    query = _SUBSCRIPTION_COLUMNS.where(Registration.organization_id == organization)
+    for row in session.execute(query):
+        if api_shapes.subscription_id(row) == request.params["subscriptionId"]:
+            return row
     raise ApiError(404, f"Webhook subscription {request.params['subscriptionId']} was not found.")
 
 
@@ -202,8 +220,8 @@ def secret_histories(session: Session, request: Request) -> list[dict]:
 _STATUS = {"all", DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED}
 
 
-def _activity_condition(reg: Registration, request: Request, validations: bool):
-    condition = (Delivery.registration_id == reg.id) & (Delivery.is_validation.is_(validations))
+def _activity_condition(reg_id: int, request: Request, validations: bool):
+    condition = (Delivery.registration_id == reg_id) & (Delivery.is_validation.is_(validations))
     status = request.one("status", "all")
     if status not in _STATUS:
         raise ApiError(400, "status must be all, succeeded or failed.")
@@ -220,8 +238,8 @@ def _event_types(session: Session) -> dict[tuple[str, str], EventType]:
 
 
 def _activities(session: Session, request: Request, validations: bool) -> list[dict]:
-    reg = find_subscription(session, request)
-    condition, status = _activity_condition(reg, request, validations)
+    reg = _subscription_columns(session, request)
+    condition, status = _activity_condition(reg.id, request, validations)
     key = f"activity/{reg.id}/{validations}/{status}"
     wanted_event = request.one("eventId")
     types = _event_types(session)
@@ -232,15 +250,50 @@ def _activities(session: Session, request: Request, validations: bool) -> list[d
     skip, take, descending = _ecg_window(request)
     ids = attempt_ids(session, key, condition)
     ids = ids[::-1] if descending else ids
-    attempts = attempts_by_id(session, ids[skip : skip + take])
-    attempts.sort(key=lambda a: a.id, reverse=descending)
+    rows = activity_rows(session, ids[skip : skip + take])
+    rows.sort(key=lambda row: row.id, reverse=descending)
     include = set(request.many("include")) or ({"subscription", "event"} if validations else set())
+    subscription = api_shapes.subscription_ref(reg) if "subscription" in include else None
+    events: dict[tuple[str, str], dict] = {}
+    if "event" in include:
+        events = {pair: api_shapes.event_ref(e, *pair) for pair, e in types.items()}
     return [
-        api_shapes.ecg_activity(
-            a, reg, types.get((a.delivery.event_code, a.delivery.event_version)), include
-        )
-        for a in attempts
+        api_shapes.activity_of(row, subscription, _event_of(events, row, "event" in include))
+        for row in rows
     ]
+
+
+def _event_of(events: dict, row: api_shapes.ActivityRow, included: bool) -> dict | None:
+    if not included:
+        return None
+    key = (row.event_code, row.event_version)
+    return events.get(key) or api_shapes.event_ref(None, *key)
+
+
+_ACTIVITY_COLUMNS = select(
+    Attempt.id,
+    Attempt.number,
+    Attempt.started_at,
+    Attempt.response_code,
+    func.coalesce(Attempt.request_body, Delivery.payload),
+    Attempt.request_headers,
+    Attempt.response_headers,
+    Attempt.response_body,
+    Attempt.retried_attempt_id,
+    Attempt.error,
+    Delivery.attempt_count,
+    Delivery.next_attempt_at,
+    Delivery.event_code,
+    Delivery.event_version,
+).join(Attempt.delivery)
+
+
+def activity_rows(session: Session, ids: list[int]) -> list[api_shapes.ActivityRow]:
+    """The page's attempts with their deliveries' columns, in one query, as plain rows."""
+    if not ids:
+        return []
+    query = _ACTIVITY_COLUMNS.where(Attempt.id.in_(ids))
+    return [api_shapes.ActivityRow(*row) for row in session.execute(query)]
 
 
 def activity_list(session: Session, request: Request) -> list[dict]:
