@@ -24,7 +24,7 @@ http {{
   uwsgi_temp_path {dir}/uwsgi;
   scgi_temp_path {dir}/scgi;
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{port}{listen};
     location / {{
       {location}
       return 200 '{{"received":true}}';
@@ -58,13 +58,16 @@ def nginx_binary() -> str | None:
 
 
 def start_nginx(
-    binary: str, directory: Path, http: str = "", location: str = ""
+    binary: str, directory: Path, http: str = "", location: str = "", listen: str = ""
 ) -> tuple[subprocess.Popen, int]:
     """nginx answering 200 to everything, once it listens; `http` and `location` add
-    directives to those blocks. Returns the process (the caller stops it) and its port."""
+    directives to those blocks, `listen` options to its listen line (" ssl").
+    Returns the process (the caller stops it) and its port."""
     port = free_port()
     conf = directory / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=directory, port=port, http=http, location=location))
+    conf.write_text(
+        NGINX_CONF.format(dir=directory, port=port, http=http, location=location, listen=listen)
+    )
     process = subprocess.Popen([binary, "-c", str(conf), "-p", str(directory)])
     try:
         wait_until_listening(port)

@@ -1,7 +1,6 @@
 """Where things live: the default database, the shipped resources, and tunable defaults."""
 
 import os
-import sys
 from pathlib import Path
 
 import platformdirs
@@ -30,14 +29,9 @@ def resolve_db_url(explicit: str | None) -> str:
 
 
 def resources_dir() -> Path:
-    """The shipped data folder, in a checkout or inside a PyInstaller bundle."""
-    bundled = getattr(sys, "_MEIPASS", None)
-    if bundled:
-        return Path(bundled) / "resources"
-    checkout = Path(__file__).resolve().parent.parent / "resources"
-    if checkout.is_dir():
-        return checkout
-    return Path(sys.prefix) / "share" / APP_NAME / "resources"
+    """The shipped data (catalog, icons): package data beside this module, the same in a
+    checkout, an installed wheel and a PyInstaller bundle (build.spec puts it there)."""
+    return Path(__file__).resolve().parent / "resources"
 
 
 def receiver_default_url() -> str:

@@ -10,6 +10,8 @@ from webhook_desk.services import registrations
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
 
+WAIT_MS = 20_000  # a loaded machine answers slower than pytest-qt's 5 s default
+
 
 def _history_of_changes(context) -> int:
     data = RegistrationInput(url="https://hooks.example.org/cp", study_id="189", events=["upload"])
@@ -24,7 +26,9 @@ def _history_of_changes(context) -> int:
 def _open(window, qtbot) -> AuditDialog:
     window.open_audit()
     dialog = window.audit_dialog
-    qtbot.waitUntil(lambda: dialog.table.rowCount() > 0 and "Chain" in dialog.chain.text())
+    qtbot.waitUntil(
+        lambda: dialog.table.rowCount() > 0 and "Chain" in dialog.chain.text(), timeout=WAIT_MS
+    )
     return dialog
 
 
@@ -33,11 +37,11 @@ def test_the_trail_is_listed_filtered_and_shows_before_and_after(window, qtbot, 
     dialog = _open(window, qtbot)
     assert dialog.chain.text().startswith("Chain intact: 2 entries")
     assert dialog.table.rowCount() == 2
-    qtbot.waitUntil(lambda: dialog.action.count() > 1)
+    qtbot.waitUntil(lambda: dialog.action.count() > 1, timeout=WAIT_MS)
     dialog.action.setCurrentText("registration.disable")
     qtbot.keyClicks(dialog.entity, f"registration {reg_id}")
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
     assert dialog.table.item(0, 5).text() == "site closed"
     dialog.table.selectRow(0)
     assert '"enabled"' in dialog.before.toPlainText()
@@ -51,7 +55,7 @@ def test_a_tampered_trail_is_said_in_the_view_and_in_about(window, qtbot, contex
     dialog = _open(window, qtbot)
     assert dialog.chain.text() == ("Chain broken: Audit entry 1 was altered after it was written.")
     window.show_about()
-    qtbot.waitUntil(lambda: getattr(window, "about_box", None) is not None)
+    qtbot.waitUntil(lambda: getattr(window, "about_box", None) is not None, timeout=WAIT_MS)
     assert "Audit trail: <b>broken</b>: Audit entry 1 was altered" in window.about_box.text()
 
 
@@ -60,4 +64,6 @@ def test_a_bad_date_gets_the_histories_sentence(window, qtbot, context):
     dialog = _open(window, qtbot)
     qtbot.keyClicks(dialog.since, "last tuesday")
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Since 'last tuesday' is not a date" in dialog.chain.text())
+    qtbot.waitUntil(
+        lambda: "Since 'last tuesday' is not a date" in dialog.chain.text(), timeout=WAIT_MS
+    )

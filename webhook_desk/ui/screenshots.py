@@ -1,6 +1,7 @@
 """Render every tab with demo data to PNG for the README: `python -m webhook_desk.ui.screenshots
-OUTDIR` (default resources/screenshots): each tab at 1024x700 (the smallest window the
-layout is made for) and 1600x1000, in a light and a dark palette, plus the two main dialogs.
+OUTDIR` (default: the checkout's resources/screenshots): each tab at 1024x700 (the smallest
+window the layout is made for) and 1600x1000, in a light and a dark palette, plus the main
+dialogs.
 
 It works on a throwaway SQLite database and an in-memory keyring, so it never touches the
 user's data or secrets; the engine and the receiver run for real, so the Receiver tab shows
@@ -22,7 +23,6 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from webhook_desk.services import demo, firing, registrations  # noqa: E402
-from webhook_desk.settings import resources_dir  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
 from webhook_desk.ui.app import make_application, open_database  # noqa: E402
 from webhook_desk.ui.colours import dark_palette  # noqa: E402
@@ -238,9 +238,13 @@ def shoot_data_dialogs(window, app: QApplication, out: Path, palette: str) -> No
     retention.done(0)
 
 
+# The README's pictures stay in the checkout, not in the package.
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "resources" / "screenshots"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0]) if args else resources_dir() / "screenshots"
+    out = Path(args[0]) if args else README_SCREENSHOTS
     return shoot(out)
 
 
