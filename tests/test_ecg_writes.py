@@ -1,12 +1,12 @@
 """Changing a mirrored ECG subscription from the desk: the change goes to the module first
 (`webhook-desk serve` in its own process, with its own database), then to the mirror here."""
 
+import contextlib
 import signal
+import socket
 import subprocess
 import sys
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -27,8 +27,8 @@ VITALS, PHONE = "vitals.observations.created", "phone.logs.created"
 class Module:
     """`webhook-desk serve` in another process, its database, and a token for it."""
 
-    def __init__(self, url: str, token: str, db):
-        self.url, self.token, self.db = url, token, db
+    def __init__(self, url: str, token: str, db, db_url: str):
+        self.url, self.token, self.db, self.db_url = url, token, db, db_url
         self.orgs = 0
 
     def client(self, token: str | None = None, **options) -> PlatformClient:
@@ -60,15 +60,11 @@ class Module:
         client.close()
 
 
-@pytest.fixture(scope="module")
-def module(tmp_path_factory):
-    store = SecretStore()  # the real keyring, which the served process reads too
-    had_key = _has(store, tokens.SIGNING_KEY)
-    token = tokens.issue(tokens.signing_key(store), "desk-tests", timedelta(hours=1))
-    url = f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.sqlite3'}"
-    db = open_database(url)
+@contextlib.contextmanager
+def _serving(url: str, *switches: str):
+    """`webhook-desk serve` over the database at `url` in a process of its own: its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "webhook_desk.cli", "--db", url, "serve", "--port", "0"],
+        [sys.executable, "-m", "webhook_desk.cli", "--db", url, "serve", "--port", "0", *switches],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -76,10 +72,23 @@ def module(tmp_path_factory):
         assert line.startswith("Serving the platform API at http://127.0.0.1:"), (
             process.stderr.read()
         )
-        yield Module(line.split()[5].rstrip(";"), token, db)
+        yield line.split()[5].rstrip(";")
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory):
+    store = SecretStore()  # the real keyring, which the served process reads too
+    had_key = _has(store, tokens.SIGNING_KEY)
+    token = tokens.issue(tokens.signing_key(store), "desk-tests", timedelta(hours=1))
+    url = f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.sqlite3'}"
+    db = open_database(url)
+    try:
+        with _serving(url) as base:
+            yield Module(base, token, db, url)
+    finally:
         db.dispose()
         if not had_key:
             store.delete(tokens.SIGNING_KEY)
@@ -216,43 +225,36 @@ def test_an_edit_the_module_refuses_changes_neither_side(module, catalog_db, mir
     assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
 
 
-class _Unavailable(BaseHTTPRequestHandler):
-    def _answer(self):
-        self.send_response(503)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    do_GET = do_POST = do_PATCH = _answer
-
-    def log_message(self, *args):
-        pass
-
-
-def test_a_module_answering_503_changes_nothing_here(catalog_db, mirrored):
+@pytest.mark.parametrize(
+    ("switches", "options", "answered"),
+    [
+        (("--failure-rate", "1"), {}, "kept answering 503"),
+        (("--latency-ms", "1000"), {"timeout": (2.0, 0.2)}, "cannot be reached"),
+    ],
+    ids=["flaky", "slow"],
+)
+def test_a_module_failing_or_too_slow_changes_neither_side(
+    module, catalog_db, mirrored, switches, options, answered
+):
     org, remote, reg_id = mirrored
-    before = _local(catalog_db, reg_id)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        client = PlatformClient(
-            f"http://127.0.0.1:{server.server_port}", "t", tries=2, backoff_s=0.01
-        )
+    before, served = _local(catalog_db, reg_id), module.registration(remote)
+
+    with _serving(module.db_url, *switches) as base:
+        client = PlatformClient(base, module.token, tries=2, backoff_s=0.01, **options)
         with pytest.raises(UserError) as refused:
             EcgWrites(catalog_db, client).edit(reg_id, {"url": "https://example.org/mine"})
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert "kept answering 503" in str(refused.value)
+
+    assert answered in str(refused.value)
     assert "nothing was changed here" in str(refused.value)
-    assert _local(catalog_db, reg_id) == before
+    assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
 
 
 def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirrored):
     org, remote, reg_id = mirrored
     before = _local(catalog_db, reg_id)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
-    port = server.server_port
-    server.server_close()  # nothing listens there now
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once it is closed
     client = PlatformClient(f"http://127.0.0.1:{port}", "t", tries=2, backoff_s=0.01)
 
     with pytest.raises(UserError) as refused:

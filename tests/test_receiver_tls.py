@@ -26,7 +26,7 @@ from test_receiver_cli import run_receiver, stop
 
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.errors import UserError
-from webhook_desk.local_tls import LocalCA, ServingCertificate
+from webhook_desk.local_tls import PASSPHRASE_KEY, LocalCA, ServingCertificate
 from webhook_desk.receiver.server import Receiver
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import catalog, firing, registrations
@@ -141,16 +141,19 @@ def own_certificate(tmp_path, days: int = 30, name: str = "mine") -> tuple:
         )
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}-key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file, key_file = write_pair(tmp_path, name, certificate, key)
     return cert_file, key_file, certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def write_pair(folder, name: str, certificate: x509.Certificate, key) -> tuple:
+    """The certificate and its unencrypted key as PEM files NAME.pem and NAME-key.pem."""
+    cert_file, key_file = folder / f"{name}.pem", folder / f"{name}-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key_file.write_bytes(pem)
+    return cert_file, key_file
 
 
 def register(db, url: str, auth_type: str = "hmac", development: bool = False) -> int:
@@ -191,6 +194,44 @@ def test_an_endpoint_with_a_certificate_from_an_unknown_authority_fails_with_one
     assert response.error == (
         "The endpoint's certificate is signed by an unknown authority: self-signed certificate."
     )
+
+
+def expired_from_the_local_ca(tmp_path) -> ServingCertificate:
+    """A localhost certificate the local CA signed, which expired yesterday."""
+    ca = LocalCA()
+    ca.localhost_certificate()
+    passphrase = SecretStore().get(PASSPHRASE_KEY).encode()
+    ca_key = serialization.load_pem_private_key(
+        (ca.directory / "ca-key.pem").read_bytes(), passphrase
+    )
+    ca_cert = x509.load_pem_x509_certificate(ca.certificate_path.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=10))
+        .not_valid_after(now - timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return ServingCertificate(*write_pair(tmp_path, "expired", certificate, key))
+
+
+def test_an_endpoint_with_an_expired_certificate_fails_with_one_sentence(db, tmp_path):
+    receiver = Receiver(db)
+    receiver.start("127.0.0.1", 0, tls=expired_from_the_local_ca(tmp_path))
+    try:
+        response = Sender(QUICK).post(receiver.url + "hooks", {}, b"{}")
+    finally:
+        receiver.stop()
+    assert response.error == "The endpoint's certificate is not valid now: certificate has expired."
 
 
 def test_the_users_own_certificate_and_key_serve_https(db, tmp_path):
