@@ -10,6 +10,7 @@ import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
 from test_delivery_loop import LOOP_TIMEOUT_MS, fire_at_registration, register_at, start_receiver
 
+from webhook_desk.services.identifying import mask
 from webhook_desk.ui.dialogs.compare_dialog import COLOURS, CompareDialog
 from webhook_desk.ui.dialogs.edit_resend_dialog import EditResendDialog, open_edit_resend
 
@@ -103,11 +104,12 @@ def test_a_tester_edits_a_refused_delivery_and_resends_it(window, qtbot, context
     compare = history.findChild(CompareDialog)
     qtbot.waitUntil(lambda: compare.comparison is not None, timeout=WAIT_MS)
     rows = [compare.differences.item(i).text() for i in range(compare.differences.count())]
-    assert f'~ body /subjectId: "{payload["subjectId"]}" → "50001"' in rows
+    # masked, as History shows them (masking is on for a new installation)
+    assert f'~ body /subjectId: "{mask(payload["subjectId"])}" → "{mask("50001")}"' in rows
     line = next(
         i
         for i, text in enumerate(compare.panes[1].toPlainText().split("\n"))
-        if '"subjectId": "50001"' in text
+        if f'"subjectId": "{mask("50001")}"' in text
     )
     assert compare.highlighted_lines(1)[line] == COLOURS["changed"]
 
@@ -121,8 +123,8 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     url = start_receiver(window, qtbot)
     receiver = window.receiver_tab
     window.tabs.setCurrentWidget(receiver)
-    _post(url, {"studyId": "189", "subjectId": "1", "uploadId": "7", "status": "started"})
-    _post(url, {"studyId": "189", "subjectId": "2", "uploadId": "7", "status": "started"})
+    _post(url, {"studyId": "189", "subjectId": "10000001", "uploadId": "7", "status": "started"})
+    _post(url, {"studyId": "189", "subjectId": "10000002", "uploadId": "7", "status": "started"})
     qtbot.waitUntil(lambda: receiver.model.rowCount() == 2, timeout=WAIT_MS)
 
     receiver.table.selectAll()
@@ -131,7 +133,7 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     compare = receiver.compare_dialog
     qtbot.waitUntil(lambda: compare.comparison is not None, timeout=WAIT_MS)
     listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
-    assert '~ body /subjectId: "1" → "2"' in listed
+    assert f'~ body /subjectId: "{mask("10000001")}" → "{mask("10000002")}"' in listed
     compare.close()
 
     receiver.table.selectRow(0)  # the newest
@@ -160,7 +162,7 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     compare = history.compare_dialog
     qtbot.waitUntil(lambda: compare.comparison is not None, timeout=WAIT_MS)
     listed = [compare.differences.item(i).text() for i in range(compare.differences.count())]
-    assert '~ body /subjectId: "2" → "1"' in listed
+    assert f'~ body /subjectId: "{mask("10000002")}" → "{mask("10000001")}"' in listed
 
 
 def test_the_dialog_refuses_a_secret_header_with_the_services_sentence(window, qtbot, context):
@@ -178,3 +180,21 @@ def test_the_dialog_refuses_a_secret_header_with_the_services_sentence(window, q
     assert not dialog.send_button.isEnabled()
     dialog.headers.setPlainText("X-Test-Case: 42")
     qtbot.waitUntil(dialog.send_button.isEnabled, timeout=WAIT_MS)
+
+
+def test_opening_a_delivery_for_editing_reveals_it_and_is_audited(window, qtbot, context):
+    from webhook_desk.services import audit, firing
+
+    with context.db.session() as session:
+        (original,) = firing.fire(session, "upload", url="http://127.0.0.1:9/x")
+        original_id = original.id
+    kept = []
+    open_edit_resend(context, str(original_id), window, kept.append)
+    qtbot.waitUntil(lambda: bool(kept), timeout=WAIT_MS)
+    with context.db.session() as session:
+        entry = audit.entries(session, limit=1)[0]
+    assert (entry.action, entry.entity_type, entry.entity_id) == (
+        "identifiers.reveal",
+        "delivery",
+        str(original_id),
+    )

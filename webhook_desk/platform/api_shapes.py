@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
@@ -205,7 +206,10 @@ def attempt_id_of(activity: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=1024)
 def _payload(text: str):
+    """The body sent, parsed. Kept by its text (attempts of a delivery, and the next page made
+    after a write, send the same bodies again), so callers must not change what it returns."""
     try:
         return json.loads(text)
     except ValueError:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, ReceivedRequest
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.services import json_diff, json_lines
+from webhook_desk.services import identifying, json_diff, json_lines
 from webhook_desk.services.resend import find
 
 NOT_JSON = object()  # a body that does not parse is compared as text
@@ -164,8 +164,15 @@ class SideBySide:
     summary: list[str]
 
 
-def side_by_side(session: Session, ref_a: str, ref_b: str) -> SideBySide:
+def side_by_side(
+    session: Session, ref_a: str, ref_b: str, masking: identifying.Masking | None = None
+) -> SideBySide:
+    """The comparison as the window shows it; with `masking`, identifying values are masked
+    before comparing (as the History and Receiver tabs show them)."""
     a, b = load(session, ref_a), load(session, ref_b)
+    if masking is not None:
+        for request in (a, b):
+            request.body = masking.body(request.body) or ""
     found = [("header", c) for c in header_changes(a.headers, b.headers)]
     found += [("body", c) for c in _body_changes_or_whole(a, b)]
     keys = [f"{where}:{change.path}" for where, change in found]

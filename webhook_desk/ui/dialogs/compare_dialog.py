@@ -62,11 +62,11 @@ class CompareDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
         layout.addWidget(buttons)
-        db = context.db
+        db, masking = context.db, context.masking
 
         def work() -> request_diff.SideBySide:
             with db.session() as session:
-                return request_diff.side_by_side(session, ref_a, ref_b)
+                return request_diff.side_by_side(session, ref_a, ref_b, masking)
 
         run_job(work, self._compared, self._failed)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from webhook_desk.services import edit_resend, firing
+from webhook_desk.services import edit_resend, firing, identifying
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
@@ -159,11 +159,15 @@ class EditResendDialog(QDialog):
 def open_edit_resend(context: AppContext, ref: str, parent, keep: Callable) -> None:
     """Load the delivery off the GUI thread, then open the form (or say why it cannot be);
     `keep(dialog)` is given the open dialog (the caller keeps it, as tabs keep theirs)."""
-    db = context.db
+    db, masked = context.db, context.masking.on
 
     def load() -> edit_resend.EditForm:
         with db.session() as session:
-            return edit_resend.edit_form(session, ref)
+            form = edit_resend.edit_form(session, ref)
+            if masked:  # the editor shows the payload in full: that is a reveal, audited
+                kind, _, ident = form.source.label.partition(" ")
+                identifying.reveal(session, kind, ident)
+            return form
 
     def opened(form: edit_resend.EditForm) -> None:
         dialog = EditResendDialog(context, form, parent)
