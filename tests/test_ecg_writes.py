@@ -267,24 +267,24 @@ def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirror
 # ---- the command line ----------------------------------------------------------------------
 
 
-def test_the_cli_changes_an_ecg_mirror_on_the_module_first(
+def test_the_cli_changes_an_ecg_mirror_on_the_module_it_was_synced_from(
     module, catalog_db, mirrored, cli, tmp_path
 ):
     org, remote, reg_id = mirrored
-    connection = ["--api-url", module.url, "--token-stdin"]
 
-    disabled = cli(
-        "registrations", "disable", reg_id, *connection, db=catalog_db, stdin=module.token
-    )
+    # no --api-url: the mirror knows the API it was synced from
+    disabled = cli("registrations", "disable", reg_id, "--token-stdin", db=catalog_db,
+                   stdin=module.token)  # fmt: skip
     assert disabled.code == 0, disabled.err
+    assert "disabled, on the ECG module and here" in disabled.out
     assert module.registration(remote)["status"] == "disabled"
 
     patch = tmp_path / "patch.json"
     patch.write_text('[{"op": "replace", "path": "/url", "value": "https://example.org/cli"}]')
     # the token of the first call was kept in the keyring: no --token-stdin this time
     patched = cli(
-        "registrations", "patch", reg_id, "--json-patch", patch, "--api-url", module.url,
-        "--reason", "new receiver", db=catalog_db,
+        "registrations", "patch", reg_id, "--json-patch", patch, "--reason", "new receiver",
+        db=catalog_db,
     )  # fmt: skip
     assert patched.code == 0, patched.err
     assert "url changed, on the ECG module and here" in patched.out
@@ -292,14 +292,19 @@ def test_the_cli_changes_an_ecg_mirror_on_the_module_first(
     assert _local(catalog_db, reg_id)["url"] == "https://example.org/cli"
 
 
-def test_the_cli_says_where_an_ecg_mirror_is_changed(module, catalog_db, mirrored, cli):
+def test_the_cli_asks_for_the_api_of_a_mirror_synced_before_it_was_kept(
+    module, catalog_db, mirrored, cli
+):
     org, remote, reg_id = mirrored
+    with catalog_db.session() as session:
+        session.get(Registration, reg_id).remote_origin = None
 
     refused = cli("registrations", "archive", reg_id, db=catalog_db)
 
     assert refused.code != 0 and len(refused.err.strip().splitlines()) == 1
     assert "pass --api-url" in refused.err
     assert module.registration(remote)["status"] == "enabled"
+    assert _local(catalog_db, reg_id)["status"] == "enabled"
 
 
 def test_the_cli_reports_a_conflict_in_one_line(module, catalog_db, mirrored, cli, tmp_path):

@@ -7,8 +7,6 @@ module showed them, so a change made on the module since the mirror was read is 
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import subscription_fields
@@ -29,10 +27,6 @@ STATUS_ROUTES = {
     "archive": "archive",
     "restore": "restore",
 }
-
-
-def is_ecg_mirror(session: Session, reg_id) -> bool:
-    return registrations.get(session, reg_id).source == "ecg"
 
 
 class EcgWrites:
