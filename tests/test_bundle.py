@@ -70,3 +70,21 @@ def test_the_bundle_lists_the_shipped_catalog(bundle, tmp_path):
     result = _run(bundle, "events", "list", "--json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "upload" in result.stdout and "vitals.observations.created" in result.stdout
+
+
+def test_the_bundle_installs_a_menu_entry_that_starts_the_bundle(bundle, tmp_path):
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = subprocess.run(
+        [str(bundle), "--install-desktop-entry"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    entry = tmp_path / "data" / "applications" / "webhook-desk.desktop"
+    icon = tmp_path / "data" / "icons" / "hicolor" / "scalable" / "apps" / "webhook-desk.svg"
+    assert f"Exec={bundle}\n" in entry.read_text()
+    assert icon.read_text().lstrip().startswith("<svg")
+    valid = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+    assert (valid.returncode, valid.stdout + valid.stderr) == (0, "")

@@ -86,3 +86,17 @@ def test_a_registration_added_while_the_receiver_runs_is_verified_at_once(
         "valid",
         f"registration {reg_id} v1",
     )
+
+
+def test_requests_arriving_together_after_a_new_registration_are_all_verified(db, receiver):
+    """The first request starts the reload; the others wait for it instead of being judged
+    on the old secrets (they read "unchecked" before)."""
+    reg_id = register(db, receiver.url + "together", "hmac", "added while running")
+    receiver.book.refreshed_at = float("-inf")  # the secrets are old, as after a while
+    with db.session() as session:
+        sent = firing.fire(session, "upload", to_registration=reg_id, count=8)
+        registrations.get(session, reg_id).validation_state = "validated"
+        uuids = {d.uuid for d in sent}
+    new_engine(db, SecretStore(), workers=8).run_until_idle()
+    verdicts = {r["signature"] for r in captured(receiver) if r["delivery_id"] in uuids}
+    assert verdicts == {"valid"}

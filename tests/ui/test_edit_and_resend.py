@@ -165,16 +165,21 @@ def test_two_captures_compare_and_one_is_edited_and_resent(window, qtbot, contex
     assert f'~ body /subjectId: "{mask("10000002")}" → "{mask("10000001")}"' in listed
 
 
-def test_the_dialog_refuses_a_secret_header_with_the_services_sentence(window, qtbot, context):
+def _editing_a_fresh_delivery(window, qtbot, context) -> tuple[int, EditResendDialog]:
+    """An ad-hoc upload, opened in Edit and resend as the History tab opens it."""
     from webhook_desk.services import firing
 
     with context.db.session() as session:
         (original,) = firing.fire(session, "upload", url="http://127.0.0.1:9/x")
         original_id = original.id
-    kept = []
+    kept: list[EditResendDialog] = []
     open_edit_resend(context, str(original_id), window, kept.append)
     qtbot.waitUntil(lambda: bool(kept), timeout=WAIT_MS)
-    dialog = kept[0]
+    return original_id, kept[0]
+
+
+def test_the_dialog_refuses_a_secret_header_with_the_services_sentence(window, qtbot, context):
+    _, dialog = _editing_a_fresh_delivery(window, qtbot, context)
     qtbot.keyClicks(dialog.headers, "Cookie: session=1")
     qtbot.waitUntil(lambda: "Cookie carries a secret" in dialog.problems.text(), timeout=WAIT_MS)
     assert not dialog.send_button.isEnabled()
@@ -183,14 +188,9 @@ def test_the_dialog_refuses_a_secret_header_with_the_services_sentence(window, q
 
 
 def test_opening_a_delivery_for_editing_reveals_it_and_is_audited(window, qtbot, context):
-    from webhook_desk.services import audit, firing
+    from webhook_desk.services import audit
 
-    with context.db.session() as session:
-        (original,) = firing.fire(session, "upload", url="http://127.0.0.1:9/x")
-        original_id = original.id
-    kept = []
-    open_edit_resend(context, str(original_id), window, kept.append)
-    qtbot.waitUntil(lambda: bool(kept), timeout=WAIT_MS)
+    original_id, _ = _editing_a_fresh_delivery(window, qtbot, context)
     with context.db.session() as session:
         entry = audit.entries(session, limit=1)[0]
     assert (entry.action, entry.entity_type, entry.entity_id) == (

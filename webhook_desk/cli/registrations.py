@@ -130,13 +130,16 @@ def _show(args) -> int:
 
 
 def _ecg_writes(args, db):
-    """The way to the ECG module when args.id mirrors one of its subscriptions, else None."""
+    """The way to the ECG module when args.id mirrors one of its subscriptions, else None:
+    --api-url, or the API the mirror was synced from, with the token kept for it."""
     from webhook_desk.cli.platform import connect
-    from webhook_desk.platform.ecg_writes import EcgWrites, is_ecg_mirror
+    from webhook_desk.platform.ecg_writes import EcgWrites
 
     with db.session() as session:
-        if not is_ecg_mirror(session, args.id):
+        reg = registrations.get(session, args.id)
+        if reg.source != "ecg":
             return None
+        args.api_url = args.api_url or reg.remote_origin
     if not args.api_url:
         raise InvalidInput(
             f"Registration {args.id} mirrors an ECG module subscription and is changed there "

@@ -162,6 +162,7 @@ class Registration(Base):
     last_delivery_status: Mapped[DeliveryStatus | None] = mapped_column(Vocabulary(DeliveryStatus))
     source: Mapped[str] = mapped_column(String(20), default="local")  # local|centrepoint|ecg
     remote_id: Mapped[str | None] = mapped_column(String(100))
+    remote_origin: Mapped[str | None] = mapped_column(Text)  # the API a mirror was read from
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -161,6 +161,7 @@ def upsert_mirror(
         before = registrations.as_dict(reg)
     for name, value in fields.items():
         setattr(reg, name, value)
+    reg.remote_origin = origin
     if created or reg.event_codes != sorted(set(events)):
         reg.events = [RegistrationEvent(event_code=c) for c in sorted(set(events))]
     session.flush()

@@ -132,15 +132,17 @@ class SecretBook:
         with self._lock:
             if self._age() < if_older_than:
                 return
-            self.refreshed_at = time.monotonic()
             try:
                 with self.db.session() as session:
                     found, problems = registration_secrets(session, self.store, host, port)
             except UserError as error:
                 self._note(str(error))
-                return
-            self._note(" ".join(problems) or None)
-            self._known = self.extra + tuple(found)
+            else:
+                self._note(" ".join(problems) or None)
+                self._known = self.extra + tuple(found)
+            # Fresh from now, not from when the reload began: a request that asked while it
+            # ran waits for it (may_know_more) instead of being judged on the old secrets.
+            self.refreshed_at = time.monotonic()
 
     def _note(self, problem: str | None) -> None:
         if problem and problem != self.problem:
@@ -157,7 +159,7 @@ class SecretBook:
         return (
             verdict.scheme is not None
             and verdict.status in ("unchecked", "invalid")
-            and self._age() >= STALE_AFTER_S
+            and (self._age() >= STALE_AFTER_S or self._lock.locked())
         )
 
     def _age(self) -> float:

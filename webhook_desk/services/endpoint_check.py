@@ -249,15 +249,21 @@ class _Checker:
 
     def samples(self) -> CheckResult:
         result = CheckResult(2, "Each subscribed event's sample, correctly signed, is accepted")
-        refused = []
-        for event in self.target.events:
-            response, evidence = self.send(event, self.sample(event))
-            result.evidence.append(evidence)
-            if not response.ok:
-                refused.append(f"{event} ({response.status or response.error})")
+        sent = [(event, event, self.sample(event)) for event in self.target.events]
+        refused = self._refused(result, sent)
         if refused:
             return _verdict(result, FAIL, "Refused: " + ", ".join(refused) + ".")
         return _verdict(result, PASS, f"{len(self.target.events)} event(s) accepted.")
+
+    def _refused(self, result: CheckResult, sent: list[tuple[str, str, bytes]]) -> list[str]:
+        """Send each (name, event, body); the names of those not accepted, with their answer."""
+        refused = []
+        for name, event, body in sent:
+            response, evidence = self.send(event, body)
+            result.evidence.append(evidence)
+            if not response.ok:
+                refused.append(f"{name} ({response.status or response.error})")
+        return refused
 
     def forgeries(self) -> CheckResult:
         result = CheckResult(3, "Forged, unsigned and tampered requests are refused, never 2xx")
@@ -356,12 +362,9 @@ class _Checker:
         bare = len(json.dumps({**sample, "padding": ""}).encode())
         big = json.dumps({**sample, "padding": "x" * (MB - bare)}).encode()  # 1,000,000 bytes
         largest = max((self.sample(e) for e in self.target.events), key=len)
-        refused = []
-        for name, body in (("the largest sample", largest), ("1 MB", big)):
-            response, evidence = self.send(event, body)
-            result.evidence.append(evidence)
-            if not response.ok:
-                refused.append(f"{name} ({response.status or response.error})")
+        refused = self._refused(
+            result, [("the largest sample", event, largest), ("1 MB", event, big)]
+        )
         if refused:
             return _verdict(result, FAIL, "Refused: " + ", ".join(refused) + ".")
         return _verdict(result, PASS, f"Both accepted (up to {len(big):,} bytes).")
