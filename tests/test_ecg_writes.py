@@ -1,116 +1,28 @@
 """Changing a mirrored ECG subscription from the desk: the change goes to the module first
 (`webhook-desk serve` in its own process, with its own database), then to the mirror here."""
 
-import contextlib
-import signal
 import socket
-import subprocess
-import sys
-from datetime import timedelta
 
 import pytest
+from ecg_module import PHONE, VITALS, Module, mirror, running_module, serving
 
-from webhook_desk.api import tokens
 from webhook_desk.db.models import AuditEntry, Registration
-from webhook_desk.errors import Conflict, NotFound, UserError
-from webhook_desk.platform import api_shapes
+from webhook_desk.errors import Conflict, UserError
 from webhook_desk.platform.client import PlatformClient
-from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.platform.ecg_writes import EcgWrites
-from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
-from webhook_desk.services.startup import open_database
-
-VITALS, PHONE = "vitals.observations.created", "phone.logs.created"
-
-
-class Module:
-    """`webhook-desk serve` in another process, its database, and a token for it."""
-
-    def __init__(self, url: str, token: str, db, db_url: str):
-        self.url, self.token, self.db, self.db_url = url, token, db, db_url
-        self.orgs = 0
-
-    def client(self, token: str | None = None, **options) -> PlatformClient:
-        return PlatformClient(self.url, token or self.token, **options)
-
-    def subscription(self) -> tuple[str, str]:
-        """A new subscription in an organisation of its own: (organisation, its id)."""
-        self.orgs += 1
-        org = f"org-{self.orgs}"
-        body = {"postUri": "https://example.org/hook", "events": [VITALS], "isDevelopment": True}
-        client = self.client()
-        made = client.send("POST", f"/api/organizations/{org}/webhook-subscriptions", body=body)
-        client.close()
-        return org, made["id"]
-
-    def registration(self, remote: str) -> dict:
-        """The subscription as the module's own database holds it."""
-        with self.db.session() as session:
-            for reg in session.query(Registration):
-                if api_shapes.subscription_id(reg) == remote:
-                    return registrations.as_dict(reg)
-        raise AssertionError(f"the module has no subscription {remote}")
-
-    def patch(self, org: str, remote: str, operations: list) -> None:
-        """A change made on the module by someone else."""
-        client = self.client()
-        path = f"/api/organizations/{org}/webhook-subscriptions/{remote}"
-        client.send("PATCH", path, body=operations)
-        client.close()
-
-
-@contextlib.contextmanager
-def _serving(url: str, *switches: str):
-    """`webhook-desk serve` over the database at `url` in a process of its own: its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "webhook_desk.cli", "--db", url, "serve", "--port", "0", *switches],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("Serving the platform API at http://127.0.0.1:"), (
-            process.stderr.read()
-        )
-        yield line.split()[5].rstrip(";")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
 
 
 @pytest.fixture(scope="module")
 def module(tmp_path_factory):
-    store = SecretStore()  # the real keyring, which the served process reads too
-    had_key = _has(store, tokens.SIGNING_KEY)
-    token = tokens.issue(tokens.signing_key(store), "desk-tests", timedelta(hours=1))
-    url = f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.sqlite3'}"
-    db = open_database(url)
-    try:
-        with _serving(url) as base:
-            yield Module(base, token, db, url)
-    finally:
-        db.dispose()
-        if not had_key:
-            store.delete(tokens.SIGNING_KEY)
-
-
-def _has(store: SecretStore, key: str) -> bool:
-    try:
-        store.get(key)
-    except NotFound:
-        return False
-    return True
+    with running_module(tmp_path_factory.mktemp("module")) as running:
+        yield running
 
 
 @pytest.fixture
 def mirrored(module, catalog_db):
     """A subscription on the module, synced into the desk: (org, remote id, local id)."""
-    org, remote = module.subscription()
-    client = module.client()
-    sync_ecg(catalog_db, client, org)
-    with catalog_db.session() as session:
-        reg = session.query(Registration).filter_by(source="ecg", remote_id=remote).one()
-        return org, remote, reg.id
+    return mirror(module, catalog_db)
 
 
 def _local(db, reg_id) -> dict:
@@ -239,7 +151,7 @@ def test_a_module_failing_or_too_slow_changes_neither_side(
     org, remote, reg_id = mirrored
     before, served = _local(catalog_db, reg_id), module.registration(remote)
 
-    with _serving(module.db_url, *switches) as base:
+    with serving(module.db_url, *switches) as base:
         client = PlatformClient(base, module.token, tries=2, backoff_s=0.01, **options)
         with pytest.raises(UserError) as refused:
             EcgWrites(catalog_db, client).edit(reg_id, {"url": "https://example.org/mine"})

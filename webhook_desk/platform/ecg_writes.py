@@ -10,7 +10,7 @@ from __future__ import annotations
 from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import subscription_fields
-from webhook_desk.platform.sync import upsert_mirror
+from webhook_desk.platform.sync import api_token, upsert_mirror
 from webhook_desk.services import registrations
 
 # Fields the module lets a subscription's owner edit: the mirror's name -> the module's.
@@ -27,6 +27,20 @@ STATUS_ROUTES = {
     "archive": "archive",
     "restore": "restore",
 }
+
+
+def connected(db, store, reg_id) -> EcgWrites:
+    """The write-through for a mirror over the API it was synced from, with the token kept
+    for that API when it was connected."""
+    with db.session() as session:
+        origin = registrations.get(session, reg_id).remote_origin
+    if not origin:
+        raise InvalidInput(
+            f"Registration {reg_id} was synced before the desk kept where from; "
+            "connect to its ECG module again to change it."
+        )
+    token, _ = api_token(store, origin, None)
+    return EcgWrites(db, PlatformClient(origin, token))
 
 
 class EcgWrites:

@@ -316,6 +316,20 @@ class RegistrationsTab(QWidget):
 
         run_job(change, done, self._refused)
 
+    def _run_ecg_change(self, reg_id: int, action: str, reason: str | None) -> None:
+        from webhook_desk.platform import ecg_writes  # requests: not at start-up
+
+        db, store = self.context.db, self.context.store
+
+        def change():
+            return ecg_writes.connected(db, store, reg_id).set_status(reg_id, action, reason)
+
+        def done(shown: dict) -> None:
+            self.context.registrations_changed.emit()
+            self.context.say(f"Registration {reg_id}: {action}d on the ECG module and here.")
+
+        run_job(change, done, self._refused)
+
     def _refused(self, sentence: str) -> None:
         show_error(self, sentence)
 
@@ -327,6 +341,9 @@ class RegistrationsTab(QWidget):
         reg_id = row["id"]
 
         def confirmed(reason: str) -> None:
+            if row.get("source") == "ecg":  # the module first, then the mirror here
+                self._run_ecg_change(reg_id, action, reason or None)
+                return
             self._run_change(
                 lambda s: registrations.set_status(s, reg_id, action, reason or None).id,
                 f"Registration {reg_id}: {action}d.",

@@ -1,0 +1,111 @@
+"""`webhook-desk serve` in a process of its own, playing the hosted ECG module for the tests
+of changes made on the desk (tests/test_ecg_writes.py, tests/ui/test_ecg_mirror_gui.py)."""
+
+import contextlib
+import signal
+import subprocess
+import sys
+
+from webhook_desk.db.models import Registration
+from webhook_desk.errors import NotFound
+from webhook_desk.platform import api_shapes
+from webhook_desk.platform.client import PlatformClient
+from webhook_desk.platform.ecg_sync import sync_ecg
+from webhook_desk.secrets import SecretStore
+from webhook_desk.services import registrations
+
+VITALS, PHONE = "vitals.observations.created", "phone.logs.created"
+
+
+class Module:
+    """`webhook-desk serve` in another process, its database, and a token for it."""
+
+    def __init__(self, url: str, token: str, db, db_url: str):
+        self.url, self.token, self.db, self.db_url = url, token, db, db_url
+        self.orgs = 0
+
+    def client(self, token: str | None = None, **options) -> PlatformClient:
+        return PlatformClient(self.url, token or self.token, **options)
+
+    def subscription(self) -> tuple[str, str]:
+        """A new subscription in an organisation of its own: (organisation, its id)."""
+        self.orgs += 1
+        org = f"org-{self.orgs}"
+        body = {"postUri": "https://example.org/hook", "events": [VITALS], "isDevelopment": True}
+        client = self.client()
+        made = client.send("POST", f"/api/organizations/{org}/webhook-subscriptions", body=body)
+        client.close()
+        return org, made["id"]
+
+    def registration(self, remote: str) -> dict:
+        """The subscription as the module's own database holds it."""
+        with self.db.session() as session:
+            for reg in session.query(Registration):
+                if api_shapes.subscription_id(reg) == remote:
+                    return registrations.as_dict(reg)
+        raise AssertionError(f"the module has no subscription {remote}")
+
+    def patch(self, org: str, remote: str, operations: list) -> None:
+        """A change made on the module by someone else."""
+        client = self.client()
+        path = f"/api/organizations/{org}/webhook-subscriptions/{remote}"
+        client.send("PATCH", path, body=operations)
+        client.close()
+
+
+@contextlib.contextmanager
+def serving(url: str, *switches: str):
+    """`webhook-desk serve` over the database at `url` in a process of its own: its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webhook_desk.cli", "--db", url, "serve", "--port", "0", *switches],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Serving the platform API at http://127.0.0.1:"), (
+            process.stderr.read()
+        )
+        yield line.split()[5].rstrip(";")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+
+
+@contextlib.contextmanager
+def running_module(directory):
+    """The module over a database of its own in `directory`, with a token signed by the key
+    the served process reads from the real keyring (removed after, when it was made here)."""
+    from datetime import timedelta
+
+    from webhook_desk.api import tokens
+    from webhook_desk.services.startup import open_database
+
+    store = SecretStore()
+    had_key = _has(store, tokens.SIGNING_KEY)
+    token = tokens.issue(tokens.signing_key(store), "desk-tests", timedelta(hours=1))
+    url = f"sqlite:///{directory / 'module.sqlite3'}"
+    db = open_database(url)
+    try:
+        with serving(url) as base:
+            yield Module(base, token, db, url)
+    finally:
+        db.dispose()
+        if not had_key:
+            store.delete(tokens.SIGNING_KEY)
+
+
+def mirror(module: Module, db) -> tuple[str, str, int]:
+    """A subscription on the module, synced into `db`: (organisation, remote id, local id)."""
+    org, remote = module.subscription()
+    sync_ecg(db, module.client(), org)
+    with db.session() as session:
+        reg = session.query(Registration).filter_by(source="ecg", remote_id=remote).one()
+        return org, remote, reg.id
+
+
+def _has(store: SecretStore, key: str) -> bool:
+    try:
+        store.get(key)
+    except NotFound:
+        return False
+    return True

@@ -1,0 +1,55 @@
+"""A coordinator disables a hosted ECG subscription from the Registrations tab: the module
+(`webhook-desk serve` in its own process) takes the change first, then the mirror shows it."""
+
+import pytest
+from ecg_module import mirror, running_module
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from test_registrations_tab import table_texts, wait_for_rows
+
+from webhook_desk.platform.sync import api_token
+from webhook_desk.services import audit
+
+
+@pytest.fixture(scope="module")
+def ecg(tmp_path_factory):
+    with running_module(tmp_path_factory.mktemp("module")) as running:
+        yield running
+
+
+def _disable(window, qtbot, reason: str):
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+    tab.actions_by_name["disable"].trigger()
+    qtbot.keyClicks(tab.reason_dialog.reason, reason)
+    qtbot.mouseClick(tab.reason_dialog.ok_button, Qt.MouseButton.LeftButton)
+    return tab
+
+
+def test_disabling_a_hosted_subscription_disables_it_on_the_module(ecg, window, qtbot, context):
+    org, remote, reg_id = mirror(ecg, context.db)
+    api_token(context.store, ecg.url, ecg.token)  # as Connect… keeps it
+
+    tab = _disable(window, qtbot, "receiver down")
+
+    qtbot.waitUntil(lambda: table_texts(tab)[0][2] == "disabled")
+    assert ecg.registration(remote)["status"] == "disabled"
+    with context.db.session() as session:
+        entry = audit.entries(session, limit=1)[0]
+        assert (entry.action, entry.entity_id) == ("registration.disable", str(reg_id))
+        assert entry.reason.startswith("receiver down") and remote in entry.reason
+
+
+def test_a_refusal_by_the_module_is_shown_and_changes_neither_side(ecg, window, qtbot, context):
+    org, remote, reg_id = mirror(ecg, context.db)
+    api_token(context.store, ecg.url, "not-the-token")
+
+    tab = _disable(window, qtbot, "receiver down")
+
+    qtbot.waitUntil(lambda: tab.findChild(QMessageBox, "error_message") is not None)
+    sentence = tab.findChild(QMessageBox, "error_message").text()
+    assert "refused the API token" in sentence and "nothing was changed here" in sentence
+    assert table_texts(tab)[0][2] == "enabled"
+    assert ecg.registration(remote)["status"] == "enabled"
