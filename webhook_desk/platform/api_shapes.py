@@ -150,13 +150,19 @@ def subscription_id(reg: SubscriptionLike) -> str:
     return derived_id("subscription", reg.id)
 
 
-def ecg_subscription(reg: Registration) -> dict:
-    # secretKey: the emulator never hands out a secret value; the field is there, empty.
+def subscription_ref(reg: SubscriptionLike) -> dict:
+    """The subscription as an activity includes it."""
     return {
         "id": subscription_id(reg),
         "organizationId": reg.organization_id,
         "postUri": reg.url,
         "version": reg.event_version,
+    }
+
+
+def ecg_subscription(reg: Registration) -> dict:
+    # secretKey: the emulator never hands out a secret value; the field is there, empty.
+    return subscription_ref(reg) | {
         "secretKey": None,
         "events": reg.event_codes,
         "isDevelopment": reg.is_development,
@@ -254,16 +260,6 @@ def activity_row(attempt: Attempt) -> ActivityRow:
         delivery.event_code,
         delivery.event_version,
     )
-
-
-def subscription_ref(reg: SubscriptionLike) -> dict:
-    """The subscription as an activity includes it."""
-    return {
-        "id": subscription_id(reg),
-        "organizationId": reg.organization_id,
-        "postUri": reg.url,
-        "version": reg.event_version,
-    }
 
 
 def event_ref(event: EventType | None, code: str, version: str) -> dict:
