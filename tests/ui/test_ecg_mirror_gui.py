@@ -2,7 +2,7 @@
 (`webhook-desk serve` in its own process) takes the change first, then the mirror shows it."""
 
 import pytest
-from ecg_module import mirror, running_module
+from ecg_module import PHONE, VITALS, mirror, running_module
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import table_texts, wait_for_rows
@@ -53,3 +53,55 @@ def test_a_refusal_by_the_module_is_shown_and_changes_neither_side(ecg, window, 
     assert "refused the API token" in sentence and "nothing was changed here" in sentence
     assert table_texts(tab)[0][2] == "enabled"
     assert ecg.registration(remote)["status"] == "enabled"
+
+
+def _edit_events(window, qtbot, tick: str, reason: str):
+    """Open the edit dialog on the one row, tick an event, give a reason, save."""
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+    tab.actions_by_name["edit"].trigger()
+    qtbot.waitUntil(lambda: tab.dialog is not None and tab.dialog.isVisible())
+    dialog = tab.dialog
+    assert dialog.windowTitle() == "Edit hosted ECG subscription"
+    assert not dialog.name.isEnabled() and not dialog.auth_type.isEnabled()
+    for i in range(dialog.events_list.count()):
+        item = dialog.events_list.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) == tick:
+            item.setCheckState(Qt.CheckState.Checked)
+    qtbot.keyClicks(dialog.reason, reason)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    return tab, dialog
+
+
+def test_a_coordinator_adds_an_event_to_a_hosted_subscription_in_the_dialog(
+    ecg, window, qtbot, context
+):
+    org, remote, reg_id = mirror(ecg, context.db)
+    api_token(context.store, ecg.url, ecg.token)
+
+    tab, dialog = _edit_events(window, qtbot, PHONE, "phone logs too")
+
+    qtbot.waitUntil(lambda: PHONE in table_texts(tab)[0][-1])
+    assert not dialog.isVisible()
+    assert sorted(ecg.registration(remote)["events"]) == [PHONE, VITALS]
+    with context.db.session() as session:
+        entry = audit.entries(session, limit=1)[0]
+        assert (entry.action, entry.entity_id) == ("registration.update", str(reg_id))
+        assert entry.reason.startswith("phone logs too") and remote in entry.reason
+        assert sorted(entry.after["events"]) == [PHONE, VITALS]
+
+
+def test_a_conflict_shows_both_versions_in_the_dialog(ecg, window, qtbot, context):
+    org, remote, reg_id = mirror(ecg, context.db)
+    api_token(context.store, ecg.url, ecg.token)
+    ecg.patch(org, remote, [{"op": "replace", "path": "/events", "value": [PHONE]}])
+
+    tab, dialog = _edit_events(window, qtbot, PHONE, "phone logs too")
+
+    qtbot.waitUntil(lambda: "changed on the ECG module" in dialog.error_label.text())
+    shown = dialog.error_label.text()
+    assert f"here ['{VITALS}'], on the module ['{PHONE}']" in shown
+    assert dialog.isVisible() and ecg.registration(remote)["events"] == [PHONE]
+    assert table_texts(tab)[0][-1] == VITALS  # the mirror as last read

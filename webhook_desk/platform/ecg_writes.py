@@ -29,6 +29,16 @@ STATUS_ROUTES = {
 }
 
 
+def changed(shown: dict, wanted: dict) -> dict:
+    """Of `wanted`, the fields the module edits whose value differs from `shown`'s (the order
+    of events aside)."""
+    return {
+        name: wanted[name]
+        for name in EDITABLE
+        if name in wanted and _comparable(wanted[name]) != _comparable(shown[name])
+    }
+
+
 def connected(db, store, reg_id) -> EcgWrites:
     """The write-through for a mirror over the API it was synced from, with the token kept
     for that API when it was connected."""

@@ -98,7 +98,24 @@ class RegistrationDialog(QDialog):
         self.auth_type.currentIndexChanged.connect(self._auth_changed)
         self.events_list.itemChanged.connect(self.check)
         self._auth_changed()
+        if self.hosted:
+            self._only_what_the_module_edits()
         self.unchanged = self._form_state()
+
+    @property
+    def hosted(self) -> bool:
+        """Editing a mirror of an ECG module subscription: saved on the module first."""
+        return (self.existing or {}).get("source") == "ecg"
+
+    def _only_what_the_module_edits(self) -> None:
+        self.setWindowTitle("Edit hosted ECG subscription")
+        for field in (self.name, self.owner_kind, self.owner_id, self.retry_schedule):
+            field.setEnabled(False)
+        self.auth_type.setEnabled(False)
+        self.credentials.setEnabled(False)
+        self.reason.setPlaceholderText(
+            "Reason for the audit trail (optional); saved on the module first"
+        )
 
     # --- building -----------------------------------------------------------------------
 
@@ -297,6 +314,10 @@ class RegistrationDialog(QDialog):
         data, secret, reason = self.form_input(), self.secret(), self.reason.text().strip() or None
         db, store, existing = self.context.db, self.context.store, self.existing
 
+        if self.hosted:
+            run_job(lambda: self._save_on_module(data, reason), self._saved, self._refused)
+            return
+
         def save() -> tuple[int, str]:
             with db.session() as session:
                 if existing:
@@ -312,6 +333,18 @@ class RegistrationDialog(QDialog):
                 return reg.id, generated or ""
 
         run_job(save, self._saved, self._refused)
+
+    def _save_on_module(self, data: RegistrationInput, reason: str | None) -> tuple[int, str]:
+        """The fields the module edits that changed, sent to it; the mirror from its answer."""
+        from webhook_desk.platform import ecg_writes  # requests: not at start-up
+
+        existing = self.existing or {}
+        wanted = {name: getattr(data, name) for name in ecg_writes.EDITABLE}
+        changes = ecg_writes.changed(existing, wanted)
+        if changes:
+            writes = ecg_writes.connected(self.context.db, self.context.store, existing["id"])
+            writes.edit(existing["id"], changes, reason)
+        return existing["id"], ""
 
     # --- closing ------------------------------------------------------------------------
 
