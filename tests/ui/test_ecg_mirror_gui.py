@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import table_texts, wait_for_rows
 
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.sync import api_token, upsert_mirror
 from webhook_desk.services import audit
 
 
@@ -105,3 +105,32 @@ def test_a_conflict_shows_both_versions_in_the_dialog(ecg, window, qtbot, contex
     assert f"here ['{VITALS}'], on the module ['{PHONE}']" in shown
     assert dialog.isVisible() and ecg.registration(remote)["events"] == [PHONE]
     assert table_texts(tab)[0][-1] == VITALS  # the mirror as last read
+
+
+def _select_mirror(window, qtbot, context, source: str):
+    with context.db.session() as session:
+        fields = {"name": f"{source} mirror", "url": "https://example.org/hook", "study_id": "1"}
+        upsert_mirror(session, source, "remote-1", fields, [VITALS], "https://api.example.org")
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+    return tab.actions_by_name
+
+
+def test_a_centrepoint_mirror_cannot_be_changed_and_the_buttons_say_why(window, qtbot, context):
+    actions = _select_mirror(window, qtbot, context, "centrepoint")
+
+    for name in ("edit", "disable", "archive", "rotate"):
+        assert not actions[name].isEnabled(), name
+        assert "CentrePoint platform has no write routes" in actions[name].toolTip()
+    assert actions["delete"].isEnabled()
+
+
+def test_a_hosted_subscription_is_changed_but_its_secret_not_yet(window, qtbot, context):
+    actions = _select_mirror(window, qtbot, context, "ecg")
+
+    assert actions["edit"].isEnabled() and actions["disable"].isEnabled()
+    assert actions["disable"].toolTip().startswith("Disable (")
+    assert not actions["rotate"].isEnabled()
+    assert "rotated on the ECG module" in actions["rotate"].toolTip()

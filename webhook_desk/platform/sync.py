@@ -1,9 +1,11 @@
 """What syncing from the platform shares (centrepoint_sync.py and ecg_sync.py pull): the API
 token, mirrors, the report, storing pages, and making a mirror one's own.
 
-Pulled registrations are read-only mirrors (source 'centrepoint' or 'ecg', remote_id the
-platform's id) until `copy_mirror` makes a local registration of one. History is stored as
-it is fetched, a few thousand records to a transaction, marked with where it came from.
+Pulled registrations are mirrors (source 'centrepoint' or 'ecg', remote_id the platform's id,
+remote_origin the API they came from): read-only here, except that an ECG module's are changed
+on the module first (ecg_writes.py); `copy_mirror` makes a local registration of one.
+History is stored as it is fetched, a few thousand records to a transaction, marked with
+where it came from.
 Where to resume is derived from what is stored: the number of records a mirror holds is the
 offset of the next page, since the platform lists history oldest first and appends (checked
 against the record just before it). A second run asks only for what is new; storing

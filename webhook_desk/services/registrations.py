@@ -340,6 +340,27 @@ def record_validation(session: Session, reg: Registration, ok: bool, error: str 
         )
 
 
+# What a platform's mirror lets the desk change: the ECG module takes them first (see
+# platform/ecg_writes.py); CentrePoint has no write routes.
+CHANGED_ON_THE_PLATFORM = {"ecg": {"edit", "enable", "disable", "archive", "restore"}}
+MIRROR_CHANGES = ("edit", "enable", "disable", "archive", "restore", "rotate")
+
+
+def mirror_refusal(source: str, action: str) -> str | None:
+    """Why a registration mirrored from `source` cannot take `action` here; None if it can."""
+    if source == "local" or action not in MIRROR_CHANGES:
+        return None
+    if action in CHANGED_ON_THE_PLATFORM.get(source, ()):
+        return None
+    if source == "ecg":
+        return "A hosted subscription's secret is rotated on the ECG module, not from the desk yet."
+    platform = {"centrepoint": "CentrePoint"}.get(source, source)
+    return (
+        f"The {platform} platform has no write routes, so its mirrors are read-only here; "
+        "copy one into a local registration to change it."
+    )
+
+
 def get_local(session: Session, reg_id) -> Registration:
     """A registration this desk may change: mirrors of the platform are read-only here."""
     reg = get(session, reg_id)

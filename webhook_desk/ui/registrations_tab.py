@@ -117,6 +117,7 @@ class RegistrationsTab(QWidget):
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.actions_by_name: dict[str, QAction] = {}
+        self.tooltips: dict[str, str] = {}
         self.menu_actions: list[QAction | None] = []  # None: a separator
         for name, text, shortcut, slot in (
             ("add", "Add…", QKeySequence.StandardKey.New, self.add),
@@ -135,6 +136,7 @@ class RegistrationsTab(QWidget):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             action.setToolTip(f"{text.rstrip('…')} ({keys})")
+            self.tooltips[name] = action.toolTip()
             action.triggered.connect(slot)
             self.toolbar.addAction(action)
             # Tab reaches the toolbar's buttons too, not only the mouse.
@@ -226,6 +228,14 @@ class RegistrationsTab(QWidget):
                 action.setEnabled(row is not None and row.get("source", "local") == "local")
             else:
                 action.setEnabled(row is not None)
+            self._say_why_read_only(name, action, row)
+
+    def _say_why_read_only(self, name: str, action: QAction, row: dict | None) -> None:
+        """A mirror's change the platform does not take: disabled, its tooltip says why."""
+        why = row and registrations.mirror_refusal(row.get("source", "local"), name)
+        if why:
+            action.setEnabled(False)
+        action.setToolTip(why or self.tooltips[name])
 
     # --- changing -----------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ class ConnectDialog(JobDialog):
     def __init__(self, context: AppContext, parent=None):
         super().__init__(
             "Connect to the platform",
-            "Pulled registrations are read-only mirrors; history is marked with its source.",
+            "Pulled registrations are mirrors (an ECG module's are changed there first, "
+            "CentrePoint's are read-only); history is marked with its source.",
             "Connect",
             QDialogButtonBox.StandardButton.Close,
             parent,
