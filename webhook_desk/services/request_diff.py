@@ -173,11 +173,13 @@ def side_by_side(
     if masking is not None:
         for request in (a, b):
             request.body = masking.body(request.body) or ""
+    # Each body is parsed once: a 1 MB parse holds the GIL, and the window waits for it.
+    data_a, data_b = a.body_json(), b.body_json()
     found = [("header", c) for c in header_changes(a.headers, b.headers)]
-    found += [("body", c) for c in _body_changes_or_whole(a, b)]
+    found += [("body", c) for c in _body_changes_or_whole(a, b, data_a, data_b)]
     keys = [f"{where}:{change.path}" for where, change in found]
-    text_a, lines_a = _as_text(a, keys)
-    text_b, lines_b = _as_text(b, keys)
+    text_a, lines_a = _as_text(a, keys, data_a)
+    text_b, lines_b = _as_text(b, keys, data_b)
     rows = [
         {**change.as_dict(), "where": where, "lines": (lines_a.get(key), lines_b.get(key))}
         for (where, change), key in zip(found, keys, strict=True)
@@ -185,15 +187,14 @@ def side_by_side(
     return SideBySide((a.label, b.label), (text_a, text_b), rows, _summary(a, b))
 
 
-def _body_changes_or_whole(a: Request, b: Request) -> list[json_diff.Change]:
-    data_a, data_b = a.body_json(), b.body_json()
+def _body_changes_or_whole(a: Request, b: Request, data_a, data_b) -> list[json_diff.Change]:
     if data_a is NOT_JSON or data_b is NOT_JSON:
         same = a.body == b.body
         return [] if same else [json_diff.Change(json_diff.CHANGED, "", a.body, b.body)]
     return json_diff.changes(data_a, data_b)
 
 
-def _as_text(request: Request, keys: list[str]) -> tuple[str, dict[str, int]]:
+def _as_text(request: Request, keys: list[str], data) -> tuple[str, dict[str, int]]:
     """Headers (lower-cased names, sorted) then the body, pretty when it is JSON; and the
     line of each of `keys` ("header:/name", "body:/pointer") found in it."""
     where: dict[str, int] = {}
@@ -203,7 +204,6 @@ def _as_text(request: Request, keys: list[str]) -> tuple[str, dict[str, int]]:
         lines.append(f"{name}: {value}")
     lines.append("")
     start = len(lines)
-    data = request.body_json()
     if data is NOT_JSON:
         where["body:"] = start
         lines.append(request.body)
