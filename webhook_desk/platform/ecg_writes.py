@@ -59,6 +59,12 @@ class EcgWrites:
     def __init__(self, db, client: PlatformClient):
         self.db, self.client = db, client
 
+    def __enter__(self) -> EcgWrites:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.client.close()
+
     def edit(self, reg_id, changes: dict, reason: str | None = None) -> dict:
         """Change `changes` (the mirror's field names) on the module, then here."""
         unknown = sorted(set(changes) - set(EDITABLE))

@@ -337,7 +337,11 @@ class RegistrationsTab(QWidget):
             self.context.registrations_changed.emit()
             self.context.say(done_sentence)
 
-        run_job(lambda: work(ecg_writes.connected(db, store, reg_id)), done, self._refused)
+        def change():
+            with ecg_writes.connected(db, store, reg_id) as writes:
+                return work(writes)
+
+        run_job(change, done, self._refused)
 
     def _refused(self, sentence: str) -> None:
         show_error(self, sentence)

@@ -342,8 +342,8 @@ class RegistrationDialog(QDialog):
         wanted = {name: getattr(data, name) for name in ecg_writes.EDITABLE}
         changes = ecg_writes.changed(existing, wanted)
         if changes:
-            writes = ecg_writes.connected(self.context.db, self.context.store, existing["id"])
-            writes.edit(existing["id"], changes, reason)
+            with ecg_writes.connected(self.context.db, self.context.store, existing["id"]) as w:
+                w.edit(existing["id"], changes, reason)
         return existing["id"], ""
 
     # --- closing ------------------------------------------------------------------------
