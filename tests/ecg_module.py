@@ -39,11 +39,16 @@ class Module:
 
     def registration(self, remote: str) -> dict:
         """The subscription as the module's own database holds it."""
+        found = self.find(remote)
+        assert found is not None, f"the module has no subscription {remote}"
+        return found
+
+    def find(self, remote: str) -> dict | None:
         with self.db.session() as session:
             for reg in session.query(Registration):
                 if api_shapes.subscription_id(reg) == remote:
                     return registrations.as_dict(reg)
-        raise AssertionError(f"the module has no subscription {remote}")
+        return None
 
     def patch(self, org: str, remote: str, operations: list) -> None:
         """A change made on the module by someone else."""

@@ -233,3 +233,30 @@ def test_the_cli_reports_a_conflict_in_one_line(module, catalog_db, mirrored, cl
     assert refused.code != 0 and len(refused.err.strip().splitlines()) == 1
     assert "changed on the ECG module since it was last synced" in refused.err
     assert _local(catalog_db, reg_id)["is_development"] is True
+
+
+def test_deleting_an_ecg_mirror_deletes_the_subscription_on_the_module(
+    module, catalog_db, mirrored, cli
+):
+    org, remote, reg_id = mirrored
+
+    deleted = cli("registrations", "delete", reg_id, "--token-stdin", "--reason", "retired",
+                  db=catalog_db, stdin=module.token)  # fmt: skip
+
+    assert deleted.code == 0, deleted.err
+    assert module.find(remote) is None
+    with catalog_db.session() as session:
+        assert session.get(Registration, reg_id) is None
+        entry = session.query(AuditEntry).filter_by(action="registration.delete").one()
+        assert entry.reason.startswith("retired") and remote in entry.reason
+
+
+def test_a_delete_the_module_refuses_keeps_the_mirror(module, catalog_db, mirrored, cli):
+    org, remote, reg_id = mirrored
+
+    refused = cli("registrations", "delete", reg_id, "--token-stdin", db=catalog_db,
+                  stdin="not-the-token")  # fmt: skip
+
+    assert refused.code != 0 and "refused the API token" in refused.err
+    assert module.find(remote) is not None
+    assert _local(catalog_db, reg_id)["id"] == reg_id

@@ -134,3 +134,19 @@ def test_a_hosted_subscription_is_changed_but_its_secret_not_yet(window, qtbot, 
     assert actions["disable"].toolTip().startswith("Disable (")
     assert not actions["rotate"].isEnabled()
     assert "rotated on the ECG module" in actions["rotate"].toolTip()
+
+
+def test_deleting_a_hosted_subscription_deletes_it_on_the_module(ecg, window, qtbot, context):
+    org, remote, reg_id = mirror(ecg, context.db)
+    api_token(context.store, ecg.url, ecg.token)
+    tab = window.registrations_tab
+    tab.refresh()
+    wait_for_rows(tab, qtbot, 1)
+    tab.table.selectRow(0)
+
+    tab.actions_by_name["delete"].trigger()
+    assert "on the ECG module and here" in tab.reason_dialog.question.text()
+    qtbot.mouseClick(tab.reason_dialog.ok_button, Qt.MouseButton.LeftButton)
+
+    wait_for_rows(tab, qtbot, 0)
+    assert ecg.find(remote) is None

@@ -166,6 +166,11 @@ def _set_status(args) -> int:
 
 def _delete(args) -> int:
     db = open_db(args)
+    writes = _ecg_writes(args, db)
+    if writes is not None:
+        writes.delete(args.id, SecretStore(), args.reason)
+        print(f"Registration {args.id} deleted, on the ECG module and here.")
+        return 0
     with db.session() as session:
         registrations.delete(session, SecretStore(), args.id, args.reason)
     print(f"Registration {args.id} deleted.")

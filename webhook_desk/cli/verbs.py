@@ -105,6 +105,7 @@ def _registrations(subparsers) -> None:
     )
     delete.add_argument("id")
     add_reason_option(delete)
+    add_platform_options(delete, required=False, url_help=ECG_MIRROR_URL)
 
     patch = add_verb(verbs, "patch", "change a registration by JSON Patch (RFC 6902)",
                      "registrations:_patch")  # fmt: skip

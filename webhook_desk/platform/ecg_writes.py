@@ -88,6 +88,14 @@ class EcgWrites:
         self._send("POST", f"{path}/{STATUS_ROUTES[action]}")
         return self._store(reg_id, self._module_document(path), f"registration.{action}", reason)
 
+    def delete(self, reg_id, store, reason: str | None = None) -> None:
+        """Delete the subscription on the module, then its mirror here (its history stays)."""
+        _, path = self._last_read(reg_id)
+        self._send("DELETE", path)
+        with self.db.session() as session:
+            remote = registrations.get(session, reg_id).remote_id
+            registrations.delete(session, store, reg_id, self._note(remote, reason))
+
     # ---- the module's side -------------------------------------------------------------
 
     def _last_read(self, reg_id) -> tuple[dict, str]:
@@ -143,18 +151,15 @@ class EcgWrites:
         with self.db.session() as session:
             reg = registrations.get(session, reg_id)
             remote, fields, events = subscription_fields(document, reg.organization_id or "")
-            note = f"sent to ECG subscription {remote} at {self.client.base_url}"
-            upsert_mirror(
-                session,
-                "ecg",
-                remote,
-                fields,
-                events,
-                self.client.base_url,
-                change=(action, f"{reason}; {note}" if reason else note),
-            )
+            change = (action, self._note(remote, reason))
+            upsert_mirror(session, "ecg", remote, fields, events, self.client.base_url, change)
             session.flush()
             return registrations.as_dict(reg)
+
+    def _note(self, remote, reason: str | None) -> str:
+        """The audit's reason: the user's, and where the change was sent."""
+        note = f"sent to ECG subscription {remote} at {self.client.base_url}"
+        return f"{reason}; {note}" if reason else note
 
 
 def _comparable(value):

@@ -326,19 +326,18 @@ class RegistrationsTab(QWidget):
 
         run_job(change, done, self._refused)
 
-    def _run_ecg_change(self, reg_id: int, action: str, reason: str | None) -> None:
+    def _run_on_module(self, reg_id: int, work, done_sentence: str) -> None:
+        """`work(writes)` on the ECG module a mirror came from, then the mirror; off the GUI
+        thread."""
         from webhook_desk.platform import ecg_writes  # requests: not at start-up
 
         db, store = self.context.db, self.context.store
 
-        def change():
-            return ecg_writes.connected(db, store, reg_id).set_status(reg_id, action, reason)
-
-        def done(shown: dict) -> None:
+        def done(_result) -> None:
             self.context.registrations_changed.emit()
-            self.context.say(f"Registration {reg_id}: {action}d on the ECG module and here.")
+            self.context.say(done_sentence)
 
-        run_job(change, done, self._refused)
+        run_job(lambda: work(ecg_writes.connected(db, store, reg_id)), done, self._refused)
 
     def _refused(self, sentence: str) -> None:
         show_error(self, sentence)
@@ -352,7 +351,11 @@ class RegistrationsTab(QWidget):
 
         def confirmed(reason: str) -> None:
             if row.get("source") == "ecg":  # the module first, then the mirror here
-                self._run_ecg_change(reg_id, action, reason or None)
+                self._run_on_module(
+                    reg_id,
+                    lambda writes: writes.set_status(reg_id, action, reason or None),
+                    f"Registration {reg_id}: {action}d on the ECG module and here.",
+                )
                 return
             self._run_change(
                 lambda s: registrations.set_status(s, reg_id, action, reason or None).id,
@@ -367,15 +370,25 @@ class RegistrationsTab(QWidget):
             return
         reg_id, store = row["id"], self.context.store
 
+        hosted = row.get("source") == "ecg"
+
         def confirmed(reason: str) -> None:
+            if hosted:
+                self._run_on_module(
+                    reg_id,
+                    lambda writes: writes.delete(reg_id, store, reason or None),
+                    f"Registration {reg_id} deleted on the ECG module and here.",
+                )
+                return
             self._run_change(
                 lambda s: registrations.delete(s, store, reg_id, reason or None),
                 f"Registration {reg_id} deleted.",
             )
 
+        where = " on the ECG module and here" if hosted else ""
         self._ask(
             "Delete registration",
-            f"Delete {row['name']} and its secrets? Its delivery history stays. "
+            f"Delete {row['name']}{where} and its secrets? Its delivery history stays. "
             "This cannot be undone.",
             "Delete",
             confirmed,
