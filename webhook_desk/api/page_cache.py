@@ -14,16 +14,11 @@ import json
 import threading
 from collections.abc import Callable, Hashable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import ChangeCount
+from webhook_desk.db.models import change_count
 
 KEPT_PAGES = 64
-
-
-def change_count(session: Session) -> int:
-    return session.scalar(select(ChangeCount.count).where(ChangeCount.id == 1)) or 0
 
 
 def encoded(document: object) -> bytes:

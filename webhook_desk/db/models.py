@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -405,6 +406,12 @@ class ChangeCount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
+
+
+def change_count(session) -> int:
+    """How many writes the served tables have had: anything cached from them is good while
+    this stays the same."""
+    return session.scalar(select(ChangeCount.count).where(ChangeCount.id == 1)) or 0
 
 
 class RetentionPolicy(Base):

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from webhook_desk.db.models import Attempt, Delivery, Registration
+from webhook_desk.db.models import Attempt, Delivery, Registration, change_count
 from webhook_desk.history.centrepoint_format import (
     PLATFORM_EVENTS,
     FormatError,
@@ -153,12 +153,12 @@ _ID_LISTS_KEPT = 32
 
 
 def attempt_ids(session: Session, key: str, condition) -> list[int]:
-    """The ids of the attempts matching `condition`, in order, kept until an attempt is added.
+    """The ids of the attempts matching `condition`, in order, kept until the next write (an
+    attempt added, or deleted by retention or erasure: db.models.change_count).
 
     Paging 50,000 records by OFFSET through a join sorts them all for every page; the list
     of ids is built once and each page is then a lookup of 100 ids by primary key."""
-    newest = session.scalar(select(func.max(Attempt.id)))
-    cache_key = (str(session.get_bind().engine.url), key, newest)
+    cache_key = (str(session.get_bind().engine.url), key, change_count(session))
     ids = _ID_LISTS.get(cache_key)
     if ids is None:
         query = select(Attempt.id).join(Attempt.delivery).where(condition).order_by(Attempt.id)
