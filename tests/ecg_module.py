@@ -6,13 +6,15 @@ import signal
 import subprocess
 import sys
 
+import keyring
+
 from webhook_desk.db.models import Registration
-from webhook_desk.errors import NotFound
 from webhook_desk.platform import api_shapes
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
+from webhook_desk.settings import KEYRING_SERVICE
 
 VITALS, PHONE = "vitals.observations.created", "phone.logs.created"
 
@@ -79,15 +81,16 @@ def serving(url: str, *switches: str):
 @contextlib.contextmanager
 def running_module(directory):
     """The module over a database of its own in `directory`, with a token signed by the key
-    the served process reads from the real keyring (removed after, when it was made here)."""
+    the served process reads from the real keyring. What this run adds to that keyring (the
+    signing key, the subscriptions' secrets the served process keeps) is removed after."""
     from datetime import timedelta
 
     from webhook_desk.api import tokens
     from webhook_desk.services.startup import open_database
 
-    store = SecretStore()
-    had_key = _has(store, tokens.SIGNING_KEY)
-    token = tokens.issue(tokens.signing_key(store), "desk-tests", timedelta(hours=1))
+    backend = keyring.get_keyring()  # the real Secret Service, before a test swaps it
+    before = set(_keyring_items(backend))
+    token = tokens.issue(tokens.signing_key(SecretStore()), "desk-tests", timedelta(hours=1))
     url = f"sqlite:///{directory / 'module.sqlite3'}"
     db = open_database(url)
     try:
@@ -95,8 +98,14 @@ def running_module(directory):
             yield Module(base, token, db, url)
     finally:
         db.dispose()
-        if not had_key:
-            store.delete(tokens.SIGNING_KEY)
+        for path, item in _keyring_items(backend).items():
+            if path not in before:
+                item.delete()
+
+
+def _keyring_items(backend) -> dict:
+    collection = backend.get_preferred_collection()
+    return {item.item_path: item for item in collection.search_items({"service": KEYRING_SERVICE})}
 
 
 def mirror(module: Module, db) -> tuple[str, str, int]:
@@ -106,11 +115,3 @@ def mirror(module: Module, db) -> tuple[str, str, int]:
     with db.session() as session:
         reg = session.query(Registration).filter_by(source="ecg", remote_id=remote).one()
         return org, remote, reg.id
-
-
-def _has(store: SecretStore, key: str) -> bool:
-    try:
-        store.get(key)
-    except NotFound:
-        return False
-    return True
