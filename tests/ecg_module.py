@@ -45,6 +45,14 @@ class Module:
         assert found is not None, f"the module has no subscription {remote}"
         return found
 
+    def secret_versions(self, remote: str) -> int:
+        """How many secret versions the module keeps for the subscription."""
+        with self.db.session() as session:
+            for reg in session.query(Registration):
+                if api_shapes.subscription_id(reg) == remote:
+                    return len(reg.secrets)
+        raise AssertionError(f"the module has no subscription {remote}")
+
     def find(self, remote: str) -> dict | None:
         with self.db.session() as session:
             for reg in session.query(Registration):

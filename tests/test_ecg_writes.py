@@ -1,15 +1,17 @@
 """Changing a mirrored ECG subscription from the desk: the change goes to the module first
 (`webhook-desk serve` in its own process, with its own database), then to the mirror here."""
 
+import contextlib
 import socket
 
 import pytest
 from ecg_module import PHONE, VITALS, Module, mirror, running_module, serving
 
 from webhook_desk.db.models import AuditEntry, Registration
-from webhook_desk.errors import Conflict, UserError
+from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_writes import EcgWrites
+from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
 
 
@@ -260,3 +262,46 @@ def test_a_delete_the_module_refuses_keeps_the_mirror(module, catalog_db, mirror
     assert refused.code != 0 and "refused the API token" in refused.err
     assert module.find(remote) is not None
     assert _local(catalog_db, reg_id)["id"] == reg_id
+
+
+SECRET = "whsec-set-on-the-desk-7f3a9c"
+
+
+def test_a_secret_set_on_the_desk_goes_to_the_module_once_and_only_to_the_keyring_here(
+    module, catalog_db, mirrored, cli, memory_keyring, caplog
+):
+    org, remote, reg_id = mirrored
+    versions = module.secret_versions(remote)
+
+    done = cli("registrations", "rotate-secret", reg_id, "--secret-stdin", "--token-stdin",
+               "--json", db=catalog_db, stdin=f"{SECRET}\n{module.token}\n")  # fmt: skip
+
+    assert done.code == 0, done.err
+    assert module.secret_versions(remote) == versions + 1
+    shown = done.json()
+    with catalog_db.session() as session:
+        kept = session.get(Registration, reg_id).secrets[-1]
+        assert (kept.version, kept.fingerprint) == (shown["version"], shown["fingerprint"])
+        key = kept.keyring_key
+        entry = session.query(AuditEntry).filter_by(action="secret.rotate").one()
+        assert remote in entry.reason and SECRET not in str(entry.after)
+    assert SecretStore().get(key) == SECRET
+    database_file = catalog_db.url.removeprefix("sqlite:///")
+    stored = b""
+    for path in (database_file, database_file + "-wal"):
+        with contextlib.suppress(FileNotFoundError), open(path, "rb") as file:
+            stored += file.read()
+    assert b"secret.rotate" in stored  # the files the audit went to
+    assert SECRET.encode() not in stored
+    assert SECRET not in done.out + done.err + caplog.text
+
+
+def test_a_secret_is_not_sent_over_plain_http_to_another_machine(catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    client = PlatformClient("http://ecg.example.org", "t")
+
+    with pytest.raises(InvalidInput) as refused:
+        EcgWrites(catalog_db, client).set_secret(reg_id, SecretStore(), SECRET)
+
+    assert "only sent to the ECG module over HTTPS" in str(refused.value)
+    assert client.requests == 0

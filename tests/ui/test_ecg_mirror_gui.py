@@ -133,7 +133,7 @@ def test_a_hosted_subscription_is_changed_but_its_secret_not_yet(window, qtbot, 
     assert actions["edit"].isEnabled() and actions["disable"].isEnabled()
     assert actions["disable"].toolTip().startswith("Disable (")
     assert not actions["rotate"].isEnabled()
-    assert "rotated on the ECG module" in actions["rotate"].toolTip()
+    assert "rotate-secret ID --secret-stdin" in actions["rotate"].toolTip()
 
 
 def test_deleting_a_hosted_subscription_deletes_it_on_the_module(ecg, window, qtbot, context):

@@ -180,6 +180,9 @@ def _delete(args) -> int:
 def _rotate(args) -> int:
     secret = read_secret("New secret: ") if args.secret_stdin else None
     db = open_db(args)
+    writes = _ecg_writes(args, db)  # a --token-stdin token is the line after the secret
+    if writes is not None:
+        return _set_module_secret(args, writes, secret)
     with db.session() as session:
         reg = registrations.get(session, args.id)
         if reg.auth_type in (AuthType.BASIC, AuthType.OAUTH2) and secret is None:
@@ -234,4 +237,21 @@ def _patch_ecg_mirror(args, db, writes, operations) -> int:
         writes.edit(args.id, changes, reason=args.reason)
     changed = ", ".join(sorted(changes)) or "nothing"
     print(f"Registration {args.id}: {changed} changed, on the ECG module and here.")
+    return 0
+
+
+def _set_module_secret(args, writes, secret: str | None) -> int:
+    if secret is None:
+        raise InvalidInput(
+            f"Registration {args.id} mirrors an ECG module subscription: give its new secret "
+            "with --secret-stdin; it is sent to the module once and kept in the keyring."
+        )
+    version = writes.set_secret(args.id, SecretStore(), secret, args.reason)
+    if args.json:
+        print_json({"id": int(args.id), **version})
+        return 0
+    print(
+        f"Registration {args.id} now signs with {version['kind']} v{version['version']} "
+        f"({version['fingerprint']}), on the ECG module and here."
+    )
     return 0

@@ -125,6 +125,7 @@ def _registrations(subparsers) -> None:
     )
     add_reason_option(rotate)
     add_json_option(rotate)
+    add_platform_options(rotate, required=False, url_help=ECG_MIRROR_URL)
 
     copy = add_verb(
         verbs, "copy", "make a local registration of a platform mirror", "registrations:_copy"

@@ -7,6 +7,8 @@ module showed them, so a change made on the module since the mirror was read is 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import subscription_fields
@@ -20,6 +22,7 @@ EDITABLE = {
     "event_version": "version",
     "is_development": "isDevelopment",
 }
+LOOPBACK = ("127.0.0.1", "::1", "localhost")  # plain http stays on this machine
 # registrations enable|disable|archive|restore -> the module's route.
 STATUS_ROUTES = {
     "enable": "activate",
@@ -93,6 +96,31 @@ class EcgWrites:
         self._check_unchanged(reg_id, last, self._module_copy(path), ["status"])
         self._send("POST", f"{path}/{STATUS_ROUTES[action]}")
         return self._store(reg_id, self._module_document(path), f"registration.{action}", reason)
+
+    def set_secret(self, reg_id, store, value: str, reason: str | None = None) -> dict:
+        """A new signing secret: sent once to the module (over HTTPS), then kept in the keyring
+        only. Returns the new version's kind, number and fingerprint."""
+        self._check_private_channel()
+        store.require_usable()  # before the module takes it: it must be kept here too
+        _, path = self._last_read(reg_id)
+        self._send("POST", f"{path}/webhook-secret-histories", {"secretKey": value})
+        with self.db.session() as session:
+            remote = registrations.get(session, reg_id).remote_id
+            note = self._note(remote, reason)
+            version = registrations.keep_platform_secret(session, store, reg_id, value, note)
+            return {
+                "kind": version.kind,
+                "version": version.version,
+                "fingerprint": version.fingerprint,
+            }
+
+    def _check_private_channel(self) -> None:
+        parts = urlsplit(self.client.base_url)
+        if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+            raise InvalidInput(
+                f"A secret is only sent to the ECG module over HTTPS; {self.client.base_url} "
+                "is plain http, so nothing was sent."
+            )
 
     def delete(self, reg_id, store, reason: str | None = None) -> None:
         """Delete the subscription on the module, then its mirror here (its history stays)."""

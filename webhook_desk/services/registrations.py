@@ -216,20 +216,32 @@ def rotate_secret(
     version = _replace_secrets(session, store, reg, SECRET_KIND[reg.auth_type], value, grace_hours)
     session.flush()
     reg.validation_state, reg.validation_error = ValidationState.PENDING, None
-    audit.record(
-        session,
-        "secret.rotate",
-        "registration",
-        reg.id,
-        after={
-            "kind": version.kind,
-            "version": version.version,
-            "fingerprint": version.fingerprint,
-            "grace_hours": grace_hours,
-        },
-        reason=reason,
-    )
+    _audit_rotation(session, reg, version, grace_hours, reason)
     return version, value if generated else None
+
+
+def keep_platform_secret(
+    session: Session, store: SecretStore, reg_id, value: str, reason: str | None = None
+) -> SecretVersion:
+    """A signing secret the platform took for a mirror (the ECG module signs with HMAC): the
+    value in the keyring only, its fingerprint here; the previous one stays valid a while."""
+    reg = get(session, reg_id)
+    store.require_usable()
+    kind = SECRET_KIND[AuthType.HMAC]
+    version = _replace_secrets(session, store, reg, kind, value, SECRET_GRACE_HOURS)
+    session.flush()
+    _audit_rotation(session, reg, version, SECRET_GRACE_HOURS, reason)
+    return version
+
+
+def _audit_rotation(session, reg, version: SecretVersion, grace_hours: float, reason) -> None:
+    after = {
+        "kind": version.kind,
+        "version": version.version,
+        "fingerprint": version.fingerprint,
+        "grace_hours": grace_hours,
+    }
+    audit.record(session, "secret.rotate", "registration", reg.id, after=after, reason=reason)
 
 
 def _current_versions(session, reg, kind, now: datetime) -> list[SecretVersion]:
@@ -353,7 +365,10 @@ def mirror_refusal(source: str, action: str) -> str | None:
     if action in CHANGED_ON_THE_PLATFORM.get(source, ()):
         return None
     if source == "ecg":
-        return "A hosted subscription's secret is rotated on the ECG module, not from the desk yet."
+        return (
+            "A hosted subscription's secret is set with `webhook-desk registrations "
+            "rotate-secret ID --secret-stdin`, not from this window yet."
+        )
     platform = {"centrepoint": "CentrePoint"}.get(source, source)
     return (
         f"The {platform} platform has no write routes, so its mirrors are read-only here; "
