@@ -305,3 +305,37 @@ def test_a_secret_is_not_sent_over_plain_http_to_another_machine(catalog_db, mir
 
     assert "only sent to the ECG module over HTTPS" in str(refused.value)
     assert client.requests == 0
+
+
+def test_a_subscription_added_on_the_desk_is_made_on_the_module_and_mirrored(
+    module, catalog_db, cli, memory_keyring
+):
+    made = cli("registrations", "add", "--url", "https://example.org/created", "--organization",
+               "org-created", "--events", VITALS, "--api-url", module.url, "--token-stdin",
+               "--reason", "new site", "--json", db=catalog_db, stdin=module.token)  # fmt: skip
+
+    assert made.code == 0, made.err
+    shown = made.json()
+    assert shown["source"] == "ecg" and shown["url"] == "https://example.org/created"
+    with catalog_db.session() as session:
+        reg = session.get(Registration, shown["id"])
+        remote, origin = reg.remote_id, reg.remote_origin
+        kept = SecretStore().get(reg.secrets[-1].keyring_key)
+        entry = session.query(AuditEntry).filter_by(action="registration.add").one()
+        assert remote in entry.reason and entry.reason.startswith("new site")
+    served = module.registration(remote)
+    assert (served["organization_id"], served["url"]) == (
+        "org-created",
+        "https://example.org/created",
+    )
+    assert origin == module.url and kept == shown["secret"]
+
+
+def test_the_module_refusing_a_new_subscription_adds_nothing_here(module, catalog_db, cli):
+    refused = cli("registrations", "add", "--url", "not a url", "--organization", "org-refused",
+                  "--events", VITALS, "--api-url", module.url, "--token-stdin", db=catalog_db,
+                  stdin=module.token)  # fmt: skip
+
+    assert refused.code != 0 and "not an absolute http(s) URL" in refused.err
+    with catalog_db.session() as session:
+        assert session.query(Registration).count() == 0

@@ -37,14 +37,14 @@ def credentials(args):
     """The pasted token (--token-stdin, or the stored one), or OAuth2 client credentials
     (--client-id, the secret from --client-secret-stdin or the keyring); and any warning."""
     if args.client_id:
-        secret = _stdin_line(args.client_secret_stdin, "--client-secret-stdin", "client secret")
+        secret = stdin_line(args.client_secret_stdin, "--client-secret-stdin", "client secret")
         token_url = args.token_url or default_token_url(args.api_url)
         return api_client_credentials(SecretStore(), args.client_id, secret, token_url, args.scope)
-    given = _stdin_line(args.token_stdin, "--token-stdin", "token")
+    given = stdin_line(args.token_stdin, "--token-stdin", "token")
     return api_token(SecretStore(), args.api_url, given)
 
 
-def _stdin_line(wanted: bool, flag: str, what: str) -> str | None:
+def stdin_line(wanted: bool, flag: str, what: str) -> str | None:
     if not wanted:
         return None
     given = sys.stdin.readline().strip()

@@ -47,6 +47,8 @@ def _secret_for_add(args) -> str | None:
 
 
 def _add(args) -> int:
+    if args.api_url:
+        return _add_on_module(args)
     data = registrations.RegistrationInput(
         url=args.url,
         events=[e.strip() for e in args.events.split(",") if e.strip()] if args.events else None,
@@ -67,12 +69,17 @@ def _add(args) -> int:
     with db.session() as session:
         reg, generated = registrations.add(session, SecretStore(), data, secret, args.reason)
         result = registrations.as_dict(reg)
+    return _print_added(args, result, generated, "store it now")
+
+
+def _print_added(args, result: dict, secret: str | None, advice: str) -> int:
+    """The new registration's id (or --json), and its secret shown this once."""
     if args.json:
-        print_json({**result, **({"secret": generated} if generated else {})})
+        print_json({**result, **({"secret": secret} if secret else {})})
         return 0
     print(result["id"])
-    if generated:
-        print(f"Secret (shown once, store it now): {generated}", file=sys.stderr)
+    if secret:
+        print(f"Secret (shown once, {advice}): {secret}", file=sys.stderr)
     return 0
 
 
@@ -255,3 +262,29 @@ def _set_module_secret(args, writes, secret: str | None) -> int:
         f"({version['fingerprint']}), on the ECG module and here."
     )
     return 0
+
+
+def _add_on_module(args) -> int:
+    """`registrations add --api-url`: a subscription made on the ECG module, mirrored here."""
+    from webhook_desk.cli.platform import stdin_line
+    from webhook_desk.platform.client import PlatformClient
+    from webhook_desk.platform.ecg_writes import EcgWrites
+    from webhook_desk.platform.sync import api_token
+
+    if not args.organization_id:
+        raise InvalidInput("An ECG module's subscription belongs to an --organization.")
+    store = SecretStore()
+    token, warning = api_token(
+        store, args.api_url, stdin_line(args.token_stdin, "--token-stdin", "token")
+    )
+    fields = {
+        "url": args.url,
+        "events": [e.strip() for e in (args.events or "").split(",") if e.strip()],
+        "event_version": args.event_version,
+        "is_development": args.development,
+    }
+    with EcgWrites(open_db(args), PlatformClient(args.api_url, token)) as writes:
+        shown, secret = writes.create(args.organization_id, fields, store, args.reason)
+    if warning:
+        print(f"webhook-desk: warning: {warning}", file=sys.stderr)
+    return _print_added(args, shown, secret, "kept in the keyring")

@@ -144,6 +144,13 @@ def _registrations(subparsers) -> None:
 def _registrations_add(verbs) -> None:
     add = add_verb(verbs, "add", "add a registration (prints its id)", "registrations:_add")
     add.add_argument("--url", required=True)
+    add.add_argument(
+        "--api-url",
+        help="make it an ECG module's subscription of --organization there, mirrored here",
+    )
+    add.add_argument(
+        "--token-stdin", action="store_true", help="with --api-url: read the module's API token"
+    )
     scope = add.add_mutually_exclusive_group()
     scope.add_argument("--study", dest="study_id")
     scope.add_argument("--organization", "--organisation", dest="organization_id")

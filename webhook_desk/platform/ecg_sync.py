@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from webhook_desk.db.models import EventCategory, EventType, Registration, SamplePayload
+from webhook_desk.db.models import EventCategory, EventType, SamplePayload
 from webhook_desk.errors import NotFound
 from webhook_desk.history.centrepoint_format import parse_time
 from webhook_desk.platform.client import PlatformClient, PlatformError
@@ -20,6 +20,7 @@ from webhook_desk.platform.sync import (
     converted,
     count_mirror,
     finish,
+    mirror_of,
     quiet,
     stored_records,
     upsert_mirror,
@@ -137,9 +138,8 @@ def _pull_subscriptions(db, client, organization, report, progress) -> list[Mirr
 def _mirror_subscription(session, document, organization, client, report) -> Mirror:
     remote, fields, events = subscription_fields(document, organization)
     count_mirror(report, upsert_mirror(session, "ecg", remote, fields, events, client.base_url))
-    reg = session.scalar(
-        select(Registration).where(Registration.source == "ecg", Registration.remote_id == remote)
-    )
+    reg = mirror_of(session, "ecg", remote)
+    assert reg is not None  # upsert_mirror made it
     return Mirror(reg.id, remote, reg.url)
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_sync import subscription_fields
-from webhook_desk.platform.sync import api_token, upsert_mirror
+from webhook_desk.platform.sync import api_token, mirror_of, upsert_mirror
 from webhook_desk.services import registrations
 
 # Fields the module lets a subscription's owner edit: the mirror's name -> the module's.
@@ -96,6 +96,28 @@ class EcgWrites:
         self._check_unchanged(reg_id, last, self._module_copy(path), ["status"])
         self._send("POST", f"{path}/{STATUS_ROUTES[action]}")
         return self._store(reg_id, self._module_document(path), f"registration.{action}", reason)
+
+    def create(self, organization: str, fields: dict, store, reason: str | None = None):
+        """A new subscription of `organization` made on the module (`fields` under the
+        mirror's names), then mirrored here with the secret it answered kept in the keyring.
+        Returns the mirror as `registrations.as_dict` shows it, and that secret."""
+        self._check_private_channel()  # the module answers with the new secret
+        store.require_usable()
+        body = {EDITABLE[name]: value for name, value in fields.items() if name in EDITABLE}
+        path = f"/api/organizations/{organization}/webhook-subscriptions"
+        answer = self._send("POST", path, {"isDevelopment": False, **body})
+        if not isinstance(answer, dict):
+            raise InvalidInput(f"The ECG module answered {path} with something not a subscription.")
+        secret = answer.get("secretKey")
+        with self.db.session() as session:
+            remote, mirrored, events = subscription_fields(answer, organization)
+            change = ("registration.add", self._note(remote, reason))
+            upsert_mirror(session, "ecg", remote, mirrored, events, self.client.base_url, change)
+            reg = mirror_of(session, "ecg", remote)
+            assert reg is not None  # upsert_mirror made it
+            if secret:
+                registrations.keep_platform_secret(session, store, reg.id, secret, change[1])
+            return registrations.as_dict(reg), secret
 
     def set_secret(self, reg_id, store, value: str, reason: str | None = None) -> dict:
         """A new signing secret: sent once to the module (over HTTPS), then kept in the keyring

@@ -135,6 +135,15 @@ def quiet(stage: str, done: int, total: int | None) -> None:
     pass
 
 
+def mirror_of(session: Session, source: str, remote_id: str) -> Registration | None:
+    """The mirror of the platform's registration `remote_id`, if it was pulled."""
+    return session.scalar(
+        select(Registration).where(
+            Registration.source == source, Registration.remote_id == remote_id
+        )
+    )
+
+
 def upsert_mirror(
     session: Session,
     source: str,
@@ -147,11 +156,7 @@ def upsert_mirror(
     """Create or refresh the mirror of a platform registration: True new, False changed,
     None unchanged. `change` (audit action, reason) names a change made here and sent to the
     platform; without it the audit says the mirror was synced from `origin`."""
-    reg = session.scalar(
-        select(Registration).where(
-            Registration.source == source, Registration.remote_id == remote_id
-        )
-    )
+    reg = mirror_of(session, source, remote_id)
     created = reg is None
     if reg is None:
         reg = Registration(
