@@ -23,8 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pip(*argv: str) -> None:
+    # Away from the checkout: a PYTHONPATH or a working folder holding the checkout's
+    # webhook_desk.egg-info would make pip take the package as installed already.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "-q", *argv], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pip", "-q", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=Path(sys.executable).parent,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
