@@ -9,7 +9,7 @@ import jsonpatch
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from receiver_client import captured, start
+from receiver_client import captured
 
 from webhook_desk.db.models import AuditEntry, Delivery
 from webhook_desk.engine.sender import Timeouts
@@ -92,17 +92,13 @@ def test_true_and_1_differ_but_1_and_1_point_0_do_not():
 
 
 @pytest.fixture
-def db(sqlite_db, memory_keyring):
-    with sqlite_db.session() as session:
-        catalog.sync_catalog(session)
-    return sqlite_db
+def db(catalog_db):
+    return catalog_db
 
 
 @pytest.fixture
-def receiver(db):
-    running = start(db)
-    yield running
-    running.stop()
+def receiver(built_in_receiver):
+    return built_in_receiver
 
 
 def _register(db, url) -> int:

@@ -4,28 +4,24 @@ handshake and deliveries arrive there, verified against the registration's secre
 from __future__ import annotations
 
 import pytest
-from receiver_client import captured, start
+from receiver_client import captured
 
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import catalog, firing, registrations
+from webhook_desk.services import firing, registrations
 from webhook_desk.services.delivery_engine import new_engine, validate
 from webhook_desk.services.registrations import RegistrationInput
 
 
 @pytest.fixture
-def db(sqlite_db, memory_keyring):
-    with sqlite_db.session() as session:
-        catalog.sync_catalog(session)
-    return sqlite_db
+def db(catalog_db):
+    return catalog_db
 
 
 @pytest.fixture
-def receiver(db):
-    running = start(db)
-    yield running
-    running.stop()
+def receiver(built_in_receiver):
+    return built_in_receiver
 
 
 def register(db, url, auth_type, secret=None) -> int:
