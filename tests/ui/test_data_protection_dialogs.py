@@ -67,3 +67,5 @@ def test_retention_checks_the_days_as_chosen_and_purges_after_counting(window, q
     assert dialog.state.text().startswith("A purge would remove 1 payloads")
     qtbot.mouseClick(dialog.purge_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.state.text().startswith("Removed 1 payloads"), timeout=WAIT_MS)
+    assert dialog.progress.isVisible()
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (1, 1)  # 1 of 1 deliveries

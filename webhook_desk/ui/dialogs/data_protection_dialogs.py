@@ -3,6 +3,7 @@ services/erasure.py and services/retention.py. Both count first and ask before r
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -20,6 +22,7 @@ from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.jobs import run_job
 
+PROGRESS_POLL_MS = 100
 RED, GREEN = "error", "ok"  # ui/colours.py names, light or dark as the palette is
 
 
@@ -143,8 +146,14 @@ class RetentionDialog(QDialog):
         form.addRow("Keep payloads (days)", self.payload_days)
         form.addRow("Keep records (days)", self.metadata_days)
         layout = QVBoxLayout(self)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.poll = QTimer(self, interval=PROGRESS_POLL_MS)
+        self.poll.timeout.connect(self._show_progress)
+        self._done_of = (0, 0)
         layout.addWidget(self.policies)
         layout.addLayout(form)
+        layout.addWidget(self.progress)
         layout.addWidget(self.state)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
@@ -188,13 +197,32 @@ class RetentionDialog(QDialog):
     def purge(self, dry_run: bool) -> None:
         db = self.context.db
         self.purge_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.progress.setVisible(not dry_run)
+        self._done_of = (0, 0)
+
+        def heard(done: int, total: int) -> None:  # on the worker thread: the poll shows it
+            self._done_of = (done, total)
 
         def work() -> retention.Purge:
-            return retention.purge(db, dry_run=dry_run)
+            return retention.purge(db, dry_run=dry_run, progress=heard)
 
-        run_job(work, self._purged, lambda s: self._say(s, RED))
+        self.poll.start()
+        run_job(work, self._purged, self._refused)
+
+    def _show_progress(self) -> None:
+        done, total = self._done_of
+        if total:
+            self.progress.setMaximum(total)
+            self.progress.setValue(done)
+
+    def _refused(self, sentence: str) -> None:
+        self.poll.stop()
+        self._say(sentence, RED)
 
     def _purged(self, result: retention.Purge) -> None:
+        self.poll.stop()
+        self._show_progress()
         what = (
             f"{result.payloads:,} payloads (kept as tombstones), {result.records:,} delivery "
             f"records and {result.captures:,} receiver captures"
