@@ -31,6 +31,7 @@ from webhook_desk.services.firing import STUDY_KEYS, SUBJECT_KEYS
 # Keys that carry a participant's identifier, in any event's payload.
 IDENTIFYING_KEYS = (*SUBJECT_KEYS, "subject_identifier", "subjectIdentifier", "SubjectIdentifier")
 ERASED = ""  # what a tombstone's payload holds
+TOMBSTONE_CHUNK = 500  # deliveries per statement
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def _attempt_count(session: Session, delivery_ids: list[int]) -> int:
 def tombstone(session: Session, delivery_ids: list[int]) -> None:
     """Payload gone (its hash and the time kept), subject cleared, attempts' bodies gone."""
     now = utcnow()
-    for chunk in _chunks(delivery_ids):
+    for chunk in chunks(delivery_ids, TOMBSTONE_CHUNK):
         for row in session.execute(
             select(Delivery.id, Delivery.payload).where(Delivery.id.in_(chunk))
         ).all():
@@ -172,7 +173,8 @@ def tombstone(session: Session, delivery_ids: list[int]) -> None:
         )
 
 
-def _chunks(ids: list[int], size: int = 500):
+def chunks(ids: list[int], size: int):
+    """`ids` in pieces of `size`, so no statement carries an unbounded IN list."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 

@@ -151,12 +151,19 @@ def _commit(session: Session, pending: list[Delivery]) -> int:
     return written
 
 
+def handshake_refusal(original: Delivery) -> str | None:
+    """Why a handshake is not resent (plainly or edited); None for any other delivery."""
+    if not original.is_validation:
+        return None
+    return (
+        f"Delivery {original.id} is a validation handshake; run "
+        f"`registrations validate {original.registration_id}` instead."
+    )
+
+
 def _why_not(original: Delivery, reg: Registration | None) -> str | None:
     if original.is_validation:
-        return (
-            f"Delivery {original.id} is a validation handshake; run "
-            f"`registrations validate {original.registration_id}` instead."
-        )
+        return handshake_refusal(original)
     if original.registration_id is not None and reg is None:
         return f"Delivery {original.id} belonged to a registration that was deleted."
     if reg is not None and reg.status != RegistrationStatus.ENABLED:

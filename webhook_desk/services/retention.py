@@ -21,7 +21,7 @@ from webhook_desk.db import Database
 from webhook_desk.db.models import Delivery, ReceivedRequest, RetentionPolicy, utcnow
 from webhook_desk.errors import InvalidInput
 from webhook_desk.services import audit
-from webhook_desk.services.erasure import compact, forget_freed_pages, tombstone
+from webhook_desk.services.erasure import chunks, compact, forget_freed_pages, tombstone
 
 DEFAULT = None  # the study_id of the default policy
 CHUNK = 1_000
@@ -130,11 +130,11 @@ def purge(
         if dry_run or not (result.payloads or result.records or result.captures):
             return result
         total, done = result.payloads + result.records, 0
-        for chunk in _chunks(expired_payloads):
+        for chunk in chunks(expired_payloads, CHUNK):
             tombstone(session, chunk)
             done += len(chunk)
             _report(progress, done, total)
-        for chunk in _chunks(expired_records):
+        for chunk in chunks(expired_records, CHUNK):
             # A resend of a deleted delivery stays, no longer pointing at it.
             unlink = update(Delivery).where(Delivery.resent_from_id.in_(chunk))
             session.execute(unlink.values(resent_from_id=None))
@@ -183,11 +183,6 @@ def _expired_captures(session: Session, rules: list[Policy], now) -> list[int]:
 
 def _days(days: int | None) -> str:
     return f"{days} days" if days else "kept for ever"
-
-
-def _chunks(ids: list[int]):
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 def _report(progress: Progress | None, done: int, total: int) -> None:
