@@ -118,13 +118,19 @@ def _edited_sample(db, **changes) -> str:
     return json.dumps({**sample, **changes})
 
 
-def test_an_edited_resend_arrives_signed_and_linked_to_the_original(db, receiver):
+def _delivered_upload(db, receiver) -> int:
+    """An upload to a registration at the receiver, delivered signed; its number."""
     reg_id = _register(db, receiver.url + "hooks")
     receiver.refresh_secrets()
     with db.session() as session:
-        (original,) = firing.fire(session, "upload", to_registration=reg_id)
-        original_id = original.id
+        (sent,) = firing.fire(session, "upload", to_registration=reg_id)
+        sent_id = sent.id
     _deliver(db)
+    return sent_id
+
+
+def test_an_edited_resend_arrives_signed_and_linked_to_the_original(db, receiver):
+    original_id = _delivered_upload(db, receiver)
     edited = _edited_sample(db, studyId=4242)
     with db.session() as session:
         copy = edit_resend.resend_edited(session, original_id, edited, reason="wrong study")
@@ -186,12 +192,7 @@ def test_two_deliveries_compare_by_body_structure_and_answer(db, receiver):
 
 
 def test_a_delivery_compares_with_what_the_receiver_captured(db, receiver):
-    reg_id = _register(db, receiver.url + "hooks")
-    receiver.refresh_secrets()
-    with db.session() as session:
-        (sent,) = firing.fire(session, "upload", to_registration=reg_id)
-        sent_id = sent.id
-    _deliver(db)
+    sent_id = _delivered_upload(db, receiver)
     capture_id = [row for row in captured(receiver) if row["event"] == "upload"][-1]["id"]
     with db.session() as session:
         result = request_diff.diff(session, str(sent_id), f"capture:{capture_id}")

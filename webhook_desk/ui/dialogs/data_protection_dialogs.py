@@ -96,8 +96,7 @@ class EraseSubjectDialog(QDialog):
         self._say(sentence, RED)
 
     def _say(self, sentence: str, colour: str) -> None:
-        self.state.setText(sentence)
-        self.state.setStyleSheet(text_style(colour) if colour else "")
+        say(self.state, sentence, colour)
 
     def save_certificate(self, path: str | None = None) -> None:
         if self.result_of_erasure is None:
@@ -235,8 +234,13 @@ class RetentionDialog(QDialog):
             self.context.deliveries_changed.emit()
 
     def _say(self, sentence: str, colour: str) -> None:
-        self.state.setText(sentence)
-        self.state.setStyleSheet(text_style(colour) if colour else "")
+        say(self.state, sentence, colour)
+
+
+def say(label: QLabel, sentence: str, colour: str) -> None:
+    """A dialog's state line: the sentence, in the colour its meaning has ("" for plain)."""
+    label.setText(sentence)
+    label.setStyleSheet(text_style(colour) if colour else "")
 
 
 def _days_box() -> QSpinBox:
