@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.audit_hash import GENESIS, entry_hash
 from webhook_desk.db.models import AuditEntry, AuditHead, utcnow
 from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.services.pdf_text import core_font_text
 
 VERIFY_BATCH = 2_000
 
@@ -268,8 +269,7 @@ def _pdf(session: Session, head: str) -> bytes:
             f"{entry.action} {entry.entity_type} {entry.entity_id}  {entry.reason or ''}  "
             f"#{(entry.entry_hash or '')[:16]}"
         )
-        pdf.multi_cell(0, 4, line.encode("latin-1", "replace").decode("latin-1"),
-                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(0, 4, core_font_text(line), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
