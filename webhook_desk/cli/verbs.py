@@ -366,6 +366,11 @@ def _history(subparsers) -> None:
     history = add_verb(subparsers, "history", "list deliveries, newest first", "history:_history")
     add_filter_options(history)
     history.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    history.add_argument(
+        "--sort",
+        metavar="COLUMN[:desc]",
+        help="status, code, event, … (default created:desc)",
+    )
     add_json_option(history)
 
     export = add_verb(
