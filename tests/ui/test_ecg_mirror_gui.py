@@ -127,13 +127,13 @@ def test_a_centrepoint_mirror_cannot_be_changed_and_the_buttons_say_why(window, 
     assert actions["delete"].isEnabled()
 
 
-def test_a_hosted_subscription_is_changed_but_its_secret_not_yet(window, qtbot, context):
+def test_a_hosted_subscription_is_changed_secret_included(window, qtbot, context):
     actions = _select_mirror(window, qtbot, context, "ecg")
 
-    assert actions["edit"].isEnabled() and actions["disable"].isEnabled()
+    for name in ("edit", "disable", "rotate"):
+        assert actions[name].isEnabled(), name
     assert actions["disable"].toolTip().startswith("Disable (")
-    assert not actions["rotate"].isEnabled()
-    assert "rotate-secret ID --secret-stdin" in actions["rotate"].toolTip()
+    assert actions["rotate"].toolTip().startswith("Rotate secret (")
 
 
 def test_deleting_a_hosted_subscription_deletes_it_on_the_module(ecg, window, qtbot, context):
