@@ -1,20 +1,13 @@
 """A coordinator disables a hosted ECG subscription from the Registrations tab: the module
 (`webhook-desk serve` in its own process) takes the change first, then the mirror shows it."""
 
-import pytest
-from ecg_module import PHONE, VITALS, mirror, running_module
+from ecg_module import PHONE, VITALS, mirror
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import table_texts, wait_for_rows
 
 from webhook_desk.platform.sync import api_token, upsert_mirror
 from webhook_desk.services import audit
-
-
-@pytest.fixture(scope="module")
-def ecg(tmp_path_factory):
-    with running_module(tmp_path_factory.mktemp("module")) as running:
-        yield running
 
 
 def _disable(window, qtbot, reason: str):

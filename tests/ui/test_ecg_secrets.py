@@ -4,34 +4,23 @@ the keyring, never the database."""
 
 import contextlib
 
-import pytest
-from ecg_module import mirror, running_module
+from ecg_module import mirror
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import wait_for_rows
 
 from webhook_desk.db.models import AuditEntry, Registration
-from webhook_desk.platform import api_shapes
 from webhook_desk.platform.sync import api_token
 from webhook_desk.settings import KEYRING_SERVICE
 
 TYPED = "hosted-secret-typed-on-the-desk-51c2"
 
 
-@pytest.fixture(scope="module")
-def ecg(tmp_path_factory):
-    with running_module(tmp_path_factory.mktemp("module")) as running:
-        yield running
-
-
 def _module_secret(module, remote: str) -> str:
     """The newest secret the module signs with, from the keyring its process keeps it in."""
     with module.db.session() as session:
-        reg = next(
-            r for r in session.query(Registration) if api_shapes.subscription_id(r) == remote
-        )
-        key = reg.secrets[-1].keyring_key
+        key = module.stored(session, remote).secrets[-1].keyring_key
     return SecretServiceKeyring().get_password(KEYRING_SERVICE, key)
 
 
