@@ -27,7 +27,8 @@ from webhook_desk.db import Database, statement_cache
 from webhook_desk.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from webhook_desk.db.models import Delivery, Registration, UTCDateTime
 from webhook_desk.db.revision import script_head
-from webhook_desk.history import newest, queries
+from webhook_desk.history import first_page, queries
+from webhook_desk.history.sort_order import NEWEST_FIRST, parse_sort
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sqlalchemy", "alembic", "aiohttp", "requests", "PySide6")
@@ -175,6 +176,8 @@ FILTERS = [
     ["--until", "2026-03-01"],  # a date alone: that whole local day
     ["--text", "completed", "--status", "failed"],
     ["--study", "8", "--status", "pending", "--limit", "1"],
+    ["--sort", "code", "--limit", "5"],  # NULL codes first
+    ["--sort", "last-sent:desc", "--status", "failed"],
 ]
 
 
@@ -195,17 +198,16 @@ def cli_history(url: str, argv: list[str]) -> str:
 @pytest.mark.parametrize("argv", FILTERS, ids=" ".join)
 def test_history_prints_the_same_bytes_from_the_cached_statement_as_from_the_orm(varied, argv):
     args = verbs.parser().parse_args(["history", *argv])
-    filters = filters_from(args)
+    filters, sort = filters_from(args), parse_sort(args.sort) if args.sort else NEWEST_FIRST
     db = Database.open(varied)
     with db.session() as session:
-        orm = printed(
-            [queries.as_dict(d) for d in queries.list_deliveries(session, filters, args.limit).rows]
-        )
+        page = queries.list_deliveries(session, filters, args.limit, sort=sort)
+        orm = printed([queries.as_dict(d) for d in page.rows])
     db.dispose()
     assert json.loads(orm), "the filter should find something"
-    assert newest.cached(varied, filters, args.limit) is None  # nothing compiled yet
+    assert first_page.cached(varied, filters, args.limit, args.sort) is None  # not compiled yet
     assert cli_history(varied, argv) == orm  # compiles the statement and keeps it
-    cached = newest.cached(varied, filters, args.limit)
+    cached = first_page.cached(varied, filters, args.limit, args.sort)
     assert cached is not None and printed(cached) == orm
     assert cli_history(varied, argv) == orm
 
@@ -226,23 +228,24 @@ def test_a_changed_query_source_invalidates_the_cached_statement(varied, own_cac
     )
     env = {**os.environ, "PYTHONPATH": str(copy), "XDG_DATA_HOME": str(own_cache)}
 
-    def ids() -> list[int]:
-        argv = ["-m", "webhook_desk", "--db", varied, "history", "--json", "--limit", "3"]
+    def erased() -> list:
+        argv = ["-m", "webhook_desk", "--db", varied, "history", "--json", "--limit", "2"]
         out = subprocess.run(
             [sys.executable, *argv], env=env, cwd=copy, capture_output=True, text=True, check=True
         )
-        return [row["id"] for row in json.loads(out.stdout)]
+        return [(row["erased_at"], row["created_at"]) for row in json.loads(out.stdout)]
 
-    assert ids() == ids() == [14, 13, 12]  # newest first, the second from the cache
+    assert erased() == erased() == [(None, "2026-03-01T09:06:00+00:00")] * 2  # then cached
     queries_py = copy / "webhook_desk" / "history" / "queries.py"
     edited = [
-        "_NEWEST = select(*JSON_COLUMNS.values()).order_by(Delivery.created_at, Delivery.id)"
-        if line.startswith("_NEWEST =")
+        'JSON_COLUMNS = {**ROW_COLUMNS, "erased_at": Delivery.created_at}'
+        if line.startswith("JSON_COLUMNS =")
         else line
         for line in queries_py.read_text(encoding="utf-8").splitlines()
     ]
     queries_py.write_text("\n".join(edited) + "\n", encoding="utf-8")
-    assert ids() == [1, 2, 3]  # the edited statement, not the one kept before the edit
+    # The edited statement runs, not the one kept before the edit.
+    assert erased() == [("2026-03-01T09:06:00+00:00", "2026-03-01T09:06:00+00:00")] * 2
 
 
 @pytest.mark.parametrize(

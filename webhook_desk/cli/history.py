@@ -1,8 +1,8 @@
-"""The history verbs: `history` (newest first), `export` (what a filter selects, to a file)
-and `import` (CentrePoint v3 pages or v1 records).
+"""The history verbs: `history` (newest first, or --sort by a column), `export` (what a filter
+selects, to a file) and `import` (CentrePoint v3 pages or v1 records).
 
 `history` on a SQLite database at head runs the statement a previous run compiled, with
-stdlib sqlite3 (history/newest.py): SQLAlchemy and the rest load only when it must go the
+stdlib sqlite3 (history/first_page.py): SQLAlchemy and the rest load only when it must go the
 usual way, so the handlers import them where they need them.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from webhook_desk.cli.common import open_db, print_json, print_table
 from webhook_desk.errors import InvalidInput
-from webhook_desk.history import filters, newest
+from webhook_desk.history import filters, first_page
 from webhook_desk.settings import resolve_db_url
 
 COLUMNS = [
@@ -53,12 +53,12 @@ def _history(args) -> int:
     if args.limit < 1:
         raise InvalidInput("--limit must be at least 1.")
     chosen = filters_from(args)
-    rows = newest.cached(resolve_db_url(args.db), chosen, args.limit)
+    rows = first_page.cached(resolve_db_url(args.db), chosen, args.limit, args.sort)
     if rows is None:
-        from webhook_desk.history.queries import newest_dicts
+        from webhook_desk.history.queries import first_dicts
 
         with open_db(args).session() as session:
-            rows = newest_dicts(session, chosen, args.limit)
+            rows = first_dicts(session, chosen, args.limit, args.sort)
     if args.json:
         print_json(rows)
     else:  # people read local time

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.models import Delivery
 from webhook_desk.history.driver_reads import remember_compiled, run_compiled
 from webhook_desk.history.filters import RARE_LIMIT, text_shape_of, text_values
-from webhook_desk.history.newest import PROBE
+from webhook_desk.history.first_page import PROBE
 
 _fts = table("delivery_text", column("rowid"))
 _MATCH = sql_text("delivery_text MATCH :phrase")
