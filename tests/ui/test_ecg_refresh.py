@@ -2,8 +2,7 @@
 module (`webhook-desk serve` in its own process) off the GUI thread, the tabs show what
 changed there, the status bar says when it ran or why it failed, and new failures notify."""
 
-import pytest
-from ecg_module import PHONE, VITALS, mirror, running_module
+from ecg_module import PHONE, VITALS, mirror
 from PySide6.QtCore import Qt
 from test_registrations_tab import table_texts, wait_for_rows
 from test_settings import open_settings, save_button
@@ -13,12 +12,6 @@ from webhook_desk.platform import api_shapes
 from webhook_desk.platform.sync import api_token
 from webhook_desk.services import firing, outcomes
 from webhook_desk.ui.preferences import Preferences
-
-
-@pytest.fixture(scope="module")
-def ecg(tmp_path_factory):
-    with running_module(tmp_path_factory.mktemp("module")) as running:
-        yield running
 
 
 def _fail_an_activity(module, remote: str) -> None:

@@ -31,6 +31,7 @@ from webhook_desk.db.audit_hash import GENESIS, entry_hash
 from webhook_desk.db.models import AuditEntry, AuditHead, utcnow
 from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.services.pdf_text import core_font_text
+from webhook_desk.spreadsheet import formula_safe
 
 VERIFY_BATCH = 2_000
 
@@ -286,7 +287,7 @@ def _write_csv(session: Session, target: Path, head: str) -> None:
 def _cell(value) -> str:
     """Text for one CSV cell; a spreadsheet must not run it as a formula."""
     text = value if isinstance(value, str) else json.dumps(value) if value is not None else ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return formula_safe(text)
 
 
 def check_export(session: Session, filed: str | Path) -> str:
