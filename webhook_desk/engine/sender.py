@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 
@@ -19,6 +20,7 @@ from webhook_desk.redaction import Redactor
 
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192
+NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])  # a policy that accepts no cookie
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Sender:
             session = requests.Session()
             session.trust_env = False  # a user's proxy variables must not reroute webhooks
             session.headers.clear()  # only the platform's headers, not requests' defaults
+            session.cookies.set_policy(NO_COOKIES)  # webhooks are stateless: no Set-Cookie kept
             self._local.session = session
         return session
 
