@@ -53,6 +53,12 @@ class Module:
                     return len(reg.secrets)
         raise AssertionError(f"the module has no subscription {remote}")
 
+    def stored(self, session, remote: str) -> Registration:
+        """The subscription's record in the module's own database, in `session`."""
+        return next(
+            r for r in session.query(Registration) if api_shapes.subscription_id(r) == remote
+        )
+
     def find(self, remote: str) -> dict | None:
         with self.db.session() as session:
             for reg in session.query(Registration):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 
 import pytest
@@ -129,3 +130,14 @@ def test_a_filed_export_carries_the_head_and_is_checked_later(db, cli, tmp_path,
     rewritten = cli("audit", "verify", "--against", filed, db=db)
     assert rewritten.code == 1
     assert "the trail was rewritten since it was filed" in rewritten.err
+
+
+def test_the_audit_csv_keeps_reasons_a_spreadsheet_would_run_as_text(db, cli, tmp_path):
+    with db.session() as session:
+        registrations.set_status(session, 1, "disable", reason='=HYPERLINK("http://evil")')
+        registrations.set_status(session, 1, "enable", reason="-1 day")
+    filed = tmp_path / "audit.csv"
+    assert cli("audit", "export", "--output", filed, db=db).code == 0
+    rows = list(csv.DictReader(filed.read_text().splitlines()[1:]))
+    assert [r["reason"] for r in rows[-2:]] == ['\'=HYPERLINK("http://evil")', "'-1 day"]
+    assert rows[0]["reason"] == ""  # no reason stays empty, not a lone quote

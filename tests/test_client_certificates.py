@@ -16,11 +16,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from receiver_client import captured
 from recording_server import RecordingServer
 
 from webhook_desk.certificates import ClientCertificateFiles
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.errors import InvalidInput
+from webhook_desk.local_tls import LocalCA
+from webhook_desk.receiver.client_certs import ClientCertificateRule
+from webhook_desk.receiver.server import Receiver
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import firing, registrations
 from webhook_desk.services.delivery_engine import new_engine, validate
@@ -248,7 +252,7 @@ def bad_inputs(tmp_path: Path, ca: TestCA) -> dict[str, tuple[ClientCertificateF
         ),
         "not a certificate": (
             files(key, key),
-            f"The client certificate {key} holds no PEM certificate.",
+            f"{key} is not a PEM certificate.",
         ),
         "key of another": (
             files(cert, other_key),
@@ -331,3 +335,46 @@ def test_the_key_is_in_the_keyring_only_never_in_the_database_or_exports(
     assert serialization.load_pem_private_key(kept.encode(), None).private_numbers() == (
         issued.key.private_numbers()
     )
+
+
+@pytest.fixture
+def local_ca(db) -> LocalCA:
+    return LocalCA()
+
+
+@pytest.fixture
+def mtls_receiver(db, local_ca):
+    """The built-in receiver over HTTPS, requiring a client certificate from the local CA."""
+    receiver = Receiver(db)
+    rule = ClientCertificateRule(local_ca.certificate_file())
+    receiver.start("127.0.0.1", 0, tls=local_ca.localhost_certificate(), client_certificates=rule)
+    yield receiver
+    receiver.stop()
+
+
+def test_the_built_in_receiver_requiring_mtls_accepts_the_registrations_certificate(
+    db, local_ca, mtls_receiver, tmp_path
+):
+    issued = local_ca.issue_client_certificate("ward-7-desk", tmp_path)
+    given = ClientCertificateFiles(issued.cert_file, issued.key_file, passphrase=issued.passphrase)
+    reg_id = register(db, mtls_receiver.url + "hooks", TlsChange(given))  # local CA: no bundle
+    result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
+    assert (result.ok, result.error) == (True, None)
+    mtls_receiver.refresh_secrets()
+    deliver_one(db, reg_id)
+    [row] = [
+        r for r in captured(mtls_receiver) if r["headers"].get("X-ActiGraph-Event") == "upload"
+    ]
+    assert (row["status_code"], row["client_cert_subject"]) == (200, "CN=ward-7-desk")
+    assert row["client_cert_fingerprint"] == issued.fingerprint
+    assert (row["headers"]["X-Client-Cert-Used"], row["signature"]) == ("True", "valid")
+
+
+def test_the_built_in_receiver_refuses_a_registration_without_a_certificate(
+    db, mtls_receiver, local_ca
+):
+    reg_id = register(db, mtls_receiver.url + "hooks", TlsChange())
+    result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
+    assert result.error == "The endpoint answered the validation request with 403, not 200."
+    [row] = captured(mtls_receiver)
+    assert (row["headers"]["X-Client-Cert-Used"], row["client_cert_subject"]) == ("False", None)

@@ -6,6 +6,7 @@ import socket
 
 import pytest
 from ecg_module import PHONE, VITALS, Module, mirror, running_module, serving
+from recording_server import HANG, RecordingServer, Reply
 
 from webhook_desk.db.models import AuditEntry, Registration
 from webhook_desk.errors import Conflict, InvalidInput, UserError
@@ -143,7 +144,7 @@ def test_an_edit_the_module_refuses_changes_neither_side(module, catalog_db, mir
     ("switches", "options", "answered"),
     [
         (("--failure-rate", "1"), {}, "kept answering 503"),
-        (("--latency-ms", "1000"), {"timeout": (2.0, 0.2)}, "cannot be reached"),
+        (("--latency-ms", "1000"), {"timeout": (2.0, 0.2)}, "did not answer within 0.2 s"),
     ],
     ids=["flaky", "slow"],
 )
@@ -163,6 +164,36 @@ def test_a_module_failing_or_too_slow_changes_neither_side(
     assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
 
 
+def test_a_write_the_token_may_not_make_says_what_was_refused(catalog_db, mirrored):
+    org, remote, reg_id = mirrored
+    before = _local(catalog_db, reg_id)
+    with RecordingServer(lambda _request: Reply(403, body=b"{}"), handshake=False) as forbidding:
+        client = PlatformClient(forbidding.url(""), "t", tries=1)
+        with pytest.raises(UserError) as refused:
+            client.send("POST", f"/api/organizations/{org}/webhook-subscriptions/{remote}/archive")
+
+    sentence = str(refused.value)
+    assert sentence == (
+        f"The platform at {forbidding.url('')} does not let this API token post to "
+        f"/api/organizations/{org}/webhook-subscriptions/{remote}/archive (403); ask for a "
+        "token with the CentrePoint or webhooks scope that allows it."
+    )
+    assert "read" not in sentence
+    assert _local(catalog_db, reg_id) == before
+
+
+def test_a_write_that_timed_out_says_the_module_may_have_made_it():
+    with RecordingServer(lambda _request: HANG, handshake=False) as silent:
+        client = PlatformClient(silent.url(""), "t", tries=1, timeout=(2.0, 0.2))
+        with pytest.raises(UserError) as refused:
+            client.send("POST", "/api/organizations/o/webhook-subscriptions/s/archive")
+
+    assert str(refused.value) == (
+        f"The platform at {silent.url('')} did not answer within 0.2 s (1 try), so it is not "
+        "known whether it made the change; sync to see."
+    )
+
+
 def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirrored):
     org, remote, reg_id = mirrored
     before = _local(catalog_db, reg_id)
@@ -174,7 +205,10 @@ def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirror
     with pytest.raises(UserError) as refused:
         EcgWrites(catalog_db, client).set_status(reg_id, "archive")
 
-    assert "cannot be reached" in str(refused.value)
+    assert str(refused.value) == (
+        f"The ECG module did not answer: The platform at http://127.0.0.1:{port} cannot be "
+        "reached (connection refused); nothing was changed here."
+    )
     assert _local(catalog_db, reg_id) == before
 
 

@@ -176,3 +176,19 @@ def test_credentials_the_engine_sends_are_kept_nowhere_even_when_echoed(
             "basic": base64.b64encode(f"ann:{password}".encode()).decode(),
         }
     assert_nowhere(db, tmp_path, sent)
+
+
+def test_a_cookie_a_target_sets_is_never_sent_back(db):
+    """Webhooks are stateless: a cookie one answer sets must not ride on the next delivery
+    (to that target, or to another registration on the same host)."""
+
+    def setting_a_cookie(_request):
+        return Reply(200, {"Set-Cookie": "sid=s3cr3t; Path=/"})
+
+    with RecordingServer(setting_a_cookie) as server:
+        reg_id, _ = register(db, server.url(), "none", None)
+        with db.session() as session:
+            firing.fire(session, "upload", count=3, to_registration=reg_id)
+        new_engine(db, SecretStore(), workers=1).run_until_idle()
+        sent = server.wait_for(3)
+    assert [r.header("Cookie") for r in sent] == [None, None, None]

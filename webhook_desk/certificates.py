@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from webhook_desk.errors import UserError
-from webhook_desk.local_tls import fingerprint
+from webhook_desk.local_tls import fingerprint, public_key_der, read_bytes, read_certificates
 
 EXPIRY_WARNING = timedelta(days=30)
 
@@ -66,7 +66,7 @@ def read_identity(given: ClientCertificateFiles) -> ClientIdentity:
         return _from_pkcs12(given.pkcs12_file, given.passphrase)
     if not given.cert_file:
         raise UserError("Choose a client certificate file (PEM) or a PKCS#12 file.")
-    chain = _pem_certificates(given.cert_file, "client certificate")
+    chain = read_certificates(given.cert_file)
     key_file = given.key_file or given.cert_file
     key = _pem_key(key_file, given.passphrase)
     return _identity(chain, key, key_file)
@@ -74,7 +74,7 @@ def read_identity(given: ClientCertificateFiles) -> ClientIdentity:
 
 def read_ca_bundle(path: Path) -> str:
     """The PEM certificates in `path`, as text to store (they are public)."""
-    chain = _pem_certificates(path, "CA bundle")
+    chain = read_certificates(path)
     return "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in chain)
 
 
@@ -107,7 +107,7 @@ def expiry_sentence(what: str, facts_of: CertificateFacts, now: datetime | None 
 
 
 def _identity(chain: list[x509.Certificate], key, key_file: Path) -> ClientIdentity:
-    if _public_der(key) != _public_der(chain[0]):
+    if public_key_der(key) != public_key_der(chain[0]):
         raise UserError(f"The key in {key_file} does not belong to the client certificate.")
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -119,7 +119,7 @@ def _identity(chain: list[x509.Certificate], key, key_file: Path) -> ClientIdent
 
 
 def _from_pkcs12(path: Path, passphrase: str | None) -> ClientIdentity:
-    data = _read(path)
+    data = read_bytes(path)
     try:
         key, leaf, extra = pkcs12.load_key_and_certificates(
             data, passphrase.encode() if passphrase else None
@@ -135,20 +135,10 @@ def _from_pkcs12(path: Path, passphrase: str | None) -> ClientIdentity:
     return _identity([leaf, *extra], key, path)
 
 
-def _pem_certificates(path: Path, what: str) -> list[x509.Certificate]:
-    try:
-        chain = x509.load_pem_x509_certificates(_read(path))
-    except ValueError:
-        chain = []
-    if not chain:
-        raise UserError(f"The {what} {path} holds no PEM certificate.")
-    return chain
-
-
 def _pem_key(path: Path, passphrase: str | None):
     try:
         return serialization.load_pem_private_key(
-            _read(path), passphrase.encode() if passphrase else None
+            read_bytes(path), passphrase.encode() if passphrase else None
         )
     except TypeError:  # encrypted without a passphrase, or a passphrase for a plain key
         if passphrase:
@@ -158,16 +148,3 @@ def _pem_key(path: Path, passphrase: str | None):
         if passphrase and "password" in str(error).lower():
             raise UserError(f"The passphrase for the key {path} is wrong.") from None
         raise UserError(f"{path} holds no PEM private key.") from None
-
-
-def _public_der(owner) -> bytes:
-    return owner.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise UserError(f"Cannot read {path}: {error.strerror}.") from None

@@ -1,5 +1,6 @@
 """The app's own certificate authority, made on first use, and the certificate it issues for
-this machine's loopback names, so the built-in receiver can serve HTTPS that the engine trusts.
+this machine's loopback names, so the built-in receiver can serve HTTPS that the engine trusts;
+it also issues client certificates, so a registration can present one the receiver trusts.
 
 The files live in the data directory's `tls` folder; both private keys are written owner-only
 and encrypted with one passphrase that lives in the OS keyring, never beside them.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import shutil
 import ssl
@@ -100,26 +102,26 @@ class ServingCertificate:
         certificate = _first_certificate(self.cert_file)
         password = self.password.encode() if self.password else None
         try:
-            key = serialization.load_pem_private_key(_read(self.key_file), password)
+            key = serialization.load_pem_private_key(read_bytes(self.key_file), password)
         except TypeError:
             raise UserError(
                 f"The key {self.key_file} is encrypted: give one without a passphrase."
             ) from None
         except ValueError:
             raise UserError(f"{self.key_file} is not a PEM private key.") from None
-        if _public_der(key) != _public_der(certificate):
+        if public_key_der(key) != public_key_der(certificate):
             raise UserError(
                 f"The key {self.key_file} does not belong to the certificate {self.cert_file}."
             )
 
 
-def _public_der(owner) -> bytes:
+def public_key_der(owner) -> bytes:
     return owner.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def _read(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
@@ -127,10 +129,57 @@ def _read(path: Path) -> bytes:
 
 
 def _first_certificate(path: Path) -> x509.Certificate:
+    return read_certificates(path)[0]
+
+
+def read_certificates(path: Path) -> list[x509.Certificate]:
+    """Every certificate of a PEM file (a bundle of CAs, say), or one sentence why not."""
     try:
-        return x509.load_pem_x509_certificate(_read(path))
+        return x509.load_pem_x509_certificates(read_bytes(path))
     except ValueError:
         raise UserError(f"{path} is not a PEM certificate.") from None
+
+
+CLIENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def check_client_name(name: str) -> None:
+    """A client certificate's name is also its files' name: no paths, spaces or dots alone."""
+    if not CLIENT_NAME.fullmatch(name) or set(name) == {"."}:
+        raise UserError(
+            f"'{name}' cannot name a client certificate: use 1 to 64 letters, digits, '.', '_' "
+            "or '-' (it names the files too)."
+        )
+
+
+def _client_files(name: str, folder: Path) -> tuple[Path, Path]:
+    check_client_name(name)
+    if not folder.is_dir():
+        raise UserError(f"Cannot write to {folder}: it is not a folder.")
+    files = (folder / f"{name}.pem", folder / f"{name}-key.pem")
+    for path in files:
+        if path.exists():
+            raise UserError(f"{path} exists already: choose another name or folder.")
+    return files
+
+
+def client_passphrase_key(name: str) -> str:
+    """Where the keyring keeps the passphrase of the client certificate `name`'s key."""
+    return f"tls/client-key/{name}"
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A client certificate the local CA issued; `passphrase` unlocks its key file."""
+
+    cert_file: Path
+    key_file: Path
+    name: str
+    passphrase: str
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(_first_certificate(self.cert_file))
 
 
 class LocalCA:
@@ -161,6 +210,25 @@ class LocalCA:
             _write_key(serving.key_file, key, passphrase)
             _write_public(serving.cert_file, _issue_localhost(ca_cert, ca_key, key))
         return serving
+
+    def certificate_file(self) -> Path:
+        """The CA's certificate, made now if need be: what a receiver trusts for mTLS."""
+        self._ca(self._passphrase())
+        return self.certificate_path
+
+    def issue_client_certificate(self, name: str, folder: Path) -> ClientCertificate:
+        """A client certificate (CN=`name`) and its key, written to `folder` as NAME.pem and
+        NAME-key.pem; the key is encrypted with a new passphrase kept in the keyring under
+        `client_passphrase_key(name)`. Existing files are never overwritten."""
+        cert_file, key_file = _client_files(name, folder)
+        ca_cert, ca_key = self._ca(self._passphrase())
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = _leaf(ca_cert, key, name, ExtendedKeyUsageOID.CLIENT_AUTH)
+        passphrase = secrets.token_urlsafe(24)
+        self.store.put(client_passphrase_key(name), passphrase)
+        _write_key(key_file, key, passphrase)
+        _write_public(cert_file, certificate.sign(ca_key, hashes.SHA256()))
+        return ClientCertificate(cert_file, key_file, name, passphrase)
 
     def export_certificate(self, destination: Path) -> None:
         """Copy the CA's certificate (made now if need be) for a browser or a client to trust."""
@@ -244,19 +312,24 @@ def _self_signed_ca(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
 def _issue_localhost(ca_cert: x509.Certificate, ca_key, key) -> x509.Certificate:
     names: list[x509.GeneralName] = [x509.DNSName(name) for name in LOOPBACK_NAMES]
     names += [x509.IPAddress(ipaddress.ip_address(a)) for a in LOOPBACK_ADDRESSES]
+    builder = _leaf(ca_cert, key, "localhost", ExtendedKeyUsageOID.SERVER_AUTH)
+    builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def _leaf(ca_cert: x509.Certificate, key, common_name: str, usage) -> x509.CertificateBuilder:
+    """An end certificate for `usage` (server or client authentication) under the CA."""
     ca_key_id = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    builder = (
-        _builder(_name("localhost"), ca_cert.subject, key, SERVER_DAYS)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return (
+        _builder(_name(common_name), ca_cert.subject, key, SERVER_DAYS)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(cert_sign=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id),
             critical=False,
         )
     )
-    return builder.sign(ca_key, hashes.SHA256())
 
 
 def _key_usage(cert_sign: bool) -> x509.KeyUsage:

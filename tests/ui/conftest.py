@@ -23,6 +23,15 @@ def context(database, memory_keyring, qapp):
     yield context
 
 
+@pytest.fixture(scope="module")
+def ecg(tmp_path_factory):
+    """The hosted ECG module: `webhook-desk serve` in a process of its own (ecg_module.py)."""
+    from ecg_module import running_module
+
+    with running_module(tmp_path_factory.mktemp("module")) as running:
+        yield running
+
+
 @pytest.fixture
 def settings(tmp_path):
     return QSettings(str(tmp_path / "webhook-desk.ini"), QSettings.Format.IniFormat)

@@ -1,20 +1,13 @@
 """A coordinator disables a hosted ECG subscription from the Registrations tab: the module
 (`webhook-desk serve` in its own process) takes the change first, then the mirror shows it."""
 
-import pytest
-from ecg_module import PHONE, VITALS, mirror, running_module
+from ecg_module import PHONE, VITALS, mirror
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import table_texts, wait_for_rows
 
 from webhook_desk.platform.sync import api_token, upsert_mirror
 from webhook_desk.services import audit
-
-
-@pytest.fixture(scope="module")
-def ecg(tmp_path_factory):
-    with running_module(tmp_path_factory.mktemp("module")) as running:
-        yield running
 
 
 def _disable(window, qtbot, reason: str):
@@ -127,13 +120,13 @@ def test_a_centrepoint_mirror_cannot_be_changed_and_the_buttons_say_why(window, 
     assert actions["delete"].isEnabled()
 
 
-def test_a_hosted_subscription_is_changed_but_its_secret_not_yet(window, qtbot, context):
+def test_a_hosted_subscription_is_changed_secret_included(window, qtbot, context):
     actions = _select_mirror(window, qtbot, context, "ecg")
 
-    assert actions["edit"].isEnabled() and actions["disable"].isEnabled()
+    for name in ("edit", "disable", "rotate"):
+        assert actions[name].isEnabled(), name
     assert actions["disable"].toolTip().startswith("Disable (")
-    assert not actions["rotate"].isEnabled()
-    assert "rotate-secret ID --secret-stdin" in actions["rotate"].toolTip()
+    assert actions["rotate"].toolTip().startswith("Rotate secret (")
 
 
 def test_deleting_a_hosted_subscription_deletes_it_on_the_module(ecg, window, qtbot, context):

@@ -1,5 +1,5 @@
-"""The history verbs: `history` (newest first), `export` (what a filter selects, to a file)
-and `import` (CentrePoint v3 pages or v1 records)."""
+"""The history verbs: `history` (newest first, or --sort by a column), `export` (what a filter
+selects, to a file) and `import` (CentrePoint v3 pages or v1 records)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from webhook_desk.errors import InvalidInput
 from webhook_desk.history import queries
 from webhook_desk.history.export import export
 from webhook_desk.history.importer import counted, import_file
+from webhook_desk.history.sort_order import NEWEST_FIRST, parse_sort
 from webhook_desk.secrets import SecretStore
 
 COLUMNS = [
@@ -49,9 +50,10 @@ def _history(args) -> int:
     if args.limit < 1:
         raise InvalidInput("--limit must be at least 1.")
     filters = filters_from(args)
+    sort = parse_sort(args.sort) if args.sort else NEWEST_FIRST
     db = open_db(args)
     with db.session() as session:
-        page = queries.list_deliveries(session, filters, args.limit)
+        page = queries.list_deliveries(session, filters, args.limit, sort=sort)
         rows = [queries.as_dict(d) for d in page.rows]
         times = [{"created_at": d.created_at, "last_sent_at": d.last_sent_at} for d in page.rows]
     if args.json:

@@ -14,6 +14,7 @@ INBOX_COLUMNS = [
     "signature",
     "secret_version",
     "duplicate",
+    "client_cert_subject",
 ]
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from webhook_desk.cli.common import open_db
 from webhook_desk.errors import InvalidInput
 from webhook_desk.local_http import check_port
-from webhook_desk.local_tls import LocalCA, ServingCertificate
+from webhook_desk.local_tls import LocalCA, ServingCertificate, client_passphrase_key
 from webhook_desk.platform.sender_addresses import is_platform_sender, remote_label
 from webhook_desk.receiver import inbox
 from webhook_desk.receiver.answers import ReceiverOptions
+from webhook_desk.receiver.client_certs import ClientCertificateRule, check_rule
 from webhook_desk.receiver.inbox import Capture
 from webhook_desk.receiver.server import Receiver, binding_warning
 from webhook_desk.receiver.verdicts import secrets_from_text
@@ -47,6 +48,8 @@ def _describe(capture: Capture) -> str:
     ]
     if is_platform_sender(capture.remote_addr):
         parts.append(f"from {remote_label(capture.remote_addr)}")
+    if capture.client_cert_subject:
+        parts.append(f"client certificate {capture.client_cert_subject}")
     if capture.duplicate:
         parts.append(f"duplicate of {capture.delivery_id}")
     if not capture.body_is_json and capture.body:
@@ -74,6 +77,17 @@ def _certificate(args) -> ServingCertificate | None:
     return LocalCA().localhost_certificate() if args.tls else None
 
 
+def _client_rule(args, serving_tls: bool) -> ClientCertificateRule | None:
+    """Whose client certificates to require: --client-ca's, else the local CA's."""
+    if args.client_ca and not args.require_client_cert:
+        raise InvalidInput("--client-ca goes with --require-client-cert.")
+    if not args.require_client_cert:
+        return None
+    check_rule(True, serving_tls)
+    ca_file = Path(args.client_ca) if args.client_ca else LocalCA().certificate_file()
+    return ClientCertificateRule(ca_file)
+
+
 def _announce_certificate(certificate: ServingCertificate, by_local_ca: bool) -> None:
     print(f"Certificate SHA-256 fingerprint: {certificate.fingerprint}", flush=True)
     if by_local_ca:  # say what a client other than webhook-desk should trust
@@ -95,6 +109,7 @@ def _receive(args) -> int:
     options.check()
     check_port(args.port)  # before secrets are asked for
     certificate = _certificate(args)
+    client_rule = _client_rule(args, certificate is not None)
     secrets = _read_secrets() if args.secret_stdin else []
     db = open_db(args)
     receiver = Receiver(db, secrets=secrets)
@@ -102,7 +117,7 @@ def _receive(args) -> int:
     warning = binding_warning(args.host)
     if warning:
         print(f"webhook-desk: warning: {warning}", file=sys.stderr)
-    receiver.start(args.host, args.port, options, certificate)
+    receiver.start(args.host, args.port, options, certificate, client_rule)
     if receiver.problem:
         print(f"webhook-desk: warning: {receiver.problem}", file=sys.stderr)
     known = len(receiver.book.known)
@@ -115,9 +130,31 @@ def _receive(args) -> int:
         )
         if certificate:
             _announce_certificate(certificate, by_local_ca=not args.cert)
+        if client_rule:
+            print(f"Client certificates required, issued by {client_rule.authorities}", flush=True)
 
     _wait_for_stop_signal(announce)
     receiver.stop()
+    return 0
+
+
+def _issue_client_cert(args) -> int:
+    ca = LocalCA()
+    issued = ca.issue_client_certificate(args.name, Path(args.out))
+    print(f"Client certificate: {issued.cert_file}")
+    print(f"Key (encrypted): {issued.key_file}")
+    print(f"SHA-256 fingerprint: {issued.fingerprint}")
+    print(
+        f"Issued by the local CA ({ca.certificate_path}), which `receive --tls "
+        "--require-client-cert` trusts."
+    )
+    if args.print_passphrase:
+        print(f"Key passphrase (shown this once): {issued.passphrase}")
+    else:
+        print(
+            f"Key passphrase: in the keyring ({ca.store.backend}) as "
+            f"'{client_passphrase_key(issued.name)}'; --print-passphrase shows it."
+        )
     return 0
 
 

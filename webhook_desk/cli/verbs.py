@@ -366,6 +366,11 @@ def _history(subparsers) -> None:
     history = add_verb(subparsers, "history", "list deliveries, newest first", "history:_history")
     add_filter_options(history)
     history.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    history.add_argument(
+        "--sort",
+        metavar="COLUMN[:desc]",
+        help="status, code, event, … (default created:desc)",
+    )
     add_json_option(history)
 
     export = add_verb(
@@ -481,6 +486,31 @@ def _receive(subparsers) -> None:
     )
     receive.add_argument("--cert", metavar="FILE", help="serve HTTPS with this PEM certificate")
     receive.add_argument("--key", metavar="FILE", help="the --cert's PEM key (unencrypted)")
+    receive.add_argument(
+        "--require-client-cert",
+        action="store_true",
+        help="mTLS: a request without a client certificate gets 403; one from another "
+        "authority fails the TLS handshake",
+    )
+    receive.add_argument(
+        "--client-ca",
+        metavar="FILE",
+        help="with --require-client-cert: the PEM CA(s) to trust (default: the app's local CA)",
+    )
+    actions = receive.add_subparsers(dest="receive_action", metavar="ACTION")
+    issue = add_verb(
+        actions,
+        "issue-client-cert",
+        "issue a client certificate from the app's local CA (for a registration to present)",
+        "receive:_issue_client_cert",
+    )
+    issue.add_argument("--name", required=True, help="its common name, and its files' name")
+    issue.add_argument("--out", required=True, metavar="DIR", help="write NAME.pem, NAME-key.pem")
+    issue.add_argument(
+        "--print-passphrase",
+        action="store_true",
+        help="print the key's passphrase once (it is kept in the keyring either way)",
+    )
 
     listing = add_verb(subparsers, "inbox", "list what the receiver captured", "inbox:_inbox")
     listing.add_argument("--limit", type=int, default=50, help="newest N (default 50)")

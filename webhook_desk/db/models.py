@@ -340,6 +340,9 @@ class ReceivedRequest(Base):
     signature_scheme: Mapped[str | None] = mapped_column(String(40))
     secret_version: Mapped[str | None] = mapped_column(String(100))
     duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The client certificate the request came with (mTLS): who, and its SHA-256 fingerprint.
+    client_cert_subject: Mapped[str | None] = mapped_column(String(500))
+    client_cert_fingerprint: Mapped[str | None] = mapped_column(String(95))
 
 
 class AuditEntry(Base):

@@ -11,6 +11,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -22,6 +23,7 @@ from webhook_desk.redaction import Redactor
 
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192
+NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])  # a policy that accepts no cookie
 
 
 @dataclass
@@ -156,6 +158,7 @@ def _new_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # a user's proxy variables must not reroute webhooks
     session.headers.clear()  # only the platform's headers, not requests' defaults
+    session.cookies.set_policy(NO_COOKIES)  # webhooks are stateless: no Set-Cookie kept
     return session
 
 

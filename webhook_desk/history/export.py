@@ -52,6 +52,7 @@ from webhook_desk.history.queries import Filters
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import pseudonyms
 from webhook_desk.services.pseudonyms import Pseudonymiser
+from webhook_desk.spreadsheet import FORMULA_CLASS
 
 FORMATS = ("csv", "xlsx", "ndjson", "v3", "v1")
 CHUNK = 5000
@@ -313,7 +314,7 @@ def _printf_cell(name: str, column) -> tuple[str, list]:
         return "%s", [column]  # printf writes NULL as nothing
     text = func.coalesce(column, literal("", String))
     if name in OUTSIDE_TEXT:
-        return '"%s%w"', [case((column.op("GLOB")("[=+@-]*"), "'"), else_=""), text]
+        return '"%s%w"', [case((column.op("GLOB")(FORMULA_CLASS + "*"), "'"), else_=""), text]
     return '"%w"', [text]
 
 
@@ -325,7 +326,9 @@ def _concat_cell(name: str, column):
         return func.coalesce(cast(column, String), empty)
     text: ColumnElement[Any] = func.replace(func.coalesce(column, empty), '"', '""')
     if name in OUTSIDE_TEXT:
-        text = type_coerce(case((column.op("~")("^[=+@-]"), "'"), else_=""), String) + text
+        text = (
+            type_coerce(case((column.op("~")("^" + FORMULA_CLASS), "'"), else_=""), String) + text
+        )
     quote = literal('"', String)
     text = quote + text + quote
     return text

@@ -1,8 +1,8 @@
 """Listing deliveries by the History filters, a page at a time by key (never OFFSET).
 
-Pages run newest first on (created_at, id); every filter has an index in models.Delivery
-that leads with its column and ends with (created_at, id), so a page costs the same on the
-first page and the thousandth.
+Pages run newest first on (created_at, id), or in another order of sort_order's; every
+filter has an index in models.Delivery that leads with its column and ends with
+(created_at, id), so a page costs the same on the first page and the thousandth.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, bindparam, func, or_, select, type_coerce
+from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, UTCDateTime
 from webhook_desk.errors import InvalidInput
 from webhook_desk.history import payload_text
 from webhook_desk.history.driver_reads import run_compiled
+from webhook_desk.history.sort_order import NEWEST_FIRST, Sort
 from webhook_desk.vocabulary import DeliveryStatus
 
 STATUSES = tuple(s.value for s in DeliveryStatus)
@@ -186,44 +187,61 @@ def list_deliveries(
     session: Session,
     filters: Filters | None = None,
     limit: int = 100,
-    after_key: tuple[datetime, int] | None = None,
+    after_key: tuple | None = None,
     options: list | None = None,
+    sort: Sort = NEWEST_FIRST,
 ) -> Page:
-    """One page of deliveries, newest first, after `after_key` (the last row of the previous).
+    """One page of deliveries in `sort`'s order (newest first), after `after_key` (the key of
+    the last row of the previous page).
 
     `options`: loader options such as selectinload(Delivery.attempts) for the whole page.
     """
     query = select(Delivery).where(*(filters or Filters()).conditions(session))
     if options:
         query = query.options(*options)
-    if after_key is not None:
-        created, last_id = after_key
-        query = query.where(*_before(created, last_id, inclusive=False))
-    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(query))
+    query = query.order_by(*sort.order_by())
+    rows: list[Delivery] = []
+    for segment in sort.after(after_key) if after_key is not None else [[]]:
+        rows += session.scalars(query.where(*segment).limit(limit + 1 - len(rows)))
+        if len(rows) > limit:
+            break
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, (rows[-1].created_at, rows[-1].id) if more and rows else None)
+    last = rows[-1] if more and rows else None
+    return Page(rows, tuple(getattr(last, c.key) for c in sort.columns()) if last else None)
 
 
-def page_keys(session: Session, filters: Filters, every: int) -> tuple[list, int]:
-    """(the key of every `every`-th matching row from the newest, how many match).
+def page_keys(
+    session: Session, filters: Filters, every: int, sort: Sort = NEWEST_FIRST
+) -> tuple[list, int]:
+    """(the key of every `every`-th matching row in `sort`'s order, how many match).
 
     Bookmarks for a lazy table: page n starts at keys[n] and is fetched by key, so any page
-    of a million rows costs what the first does. One pass over the filter's index.
+    of a million rows costs what the first does. One pass over the sort column's index.
     """
-    number = func.row_number().over(order_by=(Delivery.created_at.desc(), Delivery.id.desc()))
+    number = func.row_number().over(order_by=sort.order_by())
     ranked = (
-        select(Delivery.created_at, Delivery.id, number.label("n"))
-        .where(*filters.conditions(session))
-        .subquery()
+        select(*sort.columns(), number.label("n")).where(*filters.conditions(session)).subquery()
     )
+    key = [ranked.c[c.key] for c in sort.columns()]
     keys = session.execute(
-        select(ranked.c.created_at, ranked.c.id)
-        .where(ranked.c.n % every == 1 % every)
-        .order_by(ranked.c.n)
+        select(*key).where(ranked.c.n % every == 1 % every).order_by(ranked.c.n)
     ).all()
     return [tuple(k) for k in keys], count(session, filters)
+
+
+def position(session: Session, filters: Filters, sort: Sort, delivery_id: int) -> int | None:
+    """Which row (from 0) a delivery is in `sort`'s order, None if the filters leave it out:
+    for keeping it selected when the order changes. Counts the rows from it on, by index."""
+    conditions = filters.conditions(session)
+    key = session.execute(
+        select(*sort.columns()).where(Delivery.id == delivery_id, *conditions)
+    ).first()
+    if key is None:
+        return None
+    query = select(func.count()).select_from(Delivery).where(*conditions)
+    from_it = sum(session.scalar(query.where(*s)) or 0 for s in sort.after(tuple(key), True))
+    return count(session, filters) - from_it
 
 
 def newer_than(session: Session, filters: Filters, key: tuple[datetime, int]) -> int:
@@ -238,15 +256,6 @@ def newer_than(session: Session, filters: Filters, key: tuple[datetime, int]) ->
         ),
     )
     return session.scalar(query) or 0
-
-
-def _before(created: datetime, last_id: int, inclusive: bool) -> list:
-    """Rows after the key (created, id) in newest-first order. The plain `created <=` bound
-    lets the index seek straight to the key instead of filtering every row before it."""
-    created_at = bindparam("key_created", created, UTCDateTime)
-    key_id = bindparam("key_id", last_id, Integer)
-    same_time = Delivery.id <= key_id if inclusive else Delivery.id < key_id
-    return [Delivery.created_at <= created_at, or_(Delivery.created_at < created_at, same_time)]
 
 
 # What a page shows of each delivery, as plain rows rather than ORM objects: building a
@@ -281,53 +290,74 @@ _ROW_SELECT = [
 
 
 ROW_NAMES = list(ROW_COLUMNS)
-_ID, _CREATED = ROW_NAMES.index("id"), ROW_NAMES.index("created_at")
-_PAGE = select(*_ROW_SELECT).order_by(Delivery.created_at.desc(), Delivery.id.desc())
+_ROW_NAME = {column.key: name for name, column in ROW_COLUMNS.items()}  # by ORM attribute
+_PAGE = select(*_ROW_SELECT)
 _PAGE_SQL: dict = {}  # compiled page statements by shape
 
 
 @dataclass(frozen=True)
 class RowPage:
     rows: list[tuple]  # values in ROW_NAMES order (tuples: even a namedtuple per row showed)
-    next_key: tuple[datetime, int] | None
+    next_key: tuple | None
 
 
 def page_rows(
     session: Session,
     filters: Filters | None = None,
     limit: int = 100,
-    after_key: tuple[datetime, int] | None = None,
-    first_key: tuple[datetime, int] | None = None,
+    after_key: tuple | None = None,
+    first_key: tuple | None = None,
+    sort: Sort = NEWEST_FIRST,
 ) -> RowPage:
-    """A page of plain rows: after `after_key`, or starting at `first_key` (a bookmark).
+    """A page of plain rows in `sort`'s order: after `after_key`, or starting at `first_key`
+    (a bookmark); keys as `sort.columns()` make them.
 
-    The History table asks for pages all the time, so its statement is compiled once per
-    shape (which filters, which key) and run again with new values straight on the driver:
-    building and compiling a statement each time cost as much as the query (0.17 ms).
+    The History table asks for pages all the time, so its statements are compiled once per
+    shape (which filters, which order, which key) and run again with new values straight on
+    the driver: building and compiling a statement each time cost as much as the query.
     """
     filters = filters or Filters()
     key = after_key or first_key
-    dialect = session.connection().dialect
-    text = filters.has_text() and payload_text.text_shape(session, filters.text or "")
-    shape = (dialect.name, filters.shape(), text, after_key is not None, first_key is not None)
-    compiled = _PAGE_SQL.get(shape)
-    if compiled is None:
-        query = _PAGE.where(*filters.conditions(session))
-        if key is not None:
-            query = query.where(*_before(*key, inclusive=first_key is not None))
-        compiled = _PAGE_SQL[shape] = query.limit(bindparam("page_limit")).compile(dialect=dialect)
-    values = filters.bind_values()
-    values["page_limit"] = limit + 1
-    if key is not None:
-        values.update(key_created=key[0], key_id=key[1])
-    if text:
-        values.update(payload_text.bind_values(dialect.name, filters.text or ""))
-    rows = run_compiled(session, compiled, values)
+    segments = sort.after(key, inclusive=first_key is not None) if key else [[]]
+    rows: list[tuple] = []
+    for n, segment in enumerate(segments):
+        rows += _page_segment(
+            session, filters, sort, key, (first_key is not None, n), segment, limit + 1 - len(rows)
+        )
+        if len(rows) > limit:
+            break
     more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1] if more and rows else None
-    created = stored_time(last[_CREATED]) if last else None
-    return RowPage(rows, (created, last[_ID]) if last and created else None)
+    return RowPage(rows, row_key(rows[-1], sort) if more and rows else None)
+
+
+def _page_segment(session, filters, sort, key, part, segment, limit) -> list[tuple]:
+    """The rows of one segment of a page (see Sort.after), by its compiled statement."""
+    dialect = session.connection().dialect
+    text = filters.has_text() and payload_text.text_shape(session, filters.text or "")
+    nulls = key and tuple(v is None for v in key)
+    shape = (dialect.name, filters.shape(), text, sort, nulls, part)
+    compiled = _PAGE_SQL.get(shape)
+    if compiled is None:
+        query = _PAGE.where(*filters.conditions(session), *segment).order_by(*sort.order_by())
+        compiled = _PAGE_SQL[shape] = query.limit(bindparam("page_limit")).compile(dialect=dialect)
+    values = filters.bind_values()
+    values["page_limit"] = limit
+    if key:
+        values.update(sort.key_values(key))
+    if text:
+        values.update(payload_text.bind_values(dialect.name, filters.text or ""))
+    return run_compiled(session, compiled, values)
+
+
+def row_key(row: tuple, sort: Sort = NEWEST_FIRST) -> tuple:
+    """A page row's key in `sort`'s order (times as aware datetimes, as bookmarks hold them)."""
+    key = []
+    for column in sort.columns():
+        name = _ROW_NAME[column.key]
+        value = row[ROW_NAMES.index(name)]
+        key.append(stored_time(value) if name in TIME_COLUMNS else value)
+    return tuple(key)
 
 
 def stored_time(value) -> datetime | None:

@@ -25,15 +25,24 @@ from webhook_desk.platform.api_auth import ClientCredentials, PastedToken
 
 V3_PAGE = 100  # CentrePoint's largest page
 ECG_PAGE = 100
+# What a 403 refused, by the request's method.
+FORBIDDEN_VERBS = {
+    "GET": "read",
+    "POST": "post to",
+    "PUT": "replace",
+    "PATCH": "change",
+    "DELETE": "delete",
+}
 
 
 class PlatformError(UserError):
     """The platform refused or could not be reached; the text is for the user. `status` is
-    the HTTP status it answered with (None when it could not be reached)."""
+    the HTTP status it answered with (None when it could not be reached), `answered` whether
+    any answer came at all."""
 
-    def __init__(self, sentence: str, status: int | None = None):
+    def __init__(self, sentence: str, status: int | None = None, answered: bool = True):
         super().__init__(sentence)
-        self.status = status
+        self.status, self.answered = status, answered
 
 
 @dataclass(frozen=True)
@@ -104,9 +113,7 @@ class PlatformClient:
             response = self._send(request)
         except (requests.ConnectionError, requests.Timeout) as error:
             if last:
-                raise PlatformError(
-                    f"The platform at {self.base_url} cannot be reached ({_short(error)})."
-                ) from None
+                raise self._unreachable(error, request.method) from None
             return None, self._backoff(attempt)
         if retry.is_retryable(response.status_code) and not last:
             return None, self._retry_after(response) or self._backoff(attempt)
@@ -147,6 +154,28 @@ class PlatformClient:
         wait = retry.retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
         return None if wait is None else min(self.max_wait_s, wait.total_seconds())
 
+    def _unreachable(self, error: Exception, method: str) -> PlatformError:
+        """Why no answer came, in plain words; a write that timed out may have been made."""
+        tries = f"{self.tries} {'try' if self.tries == 1 else 'tries'}"
+        if isinstance(error, requests.ConnectTimeout) or not isinstance(error, requests.Timeout):
+            why = "connection refused" if "refused" in str(error).lower() else "no connection"
+            if isinstance(error, requests.ConnectTimeout):
+                why = f"no connection within {self.timeout[0]:g} s"
+            return PlatformError(
+                f"The platform at {self.base_url} cannot be reached ({why}).", answered=False
+            )
+        waited = f"{self.timeout[1]:g} s"
+        if method == "GET":
+            return PlatformError(
+                f"The platform at {self.base_url} did not answer within {waited} ({tries}).",
+                answered=False,
+            )
+        return PlatformError(
+            f"The platform at {self.base_url} did not answer within {waited} ({tries}), so it "
+            "is not known whether it made the change; sync to see.",
+            answered=False,
+        )
+
     def _refusal(self, response: requests.Response) -> UserError:
         code = response.status_code
         if code == 401:
@@ -156,9 +185,12 @@ class PlatformClient:
                 code,
             )
         if code == 403:
+            method = response.request.method if response.request else "GET"
+            path = urlsplit(response.url).path
             return PlatformError(
-                f"The API token may not read this at {self.base_url} (403); "
-                "ask for the CentrePoint or webhooks scope.",
+                f"The platform at {self.base_url} does not let this API token "
+                f"{FORBIDDEN_VERBS.get(method or 'GET', 'read')} {path} (403); "
+                "ask for a token with the CentrePoint or webhooks scope that allows it.",
                 code,
             )
         detail = _detail(response)
@@ -270,8 +302,3 @@ def _detail(response: requests.Response) -> str:
             if isinstance(body.get(key), str) and body[key]:
                 return body[key].rstrip(".")
     return f"HTTP {response.status_code}"
-
-
-def _short(error: Exception) -> str:
-    text = str(error)
-    return "connection refused" if "refused" in text.lower() else type(error).__name__

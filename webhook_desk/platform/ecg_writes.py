@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from webhook_desk.errors import Conflict, InvalidInput, UserError
-from webhook_desk.platform.client import PlatformClient
+from webhook_desk.platform.client import PlatformClient, PlatformError
 from webhook_desk.platform.ecg_sync import subscription_fields
 from webhook_desk.platform.sync import api_token, mirror_of, upsert_mirror
 from webhook_desk.services import registrations
@@ -183,10 +183,12 @@ class EcgWrites:
             return self.client.send(method, path, body=body)
         except UserError as error:
             # 409: the module's copy changed between our read and this write (a failed test).
-            kind = Conflict if getattr(error, "status", None) == 409 else type(error)
+            status = getattr(error, "status", None)
+            kind = Conflict if status == 409 else type(error)
+            silent = isinstance(error, PlatformError) and not error.answered
+            answered = "did not answer" if silent else "did not take the change"
             raise kind(
-                f"The ECG module did not take the change: {str(error).rstrip('.')}; "
-                "nothing was changed here."
+                f"The ECG module {answered}: {str(error).rstrip('.')}; nothing was changed here."
             ) from None
 
     def _check_unchanged(self, reg_id, last: dict, current: dict, names: list[str]) -> None:

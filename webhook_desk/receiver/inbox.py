@@ -49,6 +49,8 @@ LIST_KEYS = (
     "secret_version",
     "duplicate",
     "body_is_json",
+    "client_cert_subject",
+    "client_cert_fingerprint",
 )
 
 
@@ -70,6 +72,8 @@ class Capture:
     signature_scheme: str | None = None
     secret_version: str | None = None
     duplicate: bool = False
+    client_cert_subject: str | None = None  # the client certificate presented (mTLS), if any
+    client_cert_fingerprint: str | None = None
     received_at: datetime = field(default_factory=utcnow)
     kept: bool = True  # False when the inbox could not store it; not a column
 

@@ -26,6 +26,12 @@ from webhook_desk.local_http import ServingThread, listening_socket
 from webhook_desk.local_tls import ServingCertificate
 from webhook_desk.receiver import descriptors
 from webhook_desk.receiver.answers import Answer, ReceiverOptions, decide
+from webhook_desk.receiver.client_certs import (
+    REFUSAL_STATUS,
+    ClientCertificateRule,
+    check_rule,
+    presented,
+)
 from webhook_desk.receiver.inbox import Capture, DuplicateTracker, InboxWriter, recent_delivery_ids
 from webhook_desk.receiver.verdicts import SecretBook
 from webhook_desk.secrets import SecretStore
@@ -38,7 +44,8 @@ SHUTDOWN_GRACE_S = 1.0
 METHOD_MAX = 16  # ReceivedRequest.method
 ID_MAX = 100  # ReceivedRequest.event, .delivery_id
 UNSTORED_STATUS = 503  # what a request gets when the inbox cannot keep it
-REFUSED = (408, 413)  # answered before its body was read: refused whether stored or not
+# Answered before the body was read: refused whether stored or not.
+REFUSED = (REFUSAL_STATUS, 408, 413)
 STORE_TIMEOUT_S = 10.0
 
 
@@ -153,6 +160,7 @@ class Receiver:
         self.options = ReceiverOptions()
         self._address: tuple[str, int] | None = None
         self.certificate: ServingCertificate | None = None  # while serving HTTPS
+        self.client_certificates: ClientCertificateRule | None = None  # while requiring them
         self._serving = ServingThread("receiver", self._runner, _new_event_loop, self._beside)
         self._server: web.Server | None = None
         self._writer: InboxWriter | None = None
@@ -196,14 +204,19 @@ class Receiver:
         port: int = RECEIVER_DEFAULT_PORT,
         options: ReceiverOptions | None = None,
         tls: ServingCertificate | None = None,
+        client_certificates: ClientCertificateRule | None = None,
     ) -> None:
-        """Serve on host:port, over HTTPS with `tls`'s certificate when given."""
+        """Serve on host:port, over HTTPS with `tls`'s certificate when given, refusing
+        requests without a client certificate when `client_certificates` says so."""
         if self.running:
             raise UserError(f"The receiver is already running at {self.url}.")
         options = options or self.options
         options.check()
+        check_rule(client_certificates is not None, tls is not None)
         self.options = options
         context = tls.server_context() if tls else None
+        if context and client_certificates:
+            client_certificates.require_in(context)
         sock = listening_socket(host, port)
         try:
             self._prepare(host, sock.getsockname()[1], options)
@@ -211,13 +224,13 @@ class Receiver:
             sock.close()
             raise
         self._address = (host, sock.getsockname()[1])
-        self.certificate = tls
+        self.certificate, self.client_certificates = tls, client_certificates
         try:
             self._serving.start(sock, "receiver", context)
         except UserError:
             self._inbox.close()
             self._address = None
-            self.certificate = None
+            self.certificate = self.client_certificates = None
             raise
 
     @property
@@ -242,7 +255,7 @@ class Receiver:
         self._serving.stop()
         self._inbox.close()
         self._address = None
-        self.certificate = None
+        self.certificate = self.client_certificates = None
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every request answered so far is in the inbox."""
@@ -287,7 +300,7 @@ class Receiver:
             await asyncio.to_thread(self.refresh_secrets)
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        options = self.options
+        options, rule = self.options, self.client_certificates
         # Credentials in the request's headers are scrubbed from all that is kept of it.
         seen = self._redactor.knowing(request.headers)
         headers = _stored_headers(request, seen)
@@ -305,6 +318,12 @@ class Receiver:
                 request.headers.get("X-ActiGraph-Delivery") or request.headers.get("webhook-id")
             ),
         )
+        client_certificate = presented(request.transport)
+        if client_certificate is not None:
+            capture.client_cert_subject = client_certificate.subject
+            capture.client_cert_fingerprint = client_certificate.fingerprint
+        elif rule is not None:
+            return self._refuse(capture, REFUSAL_STATUS, rule.refusal)
         if (request.content_length or 0) > options.body_cap:
             return self._refuse(capture, 413, "the body is larger than the receiver accepts")
         try:

@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from webhook_desk.db.audit_hash import GENESIS, entry_hash
 from webhook_desk.db.models import AuditEntry, AuditHead, utcnow
 from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.services.pdf_text import core_font_text
+from webhook_desk.spreadsheet import formula_safe
 
 VERIFY_BATCH = 2_000
 
@@ -268,8 +270,7 @@ def _pdf(session: Session, head: str) -> bytes:
             f"{entry.action} {entry.entity_type} {entry.entity_id}  {entry.reason or ''}  "
             f"#{(entry.entry_hash or '')[:16]}"
         )
-        pdf.multi_cell(0, 4, line.encode("latin-1", "replace").decode("latin-1"),
-                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(0, 4, core_font_text(line), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -286,7 +287,7 @@ def _write_csv(session: Session, target: Path, head: str) -> None:
 def _cell(value) -> str:
     """Text for one CSV cell; a spreadsheet must not run it as a formula."""
     text = value if isinstance(value, str) else json.dumps(value) if value is not None else ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return formula_safe(text)
 
 
 def check_export(session: Session, filed: str | Path) -> str:

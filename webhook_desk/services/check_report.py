@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from webhook_desk.errors import InvalidInput, UserError
+from webhook_desk.services.pdf_text import core_font_text
 
 FORMATS = (".html", ".pdf")
 _HTML_RUN = re.compile(r'<script type="application/json" id="check-run">([^<]*)</script>')
@@ -127,10 +128,7 @@ def render_pdf(run: dict) -> bytes:
     sizes = {"h": 16, "b": 11, "": 9}
     for style, text in _lines(run):
         pdf.set_font("Helvetica", "B" if style else "", sizes[style])
-        pdf.multi_cell(0, 5 if style == "" else 8, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 5 if style == "" else 8, core_font_text(text), new_x="LMARGIN", new_y="NEXT"
+        )
     return bytes(pdf.output())
-
-
-def _latin1(text: str) -> str:
-    """The core PDF fonts speak Latin-1: anything else is shown as '?'."""
-    return text.encode("latin-1", errors="replace").decode("latin-1")

@@ -409,8 +409,8 @@ def record_validation(session: Session, reg: Registration, ok: bool, error: str 
 
 # What a platform's mirror lets the desk change: the ECG module takes them first (see
 # platform/ecg_writes.py); CentrePoint has no write routes.
-CHANGED_ON_THE_PLATFORM = {"ecg": {"edit", "enable", "disable", "archive", "restore"}}
 MIRROR_CHANGES = ("edit", "enable", "disable", "archive", "restore", "rotate")
+CHANGED_ON_THE_PLATFORM = {"ecg": set(MIRROR_CHANGES)}
 
 
 def mirror_refusal(source: str, action: str) -> str | None:
@@ -419,11 +419,6 @@ def mirror_refusal(source: str, action: str) -> str | None:
         return None
     if action in CHANGED_ON_THE_PLATFORM.get(source, ()):
         return None
-    if source == "ecg":
-        return (
-            "A hosted subscription's secret is set with `webhook-desk registrations "
-            "rotate-secret ID --secret-stdin`, not from this window yet."
-        )
     platform = {"centrepoint": "CentrePoint"}.get(source, source)
     return (
         f"The {platform} platform has no write routes, so its mirrors are read-only here; "

@@ -25,12 +25,27 @@ from webhook_desk.ui.dialogs.outcome_dialog import OutcomeDialog
 from webhook_desk.ui.dialogs.resend_all_dialog import ResendAllDialog
 from webhook_desk.ui.history_charts import HistoryCharts
 from webhook_desk.ui.history_filters import HistoryFilters
+from webhook_desk.ui.history_sorting import HeaderSort
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, run_query
-from webhook_desk.ui.models.history_model import COLUMNS, ID_ROLE, HistoryModel
+from webhook_desk.ui.models.history_model import COLUMNS, ID_ROLE, TITLES, HistoryModel
 from webhook_desk.ui.widgets.record_table import record_table
 
-COLUMN_WIDTHS = {0: 150, 1: 190, 2: 80, 3: 50, 4: 70, 5: 60, 6: 70, 7: 90, 8: 260, 9: 270}
+WIDTHS = {  # the last column (Error) takes what is left
+    "Created": 140,
+    "Event": 160,
+    "Status": 76,
+    "Code": 52,
+    "Subject": 80,
+    "Attempts": 72,
+    "Last sent": 140,
+    "Next try": 140,
+    "Study": 60,
+    "Registration": 96,
+    "Target": 260,
+    "Delivery id": 270,
+}
+COLUMN_WIDTHS = {TITLES.index(title): width for title, width in WIDTHS.items()}
 
 
 def load_choices(session) -> tuple[list[tuple[int, str]], list[str]]:
@@ -46,6 +61,7 @@ class HistoryTab(QWidget):
         self.model = HistoryModel(context.db, self)
         self.model.loaded.connect(self._loaded)
         self.model.refreshed.connect(self._follow_delivery)
+        self.model.located.connect(self._reselect)
         self.model.failed.connect(self.context.say)
         self.filters = HistoryFilters()
         self.filters.applied.connect(self.model.reload)
@@ -54,6 +70,7 @@ class HistoryTab(QWidget):
         # Ctrl+click a second delivery to compare the two.
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.sorting = HeaderSort(self.table, self.model, self._shown_id)
         self.count_label = QLabel()
         self.panel = DeliveryPanel()
         self.charts = HistoryCharts(context.db)  # computes only while its page is shown
@@ -151,7 +168,7 @@ class HistoryTab(QWidget):
         """New or changed deliveries: the model inserts them on top, keeping the selection
         and scroll position; a hidden tab catches up when it is shown."""
         if self.isVisible():
-            self.model.update()
+            self.model.update(keep=self._shown_id())
             self.charts.refresh_soon()
         else:
             self._stale = True
@@ -174,6 +191,8 @@ class HistoryTab(QWidget):
         """The rows were read again: the panel reads its delivery again too (a new attempt,
         a new status). A reload drops the selection: the delivery is selected again if it is
         still listed, else the panel empties."""
+        if self.model.locating:
+            return  # a re-sort is finding it: _reselect
         record = self.panel.record
         if self.selected_id() is None and record is not None:
             row = self.model.row_of(record["id"])
@@ -181,6 +200,20 @@ class HistoryTab(QWidget):
                 self.table.selectRow(row)  # selectionChanged loads it
                 return
         self._selection_changed()
+
+    def _shown_id(self) -> int | None:
+        return self.panel.record["id"] if self.panel.record else None
+
+    def _reselect(self, row: int) -> None:
+        """A reload found the delivery the panel showed at `row` (-1: gone): select it there,
+        in view, unless the user has picked another meanwhile; gone, the panel empties."""
+        if self.selected_ids():
+            return
+        if row < 0:
+            self._selection_changed()
+            return
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def selected_ids(self) -> list[int]:
         """The selected deliveries, in the order the table lists them."""
@@ -304,9 +337,10 @@ class HistoryTab(QWidget):
         return {"table": self.splitter, "charts": self.charts.splitter, **self.panel.splitters()}
 
     def save_state(self, settings: QSettings) -> None:
-        """The filters, the splitters and the side page, for the next start."""
+        """The filters, the order, the splitters and the side page, for the next start."""
         for name, value in self.filters.state().items():
             settings.setValue(f"history/filters/{name}", value)
+        self.sorting.save(settings)
         for name, splitter in self._splitters().items():
             settings.setValue(f"history/splitter/{name}", splitter.saveState())
         settings.setValue("history/side", self.side.currentIndex())
@@ -322,9 +356,12 @@ class HistoryTab(QWidget):
         settings.beginGroup("history/filters")
         state = {name: settings.value(name) for name in settings.childKeys()}
         settings.endGroup()
+        sorted_otherwise = self.sorting.restore(settings)
         if state:
             self.filters.restore(state)
             self.filters.apply()
+        elif sorted_otherwise:
+            self.model.reload()
 
 
 __all__ = ["COLUMNS", "HistoryTab"]

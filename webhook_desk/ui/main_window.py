@@ -21,6 +21,7 @@ from webhook_desk.ui.dialogs.data_protection_dialogs import EraseSubjectDialog, 
 from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
 from webhook_desk.ui.dialogs.import_dialog import ImportDialog
 from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
+from webhook_desk.ui.hosted_refresh import HostedRefresh
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, wait_for_jobs
 from webhook_desk.ui.notifications import notify
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
         self.retention_timer.timeout.connect(self.apply_retention)
         self.retention_timer.start()
         QTimer.singleShot(RETENTION_FIRST_MS, self.apply_retention)
+        self.hosted_refresh = HostedRefresh(self, self.context, self.settings)
 
     def apply_retention(self) -> None:
         """Purge what the policies say has had its time (nothing without a policy)."""
@@ -327,6 +329,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
         self.settings_dialog.accepted.connect(self.context.load_masking)
+        if self.rest_built:
+            self.settings_dialog.accepted.connect(self.hosted_refresh.configure)
         self.settings_dialog.open()
 
     def open_import(self) -> None:
@@ -409,6 +413,7 @@ class MainWindow(QMainWindow):
         self.status.timer.stop()
         if self.rest_built:
             self.warning_timer.stop()
+            self.hosted_refresh.timer.stop()
         if self.context.engine is not None:
             self.context.engine.stop()
         if self.context.receiver is not None:

@@ -1,7 +1,8 @@
 """The user's preferences, kept in QSettings beside the window layout.
 
 They take effect on the next start of what they govern (the database on the next launch,
-the engine and receiver when they next start), so nothing changes under running work.
+the engine and receiver when they next start), so nothing changes under running work; the
+hosted modules' refresh is rescheduled at once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Preferences:
     total_timeout_s: float = TOTAL_TIMEOUT_S
     retry_schedule: str = DEFAULT_SCHEDULE  # for registrations without their own
     sign_validation: bool = SIGNED_BY_DEFAULT  # whether handshakes carry a signature
+    hosted_refresh_minutes: int = 15  # pull the connected ECG modules again; 0: never
 
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:

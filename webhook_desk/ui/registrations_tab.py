@@ -22,6 +22,7 @@ from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
 from webhook_desk.services import registration_rules, registrations
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.hosted_secret_dialog import HostedSecretDialog
 from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
@@ -220,8 +221,9 @@ class RegistrationsTab(QWidget):
                 continue
             if name in STATUS_CHANGES:
                 action.setEnabled(status in STATUS_CHANGES[name][2])
-            elif name == "rotate":
-                action.setEnabled(bool(row) and row["auth_type"] != AuthType.NONE)
+            elif name == "rotate":  # a hosted subscription always signs (HMAC)
+                hosted = bool(row) and row.get("source") == "ecg"
+                action.setEnabled(hosted or (bool(row) and row["auth_type"] != AuthType.NONE))
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
             elif name == "check":
@@ -326,16 +328,18 @@ class RegistrationsTab(QWidget):
 
         run_job(change, done, self._refused)
 
-    def _run_on_module(self, reg_id: int, work, done_sentence: str) -> None:
+    def _run_on_module(self, reg_id: int, work, done_sentence: str, then=None) -> None:
         """`work(writes)` on the ECG module a mirror came from, then the mirror; off the GUI
-        thread."""
+        thread. `then(result)` follows on the GUI thread."""
         from webhook_desk.platform import ecg_writes  # requests: not at start-up
 
         db, store = self.context.db, self.context.store
 
-        def done(_result) -> None:
+        def done(result) -> None:
             self.context.registrations_changed.emit()
             self.context.say(done_sentence)
+            if then is not None:
+                then(result)
 
         def change():
             with ecg_writes.connected(db, store, reg_id) as writes:
@@ -402,6 +406,9 @@ class RegistrationsTab(QWidget):
         row = self.selected_row()
         if row is None:
             return
+        if row.get("source") == "ecg":
+            self._set_hosted_secret(row)
+            return
         reg_id, db, store = row["id"], self.context.db, self.context.store
 
         def confirmed(reason: str) -> None:
@@ -437,6 +444,33 @@ class RegistrationsTab(QWidget):
             self._ask("Rotate secret", question, "OK", lambda _reason: self.edit())
             return
         self._ask("Rotate secret", question, "Rotate", confirmed)
+
+    def _set_hosted_secret(self, row: dict) -> None:
+        """The user's secret, or one generated here, sent to the module first (ecg_writes)."""
+        reg_id, store = row["id"], self.context.store
+
+        def chosen(typed: str, reason: str) -> None:
+            value = typed or registrations.GENERATED[AuthType.HMAC]()
+
+            def sent(version: dict) -> None:
+                if not typed:  # a generated secret is shown this once
+                    self._show_secret(
+                        "Secret set on the ECG module",
+                        f"Secret version {version['version']} of registration {reg_id} "
+                        f"({version['fingerprint']}); the module signs with it from now on.",
+                        value,
+                    )
+
+            self._run_on_module(
+                reg_id,
+                lambda writes: writes.set_secret(reg_id, store, value, reason or None),
+                f"Registration {reg_id}: new secret set on the ECG module and kept here.",
+                sent,
+            )
+
+        self.secret_dialog = HostedSecretDialog(row["name"], self)
+        self.secret_dialog.chosen.connect(chosen)
+        self.secret_dialog.open()
 
     def check_endpoint(self) -> None:
         """Open the endpoint check for the selected registration (it runs on Run)."""

@@ -1,6 +1,7 @@
 """Settings: the database, the receiver's port, the engine's threads, timeouts, default
-retry schedule, whether validation requests are signed, which headers carry secrets, and
-which payload fields identify a participant and whether they are masked on screen."""
+retry schedule, whether validation requests are signed, how often hosted modules are
+refreshed, which headers carry secrets, and which payload fields identify a participant and
+whether they are masked on screen."""
 
 from __future__ import annotations
 
@@ -66,6 +67,15 @@ class SettingsDialog(QDialog):
             "HMAC and Standard Webhooks registrations: whether the validation handshake carries "
             "a signature. CentrePoint sends it unsigned."
         )
+        self.hosted_refresh = QSpinBox()
+        self.hosted_refresh.setRange(0, 24 * 60)
+        self.hosted_refresh.setSuffix(" min")
+        self.hosted_refresh.setSpecialValueText("off")  # shown for 0
+        self.hosted_refresh.setValue(prefs.hosted_refresh_minutes)
+        self.hosted_refresh.setToolTip(
+            "Pull the subscriptions and activity of each connected ECG module again, in the "
+            "background, this often (0: only when you connect)"
+        )
         self.secret_headers = QLineEdit(", ".join(self._stored_header_names()))
         self.secret_headers.setPlaceholderText("e.g. X-Api-Key, X-Auth-Token")
         self.secret_headers.setToolTip(
@@ -93,14 +103,15 @@ class SettingsDialog(QDialog):
         form.addRow("Total timeout", self.total_timeout)
         form.addRow("Retry schedule", self.retry_schedule)
         form.addRow("Validation", self.sign_validation)
+        form.addRow("Refresh hosted modules every", self.hosted_refresh)
         if self.db is not None:
             form.addRow("Secret headers", self.secret_headers)
             form.addRow("Identifying fields", self.identifying_fields)
             form.addRow("", self.masking)
         note = QLabel(
             "The database changes on the next start; the engine and the receiver use "
-            "these when they next start. A registration's own retry schedule wins over "
-            "this one."
+            "these when they next start; the hosted refresh follows at once. A "
+            "registration's own retry schedule wins over this one."
         )
         note.setWordWrap(True)
         self.error = QLabel()
@@ -158,6 +169,7 @@ class SettingsDialog(QDialog):
             total_timeout_s=self.total_timeout.value(),
             retry_schedule=self.retry_schedule.text().strip() or DEFAULT_SCHEDULE,
             sign_validation=self.sign_validation.isChecked(),
+            hosted_refresh_minutes=self.hosted_refresh.value(),
         )
 
     def accept(self) -> None:

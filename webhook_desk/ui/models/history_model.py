@@ -1,7 +1,8 @@
 """The delivery history as a lazy table over a million rows, for the History tab.
 
 How the tab uses it: `HistoryModel(db)` is the QTableView's model; the filter bar calls
-`reload(filters)`; `deliveries_changed` calls `update()`, which inserts new deliveries at
+`reload(filters)`, a header click `reload(sort=…, keep=…)` (`located` then says where the kept
+delivery went); `deliveries_changed` calls `update()`, which inserts new deliveries at
 the top (so the view keeps its selection and scroll position) and refreshes the live count;
 `loaded` / `count_changed` / `failed` drive the count label and status bar; `ID_ROLE` gives
 the selected row's delivery id for the detail panel.
@@ -22,6 +23,7 @@ from PySide6.QtGui import QBrush
 
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
+from webhook_desk.history.sort_order import NEWEST_FIRST, Sort
 from webhook_desk.services.identifying import Masking
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time
@@ -41,21 +43,40 @@ STATUS_COLOURS = {  # names in ui.colours: light or dark as the palette is
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LOADING_TEXT = "…"
 
+# The columns a user scans first come first, so they fit a 1024 px window beside the panel.
 COLUMNS = [
     ("Created", lambda r: local_time(r["created_at"])),
     ("Event", lambda r: r["event"] + (" (handshake)" if r["is_validation"] else "")),
     ("Status", lambda r: r["status"]),
     ("Code", lambda r: "" if r["response_code"] is None else str(r["response_code"])),
+    ("Subject", lambda r: r["subject_id"] or ""),
     ("Attempts", lambda r: str(r["attempts"])),
+    ("Last sent", lambda r: local_time(r["last_sent_at"]) if r["last_sent_at"] else ""),
     ("Next try", lambda r: local_time(r["next_attempt_at"]) if r["status"] == PENDING else ""),
     ("Study", lambda r: r["study_id"] or ""),
-    ("Subject", lambda r: r["subject_id"] or ""),
     ("Registration", lambda r: "" if r["registration_id"] is None else str(r["registration_id"])),
     ("Target", lambda r: r["target_url"]),
     ("Delivery id", lambda r: r["delivery_id"]),
     ("Error", lambda r: r["error"] or ""),
 ]
-SUBJECT_COLUMN = [title for title, _ in COLUMNS].index("Subject")  # shown by the masking rule
+TITLES = [title for title, _ in COLUMNS]
+SUBJECT_COLUMN = TITLES.index("Subject")  # shown by the masking rule
+STATUS_COLUMNS = (TITLES.index("Status"), TITLES.index("Code"))  # coloured by the outcome
+ERROR_COLUMN = TITLES.index("Error")
+SORTS = {  # the columns a header click sorts by, as sort_order names them
+    TITLES.index(title): name
+    for title, name in (
+        ("Created", "created"),
+        ("Event", "event"),
+        ("Status", "status"),
+        ("Code", "code"),
+        ("Subject", "subject"),
+        ("Attempts", "attempts"),
+        ("Last sent", "last-sent"),
+        ("Study", "study"),
+        ("Registration", "registration"),
+    )
+}
 
 
 def as_row(row) -> dict:
@@ -65,12 +86,12 @@ def as_row(row) -> dict:
     return found
 
 
-def first_page(session, filters: Filters) -> list[dict]:
-    return [as_row(r) for r in queries.page_rows(session, filters, PAGE_SIZE).rows]
+def first_page(session, filters: Filters, sort: Sort = NEWEST_FIRST) -> list[dict]:
+    return [as_row(r) for r in queries.page_rows(session, filters, PAGE_SIZE, sort=sort).rows]
 
 
-def page_at(session, filters: Filters, key) -> list[dict]:
-    page = queries.page_rows(session, filters, PAGE_SIZE, first_key=key)
+def page_at(session, filters: Filters, key, sort: Sort = NEWEST_FIRST) -> list[dict]:
+    page = queries.page_rows(session, filters, PAGE_SIZE, first_key=key, sort=sort)
     return [as_row(r) for r in page.rows]
 
 
@@ -96,12 +117,14 @@ class HistoryModel(QAbstractTableModel):
     loaded = Signal()  # the first page, or another page, arrived
     refreshed = Signal()  # the rows were read again: a new filter, F5, or new deliveries
     count_changed = Signal(int)  # how many deliveries match the filter
+    located = Signal(int)  # the row of the delivery a reload keeps (-1: no longer listed)
     failed = Signal(str)
 
     def __init__(self, db, parent=None):
         super().__init__(parent)
         self.db = db
         self.filters = Filters()
+        self.sort = NEWEST_FIRST
         self.total: int | None = None  # None until counted
         self.loading = False
         self._rows = 0
@@ -111,6 +134,9 @@ class HistoryModel(QAbstractTableModel):
         self._pending_bookmarks = None  # (keys, total) that came before the first page
         self._first_ready = False
         self._generation = 0  # answers for an older filter that arrive late are dropped
+        self._keep: int | None = None  # the delivery a reload brings back into view
+        self._keep_row: int | None = None
+        self._keep_known = False
         self.masking = Masking()
 
     def set_masking(self, masking: Masking) -> None:
@@ -122,26 +148,62 @@ class HistoryModel(QAbstractTableModel):
 
     # --- loading ----------------------------------------------------------------------
 
-    def reload(self, filters: Filters | None = None) -> None:
-        """Show `filters` (or the current ones again) from the top."""
+    def reload(
+        self, filters: Filters | None = None, sort: Sort | None = None, keep: int | None = None
+    ) -> None:
+        """Show `filters` (or the current ones again) from the top, in `sort`'s order (or the
+        current one). `keep`: a delivery to find again in the new rows (see `located`)."""
         if filters is not None:
             self.filters = filters
+        if sort is not None:
+            self.sort = sort
         self._generation += 1
         self.loading, self.total, self._pending_bookmarks = True, None, None
         self._first_ready, self._keys = False, []
-        generation, filters = self._generation, self.filters
+        self._keep, self._keep_row, self._keep_known = keep, None, False
+        generation, filters, sort = self._generation, self.filters, self.sort
         run_query(
             self.db,
-            lambda session: first_page(session, filters),
+            lambda session: first_page(session, filters, sort),
             lambda result: self._first_page(generation, result),
             self._failed,
         )
         run_query(
             self.db,
-            lambda session: queries.page_keys(session, filters, PAGE_SIZE),
+            lambda session: queries.page_keys(session, filters, PAGE_SIZE, sort),
             lambda result: self._bookmarks(generation, result),
             self._failed,
         )
+        if keep is not None:
+            run_query(
+                self.db,
+                lambda session: queries.position(session, filters, sort, keep),
+                lambda row: self._located(generation, row),
+                self._failed,
+            )
+
+    @property
+    def locating(self) -> bool:
+        """A reload is still finding the delivery it keeps."""
+        return self._keep is not None
+
+    def _located(self, generation: int, row: int | None) -> None:
+        if generation == self._generation:
+            self._keep_row, self._keep_known = row, True
+            self._bring_back()
+
+    def _bring_back(self) -> None:
+        """Once the kept delivery's row is known and its page is in, say where it is."""
+        if self._keep is None or not self._keep_known:
+            return
+        row = self._keep_row
+        if row is not None and row < self._rows and self._row_dict(row) is None:
+            return  # its page was asked for
+        if row is not None and row >= self._rows and self.total is None:
+            return  # its row comes with the bookmarks
+        found = self.row_of(self._keep)  # where it is now, had rows moved since
+        self._keep = None
+        self.located.emit(-1 if found is None else found)
 
     def _first_page(self, generation: int, rows: list[dict]) -> None:
         if generation != self._generation:
@@ -153,6 +215,7 @@ class HistoryModel(QAbstractTableModel):
         self.loaded.emit()
         self.refreshed.emit()
         self._settle()
+        self._bring_back()
 
     def _bookmarks(self, generation: int, result) -> None:
         if generation != self._generation:
@@ -179,10 +242,16 @@ class HistoryModel(QAbstractTableModel):
         self.loading = False
         self.count_changed.emit(self.total)
         self.loaded.emit()
+        self._bring_back()
 
-    def update(self) -> None:
-        """New or changed deliveries: insert the new ones at the top, keep the rest."""
+    def update(self, keep: int | None = None) -> None:
+        """New or changed deliveries: insert the new ones at the top, keep the rest. In
+        another order than newest first they may go anywhere: the rows are read again,
+        finding `keep` (the selected delivery) in them."""
         if self.loading or self.total is None:
+            return
+        if self.sort != NEWEST_FIRST:
+            self.reload(keep=keep)
             return
         generation, filters = self._generation, self.filters
         top = self._row_dict(0)
@@ -218,9 +287,10 @@ class HistoryModel(QAbstractTableModel):
             return
         self._asked.add(page)
         generation, filters, key = self._generation, self.filters, self._keys[page]
+        sort = self.sort
         run_query(
             self.db,
-            lambda session: page_at(session, filters, key),
+            lambda session: page_at(session, filters, key, sort),
             lambda rows: self._page_arrived(generation, page, rows),
             self._failed,
         )
@@ -237,9 +307,10 @@ class HistoryModel(QAbstractTableModel):
         if last >= first:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
         self.loaded.emit()
+        self._bring_back()
 
     def _failed(self, sentence: str) -> None:
-        self.loading = False
+        self.loading, self._keep = False, None
         self.failed.emit(sentence)
 
     # --- reading ----------------------------------------------------------------------
@@ -296,9 +367,9 @@ class HistoryModel(QAbstractTableModel):
             return COLUMNS[index.column()][1](row)
         if role == ID_ROLE:
             return row["id"]
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() in (2, 3):
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() in STATUS_COLUMNS:
             name = STATUS_COLOURS.get(row["status"])
             return QBrush(qcolour(name)) if name else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 10:
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == ERROR_COLUMN:
             return row["error"]
         return None

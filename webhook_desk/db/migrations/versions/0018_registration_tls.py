@@ -1,15 +1,15 @@
 """A registration's TLS for sending: the client certificate it presents (its public chain; the
 key lives in the OS keyring) and the authorities it trusts instead of the system's.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
