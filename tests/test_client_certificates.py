@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import test_receiver_mtls
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,9 +23,6 @@ from recording_server import RecordingServer
 from webhook_desk.certificates import ClientCertificateFiles
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.errors import InvalidInput
-from webhook_desk.local_tls import LocalCA
-from webhook_desk.receiver.client_certs import ClientCertificateRule
-from webhook_desk.receiver.server import Receiver
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import firing, registrations
 from webhook_desk.services.delivery_engine import new_engine, validate
@@ -32,6 +30,8 @@ from webhook_desk.services.registration_rules import certificate_problems
 from webhook_desk.services.registrations import RegistrationInput, TlsChange
 
 QUICK = Timeouts(connect=2, total=5)
+# The mTLS receiver's fixtures: the local CA and the receiver requiring its certificates.
+ca, mtls_receiver = test_receiver_mtls.ca, test_receiver_mtls.mtls_receiver
 PASSPHRASE = "correct horse battery staple"
 
 
@@ -131,19 +131,19 @@ def db(catalog_db, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def ca():
+def hospital():
     return TestCA()
 
 
 @pytest.fixture
-def mtls_endpoint(ca, tmp_path):
-    """An HTTPS endpoint on 127.0.0.1 whose certificate `ca` signed, that requires a client
-    certificate `ca` signed (Python ssl, CERT_REQUIRED)."""
-    cert_file, key_file = ca.issue("127.0.0.1", server=True).write(tmp_path, "server")
+def mtls_endpoint(hospital, tmp_path):
+    """An HTTPS endpoint on 127.0.0.1 whose certificate `hospital` signed, that requires a client
+    certificate `hospital` signed (Python ssl, CERT_REQUIRED)."""
+    cert_file, key_file = hospital.issue("127.0.0.1", server=True).write(tmp_path, "server")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     context.load_verify_locations(
-        cadata=ca.certificate.public_bytes(serialization.Encoding.PEM).decode()
+        cadata=hospital.certificate.public_bytes(serialization.Encoding.PEM).decode()
     )
     context.verify_mode = ssl.CERT_REQUIRED
     with RecordingServer() as server:
@@ -169,10 +169,12 @@ def deliver_one(db, reg_id: int) -> None:
 
 
 def test_the_client_certificate_is_presented_and_the_header_says_true(
-    db, ca, mtls_endpoint, tmp_path
+    db, hospital, mtls_endpoint, tmp_path
 ):
-    cert_file, key_file = ca.issue("desk.hospital.example").write(tmp_path, "client")
-    tls = TlsChange(ClientCertificateFiles(cert_file, key_file), ca_bundle=ca.pem_file(tmp_path))
+    cert_file, key_file = hospital.issue("desk.hospital.example").write(tmp_path, "client")
+    tls = TlsChange(
+        ClientCertificateFiles(cert_file, key_file), ca_bundle=hospital.pem_file(tmp_path)
+    )
     reg_id = register(db, https_url(mtls_endpoint), tls)
     result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
     assert (result.ok, result.error) == (True, None)  # the handshake presents it too
@@ -184,9 +186,11 @@ def test_the_client_certificate_is_presented_and_the_header_says_true(
 
 
 def test_without_a_client_certificate_the_endpoint_refuses_and_the_handshake_says_why(
-    db, ca, mtls_endpoint, tmp_path
+    db, hospital, mtls_endpoint, tmp_path
 ):
-    reg_id = register(db, https_url(mtls_endpoint), TlsChange(ca_bundle=ca.pem_file(tmp_path)))
+    reg_id = register(
+        db, https_url(mtls_endpoint), TlsChange(ca_bundle=hospital.pem_file(tmp_path))
+    )
     result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
     assert result.error == (
         "The validation request failed: The endpoint refused the TLS connection: it requires a "
@@ -196,9 +200,9 @@ def test_without_a_client_certificate_the_endpoint_refuses_and_the_handshake_say
 
 
 def test_an_endpoint_signed_by_another_authority_fails_with_the_unknown_authority_sentence(
-    db, ca, mtls_endpoint, tmp_path
+    db, hospital, mtls_endpoint, tmp_path
 ):
-    cert_file, key_file = ca.issue("desk").write(tmp_path, "client")
+    cert_file, key_file = hospital.issue("desk").write(tmp_path, "client")
     other = TestCA("Some Other CA").pem_file(tmp_path, "other")
     reg_id = register(
         db,
@@ -212,11 +216,11 @@ def test_an_endpoint_signed_by_another_authority_fails_with_the_unknown_authorit
     )
 
 
-def test_a_pkcs12_file_with_its_passphrase_is_presented(db, ca, mtls_endpoint, tmp_path):
-    bundle = ca.issue("desk p12").pkcs12(tmp_path, "client", PASSPHRASE)
+def test_a_pkcs12_file_with_its_passphrase_is_presented(db, hospital, mtls_endpoint, tmp_path):
+    bundle = hospital.issue("desk p12").pkcs12(tmp_path, "client", PASSPHRASE)
     tls = TlsChange(
         ClientCertificateFiles(pkcs12_file=bundle, passphrase=PASSPHRASE),
-        ca_bundle=ca.pem_file(tmp_path),
+        ca_bundle=hospital.pem_file(tmp_path),
     )
     reg_id = register(db, https_url(mtls_endpoint), tls)
     assert validate(db, SecretStore(), reg_id, sender=Sender(QUICK)).ok
@@ -226,10 +230,10 @@ def test_a_pkcs12_file_with_its_passphrase_is_presented(db, ca, mtls_endpoint, t
 
 
 def test_the_client_certificate_refused_by_the_endpoint_is_one_sentence(
-    db, ca, mtls_endpoint, tmp_path
+    db, hospital, mtls_endpoint, tmp_path
 ):
     stranger = TestCA("Stranger CA").issue("desk").write(tmp_path, "stranger")
-    tls = TlsChange(ClientCertificateFiles(*stranger), ca_bundle=ca.pem_file(tmp_path))
+    tls = TlsChange(ClientCertificateFiles(*stranger), ca_bundle=hospital.pem_file(tmp_path))
     reg_id = register(db, https_url(mtls_endpoint), tls)
     result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
     assert result.error in {
@@ -238,12 +242,12 @@ def test_the_client_certificate_refused_by_the_endpoint_is_one_sentence(
     }
 
 
-def bad_inputs(tmp_path: Path, ca: TestCA) -> dict[str, tuple[ClientCertificateFiles, str]]:
-    cert, key = ca.issue("desk").write(tmp_path, "desk")
-    other_cert, other_key = ca.issue("someone else").write(tmp_path, "other")
-    locked_cert, locked_key = ca.issue("locked").write(tmp_path, "locked", PASSPHRASE)
-    expired = ca.issue("old desk", days=-1, since=-30).write(tmp_path, "expired")
-    p12 = ca.issue("p12").pkcs12(tmp_path, "desk", PASSPHRASE)
+def bad_inputs(tmp_path: Path, hospital: TestCA) -> dict[str, tuple[ClientCertificateFiles, str]]:
+    cert, key = hospital.issue("desk").write(tmp_path, "desk")
+    other_cert, other_key = hospital.issue("someone else").write(tmp_path, "other")
+    locked_cert, locked_key = hospital.issue("locked").write(tmp_path, "locked", PASSPHRASE)
+    expired = hospital.issue("old desk", days=-1, since=-30).write(tmp_path, "expired")
+    p12 = hospital.issue("p12").pkcs12(tmp_path, "desk", PASSPHRASE)
     files = ClientCertificateFiles
     return {
         "unreadable": (
@@ -288,8 +292,8 @@ def bad_inputs(tmp_path: Path, ca: TestCA) -> dict[str, tuple[ClientCertificateF
         "not pkcs12",
     ],
 )
-def test_a_client_certificate_that_cannot_be_used_is_one_sentence(db, ca, tmp_path, case):
-    given, sentence = bad_inputs(tmp_path, ca)[case]
+def test_a_client_certificate_that_cannot_be_used_is_one_sentence(db, hospital, tmp_path, case):
+    given, sentence = bad_inputs(tmp_path, hospital)[case]
     yesterday = datetime.now(UTC) - timedelta(days=1)
     assert certificate_problems(given) == [sentence.format(day=f"{yesterday:%Y-%m-%d}")]
     with (
@@ -300,19 +304,19 @@ def test_a_client_certificate_that_cannot_be_used_is_one_sentence(db, ca, tmp_pa
         registrations.add(session, SecretStore(), data, tls=TlsChange(given))
 
 
-def test_an_encrypted_pem_key_with_its_passphrase_is_accepted(ca, tmp_path):
-    cert, key = ca.issue("locked").write(tmp_path, "locked", PASSPHRASE)
+def test_an_encrypted_pem_key_with_its_passphrase_is_accepted(hospital, tmp_path):
+    cert, key = hospital.issue("locked").write(tmp_path, "locked", PASSPHRASE)
     assert certificate_problems(ClientCertificateFiles(cert, key, passphrase=PASSPHRASE)) == []
 
 
 def test_the_key_is_in_the_keyring_only_never_in_the_database_or_exports(
-    db, ca, mtls_endpoint, tmp_path, cli, memory_keyring
+    db, hospital, mtls_endpoint, tmp_path, cli, memory_keyring
 ):
-    issued = ca.issue("desk secret holder")
+    issued = hospital.issue("desk secret holder")
     cert_file, key_file = issued.write(tmp_path, "client", PASSPHRASE)
     tls = TlsChange(
         ClientCertificateFiles(cert_file, key_file, passphrase=PASSPHRASE),
-        ca_bundle=ca.pem_file(tmp_path),
+        ca_bundle=hospital.pem_file(tmp_path),
     )
     reg_id = register(db, https_url(mtls_endpoint), tls)
     assert validate(db, SecretStore(), reg_id, sender=Sender(QUICK)).ok
@@ -337,25 +341,10 @@ def test_the_key_is_in_the_keyring_only_never_in_the_database_or_exports(
     )
 
 
-@pytest.fixture
-def local_ca(db) -> LocalCA:
-    return LocalCA()
-
-
-@pytest.fixture
-def mtls_receiver(db, local_ca):
-    """The built-in receiver over HTTPS, requiring a client certificate from the local CA."""
-    receiver = Receiver(db)
-    rule = ClientCertificateRule(local_ca.certificate_file())
-    receiver.start("127.0.0.1", 0, tls=local_ca.localhost_certificate(), client_certificates=rule)
-    yield receiver
-    receiver.stop()
-
-
 def test_the_built_in_receiver_requiring_mtls_accepts_the_registrations_certificate(
-    db, local_ca, mtls_receiver, tmp_path
+    db, ca, mtls_receiver, tmp_path
 ):
-    issued = local_ca.issue_client_certificate("ward-7-desk", tmp_path)
+    issued = ca.issue_client_certificate("ward-7-desk", tmp_path)
     given = ClientCertificateFiles(issued.cert_file, issued.key_file, passphrase=issued.passphrase)
     reg_id = register(db, mtls_receiver.url + "hooks", TlsChange(given))  # local CA: no bundle
     result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
@@ -370,9 +359,7 @@ def test_the_built_in_receiver_requiring_mtls_accepts_the_registrations_certific
     assert (row["headers"]["X-Client-Cert-Used"], row["signature"]) == ("True", "valid")
 
 
-def test_the_built_in_receiver_refuses_a_registration_without_a_certificate(
-    db, mtls_receiver, local_ca
-):
+def test_the_built_in_receiver_refuses_a_registration_without_a_certificate(db, mtls_receiver, ca):
     reg_id = register(db, mtls_receiver.url + "hooks", TlsChange())
     result = validate(db, SecretStore(), reg_id, sender=Sender(QUICK))
     assert result.error == "The endpoint answered the validation request with 403, not 200."
