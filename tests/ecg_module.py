@@ -129,3 +129,21 @@ def mirror(module: Module, db) -> tuple[str, str, int]:
     with db.session() as session:
         reg = session.query(Registration).filter_by(source="ecg", remote_id=remote).one()
         return org, remote, reg.id
+
+
+def local(db, reg_id) -> dict:
+    """The mirror as the desk's database holds it."""
+    with db.session() as session:
+        return registrations.as_dict(registrations.get(session, reg_id))
+
+
+def served_module(tmp_path_factory):
+    """A test file's `module` fixture: `module = pytest.fixture(scope="module")(served_module)`."""
+    with running_module(tmp_path_factory.mktemp("module")) as running:
+        yield running
+
+
+def mirrored_subscription(module, catalog_db):
+    """A test's `mirrored` fixture: a subscription on the module, synced into the desk:
+    (organisation, remote id, local id)."""
+    return mirror(module, catalog_db)

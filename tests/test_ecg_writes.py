@@ -5,7 +5,15 @@ import contextlib
 import socket
 
 import pytest
-from ecg_module import PHONE, VITALS, Module, mirror, running_module, serving
+from ecg_module import (
+    PHONE,
+    VITALS,
+    Module,
+    local,
+    mirrored_subscription,
+    served_module,
+    serving,
+)
 from recording_server import HANG, RecordingServer, Reply
 
 from webhook_desk.db.models import AuditEntry, Registration
@@ -13,24 +21,9 @@ from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.client import PlatformClient
 from webhook_desk.platform.ecg_writes import EcgWrites
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import registrations
 
-
-@pytest.fixture(scope="module")
-def module(tmp_path_factory):
-    with running_module(tmp_path_factory.mktemp("module")) as running:
-        yield running
-
-
-@pytest.fixture
-def mirrored(module, catalog_db):
-    """A subscription on the module, synced into the desk: (org, remote id, local id)."""
-    return mirror(module, catalog_db)
-
-
-def _local(db, reg_id) -> dict:
-    with db.session() as session:
-        return registrations.as_dict(registrations.get(session, reg_id))
+module = pytest.fixture(scope="module")(served_module)
+mirrored = pytest.fixture(mirrored_subscription)
 
 
 def test_an_edit_on_the_desk_reaches_the_module_then_the_mirror(module, catalog_db, mirrored):
@@ -62,13 +55,13 @@ def test_status_changes_on_the_desk_reach_the_module(module, catalog_db, mirrore
     ]:
         assert writes.set_status(reg_id, action, reason="test")["status"] == status
         assert module.registration(remote)["status"] == status
-        assert _local(catalog_db, reg_id)["status"] == status
+        assert local(catalog_db, reg_id)["status"] == status
 
 
 def test_a_change_on_the_module_since_the_sync_is_a_conflict(module, catalog_db, mirrored):
     org, remote, reg_id = mirrored
     module.patch(org, remote, [{"op": "replace", "path": "/postUri", "value": "https://o.org/x"}])
-    before = _local(catalog_db, reg_id)
+    before = local(catalog_db, reg_id)
 
     with pytest.raises(Conflict) as refused:
         EcgWrites(catalog_db, module.client()).edit(reg_id, {"url": "https://example.org/mine"})
@@ -77,7 +70,7 @@ def test_a_change_on_the_module_since_the_sync_is_a_conflict(module, catalog_db,
         refused.value
     )
     assert module.registration(remote)["url"] == "https://o.org/x"
-    assert _local(catalog_db, reg_id) == before
+    assert local(catalog_db, reg_id) == before
 
 
 class _ChangedAfterRead(PlatformClient):
@@ -101,7 +94,7 @@ def test_a_change_on_the_module_between_read_and_write_fails_the_patch_test(
     module, catalog_db, mirrored
 ):
     org, remote, reg_id = mirrored
-    before = _local(catalog_db, reg_id)
+    before = local(catalog_db, reg_id)
 
     with pytest.raises(Conflict) as refused:
         EcgWrites(catalog_db, _ChangedAfterRead(module, org, remote)).edit(
@@ -111,24 +104,24 @@ def test_a_change_on_the_module_between_read_and_write_fails_the_patch_test(
     assert "409" in str(refused.value) or "test" in str(refused.value)
     assert "nothing was changed here" in str(refused.value)
     assert module.registration(remote)["url"] == "https://o.org/race"
-    assert _local(catalog_db, reg_id) == before
+    assert local(catalog_db, reg_id) == before
 
 
 def test_a_refused_token_changes_neither_side(module, catalog_db, mirrored):
     org, remote, reg_id = mirrored
-    before, served = _local(catalog_db, reg_id), module.registration(remote)
+    before, served = local(catalog_db, reg_id), module.registration(remote)
 
     with pytest.raises(UserError) as refused:
         EcgWrites(catalog_db, module.client("not-a-token")).set_status(reg_id, "disable")
 
     assert "refused the API token" in str(refused.value)
     assert "nothing was changed here" in str(refused.value)
-    assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
+    assert local(catalog_db, reg_id) == before and module.registration(remote) == served
 
 
 def test_an_edit_the_module_refuses_changes_neither_side(module, catalog_db, mirrored):
     org, remote, reg_id = mirrored
-    before, served = _local(catalog_db, reg_id), module.registration(remote)
+    before, served = local(catalog_db, reg_id), module.registration(remote)
 
     with pytest.raises(UserError) as refused:
         EcgWrites(catalog_db, module.client()).edit(reg_id, {"url": "not a url"})
@@ -137,7 +130,7 @@ def test_an_edit_the_module_refuses_changes_neither_side(module, catalog_db, mir
     assert sentence.startswith("The ECG module did not take the change: The platform refused")
     assert "'not a url' is not an absolute http(s) URL" in sentence
     assert "\n" not in sentence
-    assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
+    assert local(catalog_db, reg_id) == before and module.registration(remote) == served
 
 
 @pytest.mark.parametrize(
@@ -152,7 +145,7 @@ def test_a_module_failing_or_too_slow_changes_neither_side(
     module, catalog_db, mirrored, switches, options, answered
 ):
     org, remote, reg_id = mirrored
-    before, served = _local(catalog_db, reg_id), module.registration(remote)
+    before, served = local(catalog_db, reg_id), module.registration(remote)
 
     with serving(module.db_url, *switches) as base:
         client = PlatformClient(base, module.token, tries=2, backoff_s=0.01, **options)
@@ -161,12 +154,12 @@ def test_a_module_failing_or_too_slow_changes_neither_side(
 
     assert answered in str(refused.value)
     assert "nothing was changed here" in str(refused.value)
-    assert _local(catalog_db, reg_id) == before and module.registration(remote) == served
+    assert local(catalog_db, reg_id) == before and module.registration(remote) == served
 
 
 def test_a_write_the_token_may_not_make_says_what_was_refused(catalog_db, mirrored):
     org, remote, reg_id = mirrored
-    before = _local(catalog_db, reg_id)
+    before = local(catalog_db, reg_id)
     with RecordingServer(lambda _request: Reply(403, body=b"{}"), handshake=False) as forbidding:
         client = PlatformClient(forbidding.url(""), "t", tries=1)
         with pytest.raises(UserError) as refused:
@@ -179,7 +172,7 @@ def test_a_write_the_token_may_not_make_says_what_was_refused(catalog_db, mirror
         "token with the CentrePoint or webhooks scope that allows it."
     )
     assert "read" not in sentence
-    assert _local(catalog_db, reg_id) == before
+    assert local(catalog_db, reg_id) == before
 
 
 def test_a_write_that_timed_out_says_the_module_may_have_made_it():
@@ -196,7 +189,7 @@ def test_a_write_that_timed_out_says_the_module_may_have_made_it():
 
 def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirrored):
     org, remote, reg_id = mirrored
-    before = _local(catalog_db, reg_id)
+    before = local(catalog_db, reg_id)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens there once it is closed
@@ -209,7 +202,7 @@ def test_a_module_that_cannot_be_reached_changes_nothing_here(catalog_db, mirror
         f"The ECG module did not answer: The platform at http://127.0.0.1:{port} cannot be "
         "reached (connection refused); nothing was changed here."
     )
-    assert _local(catalog_db, reg_id) == before
+    assert local(catalog_db, reg_id) == before
 
 
 # ---- the command line ----------------------------------------------------------------------
@@ -237,7 +230,7 @@ def test_the_cli_changes_an_ecg_mirror_on_the_module_it_was_synced_from(
     assert patched.code == 0, patched.err
     assert "url changed, on the ECG module and here" in patched.out
     assert module.registration(remote)["url"] == "https://example.org/cli"
-    assert _local(catalog_db, reg_id)["url"] == "https://example.org/cli"
+    assert local(catalog_db, reg_id)["url"] == "https://example.org/cli"
 
 
 def test_the_cli_asks_for_the_api_of_a_mirror_synced_before_it_was_kept(
@@ -252,7 +245,7 @@ def test_the_cli_asks_for_the_api_of_a_mirror_synced_before_it_was_kept(
     assert refused.code != 0 and len(refused.err.strip().splitlines()) == 1
     assert "pass --api-url" in refused.err
     assert module.registration(remote)["status"] == "enabled"
-    assert _local(catalog_db, reg_id)["status"] == "enabled"
+    assert local(catalog_db, reg_id)["status"] == "enabled"
 
 
 def test_the_cli_reports_a_conflict_in_one_line(module, catalog_db, mirrored, cli, tmp_path):
@@ -268,7 +261,7 @@ def test_the_cli_reports_a_conflict_in_one_line(module, catalog_db, mirrored, cl
 
     assert refused.code != 0 and len(refused.err.strip().splitlines()) == 1
     assert "changed on the ECG module since it was last synced" in refused.err
-    assert _local(catalog_db, reg_id)["is_development"] is True
+    assert local(catalog_db, reg_id)["is_development"] is True
 
 
 def test_deleting_an_ecg_mirror_deletes_the_subscription_on_the_module(
@@ -295,7 +288,7 @@ def test_a_delete_the_module_refuses_keeps_the_mirror(module, catalog_db, mirror
 
     assert refused.code != 0 and "refused the API token" in refused.err
     assert module.find(remote) is not None
-    assert _local(catalog_db, reg_id)["id"] == reg_id
+    assert local(catalog_db, reg_id)["id"] == reg_id
 
 
 SECRET = "whsec-set-on-the-desk-7f3a9c"

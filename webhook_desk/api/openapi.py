@@ -22,7 +22,7 @@ QUERY: dict = {
     ecg.activity_list: (*PAGING, "include", "status", "eventId"),
     ecg.activation_list: (*PAGING, "status"),
     ecg.secret_histories: (*PAGING, "include"),
-    ecg.secrets: ("createdAt",),
+    sub.current_secret: ("createdAt",),
     ecg.sample_payload: ("version", "name"),
     ecg.sample_examples: ("type",),
     act.get: ("mode",),

@@ -213,7 +213,7 @@ def _routes() -> list[Route]:
         r(
             "GET",
             SUB + "/secrets",
-            ecg.secrets,
+            sub.current_secret,
             "Get the subscription's secret key",
             "WebhookSubscriptions",
         ),

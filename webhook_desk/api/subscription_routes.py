@@ -10,7 +10,7 @@ from webhook_desk.api.calls import Call, done, patch_changes
 from webhook_desk.db.models import EventType
 from webhook_desk.platform import api_shapes
 from webhook_desk.platform.mock_ecg_endpoints import find_subscription
-from webhook_desk.platform.mock_endpoints import ApiError
+from webhook_desk.platform.mock_endpoints import ApiError, date_param
 from webhook_desk.services import registrations
 from webhook_desk.vocabulary import AuthType
 
@@ -49,6 +49,17 @@ def create(session: Session, call: Call) -> dict:
     reg, generated = registrations.add(session, call.store, data, secret=secret)
     # The one time the key is shown, as the module answers a new subscription.
     return api_shapes.ecg_subscription(reg) | {"secretKey": generated or secret}
+
+
+def current_secret(session: Session, call: Call) -> dict:
+    """The subscription's secret key (seed 004's GET secrets): the newest version, or the
+    newest made by `createdAt`. The value comes from this server's keyring."""
+    reg = find_subscription(session, call)
+    created = date_param(call.one("createdAt"), "createdAt")
+    versions = [v for v in reg.secrets if created is None or v.created_at <= created]
+    if not versions:
+        raise ApiError(404, "No secret was created by then." if created else "No secret yet.")
+    return {"secretKey": call.store.get(versions[-1].keyring_key)}
 
 
 def patch(session: Session, call: Call) -> dict:

@@ -248,12 +248,12 @@ def _patch_ecg_mirror(args, db, writes, operations) -> int:
 
 
 def _set_module_secret(args, writes, secret: str | None) -> int:
-    if secret is None:
-        raise InvalidInput(
-            f"Registration {args.id} mirrors an ECG module subscription: give its new secret "
-            "with --secret-stdin; it is sent to the module once and kept in the keyring."
-        )
-    version = writes.set_secret(args.id, SecretStore(), secret, args.reason)
+    """The secret given, sent to the module; or, without one, a new one the module makes."""
+    with writes:
+        if secret is None:
+            version = writes.rotate_secret(args.id, SecretStore(), args.reason)
+        else:
+            version = writes.set_secret(args.id, SecretStore(), secret, args.reason)
     if args.json:
         print_json({"id": int(args.id), **version})
         return 0
@@ -261,6 +261,29 @@ def _set_module_secret(args, writes, secret: str | None) -> int:
         f"Registration {args.id} now signs with {version['kind']} v{version['version']} "
         f"({version['fingerprint']}), on the ECG module and here."
     )
+    return 0
+
+
+def _secrets(args) -> int:
+    """`registrations secrets ID`: the secret versions by fingerprint; for an ECG mirror, the
+    module's own history of them."""
+    db = open_db(args)
+    writes = _ecg_writes(args, db)
+    if writes is not None:
+        with writes:
+            versions = writes.secret_history(args.id, SecretStore())
+    else:
+        with db.session() as session:
+            versions = registrations.secret_summary(registrations.get(session, args.id))
+    if args.json:
+        print_json(versions)
+        return 0
+    for v in versions:
+        fingerprint = v["fingerprint"] or "fingerprint not known (the value is not given out)"
+        made = f", made {v['created_at']}" if v.get("created_at") else ""
+        print(f"v{v['version']} {fingerprint}{made}")
+    if not versions:
+        print(f"Registration {args.id} has no secret.")
     return 0
 
 

@@ -116,7 +116,11 @@ def _registrations(subparsers) -> None:
 
     rotate = add_verb(verbs, "rotate-secret", "start a new secret version", "registrations:_rotate")
     rotate.add_argument("id")
-    rotate.add_argument("--secret-stdin", action="store_true", help="read the new secret")
+    rotate.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read the new secret (default: a new one is made; an ECG mirror's by the module)",
+    )
     rotate.add_argument(
         "--grace-hours",
         type=float,
@@ -126,6 +130,16 @@ def _registrations(subparsers) -> None:
     add_reason_option(rotate)
     add_json_option(rotate)
     add_platform_options(rotate, required=False, url_help=ECG_MIRROR_URL)
+
+    secrets = add_verb(
+        verbs,
+        "secrets",
+        "list the secret versions by fingerprint (an ECG mirror's: the module's history)",
+        "registrations:_secrets",
+    )
+    secrets.add_argument("id")
+    add_json_option(secrets)
+    add_platform_options(secrets, required=False, url_help="an ECG mirror's module API")
 
     copy = add_verb(
         verbs, "copy", "make a local registration of a platform mirror", "registrations:_copy"

@@ -27,3 +27,25 @@ def fill_missing(session: Session, store: SecretStore) -> int:
             continue  # a value deleted outside the app, or a keyring that stopped answering
         filled += 1
     return filled
+
+
+def of_history(store: SecretStore, entries: list) -> list[dict]:
+    """A platform's secret history as the desk shows it: each version with when it was made,
+    expires or was revoked, and its fingerprint (keyed here) instead of its value. A value
+    the platform does not give out has no fingerprint here (None)."""
+    shown = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        value = entry.get("secretKey")
+        given = isinstance(value, str) and bool(value) and not value.startswith("[redacted")
+        shown.append(
+            {
+                "version": entry.get("version"),
+                "created_at": (entry.get("auditInfo") or {}).get("createdAt"),
+                "expires_at": entry.get("expiresAt"),
+                "revoked_at": entry.get("revokedAt"),
+                "fingerprint": store.fingerprint(value) if given else None,
+            }
+        )
+    return shown
