@@ -83,6 +83,7 @@ class RegistrationsTab(QWidget):
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.refresh)
         self.detail = RegistrationDetail()
+        self.detail.module_secrets_button.clicked.connect(self.show_module_secrets)
         self._build_actions()
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -468,6 +469,27 @@ class RegistrationsTab(QWidget):
         self.secret_dialog = HostedSecretDialog(row["name"], self)
         self.secret_dialog.chosen.connect(chosen)
         self.secret_dialog.open()
+
+    def show_module_secrets(self) -> None:
+        """The hosted subscription's secret history as the module keeps it (network: off the
+        GUI thread), in the detail panel."""
+        from webhook_desk.platform import ecg_writes  # requests: not at start-up
+
+        row = self.detail.row
+        if row is None:
+            return
+        reg_id, db, store = row["id"], self.context.db, self.context.store
+        self.detail.show_module_secrets("Asking the ECG module…")
+
+        def ask():
+            with ecg_writes.connected(db, store, reg_id) as writes:
+                return writes.secret_history(reg_id, store)
+
+        def shown(result) -> None:
+            if self.detail.row is not None and self.detail.row["id"] == reg_id:
+                self.detail.show_module_secrets(result)
+
+        run_job(ask, shown, shown)
 
     def check_endpoint(self) -> None:
         """Open the endpoint check for the selected registration (it runs on Run)."""
