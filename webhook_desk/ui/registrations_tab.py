@@ -27,6 +27,7 @@ from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
+from webhook_desk.ui.hosted_writes import run_on_module
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.registrations_model import (
@@ -328,12 +329,11 @@ class RegistrationsTab(QWidget):
 
         run_job(change, done, self._refused)
 
-    def _run_on_module(self, reg_id: int, work, done_sentence: str, then=None) -> None:
+    def _run_on_module(
+        self, reg_id: int, work, done_sentence: str, then=None, reason: str | None = None
+    ) -> None:
         """`work(writes)` on the ECG module a mirror came from, then the mirror; off the GUI
-        thread. `then(result)` follows on the GUI thread."""
-        from webhook_desk.platform import ecg_writes  # requests: not at start-up
-
-        db, store = self.context.db, self.context.store
+        thread, a conflict put to the user. `then(result)` follows on the GUI thread."""
 
         def done(result) -> None:
             self.context.registrations_changed.emit()
@@ -341,11 +341,7 @@ class RegistrationsTab(QWidget):
             if then is not None:
                 then(result)
 
-        def change():
-            with ecg_writes.connected(db, store, reg_id) as writes:
-                return work(writes)
-
-        run_job(change, done, self._refused)
+        run_on_module(self, self.context, reg_id, work, done, self._refused, reason)
 
     def _refused(self, sentence: str) -> None:
         show_error(self, sentence)
@@ -363,6 +359,7 @@ class RegistrationsTab(QWidget):
                     reg_id,
                     lambda writes: writes.set_status(reg_id, action, reason or None),
                     f"Registration {reg_id}: {action}d on the ECG module and here.",
+                    reason=reason or None,
                 )
                 return
             self._run_change(
