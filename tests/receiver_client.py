@@ -8,15 +8,18 @@ import base64
 import hashlib
 import hmac
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import requests
+from requests.adapters import HTTPAdapter
 from standardwebhooks import Webhook
 
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Engine
+from webhook_desk.local_tls import ClientCertificate, LocalCA
 from webhook_desk.receiver import inbox
 from webhook_desk.receiver.answers import ReceiverOptions
 from webhook_desk.receiver.server import Receiver
@@ -149,3 +152,34 @@ def closed_by_server(sock: socket.socket, deadline_s: float) -> bool:
         except OSError:
             return True
     return False
+
+
+# --- mTLS: a client presenting a certificate ---------------------------------------------
+
+
+class ContextAdapter(HTTPAdapter):
+    """requests over an SSLContext of our own: it holds the client certificate and key."""
+
+    def __init__(self, context: ssl.SSLContext):
+        self.context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["ssl_context"] = self.context
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def client(ca: LocalCA, certificate: ClientCertificate | None) -> requests.Session:
+    """A client trusting the local CA, presenting `certificate` (its key unlocked) if given."""
+    context = ssl.create_default_context(cafile=str(ca.certificate_path))
+    if certificate is not None:
+        context.load_cert_chain(certificate.cert_file, certificate.key_file, certificate.passphrase)
+    session = requests.Session()
+    session.mount("https://", ContextAdapter(context))
+    return session
+
+
+def send(url: str, ca: LocalCA, certificate, path: str = "/hooks", timeout=5):
+    """POST a small JSON body to `url` + `path`, presenting `certificate` if given."""
+    with client(ca, certificate) as session:
+        return session.post(url + path.lstrip("/"), data=b'{"event": "upload"}', timeout=timeout)

@@ -5,14 +5,12 @@ handshake, and hostile TLS clients do not stop it."""
 
 from __future__ import annotations
 
-import ssl
 import time
 
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
-from receiver_client import captured, closed_by_server, connect
-from requests.adapters import HTTPAdapter
+from receiver_client import captured, closed_by_server, connect, send
 from test_receiver_cli import run_receiver, stop
 
 from webhook_desk.errors import UserError
@@ -44,39 +42,10 @@ def mtls_receiver(sqlite_db, ca):
     receiver.stop()
 
 
-class ContextAdapter(HTTPAdapter):
-    """requests over an SSLContext of our own: it holds the client certificate and key."""
-
-    def __init__(self, context: ssl.SSLContext):
-        self.context = context
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["ssl_context"] = self.context
-        return super().init_poolmanager(*args, **kwargs)
-
-
-def client(ca: LocalCA, certificate: ClientCertificate | None) -> requests.Session:
-    """A client trusting the local CA, presenting `certificate` (its key unlocked) if given."""
-    context = ssl.create_default_context(cafile=str(ca.certificate_path))
-    if certificate is not None:
-        context.load_cert_chain(certificate.cert_file, certificate.key_file, certificate.passphrase)
-    session = requests.Session()
-    session.mount("https://", ContextAdapter(context))
-    return session
-
-
-def send(receiver: Receiver, ca: LocalCA, certificate, path: str = "/hooks", timeout=5):
-    with client(ca, certificate) as session:
-        return session.post(
-            receiver.url + path.lstrip("/"), data=b'{"event": "upload"}', timeout=timeout
-        )
-
-
 def test_a_request_with_a_certificate_from_the_local_ca_is_accepted_and_who_sent_it_is_kept(
     mtls_receiver, ca, tester
 ):
-    assert send(mtls_receiver, ca, tester).status_code == 200
+    assert send(mtls_receiver.url, ca, tester).status_code == 200
     row = captured(mtls_receiver)[-1]
     assert (row["status_code"], row["client_cert_subject"]) == (200, "CN=tester")
     assert row["client_cert_fingerprint"] == tester.fingerprint
@@ -85,11 +54,11 @@ def test_a_request_with_a_certificate_from_the_local_ca_is_accepted_and_who_sent
 def test_a_request_without_a_client_certificate_gets_403_and_the_receiver_keeps_serving(
     mtls_receiver, ca, tester
 ):
-    refused = send(mtls_receiver, ca, None, "/no-cert")
+    refused = send(mtls_receiver.url, ca, None, "/no-cert")
     assert (refused.status_code, refused.json()) == (403, REFUSAL)
     row = captured(mtls_receiver)[-1]
     assert (row["path"], row["status_code"], row["client_cert_subject"]) == ("/no-cert", 403, None)
-    assert send(mtls_receiver, ca, tester, "/after").status_code == 200
+    assert send(mtls_receiver.url, ca, tester, "/after").status_code == 200
 
 
 def test_a_certificate_from_another_authority_fails_the_handshake(
@@ -102,9 +71,9 @@ def test_a_certificate_from_another_authority_fails_the_handshake(
     # TLS 1.3 checks the client's certificate after the client's side of the handshake is done:
     # the client reads an alert, or (sent its request already) a closed connection.
     with pytest.raises(requests.exceptions.ConnectionError):
-        send(mtls_receiver, ca, stranger)
+        send(mtls_receiver.url, ca, stranger)
     assert captured(mtls_receiver) == before  # refused in the handshake: nothing arrived
-    assert send(mtls_receiver, ca, tester, "/after").status_code == 200
+    assert send(mtls_receiver.url, ca, tester, "/after").status_code == 200
 
 
 def test_a_client_ca_given_as_a_file_is_the_one_trusted(sqlite_db, ca, tmp_path):
@@ -115,7 +84,7 @@ def test_a_client_ca_given_as_a_file_is_the_one_trusted(sqlite_db, ca, tmp_path)
     rule = ClientCertificateRule(other_ca.certificate_file())
     receiver.start("127.0.0.1", 0, tls=ca.localhost_certificate(), client_certificates=rule)
     try:
-        assert send(receiver, ca, stranger).status_code == 200
+        assert send(receiver.url, ca, stranger).status_code == 200
         assert captured(receiver)[-1]["client_cert_subject"] == "CN=stranger"
     finally:
         receiver.stop()
@@ -130,7 +99,7 @@ HOSTILE_HANDSHAKES = {
 
 def assert_answers_promptly(receiver: Receiver, ca: LocalCA, certificate) -> None:
     started = time.monotonic()
-    assert send(receiver, ca, certificate, "/after").status_code == 200
+    assert send(receiver.url, ca, certificate, "/after").status_code == 200
     assert time.monotonic() - started < 1.0
     assert captured(receiver)[-1]["path"] == "/after"
 
@@ -254,9 +223,8 @@ def test_receive_require_client_cert_refuses_without_and_prints_who_presented_on
     try:
         announced = [process.stdout.readline() for _ in range(3)]  # fingerprint, CA, rule
         assert announced[2] == "Client certificates required, issued by CN=webhook-desk local CA\n"
-        receiver_stub = type("At", (), {"url": url})
-        assert send(receiver_stub, ca, None, "/no-cert").status_code == 403
-        assert send(receiver_stub, ca, tester, "/with-cert").status_code == 200
+        assert send(url, ca, None, "/no-cert").status_code == 403
+        assert send(url, ca, tester, "/with-cert").status_code == 200
     finally:
         out, _ = stop(process)
     [line] = [line for line in out.splitlines() if "/with-cert" in line]

@@ -50,6 +50,16 @@ def window(context, settings, qtbot):
 
 
 @pytest.fixture
+def receiver_tab(tmp_path, monkeypatch, window):
+    """The Receiver tab, shown, set to a free port, its local CA in a data directory of its own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    tab = window.receiver_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.port.setValue(0)  # any free port: tests must not fight over 8787
+    return tab
+
+
+@pytest.fixture
 def show_history(window, qtbot):
     """Show the History tab, re-read from the database, once its first rows are in."""
 

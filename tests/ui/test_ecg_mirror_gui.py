@@ -86,20 +86,6 @@ def test_a_coordinator_adds_an_event_to_a_hosted_subscription_in_the_dialog(
         assert sorted(entry.after["events"]) == [PHONE, VITALS]
 
 
-def test_a_conflict_shows_both_versions_in_the_dialog(ecg, window, qtbot, context):
-    org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
-    ecg.patch(org, remote, [{"op": "replace", "path": "/events", "value": [PHONE]}])
-
-    tab, dialog = _edit_events(window, qtbot, PHONE, "phone logs too")
-
-    qtbot.waitUntil(lambda: "changed on the ECG module" in dialog.error_label.text())
-    shown = dialog.error_label.text()
-    assert f"here ['{VITALS}'], on the module ['{PHONE}']" in shown
-    assert dialog.isVisible() and ecg.registration(remote)["events"] == [PHONE]
-    assert table_texts(tab)[0][-1] == VITALS  # the mirror as last read
-
-
 def _select_mirror(window, qtbot, context, source: str):
     with context.db.session() as session:
         fields = {"name": f"{source} mirror", "url": "https://example.org/hook", "study_id": "1"}

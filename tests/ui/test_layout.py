@@ -36,7 +36,8 @@ def test_the_receiver_shows_what_arrived_and_how_it_was_answered(window, qtbot):
     tab = window.receiver_tab
     small_window(window, qtbot, tab)
     shown = visible_headers(tab.table)
-    for header in ("Time", "Path", "Event", "Answer", "Signature"):
+    key = ("Time", "Path", "Event", "Answer", "Signature", "Secret version", "Client certificate")
+    for header in key:
         assert header in shown, (header, shown)
 
 

@@ -15,12 +15,8 @@ from webhook_desk.local_tls import ca_certificate_path
 
 
 @pytest.fixture
-def tab(tmp_path, monkeypatch, window):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    tab = window.receiver_tab
-    window.tabs.setCurrentWidget(tab)
-    tab.port.setValue(0)  # any free port: tests must not fight over 8787
-    return tab
+def tab(receiver_tab):
+    return receiver_tab
 
 
 def presented_fingerprint(url: str) -> str:

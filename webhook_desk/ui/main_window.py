@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
             )
         if context.receiver is None:
             context.receiver = ReceiverController(context.db, context.store, parent=self)
-            context.receiver.port = prefs.receiver_port
+            context.receiver.use_preferences(prefs)
         self.events_tab = EventsTab(context, self)
         self.history_tab = HistoryTab(context, self)
         self.history_tab.restore_state(self.settings)

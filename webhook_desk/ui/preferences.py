@@ -7,6 +7,7 @@ hosted modules' refresh is rescheduled at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, fields
 
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 class Preferences:
     database_url: str = ""  # empty: --db, WEBHOOK_DESK_DB, or the user's SQLite file
     receiver_port: int = RECEIVER_DEFAULT_PORT
+    receiver_https: bool = False  # the Receiver tab's choices, as last made there
+    receiver_client_certs: bool = False
+    receiver_client_ca: str = ""  # empty: the local CA
     engine_workers: int = 4
     connect_timeout_s: float = CONNECT_TIMEOUT_S
     total_timeout_s: float = TOTAL_TIMEOUT_S
@@ -62,6 +66,13 @@ class Preferences:
             log.warning("retry schedule in the settings ignored: %s", error)
             return None
         return self.retry_schedule
+
+
+def remember(settings: QSettings | None, **changes) -> None:
+    """Keep choices the user makes outside the Settings dialog (the Receiver tab's HTTPS and
+    client-certificate switches) for the next start."""
+    if settings is not None:
+        dataclasses.replace(Preferences.load(settings), **changes).save(settings)
 
 
 def _typed(default, stored):

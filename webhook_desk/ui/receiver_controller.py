@@ -7,11 +7,13 @@ is emitted from that writer thread and Qt queues it onto the GUI thread.
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from webhook_desk.local_tls import LocalCA
 from webhook_desk.receiver.answers import ReceiverOptions
+from webhook_desk.receiver.client_certs import ClientCertificateRule
 from webhook_desk.receiver.inbox import Capture
 from webhook_desk.receiver.server import Receiver
 from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
@@ -33,6 +35,15 @@ class ReceiverController(QObject):
         self.host = RECEIVER_DEFAULT_HOST
         self.port = RECEIVER_DEFAULT_PORT
         self.https = False  # serve with the local CA's localhost certificate
+        self.require_client_certs = False  # mTLS, over HTTPS only
+        self.client_ca: Path | None = None  # who issues them; None: the local CA
+
+    def use_preferences(self, prefs) -> None:
+        """Where and how to serve, as the user last chose (ui.preferences.Preferences)."""
+        self.port = prefs.receiver_port
+        self.https = prefs.receiver_https
+        self.require_client_certs = prefs.receiver_client_certs
+        self.client_ca = Path(prefs.receiver_client_ca) if prefs.receiver_client_ca else None
 
     def _captured(self, capture: Capture) -> None:
         self.captures.append(capture)
@@ -77,8 +88,13 @@ class ReceiverController(QObject):
             return
         self.port = self.port if port is None else port
         tls = self.local_ca.localhost_certificate() if self.https else None
-        self.receiver.start(self.host, self.port, self.receiver.options, tls)
+        self.receiver.start(self.host, self.port, self.receiver.options, tls, self._client_rule())
         self.state_changed.emit(True)
+
+    def _client_rule(self) -> ClientCertificateRule | None:
+        if not self.require_client_certs:
+            return None
+        return ClientCertificateRule(self.client_ca or self.local_ca.certificate_file())
 
     def stop(self) -> None:
         if not self.is_running:

@@ -37,18 +37,30 @@ from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.models.requests_model import MAX_ROWS, RequestsModel
 from webhook_desk.ui.widgets.json_editor import JsonEditor
+from webhook_desk.ui.widgets.receiver_client_certs import ReceiverClientCertsRow
 from webhook_desk.ui.widgets.receiver_https import ReceiverHttpsRow
 from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.ui.wording import for_window
 
 FLUSH_MS = 200  # new requests are added to the table in batches, not one repaint each
-COLUMN_WIDTHS = (150, 60, 170, 190, 90, 60, 200, 170, 80, 285)
+# At 1024 px everything up to Client certificate fits (tests/ui/test_layout.py); longer
+# values are elided, with the whole text in the detail pane below.
+COLUMN_WIDTHS = (140, 55, 130, 150, 80, 55, 130, 130, 120, 80, 285)
 
 
 def capture_row(capture) -> dict:
     row = capture.row()
     row["body"], row["body_encoding"] = body_text(capture.body)
     return row
+
+
+def _client_certificate_line(row: dict) -> str:
+    if not row.get("client_cert_subject"):
+        return ""
+    return (
+        f"\nClient certificate {row['client_cert_subject']} · "
+        f"SHA-256 {row['client_cert_fingerprint']}"
+    )
 
 
 class ReceiverTab(QWidget):
@@ -90,7 +102,10 @@ class ReceiverTab(QWidget):
         layout.addLayout(self.mode_controls)
         layout.addLayout(self.check_controls)
         self.https_row = ReceiverHttpsRow(context, self)
+        self.client_certs_row = ReceiverClientCertsRow(context, self)
+        self.https_row.https.toggled.connect(self.client_certs_row.https_changed)
         layout.addWidget(self.https_row)
+        layout.addWidget(self.client_certs_row)
         layout.addWidget(splitter, 1)
         if self.controller is not None:
             self.controller.request_received.connect(self._arrived)
@@ -202,6 +217,7 @@ class ReceiverTab(QWidget):
         self.url.setText(self.controller.url if running else "")
         self.port.setEnabled(not running)
         self.https_row.show_state(running)
+        self.client_certs_row.show_state(running)
         self.copy_button.setEnabled(running)
         self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
@@ -354,6 +370,7 @@ class ReceiverTab(QWidget):
                 if row.get("signature_scheme")
                 else ""
             )
+            + _client_certificate_line(row)
             + "\n\n"
             + header_lines(row["headers"])
         )

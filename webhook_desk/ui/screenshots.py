@@ -181,6 +181,7 @@ def shoot_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
     dialog.done(0)  # not reject(): that would ask whether to discard the typing
     shoot_history_dialogs(window, app, out, palette)
     shoot_data_dialogs(window, app, out, palette)
+    shoot_hosted_dialogs(window, app, out, palette)
 
 
 def shoot_history_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
@@ -236,6 +237,29 @@ def shoot_data_dialogs(window, app: QApplication, out: Path, palette: str) -> No
     pause(app, 0.5)
     save(retention, out / f"retention-dialog-{palette}.png")
     retention.done(0)
+
+
+def shoot_hosted_dialogs(window, app: QApplication, out: Path, palette: str) -> None:
+    """Settings (with the hosted modules' refresh) and a conflict with the ECG module's copy."""
+    from webhook_desk.platform.ecg_writes import FieldConflict, ModuleConflict
+    from webhook_desk.ui.dialogs.conflict_dialog import ConflictDialog
+
+    window.open_settings()
+    settings = window.settings_dialog
+    pause(app, 0.5)
+    save(settings, out / f"settings-dialog-{palette}.png")
+    settings.done(0)
+    vitals, phone = "vitals.observations.created", "phone.logs.created"
+    fields = [
+        FieldConflict("events", mine=[vitals, phone], theirs=[phone], last_read=[vitals]),
+        FieldConflict("is_development", mine=False, theirs=True, last_read=True),
+    ]
+    conflict = ModuleConflict("", 7, fields, {"events": [vitals, phone]})
+    dialog = ConflictDialog(conflict, window)
+    dialog.show()
+    pause(app, 0.5)
+    save(dialog, out / f"conflict-dialog-{palette}.png")
+    dialog.done(0)
 
 
 # The README's pictures stay in the checkout, not in the package.

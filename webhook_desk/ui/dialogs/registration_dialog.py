@@ -31,6 +31,7 @@ from webhook_desk.services.registration_rules import AUTH_TYPES
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.hosted_actions import run_on_module
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.grow_to_fit import grow_to_fit
 from webhook_desk.vocabulary import AuthType, EventStatus
@@ -315,7 +316,7 @@ class RegistrationDialog(QDialog):
         db, store, existing = self.context.db, self.context.store, self.existing
 
         if self.hosted:
-            run_job(lambda: self._save_on_module(data, reason), self._saved, self._refused)
+            self._save_on_module(data, reason)
             return
 
         def save() -> tuple[int, str]:
@@ -334,17 +335,24 @@ class RegistrationDialog(QDialog):
 
         run_job(save, self._saved, self._refused)
 
-    def _save_on_module(self, data: RegistrationInput, reason: str | None) -> tuple[int, str]:
-        """The fields the module edits that changed, sent to it; the mirror from its answer."""
-        from webhook_desk.platform import ecg_writes  # requests: not at start-up
-
+    def _save_on_module(self, data: RegistrationInput, reason: str | None) -> None:
+        """The fields the module edits that changed, sent to it; the mirror from its answer.
+        A conflict with the module's newer copy is put to the user."""
         existing = self.existing or {}
-        wanted = {name: getattr(data, name) for name in ecg_writes.EDITABLE}
-        changes = ecg_writes.changed(existing, wanted)
-        if changes:
-            with ecg_writes.connected(self.context.db, self.context.store, existing["id"]) as w:
-                w.edit(existing["id"], changes, reason)
-        return existing["id"], ""
+        reg_id = existing["id"]
+
+        def edit(writes) -> None:
+            from webhook_desk.platform import ecg_writes
+
+            wanted = {name: getattr(data, name) for name in ecg_writes.EDITABLE}
+            changes = ecg_writes.changed(existing, wanted)
+            if changes:
+                writes.edit(reg_id, changes, reason)
+
+        def sent(_result) -> None:
+            self._saved((reg_id, ""))
+
+        run_on_module(self, self.context, reg_id, edit, sent, self._refused, reason, self._refused)
 
     # --- closing ------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ whether they are masked on screen."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -44,7 +46,7 @@ class SettingsDialog(QDialog):
         self.db = db  # the user's secret headers live in the database, for every process
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
-        prefs = Preferences.load(settings)
+        prefs = self.loaded = Preferences.load(settings)  # fields not shown here are kept
         self.database_url = QLineEdit(prefs.database_url)
         self.database_url.setPlaceholderText("the user's SQLite file (or --db / WEBHOOK_DESK_DB)")
         self.receiver_port = QSpinBox()
@@ -161,7 +163,8 @@ class SettingsDialog(QDialog):
         self.save_button.setEnabled(problem is None)
 
     def preferences(self) -> Preferences:
-        return Preferences(
+        return dataclasses.replace(
+            self.loaded,
             database_url=self.database_url.text().strip(),
             receiver_port=self.receiver_port.value(),
             engine_workers=self.engine_workers.value(),

@@ -31,11 +31,12 @@ COLUMNS = [
     ("Answer", lambda r: str(r["status_code"])),
     ("Signature", _verdict),
     ("Secret version", lambda r: r["secret_version"] or ""),
+    ("Client certificate", lambda r: r.get("client_cert_subject") or ""),
     ("Duplicate", lambda r: "duplicate" if r["duplicate"] else ""),
     ("Delivery id", lambda r: r["delivery_id"] or ""),
     ("Remote", lambda r: remote_label(r["remote_addr"])),
 ]
-SUBJECT_COLUMN, ANSWER_COLUMN, SIGNATURE_COLUMN = 4, 5, 6
+SUBJECT_COLUMN, ANSWER_COLUMN, SIGNATURE_COLUMN, CLIENT_CERT_COLUMN = 4, 5, 6, 8
 
 
 class RequestsModel(RowsTableModel):
@@ -69,6 +70,9 @@ class RequestsModel(RowsTableModel):
     def cell(self, row: dict, column: int, role):
         if role == Qt.ItemDataRole.DisplayRole and column == SUBJECT_COLUMN:
             return self.masking.subject_in(row.get("body"))
+        if role == Qt.ItemDataRole.ToolTipRole and column == CLIENT_CERT_COLUMN:
+            fingerprint = row.get("client_cert_fingerprint")
+            return f"SHA-256 {fingerprint}" if fingerprint else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == SIGNATURE_COLUMN:
                 name = VERDICT_COLOURS.get(row["signature"])

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from webhook_desk.errors import UserError
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
+from webhook_desk.ui.preferences import remember
 from webhook_desk.ui.wording import for_window
 
 
@@ -23,9 +24,13 @@ class ReceiverHttpsRow(QWidget):
             "Serve HTTPS with a certificate for localhost from the app's own CA, which "
             "deliveries from this app trust"
         )
+        self.https.setChecked(context.receiver is not None and context.receiver.https)
         self.https.toggled.connect(self._toggled)
-        self.fingerprint = QLabel()
-        self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A field, not a label: 95 characters would set the row's (and the window's) minimum
+        # width; here it scrolls, and can be selected and copied whole.
+        self.fingerprint = QLineEdit(readOnly=True, frame=False)
+        self.fingerprint.setMinimumWidth(120)
+        self.fingerprint.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.export_ca_button = QPushButton("Export CA certificate…")
         self.export_ca_button.clicked.connect(self.export_ca_certificate)
         row = QHBoxLayout(self)
@@ -37,6 +42,7 @@ class ReceiverHttpsRow(QWidget):
     def _toggled(self, on: bool) -> None:
         if self.context.receiver is not None:
             self.context.receiver.https = on
+        remember(self.context.settings, receiver_https=on)
 
     def show_state(self, running: bool) -> None:
         """Chosen before starting, like the port; the fingerprint of what is being served."""
@@ -44,6 +50,8 @@ class ReceiverHttpsRow(QWidget):
         self.https.setEnabled(not running)
         fingerprint = controller.fingerprint if running and controller else None
         self.fingerprint.setText(f"SHA-256 fingerprint: {fingerprint}" if fingerprint else "")
+        self.fingerprint.setCursorPosition(0)
+        self.fingerprint.setToolTip(self.fingerprint.text())
 
     def export_ca_certificate(self) -> None:
         controller = self.context.receiver
