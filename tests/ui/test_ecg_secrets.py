@@ -101,3 +101,22 @@ def test_a_secret_the_module_refuses_is_kept_nowhere(ecg, window, qtbot, context
     assert "refused the API token" in sentence and "nothing was changed here" in sentence
     assert ecg.secret_versions(remote) == versions
     assert _secret_versions_here(context.db, reg_id) == 0
+
+
+def test_the_detail_shows_the_modules_secret_history_by_version(ecg, window, qtbot, context):
+    org, remote, reg_id = mirror(ecg, context.db)
+    api_token(context.store, ecg.url, ecg.token)
+    tab = _set_secret(window, qtbot, TYPED, "")
+    qtbot.waitUntil(lambda: _secret_versions_here(context.db, reg_id) == 1)
+    detail = tab.detail
+    qtbot.waitUntil(lambda: detail.row is not None and len(detail.row["secrets"]) == 1)
+    assert detail.module_secrets_button.isVisible() and not detail.module_secrets.isVisible()
+
+    qtbot.mouseClick(detail.module_secrets_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: detail.module_secrets.text().startswith("On the ECG module:"))
+    lines = detail.module_secrets.text().splitlines()[1:]
+    assert len(lines) == ecg.secret_versions(remote) == 2
+    assert lines[0].startswith("v2 · value not given out · made ") and lines[0].endswith("current")
+    assert lines[1].startswith("v1 · ") and " · until " in lines[1]
+    assert TYPED not in detail.module_secrets.text()

@@ -54,33 +54,41 @@ class Sort:
 
     def after(self, key: tuple, inclusive: bool = False) -> list[list]:
         """Conditions for the rows listed after `key` (from it on, if `inclusive`), as
-        segments to read one after the other: each is one index range, so a nullable
-        column's NULLs, listed first or last, are a segment of their own."""
+        segments to read one after the other, each one index range: the rest of the key's
+        own value of the column, then the values beyond it, and a nullable column's NULLs
+        (first going up, last going down) on their own."""
         columns = self.columns()
-        if key[0] is not None:
-            segments = [[self._beyond(columns, key, inclusive)]]
-            if self.nullable() and self.descending:
-                segments.append([columns[0].is_(None)])
-            return segments
-        ties = [columns[0].is_(None), self._beyond(columns[1:], key[1:], inclusive, 1)]
-        return [ties, [columns[0].is_not(None)]] if not self.descending else [ties]
+        if len(columns) == 2:  # by time: one range
+            return [[self._beyond(columns, key, inclusive)]]
+        column, value = columns[0], key[0]
+        same = column.is_(None) if value is None else column == self._bound(0, key)
+        segments = [[same, self._beyond(columns[1:], key[1:], inclusive, 1)]]
+        if value is not None:
+            beyond = self._bound(0, key)
+            segments.append([column < beyond if self.descending else column > beyond])
+        if self.nullable() and (value is None) != self.descending:
+            segments.append([column.is_(None) if self.descending else column.is_not(None)])
+        return segments
 
     def key_values(self, key: tuple) -> dict:
         """The values of `after`'s parameters by name (what a compiled page statement takes)."""
         return {f"key_{n}": value for n, value in enumerate(key) if value is not None}
 
+    def _bound(self, n: int, key: tuple, first: int = 0):
+        return bindparam(f"key_{n + first}", key[n], self.columns()[n + first].type)
+
     def _beyond(self, columns: list, key: tuple, inclusive: bool, first: int = 0):
-        """(columns) past (key), written so the leading column bounds an index range:
-        `a <= x AND (a < x OR (b <= y AND (b < y OR c <= z)))` (newest first)."""
-        column, value = columns[0], bindparam(f"key_{first}", key[0], columns[0].type)
-        strict = column < value if self.descending else column > value
-        if len(columns) == 1:
-            return (
-                (column <= value if self.descending else column >= value) if inclusive else strict
-            )
-        bound = column <= value if self.descending else column >= value
-        rest = self._beyond(columns[1:], key[1:], inclusive, first + 1)
-        return and_(bound, or_(strict, rest))
+        """(time, id) past (key): `t <= x AND (t < x OR id <= y)` going down, written so
+        the time bounds an index range rather than filtering every row before the key."""
+        (time, id_), (at, number) = (
+            columns,
+            (self._bound(0, key, first), self._bound(1, key, first)),
+        )
+        if self.descending:
+            last = id_ <= number if inclusive else id_ < number
+            return and_(time <= at, or_(time < at, last))
+        last = id_ >= number if inclusive else id_ > number
+        return and_(time >= at, or_(time > at, last))
 
 
 NEWEST_FIRST = Sort()

@@ -65,6 +65,19 @@ def advice(row: dict) -> str:
     return ""
 
 
+def module_secret_line(entry: dict) -> str:
+    """One version of a module's secret history; its value only ever by fingerprint."""
+    made = local_time(entry["created_at"], SHORT_TIME)
+    if entry["revoked_at"]:
+        state = f"revoked {local_time(entry['revoked_at'], SHORT_TIME)}"
+    elif entry["expires_at"]:
+        state = f"until {local_time(entry['expires_at'], SHORT_TIME)}"
+    else:
+        state = "current"
+    fingerprint = entry["fingerprint"] or "value not given out"
+    return f"v{entry['version']} · {fingerprint} · made {made} · {state}"
+
+
 class RegistrationDetail(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -86,7 +99,17 @@ class RegistrationDetail(QWidget):
         form.addRow(self.advice)
         secrets_box = QGroupBox("Secret versions")
         self.secrets = QLabel()  # one line per version: no wrapping, so it sizes itself
-        QVBoxLayout(secrets_box).addWidget(self.secrets)
+        secrets_layout = QVBoxLayout(secrets_box)
+        secrets_layout.addWidget(self.secrets)
+        # A hosted subscription's own history is the module's: asked for, not on every click.
+        self.module_secrets_button = QPushButton("Show the ECG module's history")
+        self.module_secrets_button.setToolTip(
+            "Ask the ECG module for this subscription's secret history (versions by fingerprint)"
+        )
+        self.module_secrets = QLabel()
+        self.module_secrets.setWordWrap(True)
+        secrets_layout.addWidget(self.module_secrets_button, 0, Qt.AlignmentFlag.AlignLeft)
+        secrets_layout.addWidget(self.module_secrets)
         recent_box = QGroupBox("Recent deliveries")
         self.recent = QLabel()
         QVBoxLayout(recent_box).addWidget(self.recent)
@@ -124,7 +147,20 @@ class RegistrationDetail(QWidget):
         self.advice.setText(advice(row) if row else "")
         self.advice.setVisible(bool(self.advice.text()))
         self.secrets.setText(self._secrets_text(row) if row else "Select a registration.")
+        self.module_secrets_button.setVisible(bool(row) and row.get("source") == "ecg")
+        self.module_secrets.setText("")
+        self.module_secrets.hide()
         self.recent.setText("")
+
+    def show_module_secrets(self, entries: list[dict] | str) -> None:
+        """The module's secret history (service: EcgWrites.secret_history), or why not."""
+        if isinstance(entries, str):
+            text = entries
+        else:
+            text = "\n".join(module_secret_line(e) for e in reversed(entries)) or "None."
+            text = f"On the ECG module:\n{text}"
+        self.module_secrets.setText(text)
+        self.module_secrets.show()
 
     def _secrets_text(self, row: dict) -> str:
         versions = row.get("secrets") or []

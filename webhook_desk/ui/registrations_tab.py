@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
 from webhook_desk.history import queries
 from webhook_desk.history.queries import Filters
 from webhook_desk.services import registration_rules, registrations
+from webhook_desk.ui import hosted_actions
 from webhook_desk.ui.context import AppContext
-from webhook_desk.ui.dialogs.hosted_secret_dialog import HostedSecretDialog
 from webhook_desk.ui.dialogs.message import show_error
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
-from webhook_desk.ui.hosted_writes import run_on_module
+from webhook_desk.ui.hosted_actions import run_on_module
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.registrations_model import (
@@ -83,6 +83,7 @@ class RegistrationsTab(QWidget):
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.refresh)
         self.detail = RegistrationDetail()
+        self.detail.module_secrets_button.clicked.connect(self.show_module_secrets)
         self._build_actions()
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -404,7 +405,7 @@ class RegistrationsTab(QWidget):
         if row is None:
             return
         if row.get("source") == "ecg":
-            self._set_hosted_secret(row)
+            hosted_actions.set_secret(self, row)
             return
         reg_id, db, store = row["id"], self.context.db, self.context.store
 
@@ -442,32 +443,8 @@ class RegistrationsTab(QWidget):
             return
         self._ask("Rotate secret", question, "Rotate", confirmed)
 
-    def _set_hosted_secret(self, row: dict) -> None:
-        """The user's secret, or one generated here, sent to the module first (ecg_writes)."""
-        reg_id, store = row["id"], self.context.store
-
-        def chosen(typed: str, reason: str) -> None:
-            value = typed or registrations.GENERATED[AuthType.HMAC]()
-
-            def sent(version: dict) -> None:
-                if not typed:  # a generated secret is shown this once
-                    self._show_secret(
-                        "Secret set on the ECG module",
-                        f"Secret version {version['version']} of registration {reg_id} "
-                        f"({version['fingerprint']}); the module signs with it from now on.",
-                        value,
-                    )
-
-            self._run_on_module(
-                reg_id,
-                lambda writes: writes.set_secret(reg_id, store, value, reason or None),
-                f"Registration {reg_id}: new secret set on the ECG module and kept here.",
-                sent,
-            )
-
-        self.secret_dialog = HostedSecretDialog(row["name"], self)
-        self.secret_dialog.chosen.connect(chosen)
-        self.secret_dialog.open()
+    def show_module_secrets(self) -> None:
+        hosted_actions.show_module_secrets(self)
 
     def check_endpoint(self) -> None:
         """Open the endpoint check for the selected registration (it runs on Run)."""

@@ -31,7 +31,7 @@ from webhook_desk.services.registration_rules import AUTH_TYPES
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
-from webhook_desk.ui.hosted_writes import run_on_module
+from webhook_desk.ui.hosted_actions import run_on_module
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.grow_to_fit import grow_to_fit
 from webhook_desk.vocabulary import AuthType, EventStatus

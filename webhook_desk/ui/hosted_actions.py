@@ -1,0 +1,121 @@
+"""The window's actions on a hosted ECG subscription: changes sent to the module off the GUI
+thread (platform.ecg_writes), a conflict with the module's newer copy put to the user (the
+ConflictDialog) rather than only refused, its secret set there, and its secret history read
+from there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QWidget
+
+from webhook_desk.services import registrations
+from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.conflict_dialog import KEEP_MINE, ConflictDialog
+from webhook_desk.ui.dialogs.hosted_secret_dialog import HostedSecretDialog
+from webhook_desk.ui.jobs import run_job
+from webhook_desk.vocabulary import AuthType
+
+
+def run_on_module(
+    parent: QWidget,
+    context: AppContext,
+    reg_id: int,
+    work: Callable,
+    done: Callable,
+    refused: Callable[[str], object],
+    reason: str | None = None,
+    cancelled: Callable[[str], object] | None = None,
+) -> None:
+    """`work(writes)` against the module the mirror `reg_id` came from, off the GUI thread;
+    then `done(result)` or `refused(sentence)`. A conflict opens the ConflictDialog: what the
+    user chooses runs the same way (a further conflict asks again); Cancel hands the
+    conflict's sentence to `cancelled` (by default, the status bar)."""
+    from webhook_desk.platform import ecg_writes  # requests: not at start-up
+
+    db, store = context.db, context.store
+
+    def change():
+        with ecg_writes.connected(db, store, reg_id) as writes:
+            try:
+                return work(writes)
+            except ecg_writes.ModuleConflict as conflict:
+                return conflict  # the user chooses, on the GUI thread
+
+    def finished(result) -> None:
+        if not isinstance(result, ecg_writes.ModuleConflict):
+            done(result)
+            return
+        dialog = ConflictDialog(result, parent)
+        dialog.chosen.connect(lambda choice: resolve(result, choice))
+        dialog.rejected.connect(lambda: (cancelled or context.say)(str(result)))
+        parent.conflict_dialog = dialog  # kept, so that it stays open (and tests find it)
+        dialog.open()
+
+    def resolve(conflict, choice: str) -> None:
+        def chosen(writes):
+            if choice == KEEP_MINE:
+                return writes.keep_mine(conflict, reason)
+            return writes.take_theirs(reg_id, reason)
+
+        then = done if choice == KEEP_MINE else taken
+        run_on_module(parent, context, reg_id, chosen, then, refused, reason, cancelled)
+
+    def taken(result) -> None:
+        done(result)
+        context.say(
+            f"Registration {reg_id} now shows the ECG module's version; yours was not sent."
+        )
+
+    run_job(change, finished, refused)
+
+
+def set_secret(tab, row: dict) -> None:
+    """The Registrations tab's Rotate secret… on a hosted subscription: the user's secret, or
+    one generated here (then shown once), sent to the module first, then kept in the keyring."""
+    reg_id, store = row["id"], tab.context.store
+
+    def chosen(typed: str, reason: str) -> None:
+        value = typed or registrations.GENERATED[AuthType.HMAC]()
+
+        def sent(version: dict) -> None:
+            if not typed:  # a generated secret is shown this once
+                tab._show_secret(
+                    "Secret set on the ECG module",
+                    f"Secret version {version['version']} of registration {reg_id} "
+                    f"({version['fingerprint']}); the module signs with it from now on.",
+                    value,
+                )
+
+        tab._run_on_module(
+            reg_id,
+            lambda writes: writes.set_secret(reg_id, store, value, reason or None),
+            f"Registration {reg_id}: new secret set on the ECG module and kept here.",
+            sent,
+        )
+
+    tab.secret_dialog = HostedSecretDialog(row["name"], tab)
+    tab.secret_dialog.chosen.connect(chosen)
+    tab.secret_dialog.open()
+
+
+def show_module_secrets(tab) -> None:
+    """The selected hosted subscription's secret history as the module keeps it, in the
+    Registrations tab's detail panel."""
+    from webhook_desk.platform import ecg_writes  # requests: not at start-up
+
+    detail = tab.detail
+    if detail.row is None:
+        return
+    reg_id, db, store = detail.row["id"], tab.context.db, tab.context.store
+    detail.show_module_secrets("Asking the ECG module…")
+
+    def ask():
+        with ecg_writes.connected(db, store, reg_id) as writes:
+            return writes.secret_history(reg_id, store)
+
+    def shown(result) -> None:
+        if detail.row is not None and detail.row["id"] == reg_id:  # still the one selected
+            detail.show_module_secrets(result)
+
+    run_job(ask, shown, shown)
