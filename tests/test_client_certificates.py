@@ -365,3 +365,51 @@ def test_the_built_in_receiver_refuses_a_registration_without_a_certificate(db, 
     assert result.error == "The endpoint answered the validation request with 403, not 200."
     [row] = captured(mtls_receiver)
     assert (row["headers"]["X-Client-Cert-Used"], row["client_cert_subject"]) == ("False", None)
+
+
+def test_the_cli_adds_shows_and_removes_a_client_certificate(
+    db, hospital, tmp_path, cli, monkeypatch, memory_keyring
+):
+    bundle = hospital.issue("cli desk").pkcs12(tmp_path, "desk", PASSPHRASE)
+    url = "https://hooks.hospital.example/in"
+    monkeypatch.setenv("DESK_P12_PASS", PASSPHRASE)
+    added = cli("registrations", "add", "--url", url, "--study", "S1", "--pkcs12", bundle,
+                "--passphrase-env", "DESK_P12_PASS", "--ca-bundle", hospital.pem_file(tmp_path),
+                db=db)  # fmt: skip
+    assert (added.code, added.err) == (0, "")
+    reg_id = added.out.strip()
+    shown = cli("registrations", "show", reg_id, db=db).out
+    assert "client certificate: CN=cli desk, issued by CN=Hospital Test CA, expires " in shown
+    assert "trusted CA: CN=Hospital Test CA" in shown
+    assert PASSPHRASE not in shown
+    edited = cli("registrations", "edit", reg_id, "--no-client-cert", "--no-ca-bundle", db=db)
+    assert edited.out == (
+        f"Registration {reg_id}: presents no client certificate, trusts the system's CAs; "
+        "it will be validated again.\n"
+    )
+    after = cli("registrations", "show", reg_id, "--json", db=db).json()
+    assert (after["client_certificate"], after["ca_bundle"]) == (None, None)
+    assert not [k for (_, k) in memory_keyring.values if "/client-key/" in k]
+
+
+@pytest.mark.parametrize(
+    "options, environment, sentence",
+    [
+        (["--pkcs12", "{p12}", "--passphrase-env", "UNSET_PASS"], {},
+         "The environment variable UNSET_PASS is not set."),
+        (["--pkcs12", "{p12}", "--passphrase-env", "WRONG_PASS"], {"WRONG_PASS": "nope"},
+         "The passphrase for {p12} is wrong."),
+        (["--pkcs12", "{p12}"], {}, "{p12} is protected by a passphrase: give it."),
+        (["--client-key", "{p12}"], {}, "--client-key goes with --client-cert."),
+    ],
+)  # fmt: skip
+def test_the_cli_says_in_one_line_why_a_certificate_cannot_be_used(
+    db, hospital, tmp_path, cli, monkeypatch, options, environment, sentence
+):
+    p12 = hospital.issue("cli desk").pkcs12(tmp_path, "desk", PASSPHRASE)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    argv = [option.format(p12=p12) for option in options]
+    result = cli("registrations", "add", "--url", "https://h.example/x", *argv, db=db)
+    assert (result.code, result.err) == (1, f"webhook-desk: {sentence.format(p12=p12)}\n")
+    assert cli("registrations", "list", "--json", db=db).json() == []

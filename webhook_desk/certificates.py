@@ -22,6 +22,10 @@ from webhook_desk.local_tls import fingerprint, public_key_der, read_bytes, read
 EXPIRY_WARNING = timedelta(days=30)
 
 
+class PassphraseNeeded(UserError):
+    """The key or PKCS#12 file is locked and no passphrase was given."""
+
+
 @dataclass(frozen=True)
 class ClientCertificateFiles:
     """What a user gives: a certificate and a key (or one PEM file holding both), or PKCS#12."""
@@ -70,6 +74,17 @@ def read_identity(given: ClientCertificateFiles) -> ClientIdentity:
     key_file = given.key_file or given.cert_file
     key = _pem_key(key_file, given.passphrase)
     return _identity(chain, key, key_file)
+
+
+def needs_passphrase(given: ClientCertificateFiles) -> bool:
+    """Whether `given` can be read only with a passphrase it lacks (to ask for one)."""
+    try:
+        read_identity(given)
+    except PassphraseNeeded:
+        return True
+    except UserError:
+        return False  # another problem: the rules say which
+    return False
 
 
 def read_ca_bundle(path: Path) -> str:
@@ -128,7 +143,7 @@ def _from_pkcs12(path: Path, passphrase: str | None) -> ClientIdentity:
         if not data.startswith(b"\x30"):  # not even DER: no passphrase would open it
             raise UserError(f"{path} is not a PKCS#12 file.") from None
         if not passphrase:
-            raise UserError(f"{path} is protected by a passphrase: give it.") from None
+            raise PassphraseNeeded(f"{path} is protected by a passphrase: give it.") from None
         raise UserError(f"The passphrase for {path} is wrong.") from None
     if key is None or leaf is None:
         raise UserError(f"{path} does not hold both a certificate and its private key.")
@@ -143,7 +158,7 @@ def _pem_key(path: Path, passphrase: str | None):
     except TypeError:  # encrypted without a passphrase, or a passphrase for a plain key
         if passphrase:
             return _pem_key(path, None)
-        raise UserError(f"The key {path} is protected by a passphrase: give it.") from None
+        raise PassphraseNeeded(f"The key {path} is protected by a passphrase: give it.") from None
     except ValueError as error:
         if passphrase and "password" in str(error).lower():
             raise UserError(f"The passphrase for the key {path} is wrong.") from None
