@@ -102,26 +102,26 @@ class ServingCertificate:
         certificate = _first_certificate(self.cert_file)
         password = self.password.encode() if self.password else None
         try:
-            key = serialization.load_pem_private_key(_read(self.key_file), password)
+            key = serialization.load_pem_private_key(read_bytes(self.key_file), password)
         except TypeError:
             raise UserError(
                 f"The key {self.key_file} is encrypted: give one without a passphrase."
             ) from None
         except ValueError:
             raise UserError(f"{self.key_file} is not a PEM private key.") from None
-        if _public_der(key) != _public_der(certificate):
+        if public_key_der(key) != public_key_der(certificate):
             raise UserError(
                 f"The key {self.key_file} does not belong to the certificate {self.cert_file}."
             )
 
 
-def _public_der(owner) -> bytes:
+def public_key_der(owner) -> bytes:
     return owner.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def _read(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
@@ -135,7 +135,7 @@ def _first_certificate(path: Path) -> x509.Certificate:
 def read_certificates(path: Path) -> list[x509.Certificate]:
     """Every certificate of a PEM file (a bundle of CAs, say), or one sentence why not."""
     try:
-        return x509.load_pem_x509_certificates(_read(path))
+        return x509.load_pem_x509_certificates(read_bytes(path))
     except ValueError:
         raise UserError(f"{path} is not a PEM certificate.") from None
 

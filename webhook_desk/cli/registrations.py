@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+from dataclasses import replace
+from pathlib import Path
 
-from webhook_desk import signing
+from webhook_desk import certificates, signing
 from webhook_desk.cli.common import (
     open_db,
     print_json,
@@ -65,11 +68,68 @@ def _add(args) -> int:
         retry_schedule=args.retry_schedule,
     )
     secret = _secret_for_add(args)
+    tls = tls_change(args)
     db = open_db(args)
     with db.session() as session:
-        reg, generated = registrations.add(session, SecretStore(), data, secret, args.reason)
+        store = SecretStore()
+        reg, generated = registrations.add(session, store, data, secret, args.reason, tls)
         result = registrations.as_dict(reg)
     return _print_added(args, result, generated, "store it now")
+
+
+def tls_change(args) -> registrations.TlsChange:
+    """What the TLS options ask for (the passphrase asked for only when a key needs one)."""
+    if args.client_key and not args.client_cert:
+        raise InvalidInput("--client-key goes with --client-cert.")
+    client = None
+    if args.client_cert or args.pkcs12:
+        client = certificates.ClientCertificateFiles(
+            _path(args.client_cert), _path(args.client_key), _path(args.pkcs12)
+        )
+        client = _with_passphrase(args, client)
+    return registrations.TlsChange(
+        client=client,
+        remove_client=getattr(args, "no_client_cert", False),
+        ca_bundle=_path(args.ca_bundle),
+        remove_ca_bundle=getattr(args, "no_ca_bundle", False),
+    )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _with_passphrase(args, client: certificates.ClientCertificateFiles):
+    if args.passphrase_env:
+        value = os.environ.get(args.passphrase_env)
+        if value is None:
+            raise InvalidInput(f"The environment variable {args.passphrase_env} is not set.")
+        return replace(client, passphrase=value)
+    if sys.stdin is not None and sys.stdin.isatty() and certificates.needs_passphrase(client):
+        return replace(client, passphrase=getpass.getpass("Passphrase of the client key: "))
+    return client
+
+
+def _edit(args) -> int:
+    tls = tls_change(args)
+    if not tls:
+        raise InvalidInput("Say what to change: --client-cert, --pkcs12, --ca-bundle or a --no-….")
+    db = open_db(args)
+    with db.session() as session:
+        reg = registrations.set_tls(session, SecretStore(), args.id, tls, args.reason)
+        shown = registrations.as_dict(reg)
+    print(f"Registration {args.id}: {_tls_summary(shown)}; it will be validated again.")
+    return 0
+
+
+def _tls_summary(shown: dict) -> str:
+    leaf = shown["client_certificate"]
+    presents = f"presents {leaf['subject']}" if leaf else "presents no client certificate"
+    authorities = shown["ca_bundle"]
+    trusts = (
+        f"trusts {len(authorities)} CA(s) of its own" if authorities else "trusts the system's CAs"
+    )
+    return f"{presents}, {trusts}"
 
 
 def _print_added(args, result: dict, secret: str | None, advice: str) -> int:
@@ -127,8 +187,13 @@ def _show(args) -> int:
         print_json(data)
         return 0
     for key, value in data.items():
-        if key != "secrets":
+        if key not in ("secrets", *TLS_FIELDS):
             print(f"{key:>18}: {'-' if value is None else value}")
+    for label, facts in _certificates(data):
+        print(f"{label:>18}: {facts['subject']}, issued by {facts['issuer']}, expires "
+              f"{facts['not_after'][:10]}, SHA-256 {facts['fingerprint']}")  # fmt: skip
+    for warning in data["certificate_warnings"]:
+        print(f"{'warning':>18}: {warning}")
     for s in data["secrets"]:
         state = "valid" if s["valid"] else "expired"
         expiry = f", expires {s['expires_at']:%Y-%m-%d %H:%M} UTC" if s["expires_at"] else ""
@@ -136,26 +201,27 @@ def _show(args) -> int:
     return 0
 
 
+TLS_FIELDS = ("client_certificate", "ca_bundle", "certificate_warnings")
+
+
+def _certificates(data: dict) -> list[tuple[str, dict]]:
+    client = (
+        [("client certificate", data["client_certificate"])] if data["client_certificate"] else []
+    )
+    return client + [("trusted CA", facts) for facts in data["ca_bundle"] or []]
+
+
 def _ecg_writes(args, db):
-    """The way to the ECG module when args.id mirrors one of its subscriptions, else None:
-    --api-url, or the API the mirror was synced from, with the token kept for it."""
-    from webhook_desk.cli.platform import connect
+    """The way to the ECG module when args.id mirrors one of its subscriptions, else None."""
+    from webhook_desk.cli.platform import hosted_client
     from webhook_desk.platform.ecg_writes import EcgWrites
 
     with db.session() as session:
         reg = registrations.get(session, args.id)
         if reg.source != "ecg":
             return None
-        args.api_url = args.api_url or reg.remote_origin
-    if not args.api_url:
-        raise InvalidInput(
-            f"Registration {args.id} mirrors an ECG module subscription and is changed there "
-            "first: pass --api-url, the module's API as given to `sync ecg`."
-        )
-    client, warning = connect(args)
-    if warning:
-        print(f"webhook-desk: warning: {warning}", file=sys.stderr)
-    return EcgWrites(db, client)
+        origin = reg.remote_origin
+    return EcgWrites(db, hosted_client(args, args.id, origin))
 
 
 def _set_status(args) -> int:

@@ -93,6 +93,11 @@ def _registrations(subparsers) -> None:
 
     _registrations_add(verbs)
 
+    edit = add_verb(verbs, "edit", "change a registration's TLS for sending", "registrations:_edit")
+    edit.add_argument("id")
+    add_tls_options(edit, removable=True)
+    add_reason_option(edit)
+
     for verb in ("enable", "disable", "archive", "restore"):
         p = add_verb(verbs, verb, f"{verb} a registration", "registrations:_set_status")
         p.add_argument("id")
@@ -155,6 +160,30 @@ def _registrations(subparsers) -> None:
     add_json_option(validate)
 
 
+def add_tls_options(parser: argparse.ArgumentParser, removable: bool) -> None:
+    """The client certificate presented and the authorities trusted; a passphrase is asked
+    on a terminal or read from an environment variable, never given on the command line."""
+    tls = parser.add_argument_group("TLS for sending")
+    client = tls.add_mutually_exclusive_group()
+    client.add_argument("--client-cert", metavar="FILE", help="client certificate (PEM)")
+    client.add_argument("--pkcs12", metavar="FILE", help="client certificate and key (PKCS#12)")
+    tls.add_argument("--client-key", metavar="FILE", help="its key (PEM), if not in the cert file")
+    tls.add_argument(
+        "--passphrase-env", metavar="NAME", help="environment variable holding the passphrase"
+    )
+    authorities = tls.add_mutually_exclusive_group()
+    authorities.add_argument(
+        "--ca-bundle", metavar="FILE", help="trust these CAs (PEM) instead of the system's"
+    )
+    if removable:
+        client.add_argument(
+            "--no-client-cert", action="store_true", help="present no client certificate"
+        )
+        authorities.add_argument(
+            "--no-ca-bundle", action="store_true", help="trust the system's CAs again"
+        )
+
+
 def _registrations_add(verbs) -> None:
     add = add_verb(verbs, "add", "add a registration (prints its id)", "registrations:_add")
     add.add_argument("--url", required=True)
@@ -188,6 +217,7 @@ def _registrations_add(verbs) -> None:
         "--retry-schedule",
         help="waits between tries, e.g. 5s,5m,30m, or centrepoint (the platform's own)",
     )
+    add_tls_options(add, removable=False)
     add_reason_option(add)
     add_json_option(add)
 
@@ -320,6 +350,8 @@ def _delivery(subparsers) -> None:
         "built-in receiver knows (default: unsigned)",
     )
     add_json_option(fire)
+    add_reason_option(fire)
+    add_platform_options(fire, required=False, url_help=ECG_MIRROR_URL)
 
     deliver = add_verb(subparsers, "deliver", "run the delivery engine", "delivery:_deliver")
     deliver.add_argument(
@@ -367,6 +399,7 @@ def _delivery(subparsers) -> None:
     add_reason_option(resend)
     add_filter_options(resend)
     add_json_option(resend)
+    add_platform_options(resend, required=False, url_help=ECG_MIRROR_URL)
 
 
 def _diff(subparsers) -> None:
@@ -462,6 +495,7 @@ def _payload_hash(subparsers) -> None:
     outcome.add_argument("--raw-response", help="the receiver's answer, as text")
     add_reason_option(outcome)
     add_json_option(outcome)
+    add_platform_options(outcome, required=False, url_help=ECG_MIRROR_URL)
 
 
 def _receive(subparsers) -> None:

@@ -164,6 +164,10 @@ class Registration(Base):
     source: Mapped[str] = mapped_column(String(20), default="local")  # local|centrepoint|ecg
     remote_id: Mapped[str | None] = mapped_column(String(100))
     remote_origin: Mapped[str | None] = mapped_column(Text)  # the API a mirror was read from
+    # PEM, public: the chain presented to the endpoint (its key is in the keyring) and the
+    # authorities trusted for it instead of the system's.
+    client_certificate: Mapped[str | None] = mapped_column(Text)
+    ca_bundle: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -13,6 +13,7 @@ from webhook_desk.db.models import Registration, utcnow
 from webhook_desk.engine import auth, retry
 from webhook_desk.engine.bookkeeping import Bookkeeping
 from webhook_desk.engine.claim import Claimed
+from webhook_desk.engine.client_tls import NO_TLS, ClientTls, load_tls
 from webhook_desk.engine.headers import platform_headers, with_extra
 from webhook_desk.engine.record import Outcome
 from webhook_desk.engine.sender import Response, Sender
@@ -29,6 +30,7 @@ class Target:
     creds: auth.Credentials
     schedule: list[timedelta] = field(default_factory=lambda: retry.parse_schedule(None))
     redactor: redaction.Redactor = redaction.DEFAULT  # with the user's secret headers
+    tls: ClientTls = NO_TLS  # the client certificate presented, the authorities trusted
 
 
 ADHOC = Target(url=None, webhook_id=None, creds=auth.NO_AUTH)
@@ -55,6 +57,7 @@ def target_of(
         creds=creds,
         schedule=schedule,
         redactor=redaction.redactor(session),
+        tls=load_tls(session, book, reg),
     )
 
 
@@ -90,9 +93,11 @@ def send(c: Claimed, target: Target, sender: Sender, tokens: auth.TokenCache) ->
     url = target.url or c.target_url
     body = c.payload.encode("utf-8")
     # A tester's own headers go over the platform's; auth and signature are added after.
-    headers = with_extra(platform_headers(target.webhook_id, c.event_code, c.uuid), c.extra_headers)
+    presents = target.tls.presents_to(url)
+    own = platform_headers(target.webhook_id, c.event_code, c.uuid, presents)
+    headers = with_extra(own, c.extra_headers)
     started = utcnow()
-    response = auth.send(sender, tokens, target.creds, url, headers, body)
+    response = auth.send(sender, tokens, target.creds, url, headers, body, target.tls)
     return outcome(c, target, url, headers, started, response)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from webhook_desk import signing
 from webhook_desk.db.models import Registration
 from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.client_tls import NO_TLS, ClientTls
 from webhook_desk.engine.sender import Response
 from webhook_desk.errors import UserError
 from webhook_desk.vocabulary import AuthType
@@ -168,22 +169,31 @@ def _signature_headers(creds: Credentials, body: bytes, message_id: str) -> dict
     return signing.standard_webhooks_headers(creds.whsec_secrets, message_id, body)
 
 
-def send(sender, tokens: TokenCache, creds: Credentials, url: str, headers: dict, body: bytes):
-    """Authenticate and send; on a 401 to an OAuth2 token, fetch a fresh token and retry once.
+def send(
+    sender,
+    tokens: TokenCache,
+    creds: Credentials,
+    url: str,
+    headers: dict,
+    body: bytes,
+    tls: ClientTls = NO_TLS,
+):
+    """Authenticate and send (over `tls`); on a 401 to an OAuth2 token, fetch a fresh token
+    and retry once.
 
     `headers` is updated in place with what was sent last, for the stored attempt.
     """
     session = sender.session()
     try:
         headers.update(auth_headers(creds, body, headers["X-ActiGraph-Delivery"], tokens, session))
-        response = sender.post(url, headers, body)
+        response = sender.post(url, headers, body, tls)
         if response.status == 401 and creds.auth_type == AuthType.OAUTH2:
             # The token may have been revoked before its expiry: fetch a fresh one, once.
             tokens.forget(creds)
             headers.update(
                 auth_headers(creds, body, headers["X-ActiGraph-Delivery"], tokens, session)
             )
-            response = sender.post(url, headers, body)
+            response = sender.post(url, headers, body, tls)
     except AuthFailed as failure:
         response = Response(error=str(failure))
     return response

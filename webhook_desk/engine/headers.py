@@ -10,8 +10,11 @@ CONTENT_TYPE = "application/json; charset=utf-8"  # as the platform's newer exam
 ADHOC_WEBHOOK_ID = "0"  # a delivery fired at a bare URL belongs to no registration
 
 
-def platform_headers(webhook_id: int | str | None, event: str, delivery_uuid: str) -> dict:
-    """Every delivery's headers before auth; X-Request-Id is new for each request."""
+def platform_headers(
+    webhook_id: int | str | None, event: str, delivery_uuid: str, client_certificate: bool = False
+) -> dict:
+    """Every delivery's headers before auth; X-Request-Id is new for each request.
+    `client_certificate`: whether the request presents one (X-Client-Cert-Used)."""
     return {
         "Content-Type": CONTENT_TYPE,
         "User-Agent": USER_AGENT,
@@ -19,7 +22,7 @@ def platform_headers(webhook_id: int | str | None, event: str, delivery_uuid: st
         "X-ActiGraph-Webhook-Id": str(webhook_id) if webhook_id is not None else ADHOC_WEBHOOK_ID,
         "X-ActiGraph-Event": event,
         "X-ActiGraph-Delivery": delivery_uuid,
-        "X-Client-Cert-Used": "False",  # no client TLS certificate is presented
+        "X-Client-Cert-Used": str(client_certificate),  # "True" / "False", as the platform
         "traceparent": traceparent(delivery_uuid),
     }
 

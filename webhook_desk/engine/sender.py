@@ -7,13 +7,16 @@ across threads). A failure is a value (Response.error), never an exception: the 
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
+from requests.adapters import HTTPAdapter
 
+from webhook_desk.engine.client_tls import NO_TLS, ClientTls, ssl_context
 from webhook_desk.engine.defaults import Timeouts
 from webhook_desk.local_tls import trusted_ca_for
 from webhook_desk.redaction import Redactor
@@ -59,22 +62,39 @@ class Sender:
         self.timeouts = timeouts or Timeouts()
         self.body_cap = body_cap
         self._local = threading.local()
+        self._contexts: dict[str, ssl.SSLContext] = {}  # shared: a context is thread-safe
+        self._contexts_lock = threading.Lock()
 
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.trust_env = False  # a user's proxy variables must not reroute webhooks
-            session.headers.clear()  # only the platform's headers, not requests' defaults
-            session.cookies.set_policy(NO_COOKIES)  # webhooks are stateless: no Set-Cookie kept
-            self._local.session = session
+            session = self._local.session = _new_session()
         return session
 
-    def post(self, url: str, headers: dict[str, str], body: bytes) -> Response:
+    def _tls_session(self, tls: ClientTls, url: str) -> requests.Session:
+        """This thread's session for a registration's own TLS (one per distinct setting)."""
+        sessions = self._local.__dict__.setdefault("tls_sessions", {})
+        profile = tls.profile(url)
+        if profile not in sessions:
+            with self._contexts_lock:
+                if profile not in self._contexts:
+                    self._contexts[profile] = ssl_context(tls, url)
+            sessions[profile] = _new_session()
+            sessions[profile].mount("https://", _ContextAdapter(self._contexts[profile]))
+        return sessions[profile]
+
+    def post(
+        self, url: str, headers: dict[str, str], body: bytes, tls: ClientTls = NO_TLS
+    ) -> Response:
+        """POST `body`; with `tls` set, over a connection that presents its client
+        certificate and trusts its authorities."""
         started = time.monotonic()
         deadline = started + self.timeouts.total
+        if tls.problem:
+            return Response(error=tls.problem)
         try:
-            raw = self.session().post(
+            session = self.session() if tls.is_default else self._tls_session(tls, url)
+            raw = session.post(
                 url,
                 data=body,
                 headers=headers,
@@ -83,8 +103,12 @@ class Sender:
                 stream=True,
                 verify=_trust(url),
             )
+        except ssl.SSLError as exc:  # the client certificate or bundle could not be loaded
+            return Response(error=f"The TLS settings could not be used: {exc}.")
         except requests.RequestException as exc:
-            return Response(error=describe_error(exc, self.timeouts), duration_ms=_ms(started))
+            error = _client_certificate_sentence(str(exc), tls.presents_to(url))
+            error = error or describe_error(exc, self.timeouts)
+            return Response(error=error, duration_ms=_ms(started))
         try:
             body_bytes, truncated = self._read_capped(raw, deadline)
         except (requests.RequestException, OSError) as exc:
@@ -126,6 +150,35 @@ class Sender:
         session = getattr(self._local, "session", None)
         if session is not None:
             session.close()
+        for tls_session in self._local.__dict__.get("tls_sessions", {}).values():
+            tls_session.close()
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # a user's proxy variables must not reroute webhooks
+    session.headers.clear()  # only the platform's headers, not requests' defaults
+    session.cookies.set_policy(NO_COOKIES)  # webhooks are stateless: no Set-Cookie kept
+    return session
+
+
+class _ContextAdapter(HTTPAdapter):
+    """HTTPS with our own SSLContext only: requests would otherwise add its CA bundle to
+    the context on every connection, and a registration's bundle replaces it."""
+
+    def __init__(self, context: ssl.SSLContext):
+        self._context = context
+        super().__init__()
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        pool.pop("ca_certs", None)
+        pool.pop("ca_cert_dir", None)
+        pool.update(ssl_context=self._context, cert_reqs="CERT_REQUIRED")
+        return host, pool
+
+    def cert_verify(self, conn, url, verify, cert) -> None:
+        conn.cert_reqs, conn.ca_certs, conn.ca_cert_dir = "CERT_REQUIRED", None, None
 
 
 def _limit_socket_wait(raw: requests.Response, remaining: float) -> None:
@@ -162,6 +215,31 @@ def _certificate_sentence(text: str) -> str | None:
         if any(needle in detail.lower() for needle in needles):
             return f"The endpoint's certificate {problem}: {detail.rstrip('.')}."
     return f"The endpoint's certificate was refused: {detail.rstrip('.')}."
+
+
+# How a TLS server ends a handshake over a client certificate: an alert, or (TLS 1.3, where it
+# checks the certificate after the client thinks the handshake is done) a closed connection.
+_REFUSALS = {
+    "CERTIFICATE_REQUIRED": "it requires one",
+    "ALERT_HANDSHAKE_FAILURE": "handshake failure",
+    "ALERT_BAD_CERTIFICATE": "bad certificate",
+    "ALERT_UNKNOWN_CA": "unknown authority",
+    "ALERT_CERTIFICATE_EXPIRED": "expired",
+    "EOF occurred in violation of protocol": "it closed the connection",
+}
+
+
+def _client_certificate_sentence(text: str, presented: bool) -> str | None:
+    """One sentence when the endpoint ended the TLS handshake over the client certificate."""
+    refusal = next((r for r in _REFUSALS if r in text), None)
+    if refusal is None or "SSLError" not in text:
+        return None
+    if not presented:
+        return (
+            "The endpoint refused the TLS connection: it requires a client certificate, and "
+            "this registration has none."
+        )
+    return f"The endpoint refused the client certificate ({_REFUSALS[refusal]})."
 
 
 def describe_error(exc: BaseException, timeouts: Timeouts | None = None) -> str:

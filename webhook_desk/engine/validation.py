@@ -22,6 +22,7 @@ from webhook_desk import redaction
 from webhook_desk.db.models import Attempt, Delivery, Registration, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.bookkeeping import Bookkeeping
+from webhook_desk.engine.client_tls import load_tls
 from webhook_desk.engine.defaults import SIGNED_BY_DEFAULT
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender
@@ -86,15 +87,16 @@ def validate(
         reg = book.registration(session, reg_id)
         reg_id, url = reg.id, reg.url
         creds = auth.load_credentials(session, book, reg)
+        tls = load_tls(session, book, reg)
     if not signed and creds.auth_type in SIGNATURE_AUTH:
         creds = auth.NO_AUTH
     code = str(uuid.uuid4())
     delivery_uuid = str(uuid.uuid4())
     body = json.dumps({"WebhookId": str(reg_id), "ValidationCode": code}, separators=(",", ":"))
-    headers = platform_headers(reg_id, EVENT, delivery_uuid)
+    headers = platform_headers(reg_id, EVENT, delivery_uuid, tls.presents_to(url))
     headers[HOOK_SECRET_HEADER] = code
     started = utcnow()
-    response = auth.send(sender, tokens, creds, url, headers, body.encode())
+    response = auth.send(sender, tokens, creds, url, headers, body.encode(), tls)
     error = verdict(response, code)
     with db.session() as session:
         reg = book.registration(session, reg_id)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from webhook_desk import signing
+from webhook_desk import certificates, signing
 from webhook_desk.engine.retry import parse_schedule
 from webhook_desk.errors import UserError
 from webhook_desk.services import catalog
@@ -179,3 +181,52 @@ def missing_secret_sentence(auth: str) -> str:
     if auth == AuthType.BASIC:
         return "Basic authentication needs a password."
     return "OAuth2 client credentials need a client secret."
+
+
+def certificate_problems(
+    given: certificates.ClientCertificateFiles | None = None,
+    ca_bundle: Path | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """What is wrong with a client certificate (unreadable, key not its own, wrong passphrase,
+    expired or not yet valid) and a CA bundle to trust (unreadable, no certificate in it)."""
+    found = []
+    if given is not None:
+        try:
+            identity = certificates.read_identity(given)
+        except UserError as error:
+            found.append(str(error))
+        else:
+            found += _validity_problems(identity.certificate_pem, now or datetime.now(UTC))
+    if ca_bundle is not None:
+        try:
+            certificates.read_ca_bundle(ca_bundle)
+        except UserError as error:
+            found.append(str(error))
+    return found
+
+
+def _validity_problems(certificate_pem: str, now: datetime) -> list[str]:
+    leaf = certificates.facts(certificate_pem)[0]
+    if leaf.not_after <= now:
+        return [f"The client certificate ({leaf.subject}) expired on {leaf.not_after:%Y-%m-%d}."]
+    if leaf.not_before > now:
+        return [
+            f"The client certificate ({leaf.subject}) is not valid before "
+            f"{leaf.not_before:%Y-%m-%d}."
+        ]
+    return []
+
+
+def certificate_warnings(
+    client_certificate: str | None, ca_bundle: str | None, now: datetime | None = None
+) -> list[str]:
+    """A sentence for each stored certificate that has expired or expires within 30 days."""
+    now = now or datetime.now(UTC)
+    found = []
+    if client_certificate:
+        leaf = certificates.facts(client_certificate)[0]
+        found.append(certificates.expiry_sentence("The client certificate", leaf, now))
+    for authority in certificates.facts(ca_bundle or ""):
+        found.append(certificates.expiry_sentence("The trusted CA", authority, now))
+    return [sentence for sentence in found if sentence]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from sqlalchemy import CursorResult, select
 from sqlalchemy import update as update_rows  # `update` is this module's own verb
 from sqlalchemy.orm import Session, selectinload
 
-from webhook_desk import signing
+from webhook_desk import certificates, signing
 from webhook_desk.db.models import (
     Delivery,
     Registration,
@@ -25,6 +26,7 @@ from webhook_desk.db.models import (
     SecretVersion,
     utcnow,
 )
+from webhook_desk.engine.client_tls import CLIENT_KEY
 from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import audit
@@ -74,6 +76,20 @@ class RegistrationInput:
 
 # The input fields kept as columns of the same name (events live in their own table).
 STORED_FIELDS = tuple(f.name for f in fields(RegistrationInput) if f.name != "events")
+
+
+@dataclass(frozen=True)
+class TlsChange:
+    """A change to what a registration presents and trusts over TLS; what is not named
+    stays as it is."""
+
+    client: certificates.ClientCertificateFiles | None = None
+    remove_client: bool = False
+    ca_bundle: Path | None = None
+    remove_ca_bundle: bool = False
+
+    def __bool__(self) -> bool:
+        return any((self.client, self.remove_client, self.ca_bundle, self.remove_ca_bundle))
 
 
 def _check(
@@ -133,9 +149,11 @@ def add(
     data: RegistrationInput,
     secret: str | None = None,
     reason: str | None = None,
+    tls: TlsChange | None = None,
 ) -> tuple[Registration, str | None]:
     """Create a registration; returns it and the generated secret (None when given or unused)."""
     _check(session, data, secret)
+    _check_tls(tls)
     value, generated = _secret_value(data.auth_type, secret)
     if value is not None:
         store.require_usable()  # before anything is written
@@ -150,6 +168,8 @@ def add(
     session.flush()
     if value is not None:
         _store_secret(session, store, reg, SECRET_KIND[AuthType(data.auth_type)], value)
+    if tls:
+        _apply_tls(session, store, reg, tls)
     audit.record(
         session, "registration.add", "registration", reg.id, after=as_dict(reg), reason=reason
     )
@@ -189,6 +209,41 @@ def update(
         reg.validation_state, reg.validation_error = ValidationState.PENDING, None
     _audit_change(session, "registration.update", reg, before, reason)
     return reg
+
+
+def _check_tls(tls: TlsChange | None) -> None:
+    found = rules.certificate_problems(tls.client, tls.ca_bundle) if tls else []
+    if found:
+        raise InvalidInput(found[0])
+
+
+def set_tls(
+    session: Session, store: SecretStore, reg_id, tls: TlsChange, reason: str | None = None
+) -> Registration:
+    """Give a registration a client certificate or a CA bundle, or take them away; its key
+    goes to the keyring. A change sends it through validation again."""
+    reg = get_local(session, reg_id)
+    _check_tls(tls)
+    before = as_dict(reg)
+    _apply_tls(session, store, reg, tls)
+    reg.validation_state, reg.validation_error = ValidationState.PENDING, None
+    _audit_change(session, "registration.tls", reg, before, reason)
+    return reg
+
+
+def _apply_tls(session: Session, store: SecretStore, reg: Registration, tls: TlsChange) -> None:
+    identity = certificates.read_identity(tls.client) if tls.client else None
+    if tls.client or tls.remove_client:
+        store.require_usable()  # before anything is written or removed
+        for version in _current_versions(session, reg, CLIENT_KEY, utcnow()):
+            version.revoked_at = utcnow()
+            store.delete(version.keyring_key)
+        reg.client_certificate = None
+    if identity:
+        _store_secret(session, store, reg, CLIENT_KEY, identity.key_pem)
+        reg.client_certificate = identity.certificate_pem
+    if tls.ca_bundle or tls.remove_ca_bundle:
+        reg.ca_bundle = certificates.read_ca_bundle(tls.ca_bundle) if tls.ca_bundle else None
 
 
 def _replace_secrets(session, store, reg, kind, value, grace_hours: float) -> SecretVersion:
@@ -442,4 +497,11 @@ def as_dict(reg: Registration) -> dict:
         "last_delivery_at": reg.last_delivery_at.isoformat() if reg.last_delivery_at else None,
         "last_delivery_status": reg.last_delivery_status,
         "source": reg.source,
+        "client_certificate": next(iter(_facts(reg.client_certificate)), None),  # the leaf
+        "ca_bundle": _facts(reg.ca_bundle) or None,
+        "certificate_warnings": rules.certificate_warnings(reg.client_certificate, reg.ca_bundle),
     }
+
+
+def _facts(pem: str | None) -> list[dict]:
+    return [f.as_dict() for f in certificates.facts(pem or "")]
