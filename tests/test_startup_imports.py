@@ -1,21 +1,34 @@
 """Start-up costs only what is asked for (issue 15): `--version` and every `VERB --help` load no
-database, HTTP or Qt layer, and a database already at its newest schema opens without Alembic.
-Each check runs in a fresh interpreter and looks at its sys.modules."""
+database, HTTP or Qt layer, a database already at its newest schema opens without Alembic, and
+`history` with a filter shape run before reads without SQLAlchemy, printing the same bytes.
+Import checks run in a fresh interpreter and look at its sys.modules."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import sqlite
 
-from webhook_desk.cli import verbs
-from webhook_desk.db import Database
+from webhook_desk.cli import main, verbs
+from webhook_desk.cli.common import print_json
+from webhook_desk.cli.history import filters_from
+from webhook_desk.db import Database, statement_cache
 from webhook_desk.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from webhook_desk.db.models import Delivery, Registration, UTCDateTime
 from webhook_desk.db.revision import script_head
+from webhook_desk.history import first_page, queries
+from webhook_desk.history.sort_order import NEWEST_FIRST, parse_sort
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sqlalchemy", "alembic", "aiohttp", "requests", "PySide6")
@@ -36,8 +49,13 @@ for argv in json.loads(sys.argv[1]):
 """
 
 
-def loaded_after(argvs: list[list[str]], heavy=HEAVY) -> list[tuple[list[str], list[str]]]:
+def loaded_after(
+    argvs: list[list[str]], heavy=HEAVY, data: Path | None = None
+) -> list[tuple[list[str], list[str]]]:
+    """`data`: the data folder (XDG_DATA_HOME) the child keeps its statement cache in."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if data is not None:
+        env["XDG_DATA_HOME"] = str(data)
     result = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(argvs), json.dumps(heavy)],
         capture_output=True,
@@ -93,3 +111,154 @@ def test_a_database_one_revision_behind_is_still_upgraded_when_opened(tmp_path):
     assert loaded == ["alembic"]
     assert current_revision(behind.engine) == head_revision() == script_head()
     behind.dispose()
+
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch) -> Path:
+    """The statement cache in this test's own data folder, read afresh."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    statement_cache._entries.cache_clear()
+    yield data
+    statement_cache._entries.cache_clear()
+
+
+@pytest.fixture
+def varied(own_cache, tmp_path) -> str:
+    """A database at head with deliveries of every kind a filter tells apart; its URL."""
+    url = f"sqlite:///{tmp_path / 'varied.sqlite3'}"
+    db = Database.open(url)
+    with db.session() as session:
+        session.add(Registration(name="CP study 8", url="https://hooks.example.org/cp"))
+        session.flush()
+        for n, (study, status, code) in enumerate(
+            [("8", "succeeded", 200), ("8", "failed", 503), ("189", "failed", 404)] * 4
+            + [("8", "pending", None), ("189", "succeeded", 204)]
+        ):
+            sent = START + timedelta(minutes=n, microseconds=n * 1001 % 7)
+            session.add(
+                Delivery(
+                    uuid=str(uuid.uuid4()),
+                    registration_id=1 if n % 3 == 0 else None,
+                    target_url="https://hooks.example.org/cp",
+                    event_code="upload" if n % 2 else "device.assigned",
+                    payload=json.dumps({"studyId": study, "note": f"word{n} completed" * (n % 2)}),
+                    study_id=study,
+                    subject_id=f"S{n % 4}",
+                    status=status,
+                    response_code=code,
+                    is_validation=n == 5,
+                    erased_at=sent if n == 7 else None,
+                    created_at=START
+                    + timedelta(
+                        minutes=n // 2, microseconds=n // 2 % 2 * 250
+                    ),  # pairs share a time
+                    last_sent_at=None if status == "pending" else sent,
+                    next_attempt_at=sent + timedelta(hours=1),
+                )
+            )
+    db.dispose()
+    return url
+
+
+FILTERS = [
+    [],
+    ["--study", "8"],
+    ["--subject", "S1", "--event", "upload"],
+    ["--registration", "1"],
+    ["--status", "failed", "--limit", "3"],
+    ["--include-codes", "2xx,404"],
+    ["--exclude-codes", "5xx"],
+    ["--since", "2026-03-01T09:02:00.000250+00:00", "--until", "2026-03-01T11:05:00+02:00"],
+    ["--until", "2026-03-01"],  # a date alone: that whole local day
+    ["--text", "completed", "--status", "failed"],
+    ["--study", "8", "--status", "pending", "--limit", "1"],
+    ["--sort", "code", "--limit", "5"],  # NULL codes first
+    ["--sort", "last-sent:desc", "--status", "failed"],
+]
+
+
+def printed(rows: list[dict]) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_json(rows)
+    return out.getvalue()
+
+
+def cli_history(url: str, argv: list[str]) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--db", url, "history", "--json", *argv]) == 0
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("argv", FILTERS, ids=" ".join)
+def test_history_prints_the_same_bytes_from_the_cached_statement_as_from_the_orm(varied, argv):
+    args = verbs.parser().parse_args(["history", *argv])
+    filters, sort = filters_from(args), parse_sort(args.sort) if args.sort else NEWEST_FIRST
+    db = Database.open(varied)
+    with db.session() as session:
+        page = queries.list_deliveries(session, filters, args.limit, sort=sort)
+        orm = printed([queries.as_dict(d) for d in page.rows])
+    db.dispose()
+    assert json.loads(orm), "the filter should find something"
+    assert first_page.cached(varied, filters, args.limit, args.sort) is None  # not compiled yet
+    assert cli_history(varied, argv) == orm  # compiles the statement and keeps it
+    cached = first_page.cached(varied, filters, args.limit, args.sort)
+    assert cached is not None and printed(cached) == orm
+    assert cli_history(varied, argv) == orm
+
+
+def test_history_json_with_a_cached_shape_imports_no_sqlalchemy(varied, own_cache):
+    for filters in (["--limit", "5"], ["--text", "completed", "--status", "failed"]):
+        argv = ["--db", varied, "history", "--json", *filters]
+        [(_, first)] = loaded_after([argv], data=own_cache)
+        [(_, again)] = loaded_after([argv], data=own_cache)
+        assert "sqlalchemy" in first  # the first run compiled the statement
+        assert again == [], f"{filters} imported {again} with its statement cached"
+
+
+def test_a_changed_query_source_invalidates_the_cached_statement(varied, own_cache, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(
+        ROOT / "webhook_desk", copy / "webhook_desk", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {**os.environ, "PYTHONPATH": str(copy), "XDG_DATA_HOME": str(own_cache)}
+
+    def erased() -> list:
+        argv = ["-m", "webhook_desk", "--db", varied, "history", "--json", "--limit", "2"]
+        out = subprocess.run(
+            [sys.executable, *argv], env=env, cwd=copy, capture_output=True, text=True, check=True
+        )
+        return [(row["erased_at"], row["created_at"]) for row in json.loads(out.stdout)]
+
+    assert erased() == erased() == [(None, "2026-03-01T09:06:00+00:00")] * 2  # then cached
+    queries_py = copy / "webhook_desk" / "history" / "queries.py"
+    edited = [
+        'JSON_COLUMNS = {**ROW_COLUMNS, "erased_at": Delivery.created_at}'
+        if line.startswith("JSON_COLUMNS =")
+        else line
+        for line in queries_py.read_text(encoding="utf-8").splitlines()
+    ]
+    queries_py.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    # The edited statement runs, not the one kept before the edit.
+    assert erased() == [("2026-03-01T09:06:00+00:00", "2026-03-01T09:06:00+00:00")] * 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 9, 0, 7, 250, tzinfo=UTC),
+        datetime(2026, 3, 1, 11, 0, 7, 999999, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2026, 3, 1, 9, 0, 1, 5),  # naive: taken as UTC, as UTCDateTime does
+    ],
+)
+def test_cached_statements_store_times_as_sqlalchemy_does(value):
+    dialect = sqlite.dialect()
+    stores = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert statement_cache.sqlite_value(value) == stores(value)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from webhook_desk.db import Database
-from webhook_desk.services.startup import open_database
+if TYPE_CHECKING:
+    from webhook_desk.db import Database
 
 
 def open_db(args) -> Database:
+    # Imported here: SQLAlchemy loads only for a verb that opens the database this way.
+    from webhook_desk.services.startup import open_database
+
     return open_database(getattr(args, "db", None))
 
 

@@ -62,6 +62,47 @@ def connect(args) -> tuple[PlatformClient, str | None]:
     return PlatformClient(args.api_url, token), warning
 
 
+def hosted_client(args, reg_id, origin: str | None) -> PlatformClient:
+    """A client of the ECG module registration `reg_id` mirrors a subscription of: --api-url,
+    or the API it was synced from, with the credentials the options name or the kept token."""
+    args.api_url = args.api_url or origin
+    if not args.api_url:
+        raise InvalidInput(
+            f"Registration {reg_id} mirrors an ECG module subscription and is changed there "
+            "first: pass --api-url, the module's API as given to `sync ecg`."
+        )
+    client, warning = connect(args)
+    if warning:
+        print(f"webhook-desk: warning: {warning}", file=sys.stderr)
+    return client
+
+
+def hosted_activity(args, db, *, delivery=None, registration=None):
+    """The module's activity writes when `delivery` was pulled from an ECG module or
+    `registration` mirrors one of its subscriptions; None for the desk's own."""
+    from webhook_desk.platform import ecg_activity_writes as writes
+
+    with db.session() as session:
+        if delivery is not None:
+            found = writes.hosted_delivery(session, delivery)
+            hosted = found[0] if found else None
+        else:
+            hosted = writes.hosted_registration(session, registration)
+    if hosted is None:
+        return None
+    return writes.EcgActivityWrites(db, hosted_client(args, hosted.reg_id, hosted.origin))
+
+
+def print_module_answer(args, done: dict, sentence: str) -> int:
+    """What the module answered a change of activity, as --json or one line."""
+    if args.json:
+        print_json(done)
+    else:
+        pulled = done["records_added"]
+        print(f"{sentence} (its activity {done['activity']}); {pulled} new records pulled here.")
+    return 0
+
+
 def _sync(args) -> int:
     client, warning = connect(args)
     db = open_db(args)

@@ -350,6 +350,8 @@ def _delivery(subparsers) -> None:
         "built-in receiver knows (default: unsigned)",
     )
     add_json_option(fire)
+    add_reason_option(fire)
+    add_platform_options(fire, required=False, url_help=ECG_MIRROR_URL)
 
     deliver = add_verb(subparsers, "deliver", "run the delivery engine", "delivery:_deliver")
     deliver.add_argument(
@@ -397,6 +399,7 @@ def _delivery(subparsers) -> None:
     add_reason_option(resend)
     add_filter_options(resend)
     add_json_option(resend)
+    add_platform_options(resend, required=False, url_help=ECG_MIRROR_URL)
 
 
 def _diff(subparsers) -> None:
@@ -492,6 +495,7 @@ def _payload_hash(subparsers) -> None:
     outcome.add_argument("--raw-response", help="the receiver's answer, as text")
     add_reason_option(outcome)
     add_json_option(outcome)
+    add_platform_options(outcome, required=False, url_help=ECG_MIRROR_URL)
 
 
 def _receive(subparsers) -> None:

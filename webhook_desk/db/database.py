@@ -6,12 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from webhook_desk.db.revision import at_head
+from webhook_desk.db import statement_cache
+from webhook_desk.db.revision import script_head
 from webhook_desk.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -107,6 +114,21 @@ def _leave_wal(connection) -> str:
     return mode
 
 
+def stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database (one query); None when it has none or several."""
+    with engine.connect() as connection:  # a database that cannot be reached raises here
+        try:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except DBAPIError:  # no alembic_version table yet: a new database
+            return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    head = script_head()
+    return head is not None and stored_revision(engine) == head
+
+
 class Database:
     """One database: its engine, its session factory, and its schema kept at head."""
 
@@ -130,15 +152,17 @@ class Database:
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision`. A database already at head costs one query."""
         try:
-            if revision == "head" and at_head(self.engine):
-                return
-            # Alembic is imported here, not at the top: it costs a good part of a second of
-            # start-up, and is only needed when there is a migration to run.
-            from webhook_desk.db.migrate import upgrade
+            if revision != "head" or not at_head(self.engine):
+                # Alembic is imported here, not at the top: it costs a good part of a second
+                # of start-up, and is only needed when there is a migration to run.
+                from webhook_desk.db.migrate import upgrade
 
-            upgrade(self.engine, revision)
+                upgrade(self.engine, revision)
         except DatabaseError as exc:  # OperationalError, or a file that is no database
             raise describe_failure(self.url, exc) from None
+        head = script_head()
+        if revision == "head" and self.is_sqlite and head:  # later reads check it themselves
+            statement_cache.remember_value("head", head)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

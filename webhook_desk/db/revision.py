@@ -1,15 +1,11 @@
-"""Which schema revision a database is at, and which one the shipped migrations end at, read
-without Alembic: a database already at head opens without importing it (see Database.upgrade)."""
+"""Which revision the shipped migrations end at, read without Alembic (or SQLAlchemy): a
+database already at head opens without importing them (Database.upgrade, statement_cache)."""
 
 from __future__ import annotations
 
 import ast
 from functools import cache
 from pathlib import Path
-
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -45,18 +41,3 @@ def script_head() -> str | None:
         revised.update(down if isinstance(down, tuple | list) else [down])
     heads = revisions - revised
     return heads.pop() if len(heads) == 1 else None
-
-
-def stored_revision(engine: Engine) -> str | None:
-    """The revision recorded in the database (one query); None when it has none or several."""
-    with engine.connect() as connection:  # a database that cannot be reached raises here
-        try:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-        except DBAPIError:  # no alembic_version table yet: a new database
-            return None
-    return rows[0][0] if len(rows) == 1 else None
-
-
-def at_head(engine: Engine) -> bool:
-    head = script_head()
-    return head is not None and stored_revision(engine) == head

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from webhook_desk.db import statement_cache
+
 SQLALCHEMY_MINOR = "2.1"  # the version the private parts below were checked on
 
 _compiled: dict = {}
@@ -80,3 +82,18 @@ def compiled_statement(compiled, values: dict) -> tuple[str, list | dict]:
     if compiled.positiontup is not None:
         return compiled.string, [params[name] for name in compiled.positiontup]
     return compiled.string, params
+
+
+def remember_compiled(name: str, shape, compiled, values: dict) -> None:
+    """Keep a SQLite statement compiled ahead for processes that run it without SQLAlchemy
+    (db/statement_cache.py), if its parameters for `values` come out there as they do here."""
+    names = compiled.positiontup
+    if compiled.dialect.name != "sqlite" or names is None or "POSTCOMPILE" in compiled.string:
+        return
+    binds = {name: compiled.binds[name] for name in names}
+    constants = {name: bind.effective_value for name, bind in binds.items() if bind.unique}
+    if any(not isinstance(value, int | str) for value in constants.values()):
+        return
+    statement = statement_cache.Statement(compiled.string, list(names), constants)
+    if statement.arguments(values) == compiled_statement(compiled, values)[1]:
+        statement_cache.remember(name, shape, statement)

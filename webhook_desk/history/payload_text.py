@@ -14,7 +14,6 @@ thousand rows.
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
 from sqlalchemy import bindparam, column, select, table
@@ -22,19 +21,20 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery
-from webhook_desk.errors import InvalidInput
-from webhook_desk.history.driver_reads import driver_rows
+from webhook_desk.history.driver_reads import remember_compiled, run_compiled
+from webhook_desk.history.filters import RARE_LIMIT, text_shape_of, text_values
+from webhook_desk.history.first_page import PROBE
 
-RARE_LIMIT = 5000
-_WORD = re.compile(r"\w+")
 _fts = table("delivery_text", column("rowid"))
 _MATCH = sql_text("delivery_text MATCH :phrase")
+_PROBE = select(_fts.c.rowid).where(_MATCH).limit(RARE_LIMIT + 1)
+_PROBE_SQL: dict = {}  # compiled by dialect
 
 
 def condition(session: Session, text: str):
     """A WHERE condition on Delivery for deliveries whose payload contains `text`."""
     shape = text_shape(session, text)
-    values = bind_values(session.get_bind().dialect.name, text)
+    values = text_values(session.get_bind().dialect.name, text)
     if shape == "ilike":
         return Delivery.payload.ilike(bindparam("pattern", values["pattern"]), escape="\\")
     matches = select(_fts.c.rowid).where(_MATCH.bindparams(phrase=values["phrase"]))
@@ -47,33 +47,15 @@ def condition(session: Session, text: str):
 
 def text_shape(session: Session, text: str) -> str:
     """How the condition is written: 'ilike' (PostgreSQL), 'rare' or 'common' (SQLite)."""
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
         return "ilike"
-    matches = select(_fts.c.rowid).where(_MATCH.bindparams(phrase=fts_phrase(text)))
-    return (
-        "rare"
-        if len(driver_rows(session, matches.limit(RARE_LIMIT + 1))) <= RARE_LIMIT
-        else "common"
-    )
-
-
-def bind_values(dialect_name: str, text: str) -> dict:
-    """The condition's parameter values by name."""
-    if dialect_name != "sqlite":
-        return {"pattern": f"%{_escaped(text.strip())}%"}
-    return {"phrase": fts_phrase(text)}
-
-
-def fts_phrase(text: str) -> str:
-    """The FTS5 query for `text`: its words as one phrase, the last word a prefix."""
-    words = _WORD.findall(text.lower())
-    if not words:
-        raise InvalidInput(f"'{text}' has no letters or digits to search payloads for.")
-    return '"' + " ".join(words) + '"*'
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    compiled = _PROBE_SQL.get(dialect.name)
+    if compiled is None:
+        compiled = _PROBE_SQL[dialect.name] = _PROBE.compile(dialect=dialect)
+    values = text_values(dialect.name, text)
+    remember_compiled(PROBE, (), compiled, values)
+    return text_shape_of(len(run_compiled(session, compiled, values)))
 
 
 @contextmanager

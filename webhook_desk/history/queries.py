@@ -7,106 +7,62 @@ filter has an index in models.Delivery that leads with its column and ends with
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, UTCDateTime
-from webhook_desk.errors import InvalidInput
-from webhook_desk.history import payload_text
-from webhook_desk.history.driver_reads import run_compiled
-from webhook_desk.history.sort_order import NEWEST_FIRST, Sort
-from webhook_desk.vocabulary import DeliveryStatus
+from webhook_desk.history import first_page, payload_text
+from webhook_desk.history.delivery_rows import delivery_dict, stored_time
+from webhook_desk.history.driver_reads import remember_compiled, run_compiled
+from webhook_desk.history.filters import EQUALITIES, Filters, code_ranges, text_values
+from webhook_desk.history.filters import STATUSES as STATUSES  # re-exported for the window
+from webhook_desk.history.filters import parse_time as parse_time
+from webhook_desk.history.filters import parse_until as parse_until
+from webhook_desk.history.sort_order import NEWEST_FIRST, Sort, parse_sort
 
-STATUSES = tuple(s.value for s in DeliveryStatus)
-_CODE = re.compile(r"^([1-5])(\d\d|xx)$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Filters:
-    study: str | None = None
-    subject: str | None = None
-    registration_id: int | None = None
-    event: str | None = None
-    status: str | None = None
-    include_codes: str | None = None  # "2xx,404"
-    exclude_codes: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    text: str | None = None  # within payloads
-
-    def conditions(self, session: Session | None = None) -> list:
-        """WHERE conditions for these filters; the payload text needs the `session`.
-
-        Every value is a bind parameter named as in `bind_values`, so a page statement can
-        be compiled once per shape and run again with new values (see page_rows).
-        """
-        found = []
-        for name, column in _EQUALITIES:
-            if getattr(self, name) not in (None, ""):
-                found.append(column == bindparam(name, getattr(self, name)))
-        if self.status:
-            if self.status not in STATUSES:
-                raise InvalidInput(
-                    f"'{self.status}' is not a delivery status; use one of {', '.join(STATUSES)}."
-                )
-            found.append(Delivery.status == bindparam("status", self.status))
-        if self.include_codes:
-            found.append(or_(*code_conditions(self.include_codes, "include")))
-        if self.exclude_codes:
-            excluded = or_(*code_conditions(self.exclude_codes, "exclude"))
-            found.append(or_(Delivery.response_code.is_(None), ~excluded))
-        if self.since:
-            found.append(Delivery.created_at >= bindparam("since", self.since, UTCDateTime))
-        if self.until:
-            found.append(Delivery.created_at < bindparam("until", self.until, UTCDateTime))
-        if self.has_text():
-            assert session is not None, "a text filter is a condition of a session's database"
-            found.append(payload_text.condition(session, self.text or ""))
-        return found
-
-    def bind_values(self) -> dict:
-        """The values of `conditions`' parameters by name (the text's aside)."""
-        found = {name: getattr(self, name) for name, _ in _EQUALITIES}
-        found.update(status=self.status, since=self.since, until=self.until)
-        for prefix, text in (("include", self.include_codes), ("exclude", self.exclude_codes)):
-            if text:
-                found.update(code_values(text, prefix))
-        return found
-
-    def shape(self) -> tuple:
-        """What decides the SQL of these filters, as against their values."""
-        return (
-            tuple(name for name, _ in _EQUALITIES if getattr(self, name) not in (None, "")),
-            bool(self.status),
-            _code_shape(self.include_codes),
-            _code_shape(self.exclude_codes),
-            self.since is not None,
-            self.until is not None,
-        )
-
-    def has_text(self) -> bool:
-        return bool(self.text and self.text.strip())
-
-    def is_empty(self) -> bool:
-        return self == Filters()
+_COLUMNS = {
+    "study": Delivery.study_id,
+    "subject": Delivery.subject_id,
+    "registration_id": Delivery.registration_id,
+    "event": Delivery.event_code,
+}
 
 
-_EQUALITIES = (
-    ("study", Delivery.study_id),
-    ("subject", Delivery.subject_id),
-    ("registration_id", Delivery.registration_id),
-    ("event", Delivery.event_code),
-)
+def conditions(filters: Filters, session: Session | None = None) -> list:
+    """WHERE conditions for `filters` (Filters.conditions); the payload text needs the
+    `session`.
+
+    Every value is a bind parameter named as in `Filters.bind_values`, so a page statement
+    can be compiled once per shape and run again with new values (see page_rows).
+    """
+    found = []
+    for name in EQUALITIES:
+        if getattr(filters, name) not in (None, ""):
+            found.append(_COLUMNS[name] == bindparam(name, getattr(filters, name)))
+    if filters.checked_status():
+        found.append(Delivery.status == bindparam("status", filters.status))
+    if filters.include_codes:
+        found.append(or_(*code_conditions(filters.include_codes, "include")))
+    if filters.exclude_codes:
+        excluded = or_(*code_conditions(filters.exclude_codes, "exclude"))
+        found.append(or_(Delivery.response_code.is_(None), ~excluded))
+    if filters.since:
+        found.append(Delivery.created_at >= bindparam("since", filters.since, UTCDateTime))
+    if filters.until:
+        found.append(Delivery.created_at < bindparam("until", filters.until, UTCDateTime))
+    if filters.has_text():
+        assert session is not None, "a text filter is a condition of a session's database"
+        found.append(payload_text.condition(session, filters.text or ""))
+    return found
 
 
 def code_conditions(text: str, prefix: str = "code") -> list:
     """'2xx,404' -> conditions on response_code: a class of codes or one code each."""
     found = []
-    for name, (low, high) in _code_ranges(text, prefix).items():
+    for name, (low, high) in code_ranges(text, prefix).items():
         if low == high:
             found.append(Delivery.response_code == bindparam(name, low))
         else:
@@ -114,67 +70,6 @@ def code_conditions(text: str, prefix: str = "code") -> list:
                 Delivery.response_code.between(bindparam(name, low), bindparam(name + "_hi", high))
             )
     return found
-
-
-def code_values(text: str, prefix: str) -> dict:
-    found = {}
-    for name, (low, high) in _code_ranges(text, prefix).items():
-        found[name] = low
-        if low != high:
-            found[name + "_hi"] = high
-    return found
-
-
-def _code_shape(text: str | None) -> tuple:
-    if not text:
-        return ()
-    return tuple(low == high for low, high in _code_ranges(text, "").values())
-
-
-def _code_ranges(text: str, prefix: str) -> dict[str, tuple[int, int]]:
-    found = {}
-    for n, part in enumerate(p.strip() for p in text.split(",") if p.strip()):
-        match = _CODE.match(part)
-        if not match:
-            raise InvalidInput(f"'{part}' is not a response code; write e.g. 404 or 2xx.")
-        if match.group(2).lower() == "xx":
-            low = int(match.group(1)) * 100
-            found[f"{prefix}_{n}"] = (low, low + 99)
-        else:
-            found[f"{prefix}_{n}"] = (int(part), int(part))
-    return found
-
-
-def parse_time(text: str | None, what: str) -> datetime | None:
-    """An ISO 8601 date or time; without an offset it is the user's local time."""
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{what} '{text}' is not a date or time like 2024-05-01T12:00."
-        ) from None
-    if value.tzinfo is None:
-        value = value.astimezone()  # naive: local time
-    return value.astimezone(UTC)
-
-
-def parse_until(text: str | None, what: str) -> datetime | None:
-    """The end of a range (exclusive): a time is that instant; a date alone means the whole
-    of that day, so "until 2026-11-28" runs to the local midnight that ends the 28th."""
-    if text and _is_date_only(text.strip()):
-        next_day = date.fromisoformat(text.strip()) + timedelta(days=1)
-        return parse_time(next_day.isoformat(), what)
-    return parse_time(text, what)
-
-
-def _is_date_only(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -346,7 +241,7 @@ def _page_segment(session, filters, sort, key, part, segment, limit) -> list[tup
     if key:
         values.update(sort.key_values(key))
     if text:
-        values.update(payload_text.bind_values(dialect.name, filters.text or ""))
+        values.update(text_values(dialect.name, filters.text or ""))
     return run_compiled(session, compiled, values)
 
 
@@ -360,15 +255,6 @@ def row_key(row: tuple, sort: Sort = NEWEST_FIRST) -> tuple:
     return tuple(key)
 
 
-def stored_time(value) -> datetime | None:
-    """A time as a page row holds it (SQLite's text, or a driver's datetime), aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def row_as_dict(row) -> dict:
     """A page row with as_dict's keys; times as aware datetimes."""
     found = dict(zip(ROW_NAMES, row, strict=True))
@@ -376,6 +262,31 @@ def row_as_dict(row) -> dict:
         found[name] = stored_time(found[name])
     found["is_validation"] = bool(found["is_validation"])
     return found
+
+
+# What --json shows of each delivery (delivery_rows.NAMES): the page's columns and erased_at.
+JSON_COLUMNS = {**ROW_COLUMNS, "erased_at": Delivery.erased_at}
+_JSON_PAGE = select(*JSON_COLUMNS.values())
+
+
+def first_dicts(
+    session: Session, filters: Filters, limit: int, sort_text: str | None = None
+) -> list[dict]:
+    """The first `limit` matching deliveries in the order `sort_text` names (parse_sort;
+    newest first if none), as as_dict shapes them: the `history` verb.
+
+    On SQLite the compiled statement is kept, so that the next process with this filter
+    shape and order runs it without SQLAlchemy (history/first_page.py).
+    """
+    sort = parse_sort(sort_text) if sort_text else NEWEST_FIRST
+    dialect = session.connection().dialect
+    text = filters.has_text() and payload_text.text_shape(session, filters.text or "")
+    query = _JSON_PAGE.where(*filters.conditions(session)).order_by(*sort.order_by())
+    compiled = query.limit(bindparam("page_limit")).compile(dialect=dialect)
+    values = first_page.values_of(filters, limit, dialect.name)
+    shape = first_page.shape(filters, text, sort_text)
+    remember_compiled(first_page.STATEMENT, shape, compiled, values)
+    return first_page.dicts(run_compiled(session, compiled, values))
 
 
 def iter_matching(session: Session, filters: Filters, page_size: int = 1000):
@@ -397,29 +308,4 @@ def count(session: Session, filters: Filters | None = None) -> int:
 
 def as_dict(d: Delivery) -> dict:
     """A delivery for --json and the GUI: snake_case keys, times as ISO 8601 UTC."""
-    return {
-        "id": d.id,
-        "delivery_id": d.uuid,
-        "registration_id": d.registration_id,
-        "event": d.event_code,
-        "event_version": d.event_version,
-        "status": d.status,
-        "response_code": d.response_code,
-        "attempts": d.attempt_count,
-        "created_at": _iso(d.created_at),
-        "last_sent_at": _iso(d.last_sent_at),
-        "next_attempt_at": _iso(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
-        "target_url": d.target_url,
-        "study_id": d.study_id,
-        "subject_id": d.subject_id,
-        "error": d.error,
-        "duration_ms": d.duration_ms,
-        "is_validation": d.is_validation,
-        "resent_from_id": d.resent_from_id,
-        "source": d.source,
-        "erased_at": _iso(d.erased_at),
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None
+    return delivery_dict({name: getattr(d, c.key) for name, c in JSON_COLUMNS.items()})

@@ -5,6 +5,7 @@ subscriptions (as mirrors), and their activity, a post and its retries as one de
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from sqlalchemy import select
 
@@ -57,21 +58,33 @@ def _status(document: dict) -> EventStatus:
     return EventStatus.ACTIVE if active else EventStatus.INACTIVE
 
 
-def _pull_catalog(db, client, report, progress) -> None:
-    done = 0
+def module_categories(client) -> Iterator[dict]:
+    """Every category of the module's catalog, as the module shows it."""
     for page in client.ecg_pages("/api/webhook-categories", {"order_by": "ASC"}):
-        for document in page:
-            events = [
-                e
-                for events_page in client.ecg_pages(
-                    f"/api/webhook-categories/{document['id']}/webhook-events", {"order_by": "ASC"}
-                )
-                for e in events_page
-            ]
-            with db.session() as session:
-                report.catalog_added += _mirror_category(session, client, document, events)
-            done += 1
-            progress("catalog categories", done, None)
+        yield from page
+
+
+def category_events(client, category_id: str) -> list[dict]:
+    """Every event (each version) of one of the module's categories."""
+    path = f"/api/webhook-categories/{category_id}/webhook-events"
+    return [e for page in client.ecg_pages(path, {"order_by": "ASC"}) for e in page]
+
+
+def event_ids(client) -> dict[tuple[str, str], str]:
+    """The module's id of each (event code, version) of its catalog."""
+    return {
+        (event["code"], event["version"]): event["id"]
+        for category in module_categories(client)
+        for event in category_events(client, category["id"])
+    }
+
+
+def _pull_catalog(db, client, report, progress) -> None:
+    for done, document in enumerate(module_categories(client), start=1):
+        events = category_events(client, document["id"])
+        with db.session() as session:
+            report.catalog_added += _mirror_category(session, client, document, events)
+        progress("catalog categories", done, None)
 
 
 def _mirror_category(session, client, document: dict, events: list[dict]) -> int:
