@@ -59,6 +59,24 @@ class Module:
             r for r in session.query(Registration) if api_shapes.subscription_id(r) == remote
         )
 
+    def fail_activity(self, remote: str, event: str = VITALS) -> None:
+        """On the module's side: `event` posted to the subscription, its receiver answering 500."""
+        from webhook_desk.services import firing, outcomes
+
+        with self.db.session() as session:
+            reg = self.stored(session, remote)
+            [delivery] = firing.fire(session, event, to_registration=reg.id, validate=False)
+            outcomes.record_outcome(session, delivery.id, False, 500, "receiver error")
+
+    def deliveries(self) -> int:
+        """How many deliveries (activities and their retries) the module holds."""
+        from sqlalchemy import func, select
+
+        from webhook_desk.db.models import Delivery
+
+        with self.db.session() as session:
+            return session.scalar(select(func.count()).select_from(Delivery))
+
     def find(self, remote: str) -> dict | None:
         with self.db.session() as session:
             for reg in session.query(Registration):

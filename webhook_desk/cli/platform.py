@@ -71,6 +71,11 @@ def hosted_client(args, reg_id, origin: str | None) -> PlatformClient:
             f"Registration {reg_id} mirrors an ECG module subscription and is changed there "
             "first: pass --api-url, the module's API as given to `sync ecg`."
         )
+    return warned_connection(args)
+
+
+def warned_connection(args) -> PlatformClient:
+    """connect(args), with any warning about keeping the credentials on stderr."""
     client, warning = connect(args)
     if warning:
         print(f"webhook-desk: warning: {warning}", file=sys.stderr)
