@@ -24,7 +24,7 @@ from webhook_desk.certificates import ClientCertificateFiles
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import firing, registrations
+from webhook_desk.services import endpoint_check, firing, registrations
 from webhook_desk.services.delivery_engine import new_engine, validate
 from webhook_desk.services.registration_rules import certificate_problems
 from webhook_desk.services.registrations import RegistrationInput, TlsChange
@@ -441,3 +441,16 @@ def test_health_warns_of_certificates_expiring_within_30_days_or_expired(
     assert report["warnings"] == expected
     text = cli("health", db=db).out
     assert all(f"warning   {w}" in text for w in expected)
+
+
+def test_check_endpoint_presents_the_registrations_certificate(
+    db, hospital, mtls_endpoint, tmp_path
+):
+    client = ClientCertificateFiles(*hospital.issue("checker").write(tmp_path, "client"))
+    tls = TlsChange(client, ca_bundle=hospital.pem_file(tmp_path))
+    reg_id = register(db, https_url(mtls_endpoint), tls)
+    target = endpoint_check.target_of_registration(db, SecretStore(), reg_id)
+    run = endpoint_check.run(db, target, "tester", timeouts=QUICK)
+    assert run.results[0].verdict == endpoint_check.PASS  # the handshake, over mTLS
+    arrived = mtls_endpoint.requests(events_only=False)
+    assert arrived and {r.header("X-Client-Cert-Used") for r in arrived} == {"True"}
