@@ -1,11 +1,14 @@
 """Requests/s of the built-in receiver, every request captured and its signature checked,
 beside nginx answering 200 under the same load in the same run; over HTTP, then over HTTPS
-with the local CA's localhost certificate (nginx serving the same certificate and key).
+with the local CA's localhost certificate (nginx serving the same certificate and key), then
+over HTTPS requiring a client certificate from the local CA (mTLS; nginx with
+ssl_verify_client on and the same CA), which the client presents on every connection.
 
 Load: 1.5 KB JSON POSTs signed with X-ActiGraph-Signature, each with its own delivery id,
 16 concurrent keep-alive connections. The load generator is wrk when installed
 (apt-get install wrk), else an aiohttp client in a separate process. nginx comes from the
-system's packages (apt-get install nginx-light); this script installs nothing.
+system's packages (apt-get install nginx-light); this script installs nothing. wrk cannot
+present a client certificate, so the mTLS row always uses the aiohttp client, for both servers.
 
     .venv/bin/python benchmarks/receiver.py [--duration 10] [--connections 16]
 """
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -30,8 +35,9 @@ import keyring  # noqa: E402
 import local_servers  # noqa: E402
 
 from webhook_desk.db import Database  # noqa: E402
-from webhook_desk.local_tls import LocalCA, ServingCertificate  # noqa: E402
+from webhook_desk.local_tls import ClientCertificate, LocalCA, ServingCertificate  # noqa: E402
 from webhook_desk.receiver.answers import ReceiverOptions  # noqa: E402
+from webhook_desk.receiver.client_certs import ClientCertificateRule  # noqa: E402
 from webhook_desk.receiver.server import Receiver  # noqa: E402
 from webhook_desk.signing import KnownSecret, actigraph_signature  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
@@ -81,7 +87,21 @@ def run_wrk(url: str, body: bytes, seconds: int, connections: int, workdir: Path
     }
 
 
-async def _client_load(url: str, body: bytes, seconds: int, connections: int) -> dict:
+def _client_context(client: ClientCertificate | None) -> ssl.SSLContext | bool:
+    """The load generator does not verify the server's certificate (wrk does not either): a
+    keep-alive connection's handshake is a fraction of a millisecond of a 10 s run. With
+    `client`, it presents that certificate (mTLS)."""
+    if client is None:
+        return False
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.load_cert_chain(client.cert_file, client.key_file, client.passphrase)
+    return context
+
+
+async def _client_load(
+    url: str, body: bytes, seconds: int, connections: int, client: ClientCertificate | None
+) -> dict:
     import aiohttp
 
     headers = {
@@ -102,9 +122,7 @@ async def _client_load(url: str, body: bytes, seconds: int, connections: int) ->
                 counts["requests"] += 1
                 counts["failed"] += response.status >= 300
 
-    # The load generator does not verify the certificate (wrk does not either): a
-    # keep-alive connection's handshake is a fraction of a millisecond of a 10 s run.
-    connector = aiohttp.TCPConnector(limit=connections, ssl=False)
+    connector = aiohttp.TCPConnector(limit=connections, ssl=_client_context(client))
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.monotonic()
         await asyncio.gather(*(one_connection(session, n) for n in range(connections)))
@@ -113,14 +131,16 @@ async def _client_load(url: str, body: bytes, seconds: int, connections: int) ->
     return counts
 
 
-def _client_process(url, body, seconds, connections, results) -> None:
-    results.put(asyncio.run(_client_load(url, body, seconds, connections)))
+def _client_process(url, body, seconds, connections, client, results) -> None:
+    results.put(asyncio.run(_client_load(url, body, seconds, connections, client)))
 
 
-def run_python_client(url: str, body: bytes, seconds: int, connections: int, _workdir) -> dict:
+def run_python_client(
+    url: str, body: bytes, seconds: int, connections: int, _workdir, client=None
+) -> dict:
     results = multiprocessing.Queue()
     process = multiprocessing.Process(
-        target=_client_process, args=(url, body, seconds, connections, results)
+        target=_client_process, args=(url, body, seconds, connections, client, results)
     )
     process.start()
     figures = results.get()
@@ -128,19 +148,27 @@ def run_python_client(url: str, body: bytes, seconds: int, connections: int, _wo
     return figures
 
 
-def nginx_tls(tls: ServingCertificate, workdir: Path) -> str:
-    """nginx's directives for the same certificate and (encrypted) key as the receiver's."""
+def nginx_tls(tls: ServingCertificate, workdir: Path, client_ca: Path | None) -> str:
+    """nginx's directives for the same certificate and (encrypted) key as the receiver's, and
+    for requiring client certificates from the same CA when `client_ca` is given."""
     password_file = workdir / "key-password"
     password_file.write_text(tls.password or "")
     password_file.chmod(0o600)
+    mtls = f" ssl_client_certificate {client_ca}; ssl_verify_client on;" if client_ca else ""
     return (
         f"ssl_certificate {tls.cert_file}; ssl_certificate_key {tls.key_file}; "
-        f"ssl_password_file {password_file};"
+        f"ssl_password_file {password_file};{mtls}"
     )
 
 
 def measure_nginx(
-    load, body, seconds, connections, workdir: Path, tls: ServingCertificate | None = None
+    load,
+    body,
+    seconds,
+    connections,
+    workdir: Path,
+    tls: ServingCertificate | None = None,
+    client_ca: Path | None = None,
 ) -> dict | None:
     nginx = local_servers.nginx_binary()
     if nginx is None:
@@ -149,7 +177,7 @@ def measure_nginx(
     server, port = local_servers.start_nginx(
         nginx,
         workdir,
-        http=nginx_tls(tls, workdir) if tls else "",
+        http=nginx_tls(tls, workdir, client_ca) if tls else "",
         listen=" ssl" if tls else "",
     )
     scheme = "https" if tls else "http"
@@ -161,17 +189,25 @@ def measure_nginx(
 
 
 def measure_receiver(
-    load, body, seconds, connections, workdir: Path, tls: ServingCertificate | None = None
+    load,
+    body,
+    seconds,
+    connections,
+    workdir: Path,
+    tls: ServingCertificate | None = None,
+    client_ca: Path | None = None,
 ) -> dict:
-    db = Database.open(f"sqlite:///{workdir / f'inbox-{bool(tls)}.sqlite3'}")
-    tally = {"captured": 0, "valid": 0}
+    db = Database.open(f"sqlite:///{workdir / f'inbox-{bool(tls)}-{bool(client_ca)}.sqlite3'}")
+    tally = {"captured": 0, "valid": 0, "with_certificate": 0}
 
     def count(capture):
         tally["captured"] += 1
         tally["valid"] += capture.signature == "valid"
+        tally["with_certificate"] += capture.client_cert_subject is not None
 
     receiver = Receiver(db, secrets=[KnownSecret("benchmark", "hmac", SECRET)], on_request=count)
-    receiver.start("127.0.0.1", 0, ReceiverOptions(), tls)
+    rule = ClientCertificateRule(client_ca) if client_ca else None
+    receiver.start("127.0.0.1", 0, ReceiverOptions(), tls, rule)
     try:
         figures = load(receiver.url + "hooks/upload", body, seconds, connections, workdir)
         receiver.flush(timeout=60)
@@ -199,9 +235,17 @@ def main() -> int:
     keyring.set_keyring(ThrowawayKeyring())  # the local CA's passphrase, for this run only
     with tempfile.TemporaryDirectory(prefix="receiver-bench-") as tmp:
         workdir = Path(tmp)
-        tls = LocalCA(workdir / "tls").localhost_certificate()
-        for name, certificate in (("HTTP", None), ("HTTPS", tls)):
-            run = (load, body, args.duration, args.connections, workdir, certificate)
+        ca = LocalCA(workdir / "tls")
+        tls = ca.localhost_certificate()
+        client = ca.issue_client_certificate("benchmark-client", workdir)
+        mtls_load = functools.partial(run_python_client, client=client)
+        rows = (
+            ("HTTP", load, None, None),
+            ("HTTPS", load, tls, None),
+            ("HTTPS+mTLS", mtls_load, tls, ca.certificate_path),
+        )
+        for name, row_load, certificate, client_ca in rows:
+            run = (row_load, body, args.duration, args.connections, workdir, certificate, client_ca)
             report(name, measure_receiver(*run), measure_nginx(*run))
     return 0
 
@@ -210,7 +254,8 @@ def report(name: str, ours: dict, baseline: dict | None) -> None:
     print(
         f"{name} receiver: {ours['rps']:,.0f} requests/s, {ours['requests']:,} answered, "
         f"{ours['failed']} not 2xx, {ours['captured']:,} captured, "
-        f"{ours['valid']:,} signatures valid {ours['socket_errors']}"
+        f"{ours['valid']:,} signatures valid, {ours['with_certificate']:,} with a client "
+        f"certificate {ours['socket_errors']}"
     )
     if baseline is None:
         return

@@ -65,6 +65,24 @@ def pytest_make_collect_report(collector):
 # --- SQLite -------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory) -> Path:
+    """build.spec's one-folder bundle, built once for the bundle and AppImage tests."""
+    out = tmp_path_factory.mktemp("bundle")
+    root = Path(__file__).resolve().parent.parent
+    work = ["--distpath", str(out / "dist"), "--workpath", str(out / "work")]
+    build = subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", *work]
+        + [str(root / "build.spec")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=root,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    return out / "dist" / "webhook-desk" / "webhook-desk"
+
+
 @pytest.fixture
 def sqlite_db(tmp_path):
     """A migrated Database in a fresh SQLite file."""

@@ -6,38 +6,7 @@ migration is missing from the bundle even though the checkout works.
 
 import os
 import subprocess
-import sys
 from pathlib import Path
-
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bundle")
-    build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "PyInstaller",
-            "--noconfirm",
-            "--log-level",
-            "WARN",
-            "--distpath",
-            str(out / "dist"),
-            "--workpath",
-            str(out / "work"),
-            str(ROOT / "build.spec"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    assert build.returncode == 0, build.stderr[-3000:]
-    return out / "dist" / "webhook-desk" / "webhook-desk"
 
 
 def _run(program: Path, *argv: str, tmp_path: Path) -> subprocess.CompletedProcess:

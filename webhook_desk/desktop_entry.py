@@ -24,10 +24,11 @@ def data_home() -> Path:
 
 
 def launch_command() -> list[str]:
-    """How the menu starts this very installation: the bundle's program, the `webhook-desk`
+    """How the menu starts this very installation: the AppImage (its runtime sets $APPIMAGE;
+    the bundle inside it is a mount that goes away), the bundle's program, the `webhook-desk`
     script that runs now, or this Python with `-m webhook_desk`."""
     if getattr(sys, "frozen", False):
-        return [sys.executable]
+        return [os.environ.get("APPIMAGE") or sys.executable]
     script = Path(sys.argv[0])
     if script.name == APP_NAME and script.is_file():
         return [str(script.absolute())]

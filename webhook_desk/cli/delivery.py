@@ -11,7 +11,9 @@ from webhook_desk.cli.common import (
     open_db,
     print_json,
 )
+from webhook_desk.cli.events import read_json_file
 from webhook_desk.cli.history import filters_from
+from webhook_desk.cli.platform import hosted_activity, print_module_answer
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
@@ -34,9 +36,12 @@ def _read_payload(source: str | None) -> str | None:
 
 
 def _fire(args) -> int:
+    db = open_db(args)
+    hosted = hosted_activity(args, db, registration=args.to) if args.to else None
+    if hosted is not None:
+        return _fire_on_module(args, hosted)
     payload = _read_payload(args.payload)
     signing = _signing(args.sign_with)
-    db = open_db(args)
     with db.session() as session:
         fired = firing.fire(
             session,
@@ -62,6 +67,17 @@ def _fire(args) -> int:
             f"to {where} (id {ids}); `webhook-desk deliver` sends them."
         )
     return 0
+
+
+def _fire_on_module(args, hosted) -> int:
+    """`fire EVENT --to MIRROR`: the ECG module posts the event to its subscription."""
+    if args.count != 1 or args.no_validate:
+        raise InvalidInput("The ECG module posts one event at a time, checked by the module.")
+    body = read_json_file(args.payload) if args.payload else None
+    with hosted:
+        done = hosted.fire(args.to, args.event, body, args.reason)
+    sentence = f"The ECG module posts {args.event} to registration {args.to}"
+    return print_module_answer(args, done, sentence)
 
 
 def _signing(choice: str | None) -> dict:
@@ -140,6 +156,11 @@ def _resend(args) -> int:
     if problems:
         raise InvalidInput(" ".join(problems))
     db = open_db(args)
+    hosted = hosted_activity(args, db, delivery=args.delivery) if args.delivery else None
+    if hosted is not None and not (args.edit or args.dry_run):
+        with hosted:
+            done = hosted.retry(args.delivery, args.reason)
+        return print_module_answer(args, done, f"The ECG module retries {args.delivery}")
     with db.session() as session:
         if args.delivery:
             if args.dry_run:

@@ -62,6 +62,52 @@ def connect(args) -> tuple[PlatformClient, str | None]:
     return PlatformClient(args.api_url, token), warning
 
 
+def hosted_client(args, reg_id, origin: str | None) -> PlatformClient:
+    """A client of the ECG module registration `reg_id` mirrors a subscription of: --api-url,
+    or the API it was synced from, with the credentials the options name or the kept token."""
+    args.api_url = args.api_url or origin
+    if not args.api_url:
+        raise InvalidInput(
+            f"Registration {reg_id} mirrors an ECG module subscription and is changed there "
+            "first: pass --api-url, the module's API as given to `sync ecg`."
+        )
+    return warned_connection(args)
+
+
+def warned_connection(args) -> PlatformClient:
+    """connect(args), with any warning about keeping the credentials on stderr."""
+    client, warning = connect(args)
+    if warning:
+        print(f"webhook-desk: warning: {warning}", file=sys.stderr)
+    return client
+
+
+def hosted_activity(args, db, *, delivery=None, registration=None):
+    """The module's activity writes when `delivery` was pulled from an ECG module or
+    `registration` mirrors one of its subscriptions; None for the desk's own."""
+    from webhook_desk.platform import ecg_activity_writes as writes
+
+    with db.session() as session:
+        if delivery is not None:
+            found = writes.hosted_delivery(session, delivery)
+            hosted = found[0] if found else None
+        else:
+            hosted = writes.hosted_registration(session, registration)
+    if hosted is None:
+        return None
+    return writes.EcgActivityWrites(db, hosted_client(args, hosted.reg_id, hosted.origin))
+
+
+def print_module_answer(args, done: dict, sentence: str) -> int:
+    """What the module answered a change of activity, as --json or one line."""
+    if args.json:
+        print_json(done)
+    else:
+        pulled = done["records_added"]
+        print(f"{sentence} (its activity {done['activity']}); {pulled} new records pulled here.")
+    return 0
+
+
 def _sync(args) -> int:
     client, warning = connect(args)
     db = open_db(args)
@@ -70,7 +116,7 @@ def _sync(args) -> int:
         if args.platform == "centrepoint":
             report = sync_centrepoint(db, client, args.study, args.since, progress)
         else:
-            report = sync_ecg(db, client, args.organization, progress)
+            report = sync_ecg(db, client, args.organization, progress, not args.changes_only)
     finally:
         client.close()
     report.warning = warning
@@ -82,6 +128,7 @@ def _sync(args) -> int:
             f"{report.registrations_updated} updated; {report.records_added} history records "
             f"added ({report.deliveries_added} deliveries) of {report.records_fetched} fetched"
             + (f"; {report.catalog_added} catalog entries added" if report.catalog_added else "")
+            + (f"; {len(report.new_failed)} newly failed" if report.new_failed else "")
             + f"; {report.requests} requests, {report.retries} retried."
         )
     if warning:

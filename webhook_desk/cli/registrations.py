@@ -212,25 +212,16 @@ def _certificates(data: dict) -> list[tuple[str, dict]]:
 
 
 def _ecg_writes(args, db):
-    """The way to the ECG module when args.id mirrors one of its subscriptions, else None:
-    --api-url, or the API the mirror was synced from, with the token kept for it."""
-    from webhook_desk.cli.platform import connect
+    """The way to the ECG module when args.id mirrors one of its subscriptions, else None."""
+    from webhook_desk.cli.platform import hosted_client
     from webhook_desk.platform.ecg_writes import EcgWrites
 
     with db.session() as session:
         reg = registrations.get(session, args.id)
         if reg.source != "ecg":
             return None
-        args.api_url = args.api_url or reg.remote_origin
-    if not args.api_url:
-        raise InvalidInput(
-            f"Registration {args.id} mirrors an ECG module subscription and is changed there "
-            "first: pass --api-url, the module's API as given to `sync ecg`."
-        )
-    client, warning = connect(args)
-    if warning:
-        print(f"webhook-desk: warning: {warning}", file=sys.stderr)
-    return EcgWrites(db, client)
+        origin = reg.remote_origin
+    return EcgWrites(db, hosted_client(args, args.id, origin))
 
 
 def _set_status(args) -> int:

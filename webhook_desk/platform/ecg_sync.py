@@ -5,10 +5,12 @@ subscriptions (as mirrors), and their activity, a post and its retries as one de
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from webhook_desk.db.models import EventCategory, EventType, SamplePayload
+from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, SamplePayload
 from webhook_desk.errors import NotFound
 from webhook_desk.history.centrepoint_format import parse_time
 from webhook_desk.platform.client import PlatformClient, PlatformError
@@ -17,6 +19,7 @@ from webhook_desk.platform.sync import (
     PageWriter,
     Progress,
     SyncReport,
+    api_token,
     converted,
     count_mirror,
     finish,
@@ -26,20 +29,71 @@ from webhook_desk.platform.sync import (
     upsert_mirror,
 )
 from webhook_desk.redaction import redacted
-from webhook_desk.vocabulary import EventStatus, RegistrationStatus
+from webhook_desk.vocabulary import DeliveryStatus, EventStatus, RegistrationStatus
 
 
-def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress = quiet):
-    """The module's catalog, an organisation's subscriptions, and their activity."""
+def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress = quiet,
+             catalog: bool = True) -> SyncReport:  # fmt: skip
+    """The module's catalog (unless `catalog` is False), an organisation's subscriptions, and
+    the activity after what is stored here; the report names the deliveries newly failed."""
     report = SyncReport("ecg")
     try:
-        _pull_catalog(db, client, report, progress)
-        mirrors = _pull_subscriptions(db, client, organization, report, progress)
-        for mirror in mirrors:
-            ActivityPull(db, client, organization, mirror, report, progress).run()
+        if catalog:
+            _pull_catalog(db, client, report, progress)
+        _pull_changes(db, client, organization, report, progress)
     finally:
         finish(report, client)
     return report
+
+
+def _pull_changes(db, client, organization, report: SyncReport, progress) -> None:
+    """The subscriptions (a page of them), then per subscription only the activity after
+    what is stored here (the list's skip): with nothing new, a request or two."""
+    with db.session() as session:
+        last_attempt = session.scalar(select(func.max(Attempt.id))) or 0
+    mirrors = _pull_subscriptions(db, client, organization, report, progress)
+    for mirror in mirrors:
+        ActivityPull(db, client, organization, mirror, report, progress).run()
+    report.new_failed = _failed_since(db, last_attempt, [mirror.id for mirror in mirrors])
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An organisation of a connected ECG module, whose subscriptions are mirrored here."""
+
+    origin: str  # the module's API, as given to `sync ecg`
+    organization: str
+
+
+def refresh(db, store, mirror: Connection, tries: int = 3) -> SyncReport:
+    """What changed on the module since the last pull, with the token kept for it: the
+    organisation's subscriptions and their new activity, not the catalog (the module lists it
+    with no way to ask what changed; `sync ecg` pulls it). `new_failed` names the deliveries
+    a new activity left failed, for the window to notify."""
+    token, _ = api_token(store, mirror.origin, None)
+    client = PlatformClient(mirror.origin, token, tries=tries)
+    try:
+        return sync_ecg(db, client, mirror.organization, catalog=False)
+    finally:
+        client.close()
+
+
+def _failed_since(db, last_attempt: int, mirror_ids: list[int]) -> list[str]:
+    """The deliveries of these mirrors that are failed now after an attempt stored since."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Delivery.uuid)
+                .join(Attempt, Attempt.delivery_id == Delivery.id)
+                .where(
+                    Attempt.id > last_attempt,
+                    Delivery.registration_id.in_(mirror_ids),
+                    Delivery.status == DeliveryStatus.FAILED,
+                )
+                .distinct()
+                .order_by(Delivery.uuid)
+            )
+        )
 
 
 # An ECG subscription's active/archived flags, as a registration's status here.
@@ -57,21 +111,33 @@ def _status(document: dict) -> EventStatus:
     return EventStatus.ACTIVE if active else EventStatus.INACTIVE
 
 
-def _pull_catalog(db, client, report, progress) -> None:
-    done = 0
+def module_categories(client) -> Iterator[dict]:
+    """Every category of the module's catalog, as the module shows it."""
     for page in client.ecg_pages("/api/webhook-categories", {"order_by": "ASC"}):
-        for document in page:
-            events = [
-                e
-                for events_page in client.ecg_pages(
-                    f"/api/webhook-categories/{document['id']}/webhook-events", {"order_by": "ASC"}
-                )
-                for e in events_page
-            ]
-            with db.session() as session:
-                report.catalog_added += _mirror_category(session, client, document, events)
-            done += 1
-            progress("catalog categories", done, None)
+        yield from page
+
+
+def category_events(client, category_id: str) -> list[dict]:
+    """Every event (each version) of one of the module's categories."""
+    path = f"/api/webhook-categories/{category_id}/webhook-events"
+    return [e for page in client.ecg_pages(path, {"order_by": "ASC"}) for e in page]
+
+
+def event_ids(client) -> dict[tuple[str, str], str]:
+    """The module's id of each (event code, version) of its catalog."""
+    return {
+        (event["code"], event["version"]): event["id"]
+        for category in module_categories(client)
+        for event in category_events(client, category["id"])
+    }
+
+
+def _pull_catalog(db, client, report, progress) -> None:
+    for done, document in enumerate(module_categories(client), start=1):
+        events = category_events(client, document["id"])
+        with db.session() as session:
+            report.catalog_added += _mirror_category(session, client, document, events)
+        progress("catalog categories", done, None)
 
 
 def _mirror_category(session, client, document: dict, events: list[dict]) -> int:

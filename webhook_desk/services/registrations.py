@@ -409,7 +409,7 @@ def record_validation(session: Session, reg: Registration, ok: bool, error: str 
 
 # What a platform's mirror lets the desk change: the ECG module takes them first (see
 # platform/ecg_writes.py); CentrePoint has no write routes.
-MIRROR_CHANGES = ("edit", "enable", "disable", "archive", "restore", "rotate")
+MIRROR_CHANGES = ("edit", "enable", "disable", "archive", "restore", "rotate", "fire")
 CHANGED_ON_THE_PLATFORM = {"ecg": set(MIRROR_CHANGES)}
 
 

@@ -64,8 +64,8 @@ class ReceiverClientCertsRow(QWidget):
         https = controller is not None and controller.https
         chosen = controller.client_ca if controller is not None else None
         self.require.setEnabled(https and not running)
-        for button in (self.choose_ca_button, self.local_ca_button):
-            button.setEnabled(self.require.isChecked() and not running)
+        for widget in (self.authority, self.choose_ca_button, self.local_ca_button):
+            widget.setEnabled(self.require.isChecked() and not running)
         self.local_ca_button.setVisible(chosen is not None)
         self.authority.setText(f"issued by {chosen.name}" if chosen else "issued by the local CA")
         self.authority.setToolTip(str(chosen) if chosen else "")

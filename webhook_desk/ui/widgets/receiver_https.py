@@ -29,6 +29,7 @@ class ReceiverHttpsRow(QWidget):
         # A field, not a label: 95 characters would set the row's (and the window's) minimum
         # width; here it scrolls, and can be selected and copied whole.
         self.fingerprint = QLineEdit(readOnly=True, frame=False)
+        self.fingerprint.setStyleSheet("QLineEdit { background: transparent; }")  # reads as text
         self.fingerprint.setMinimumWidth(120)
         self.fingerprint.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.export_ca_button = QPushButton("Export CA certificate…")
@@ -37,6 +38,7 @@ class ReceiverHttpsRow(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.https)
         row.addWidget(self.fingerprint, 1)
+        row.addStretch(0)  # holds the button right while the fingerprint is hidden
         row.addWidget(self.export_ca_button)
 
     def _toggled(self, on: bool) -> None:
@@ -52,6 +54,7 @@ class ReceiverHttpsRow(QWidget):
         self.fingerprint.setText(f"SHA-256 fingerprint: {fingerprint}" if fingerprint else "")
         self.fingerprint.setCursorPosition(0)
         self.fingerprint.setToolTip(self.fingerprint.text())
+        self.fingerprint.setVisible(fingerprint is not None)
 
     def export_ca_certificate(self) -> None:
         controller = self.context.receiver
