@@ -597,6 +597,12 @@ def _platform(subparsers) -> None:
         kinds, "ecg", "the ECG module's catalog, subscriptions and activity", "platform:_sync"
     )
     ecg.add_argument("--organization", "--organisation", dest="organization", required=True)
+    ecg.add_argument(
+        "--changes-only",
+        action="store_true",
+        help="only what changed since the last sync: subscriptions and new activity, not the "
+        "catalog",
+    )
     for verb in (centrepoint, ecg):
         add_platform_options(verb, required=True)
         add_json_option(verb)
