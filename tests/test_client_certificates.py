@@ -24,7 +24,7 @@ from webhook_desk.certificates import ClientCertificateFiles
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import firing, registrations
+from webhook_desk.services import endpoint_check, firing, registrations
 from webhook_desk.services.delivery_engine import new_engine, validate
 from webhook_desk.services.registration_rules import certificate_problems
 from webhook_desk.services.registrations import RegistrationInput, TlsChange
@@ -413,3 +413,67 @@ def test_the_cli_says_in_one_line_why_a_certificate_cannot_be_used(
     result = cli("registrations", "add", "--url", "https://h.example/x", *argv, db=db)
     assert (result.code, result.err) == (1, f"webhook-desk: {sentence.format(p12=p12)}\n")
     assert cli("registrations", "list", "--json", db=db).json() == []
+
+
+def test_health_warns_of_certificates_expiring_within_30_days_or_expired(
+    db, hospital, tmp_path, cli
+):
+    soon = hospital.issue("soon desk", days=10).write(tmp_path, "soon")
+    expired_ca = TestCA("Retired CA")
+    expired_ca.certificate = expired_ca._signed(
+        expired_ca.name, expired_ca.key, range(-60, -2), None
+    )
+    later = hospital.issue("later desk", days=200).write(tmp_path, "later")
+    expiring = register(db, "https://a.example/in", TlsChange(ClientCertificateFiles(*soon)))
+    retired = register(
+        db, "https://b.example/in", TlsChange(ca_bundle=expired_ca.pem_file(tmp_path))
+    )
+    register(db, "https://c.example/in", TlsChange(ClientCertificateFiles(*later)))
+    in_10_days = f"{datetime.now(UTC) + timedelta(days=10):%Y-%m-%d}"
+    two_days_ago = f"{datetime.now(UTC) - timedelta(days=2):%Y-%m-%d}"
+    expected = [
+        f"Registration {expiring} (a.example): The client certificate (CN=soon desk) expires "
+        f"on {in_10_days}, in 10 days.",
+        f"Registration {retired} (b.example): The trusted CA (CN=Retired CA) expired on "
+        f"{two_days_ago}.",
+    ]
+    report = cli("health", "--json", db=db).json()
+    assert report["warnings"] == expected
+    text = cli("health", db=db).out
+    assert all(f"warning   {w}" in text for w in expected)
+
+
+def test_check_endpoint_presents_the_registrations_certificate(
+    db, hospital, mtls_endpoint, tmp_path
+):
+    client = ClientCertificateFiles(*hospital.issue("checker").write(tmp_path, "client"))
+    tls = TlsChange(client, ca_bundle=hospital.pem_file(tmp_path))
+    reg_id = register(db, https_url(mtls_endpoint), tls)
+    target = endpoint_check.target_of_registration(db, SecretStore(), reg_id)
+    run = endpoint_check.run(db, target, "tester", timeouts=QUICK)
+    assert run.results[0].verdict == endpoint_check.PASS  # the handshake, over mTLS
+    arrived = mtls_endpoint.requests(events_only=False)
+    assert arrived and {r.header("X-Client-Cert-Used") for r in arrived} == {"True"}
+
+
+def test_the_key_lives_in_the_real_secret_service_and_goes_with_the_registration(
+    sqlite_db, secret_service, hospital, tmp_path
+):
+    issued = hospital.issue("desk on a real keyring")
+    key_pem = issued.key_bytes()[1]  # a line of the key's PEM body
+    reg_id = register(
+        sqlite_db,
+        "https://hooks.example/in",
+        TlsChange(ClientCertificateFiles(*issued.write(tmp_path, "c"))),
+    )
+    store = SecretStore()
+    with sqlite_db.session() as session:
+        reg = registrations.get(session, reg_id)
+        [version] = [v for v in reg.secrets if v.kind == "client-key"]
+        assert key_pem in store.get(version.keyring_key).encode()
+        registrations.delete(session, store, reg_id)
+    assert not [
+        item
+        for item in secret_service.get_preferred_collection().get_all_items()
+        if item.get_attributes().get("username", "").startswith(f"registration-{reg_id}/")
+    ]

@@ -8,6 +8,7 @@ sentence names the file, never the key or its passphrase.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from webhook_desk.errors import UserError
 from webhook_desk.local_tls import fingerprint, public_key_der, read_bytes, read_certificates
 
 EXPIRY_WARNING = timedelta(days=30)
+DAY = timedelta(days=1)
 
 
 class PassphraseNeeded(UserError):
@@ -117,7 +119,7 @@ def expiry_sentence(what: str, facts_of: CertificateFacts, now: datetime | None 
     if left <= timedelta(0):
         return f"{what} ({facts_of.subject}) expired on {day}."
     if left <= EXPIRY_WARNING:
-        return f"{what} ({facts_of.subject}) expires on {day}, in {left.days} days."
+        return f"{what} ({facts_of.subject}) expires on {day}, in {math.ceil(left / DAY)} days."
     return ""
 
 

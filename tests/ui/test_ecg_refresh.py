@@ -8,20 +8,8 @@ from test_registrations_tab import table_texts, wait_for_rows
 from test_settings import open_settings, save_button
 
 from webhook_desk.db.models import Registration
-from webhook_desk.platform import api_shapes
 from webhook_desk.platform.sync import api_token
-from webhook_desk.services import firing, outcomes
 from webhook_desk.ui.preferences import Preferences
-
-
-def _fail_an_activity(module, remote: str) -> None:
-    """On the module's side: an event posted to the subscription, its receiver answering 500."""
-    with module.db.session() as session:
-        reg = next(
-            r for r in session.query(Registration) if api_shapes.subscription_id(r) == remote
-        )
-        [delivery] = firing.fire(session, VITALS, to_registration=reg.id, validate=False)
-        outcomes.record_outcome(session, delivery.id, False, 500, "receiver error")
 
 
 def test_refresh_every_n_minutes_is_remembered_and_rescheduled_at_once(window, qtbot, settings):
@@ -52,7 +40,7 @@ def test_the_refresh_brings_the_modules_changes_and_failures_into_the_tabs(
     tab.refresh()
     wait_for_rows(tab, qtbot, 1)
     ecg.patch(org, remote, [{"op": "replace", "path": "/events", "value": [PHONE, VITALS]}])
-    _fail_an_activity(ecg, remote)
+    ecg.fail_activity(remote)
     history = window.history_tab
     window.tabs.setCurrentWidget(history)  # the user watches History
     qtbot.waitUntil(lambda: not history.model.loading)

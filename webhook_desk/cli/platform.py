@@ -71,6 +71,11 @@ def hosted_client(args, reg_id, origin: str | None) -> PlatformClient:
             f"Registration {reg_id} mirrors an ECG module subscription and is changed there "
             "first: pass --api-url, the module's API as given to `sync ecg`."
         )
+    return warned_connection(args)
+
+
+def warned_connection(args) -> PlatformClient:
+    """connect(args), with any warning about keeping the credentials on stderr."""
     client, warning = connect(args)
     if warning:
         print(f"webhook-desk: warning: {warning}", file=sys.stderr)
@@ -111,7 +116,7 @@ def _sync(args) -> int:
         if args.platform == "centrepoint":
             report = sync_centrepoint(db, client, args.study, args.since, progress)
         else:
-            report = sync_ecg(db, client, args.organization, progress)
+            report = sync_ecg(db, client, args.organization, progress, not args.changes_only)
     finally:
         client.close()
     report.warning = warning
@@ -123,6 +128,7 @@ def _sync(args) -> int:
             f"{report.registrations_updated} updated; {report.records_added} history records "
             f"added ({report.deliveries_added} deliveries) of {report.records_fetched} fetched"
             + (f"; {report.catalog_added} catalog entries added" if report.catalog_added else "")
+            + (f"; {len(report.new_failed)} newly failed" if report.new_failed else "")
             + f"; {report.requests} requests, {report.retries} retried."
         )
     if warning:

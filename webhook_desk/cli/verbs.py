@@ -79,6 +79,9 @@ ECG_MIRROR_URL = (
 )
 
 
+ECG_CATALOG_URL = "an ECG module's API: the change is made in its catalog first, then here"
+
+
 def _registrations(subparsers) -> None:
     parser = subparsers.add_parser("registrations", help="manage webhook registrations")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -274,6 +277,7 @@ def _catalog_edits(verbs) -> None:
         verb.add_argument("--version", help="the event's version, e.g. v1")
         add_reason_option(verb)
         add_json_option(verb)
+        add_platform_options(verb, required=False, url_help=ECG_CATALOG_URL)
     for verb in (create, update):
         verb.add_argument("--name", required=verb is create, help="the name people read")
         verb.add_argument("--description")
@@ -293,6 +297,7 @@ def _catalog_edits(verbs) -> None:
         if action != "delete":
             verb.add_argument("--payload", required=True, metavar="FILE", help="JSON, - = stdin")
         add_reason_option(verb)
+        add_platform_options(verb, required=False, url_help=ECG_CATALOG_URL)
 
 
 def _audit(subparsers) -> None:
@@ -592,6 +597,12 @@ def _platform(subparsers) -> None:
         kinds, "ecg", "the ECG module's catalog, subscriptions and activity", "platform:_sync"
     )
     ecg.add_argument("--organization", "--organisation", dest="organization", required=True)
+    ecg.add_argument(
+        "--changes-only",
+        action="store_true",
+        help="only what changed since the last sync: subscriptions and new activity, not the "
+        "catalog",
+    )
     for verb in (centrepoint, ecg):
         add_platform_options(verb, required=True)
         add_json_option(verb)

@@ -234,6 +234,8 @@ class Delivery(Base):
         Index("ix_delivery_code_created", "response_code", "created_at", "id"),
         Index("ix_delivery_study_created", "study_id", "created_at", "id"),
         Index("ix_delivery_subject_created", "subject_id", "created_at", "id"),
+        Index("ix_delivery_attempts_created", "attempt_count", "created_at", "id"),  # sorting
+        Index("ix_delivery_last_sent_created", "last_sent_at", "created_at", "id"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
     )
 

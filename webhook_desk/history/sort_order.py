@@ -2,7 +2,8 @@
 
 Ties on the column run by (created_at, id) in the same direction, so every order is total and
 a page is one seek into an index that leads with the column and ends with (created_at, id):
-models.Delivery has one for each filter column, and they serve the sort as well. NULL is the
+models.Delivery has one for each filter column, which serve the sort as well, and one each
+for attempts and last sent (migration 0019). NULL is the
 smallest value (SQLite's own order, and said in the SQL so PostgreSQL agrees).
 """
 

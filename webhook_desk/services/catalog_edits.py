@@ -99,7 +99,7 @@ def create_category(
     _check_code(code, "category")
     if module not in MODULES:
         raise InvalidInput(f"'{module}' is not a module; use {' or '.join(MODULES)}.")
-    _category_code_free(session, code)
+    check_category_free(session, code)
     category = EventCategory(
         code=code,
         name=_check_name(name, "category"),
@@ -128,7 +128,7 @@ def update_category(
     category = catalog.get_category(session, code)
     before = _category_doc(category)
     if "code" in changes and changes["code"] != category.code:
-        _category_code_free(session, _check_code(changes["code"], "category"))
+        check_category_free(session, _check_code(changes["code"], "category"))
         category.code = changes["code"]
     if "name" in changes:
         category.name = _check_name(changes["name"], "category")
@@ -141,19 +141,25 @@ def update_category(
 
 
 def delete_category(session: Session, code: str, reason: str | None = None) -> None:
-    category = catalog.get_category(session, code)
-    if category.events:
-        raise Conflict(
-            f"The category '{code}' still has {len(category.events)} event versions; "
-            "delete them first."
-        )
+    category = check_category_deletable(session, code)
     before = _category_doc(category)
     session.delete(category)
     audit.record(session, "category.delete", "event_category", code, before=before, reason=reason)
     session.flush()
 
 
-def _category_code_free(session: Session, code: str) -> None:
+def check_category_deletable(session: Session, code: str) -> EventCategory:
+    """The category, if it can go: it has no events left."""
+    category = catalog.get_category(session, code)
+    if category.events:
+        raise Conflict(
+            f"The category '{code}' still has {len(category.events)} event versions; "
+            "delete them first."
+        )
+    return category
+
+
+def check_category_free(session: Session, code: str) -> None:
     if session.scalar(select(EventCategory.id).where(EventCategory.code == code)) is not None:
         raise Conflict(f"There is already a category '{code}'.")
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from webhook_desk import __version__, redaction, signing
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
+from webhook_desk.engine.client_tls import NO_TLS, ClientTls, load_tls
 from webhook_desk.engine.headers import platform_headers
 from webhook_desk.engine.sender import Response, Sender, Timeouts
 from webhook_desk.errors import InvalidInput
@@ -63,6 +64,7 @@ class Target:
     registration_id: int | None = None
     study: str | None = None
     development: bool = False
+    tls: ClientTls = NO_TLS  # the registration's client certificate and trusted CAs
 
     @property
     def scheme(self) -> str:
@@ -93,10 +95,11 @@ class CheckRun:
 def target_of_registration(db, store: SecretStore, reg_id) -> Target:
     with db.session() as session:
         reg = registrations.get(session, reg_id)
-        creds = auth.load_credentials(session, ServiceBookkeeping(store), reg)
+        book = ServiceBookkeeping(store)
+        creds = auth.load_credentials(session, book, reg)
         return Target(
             reg.url, creds, list(reg.event_codes) or ["upload"], reg.id, reg.study_id,
-            bool(reg.is_development),
+            bool(reg.is_development), load_tls(session, book, reg),
         )  # fmt: skip
 
 
@@ -168,7 +171,8 @@ class _Checker:
         """One request as the platform would send it (auth by the engine's code unless
         sign=False), recorded in History; returns (response, evidence)."""
         delivery = delivery or str(uuid.uuid4())
-        headers = platform_headers(self.target.registration_id, event, delivery)
+        presents = self.target.tls.presents_to(self.target.url)
+        headers = platform_headers(self.target.registration_id, event, delivery, presents)
         headers[CHECK_HEADER] = self.run_id
         if sign:
             session = self.sender.session()
@@ -179,7 +183,7 @@ class _Checker:
         if method == "GET":
             response = self._get(headers)
         else:
-            response = self.sender.post(self.target.url, headers, body)
+            response = self.sender.post(self.target.url, headers, body, self.target.tls)
         if response.status is not None and 300 <= response.status < 400:
             self.redirects.append(f"{response.status} to {response.header('Location')}")
         self._record(event, body, delivery, headers, response)

@@ -1,17 +1,21 @@
-"""Health of the installation: database reachable at the newest schema, keyring usable."""
+"""Health of the installation: database reachable at the newest schema, keyring usable, and
+what will soon stop deliveries (registrations about to be disabled, certificates expiring)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import or_, select, text
 from sqlalchemy.engine import make_url
 
 from webhook_desk.db import Database
 from webhook_desk.db.migrate import current_revision, head_revision
+from webhook_desk.db.models import Registration
 from webhook_desk.engine.streaks import on_the_way_to_disabling
 from webhook_desk.errors import UserError
 from webhook_desk.secrets import SecretStore
+from webhook_desk.services.registration_rules import certificate_warnings
+from webhook_desk.vocabulary import RegistrationStatus
 
 
 def check(db_url: str, store: SecretStore | None = None) -> dict:
@@ -23,7 +27,7 @@ def check(db_url: str, store: SecretStore | None = None) -> dict:
         "warnings": [],
     }
     if report["database"]["ok"]:
-        report["warnings"] = _disable_warnings(db_url)
+        report["warnings"] = _warnings(db_url)
     report["ok"] = report["database"]["ok"] and report["keyring"]["ok"]
     return report
 
@@ -48,14 +52,28 @@ def _database(db_url: str) -> dict:
     }
 
 
-def _disable_warnings(db_url: str) -> list[str]:
-    """Registrations failing long enough that they will soon be disabled."""
+def _warnings(db_url: str) -> list[str]:
+    """Registrations failing long enough that they will soon be disabled, and those whose
+    client certificate or trusted CA expires within 30 days or has expired."""
     db = Database(db_url)
     try:
         with db.session() as session:
-            return [w["message"] for w in on_the_way_to_disabling(session)]
+            soon_disabled = [w["message"] for w in on_the_way_to_disabling(session)]
+            return soon_disabled + _certificate_warnings(session)
     finally:
         db.dispose()
+
+
+def _certificate_warnings(session) -> list[str]:
+    with_tls = select(Registration).where(
+        Registration.status != RegistrationStatus.ARCHIVED,
+        or_(Registration.client_certificate.is_not(None), Registration.ca_bundle.is_not(None)),
+    )
+    return [
+        f"Registration {reg.id} ({reg.name}): {sentence}"
+        for reg in session.scalars(with_tls.order_by(Registration.id))
+        for sentence in certificate_warnings(reg.client_certificate, reg.ca_bundle)
+    ]
 
 
 def _keyring(store: SecretStore) -> dict:

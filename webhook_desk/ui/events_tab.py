@@ -53,10 +53,10 @@ def load_catalog(session) -> list[tuple[object, list[EventType]]]:
 
 
 def fire_choices(session, code: str) -> tuple[list[dict], list[dict]]:
-    """Where the Fire dialog can aim (the enabled registrations subscribed to `code`) and
-    whose secrets it can sign with."""
+    """Where the Fire dialog can aim (the enabled registrations subscribed to `code`, mirrors
+    marked with their source) and whose secrets it can sign with."""
     targets = [
-        {"id": r.id, "name": r.name, "url": r.url}
+        {"id": r.id, "name": r.name, "url": r.url, "source": r.source}
         for r in registrations.list_all(session)
         if r.status == RegistrationStatus.ENABLED and code in r.event_codes
     ]

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.services import catalog, delivery_detail, identifying, registrations, resend
+from webhook_desk.ui import hosted_actions
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.delivery_panel import DeliveryPanel
 from webhook_desk.ui.dialogs.compare_dialog import CompareDialog, ask_and_compare
@@ -275,14 +276,20 @@ class HistoryTab(QWidget):
         delivery_id = self.selected_id()
         if delivery_id is None:
             return
-        db = self.context.db
+        db, store = self.context.db, self.context.store
 
-        def work():
+        def work() -> str:
+            hosted = hosted_actions.delivery_writes(db, store, delivery_id)
+            if hosted is not None:  # pulled from an ECG module: the module retries it
+                with hosted as writes:
+                    done = writes.retry(delivery_id)
+                return hosted_actions.module_answer(f"retried delivery {delivery_id}", done)
             with db.session() as session:
-                return resend.resend(session, delivery_id).id
+                new_id = resend.resend(session, delivery_id).id
+            return f"Delivery {delivery_id} queued again as {new_id}."
 
-        def done(new_id: int) -> None:
-            self.context.say(f"Delivery {delivery_id} queued again as {new_id}.")
+        def done(sentence: str) -> None:
+            self.context.say(sentence)
             self.context.deliveries_changed.emit()
 
         run_job(work, done, lambda sentence: show_error(self, sentence))

@@ -1,7 +1,8 @@
 """The window's actions on a hosted ECG subscription: changes sent to the module off the GUI
 thread (platform.ecg_writes), a conflict with the module's newer copy put to the user (the
-ConflictDialog) rather than only refused, its secret set there, and its secret history read
-from there."""
+ConflictDialog) rather than only refused, its secret set there, its secret history read from
+there, its activity retried, answered or fired there (platform.ecg_activity_writes), and the
+ECG catalog changed there (platform.ecg_catalog_writes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
 
+from webhook_desk.errors import InvalidInput
 from webhook_desk.services import registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.conflict_dialog import KEEP_MINE, ConflictDialog
@@ -119,3 +121,63 @@ def show_module_secrets(tab) -> None:
             detail.show_module_secrets(result)
 
     run_job(ask, shown, shown)
+
+
+HOSTED_ONE_AT_A_TIME = "The ECG module posts one event at a time, checked by the module."
+
+
+def fire_on_module(db, store, reg_ids: list[int], code: str, payload) -> str:
+    """The ECG module posts `code` to each of its subscriptions `reg_ids` mirror; what it
+    answered. Off the GUI thread."""
+    from webhook_desk.platform import ecg_activity_writes as activity  # requests: not at start-up
+
+    answers = []
+    for reg_id in reg_ids:
+        with db.session() as session:
+            hosted = activity.hosted_registration(session, reg_id)
+        with activity.connected(db, store, hosted) as writes:
+            answers.append(
+                module_answer(
+                    f"posted {code} to registration {reg_id}", writes.fire(reg_id, code, payload)
+                )
+            )
+    return " ".join(answers)
+
+
+def delivery_writes(db, store, delivery_id):
+    """The module's activity writes when the delivery was pulled from an ECG module; None for
+    one of the desk's own. It reads the database: call it off the GUI thread."""
+    from webhook_desk.platform import ecg_activity_writes as activity  # requests: not at start-up
+
+    with db.session() as session:
+        found = activity.hosted_delivery(session, delivery_id)
+    return None if found is None else activity.connected(db, store, found[0])
+
+
+def module_answer(what: str, done: dict) -> str:
+    """What the module answered a change of activity, for the status bar."""
+    pulled = done["records_added"]
+    return (
+        f"The ECG module {what} (its activity {done['activity']}); "
+        f"{pulled} new {'record' if pulled == 1 else 'records'} pulled here."
+    )
+
+
+def catalog_origins(session) -> list[str]:
+    """The ECG modules this desk is connected to (those its mirrors were synced from)."""
+    from webhook_desk.platform.ecg_refresh import connected  # requests: not at start-up
+
+    return sorted({origin for origin, _organization in connected(session)})
+
+
+def catalog_writes(db, store, origins: list[str]):
+    """The catalog writes of the one connected ECG module; several are not guessed between."""
+    from webhook_desk.platform.ecg_catalog_writes import EcgCatalogWrites
+    from webhook_desk.platform.module_writes import module_client
+
+    if len(origins) > 1:
+        raise InvalidInput(
+            f"Several ECG modules are connected ({', '.join(origins)}); change the catalog of "
+            "one with `webhook-desk events ... --api-url URL`. Nothing was changed."
+        )
+    return EcgCatalogWrites(db, module_client(store, origins[0], "The ECG catalog"))

@@ -37,6 +37,7 @@ FIELDS = [
     ("Events", lambda r: "\n".join(r["events"]) or "none"),
     ("Development", lambda r: "yes (plain http allowed)" if r["is_development"] else "no"),
     ("Retry schedule", lambda r: r["retry_schedule"] or "default"),
+    ("TLS", lambda r: tls_text(r)),
     ("Failure streak", lambda r: str(r["failure_streak"])),
     (
         "Last delivery",
@@ -46,6 +47,31 @@ FIELDS = [
         ),
     ),
 ]
+
+
+def tls_text(row: dict) -> str:
+    """The client certificate it presents and the authorities it trusts."""
+    leaf = row.get("client_certificate")
+    lines = [certificate_line("Presents", leaf) if leaf else "Presents no client certificate"]
+    authorities = row.get("ca_bundle") or []
+    lines += [certificate_line("Trusts", ca) for ca in authorities] or ["Trusts the system's CAs"]
+    return "\n".join(lines)
+
+
+def certificate_line(verb: str, facts: dict) -> str:
+    """Who, by whom, until when, and the SHA-256 fingerprint eight bytes a line: 95 characters
+    with no place to wrap would widen the panel past the window."""
+    octets = facts["fingerprint"].split(":")
+    fingerprint = ":\n".join(":".join(octets[i : i + 8]) for i in range(0, len(octets), 8))
+    return (
+        f"{verb} {facts['subject']} (issued by {facts['issuer']}), until "
+        f"{facts['not_after'][:10]}\nSHA-256 {fingerprint}"
+    )
+
+
+def warnings(row: dict) -> str:
+    """What to do about held-back events, and certificates expiring or expired."""
+    return "\n".join(filter(None, [advice(row), *row.get("certificate_warnings", [])]))
 
 
 def advice(row: dict) -> str:
@@ -144,7 +170,7 @@ class RegistrationDetail(QWidget):
         self.row = row
         for title, read in FIELDS:
             self.values[title].setText(read(row) if row else "")
-        self.advice.setText(advice(row) if row else "")
+        self.advice.setText(warnings(row) if row else "")
         self.advice.setVisible(bool(self.advice.text()))
         self.secrets.setText(self._secrets_text(row) if row else "Select a registration.")
         self.module_secrets_button.setVisible(bool(row) and row.get("source") == "ecg")

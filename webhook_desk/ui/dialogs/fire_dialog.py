@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.db.models import EventType
-from webhook_desk.services import catalog, firing
+from webhook_desk.services import catalog, firing, registrations
 from webhook_desk.settings import receiver_default_url
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.hosted_actions import HOSTED_ONE_AT_A_TIME, fire_on_module
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.json_editor import JsonEditor
@@ -107,12 +108,9 @@ class FireDialog(QDialog):
         self.to_registrations = QRadioButton("Registrations")
         self.url = QLineEdit(receiver_default_url())
         self.registrations = QListWidget()
+        self.hosted = {t["id"] for t in targets if t.get("source") == "ecg"}
         for target in targets:
-            item = QListWidgetItem(f"{target['name']}  ({target['url']})")
-            item.setData(Qt.ItemDataRole.UserRole, target["id"])
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.registrations.addItem(item)
+            self.registrations.addItem(_target_item(target))
         self.to_url.setChecked(True)
         self.to_registrations.setEnabled(bool(targets))
         self.count = QSpinBox()
@@ -177,8 +175,13 @@ class FireDialog(QDialog):
     def target_problem(self) -> str | None:
         if self.to_url.isChecked():
             return next(iter(firing.url_problems(self.url.text().strip())), None)
-        if not self.chosen_registrations():
+        chosen = self.chosen_registrations()
+        if not chosen:
             return "Choose at least one registration."
+        if self.hosted.intersection(chosen) and (
+            self.count.value() > 1 or self.skip_schema.isChecked()
+        ):
+            return HOSTED_ONE_AT_A_TIME
         return None
 
     def check(self) -> None:
@@ -211,7 +214,10 @@ class FireDialog(QDialog):
         store, receiver = self.context.store, self.context.receiver
         self._remember_choices()
 
-        def work() -> int:
+        def work() -> tuple[int, str]:
+            hosted = [reg_id for reg_id in targets if reg_id in self.hosted]
+            if hosted:  # the ECG module posts it to its subscriptions; nothing is queued here
+                return len(hosted), fire_on_module(db, store, hosted, code, payload)
             if signing.get("sign_throwaway"):
                 store.throwaway_hmac(create=True)  # the first time: made, then the receiver
                 if receiver is not None and receiver.is_running:  # learns it before it lands
@@ -231,7 +237,7 @@ class FireDialog(QDialog):
                             **signing,
                         )
                     )
-                return fired
+                return fired, f"Queued {fired:,} {code} deliveries."
 
         run_job(work, self._fired, self._refused)
 
@@ -272,9 +278,10 @@ class FireDialog(QDialog):
         settings.setValue("fire/sign_with", str(self.sign_with.currentData()))
         settings.setValue("fire/registrations", ",".join(map(str, self.chosen_registrations())))
 
-    def _fired(self, count: int) -> None:
+    def _fired(self, result: tuple[int, str]) -> None:
+        count, sentence = result
         self.context.deliveries_changed.emit()
-        self.context.say(f"Queued {count:,} {self.event_type.code} deliveries.")
+        self.context.say(sentence)
         self.accept()
         self.fired.emit(count)
 
@@ -282,6 +289,22 @@ class FireDialog(QDialog):
         self.problems.setStyleSheet(text_style("error"))
         self.problems.setText(sentence)
         self.fire_button.setEnabled(True)
+
+
+def _target_item(target: dict) -> QListWidgetItem:
+    """A registration to tick; a mirror the platform does not let fire is shown, not offered."""
+    source = target.get("source", "local")
+    where = {"ecg": " — posted by the ECG module"}.get(source, "")
+    item = QListWidgetItem(f"{target['name']}  ({target['url']}){where}")
+    item.setData(Qt.ItemDataRole.UserRole, target["id"])
+    refusal = registrations.mirror_refusal(source, "fire")
+    if refusal:
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+        item.setToolTip(refusal)
+        return item
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    return item
 
 
 def _stored(value) -> str | int:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from webhook_desk.services import outcomes
+from webhook_desk.ui import hosted_actions
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.jobs import run_job
 
@@ -60,23 +61,32 @@ class OutcomeDialog(QDialog):
         self.setMinimumWidth(460)
 
     def save(self) -> None:
-        db, delivery_id = self.context.db, self.delivery_id
+        db, store, delivery_id = self.context.db, self.context.store, self.delivery_id
         code = self.status_code.value() or None
         success = self.succeeded.isChecked()
         error, raw = self.error.text().strip(), self.raw_response.toPlainText()
         reason = self.reason.text().strip()
         self.save_button.setEnabled(False)
 
-        def work():
+        def work() -> str:
+            hosted = hosted_actions.delivery_writes(db, store, delivery_id)
+            if hosted is not None:  # pulled from an ECG module: recorded there first
+                from webhook_desk.platform.ecg_activity_writes import Outcome
+
+                outcome = Outcome(success, code, error, raw or None)
+                with hosted as writes:
+                    done = writes.record_outcome(delivery_id, outcome, reason or None)
+                return hosted_actions.module_answer("recorded the outcome", done)
             with db.session() as session:
                 outcomes.record_outcome(
                     session, delivery_id, success, code, error, raw or None, reason
                 )
+            return f"Outcome of delivery {delivery_id} recorded."
 
         run_job(work, self._saved, self._refused)
 
-    def _saved(self, _result) -> None:
-        self.context.say(f"Outcome of delivery {self.delivery_id} recorded.")
+    def _saved(self, sentence: str) -> None:
+        self.context.say(sentence)
         self.context.deliveries_changed.emit()
         self.accept()
 

@@ -31,6 +31,7 @@ from webhook_desk.services.registration_rules import AUTH_TYPES
 from webhook_desk.services.registrations import RegistrationInput
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
+from webhook_desk.ui.dialogs.tls_section import TlsSection
 from webhook_desk.ui.hosted_actions import run_on_module
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.grow_to_fit import grow_to_fit
@@ -75,6 +76,7 @@ class RegistrationDialog(QDialog):
         self.setMinimumWidth(560)
         self._build_fields(events)
         self._build_credentials()
+        self.tls = TlsSection(existing)
         self.error_label = QLabel()
         self.error_label.setStyleSheet(text_style("error"))
         self.error_label.setWordWrap(True)
@@ -87,6 +89,7 @@ class RegistrationDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.credentials)
+        layout.addWidget(self.tls)
         layout.addWidget(self.reason)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
@@ -114,6 +117,7 @@ class RegistrationDialog(QDialog):
             field.setEnabled(False)
         self.auth_type.setEnabled(False)
         self.credentials.setEnabled(False)
+        self.tls.setEnabled(False)  # the module has no client certificates
         self.reason.setPlaceholderText(
             "Reason for the audit trail (optional); saved on the module first"
         )
@@ -273,6 +277,7 @@ class RegistrationDialog(QDialog):
             stored_auth=existing.get("auth_type"),
             kept_events=existing.get("events", ()),
         )
+        found += self.tls.problems()
         if not self.owner_id.text().strip():  # which box is empty: the form's own question
             url_ok = not registration_rules.url_problems(data.url, data.is_development)
             found.insert(
@@ -313,7 +318,12 @@ class RegistrationDialog(QDialog):
             return
         self.save_button.setEnabled(False)
         data, secret, reason = self.form_input(), self.secret(), self.reason.text().strip() or None
-        db, store, existing = self.context.db, self.context.store, self.existing
+        db, store, existing, tls = (
+            self.context.db,
+            self.context.store,
+            self.existing,
+            self.tls.change(),
+        )
 
         if self.hosted:
             self._save_on_module(data, reason)
@@ -326,9 +336,11 @@ class RegistrationDialog(QDialog):
                     reg = registrations.update(
                         session, store, existing["id"], changes, secret=secret, reason=reason
                     )
+                    if tls:
+                        registrations.set_tls(session, store, reg.id, tls, reason)
                     return reg.id, ""
                 reg, generated = registrations.add(
-                    session, store, data, secret=secret, reason=reason
+                    session, store, data, secret=secret, reason=reason, tls=tls
                 )
                 session.flush()
                 return reg.id, generated or ""
@@ -357,7 +369,7 @@ class RegistrationDialog(QDialog):
     # --- closing ------------------------------------------------------------------------
 
     def _form_state(self) -> tuple:
-        return self.form_input(), self.secret(), self.reason.text()
+        return self.form_input(), self.secret(), self.tls.change(), self.reason.text()
 
     def reject(self) -> None:
         """Escape, Cancel or the window's close button: ask before throwing typing away."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import QApplication, QStyle
 
 from webhook_desk.ui.colours import qcolour
 from webhook_desk.ui.formatting import local_time, owner
@@ -59,7 +60,18 @@ class RegistrationsModel(RowsTableModel):
             return QBrush(qcolour(name)) if name else None
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return row.get("validation_error")
+        if column == 0 and row.get("certificate_warnings"):
+            return _certificate_warning(row["certificate_warnings"], role)
         return None
+
+
+def _certificate_warning(warnings: list[str], role):
+    """A certificate expiring or expired: a warning sign on the name, the sentences on hover."""
+    if role == Qt.ItemDataRole.DecorationRole:
+        return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return "\n".join(warnings)
+    return None
 
 
 class RegistrationsFilter(QSortFilterProxyModel):

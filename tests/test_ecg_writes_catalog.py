@@ -1,0 +1,117 @@
+"""Managing the ECG module's catalog from the desk (categories, events, sample payloads): each
+change is made in the module's catalog first (`webhook-desk serve` in its own process, its own
+database), then in the desk's, audited with the module's id; a refusal changes neither."""
+
+import pytest
+from ecg_module import served_module
+
+from webhook_desk.db.models import AuditEntry
+from webhook_desk.errors import NotFound, UserError
+from webhook_desk.platform.ecg_catalog_writes import EcgCatalogWrites
+from webhook_desk.services import catalog
+
+module = pytest.fixture(scope="module")(served_module)
+SCHEMA = {"type": "object", "required": ["reading"]}
+
+
+def _both(module, db, read):
+    """`read(session)` over the module's catalog and over the desk's."""
+    with module.db.session() as theirs, db.session() as ours:
+        return read(theirs), read(ours)
+
+
+def _category(code):
+    return lambda session: catalog.category_as_dict(catalog.get_category(session, code))
+
+
+def _event(code):
+    def read(session):
+        event = catalog.get_event(session, code, "v1")
+        return {
+            "name": event.name,
+            "schema": event.json_schema,
+            "samples": {s.name: s.payload for s in event.samples},
+        }
+
+    return read
+
+
+def test_a_category_made_on_the_desk_is_made_on_the_module_first(module, catalog_db, cli):
+    made = cli("events", "create", "lab", "--category", "--name", "Lab results", "--description",
+               "From the site lab", "--api-url", module.url, "--token-stdin", "--reason",
+               "new site", "--json", db=catalog_db, stdin=module.token)  # fmt: skip
+
+    assert made.code == 0, made.err
+    theirs, ours = _both(module, catalog_db, _category("lab"))
+    assert (theirs["name"], theirs["description"]) == ("Lab results", "From the site lab")
+    assert (ours["name"], ours["description"]) == ("Lab results", "From the site lab")
+    with catalog_db.session() as session:
+        entry = session.query(AuditEntry).filter_by(action="category.create").one()
+        assert entry.reason.startswith("new site; sent to ECG category ")
+        assert module.url in entry.reason
+
+    renamed = cli("events", "update", "lab", "--category", "--name", "Lab", "--api-url",
+                  module.url, db=catalog_db)  # fmt: skip
+    assert renamed.code == 0, renamed.err
+    assert "updated, on the ECG module and here" in renamed.out
+    theirs, ours = _both(module, catalog_db, _category("lab"))
+    assert theirs["name"] == ours["name"] == "Lab"
+
+
+def test_events_and_samples_are_managed_on_the_module_then_here(module, catalog_db):
+    with EcgCatalogWrites(catalog_db, module.client()) as writes:
+        writes.create_category("vitals-extra", "Extra vitals")
+        writes.create_event("vitals-extra", "bp.created", "v1", "Blood pressure", schema=SCHEMA)
+        writes.update_event("bp.created", "v1", {"name": "Blood pressure taken"}, "clearer")
+        writes.change_sample("add", "bp.created", "v1", "ack", {"reading": 120})
+        writes.change_sample("update", "bp.created", "v1", "ack", {"reading": 135})
+
+        theirs, ours = _both(module, catalog_db, _event("bp.created"))
+        assert (
+            theirs
+            == ours
+            == {
+                "name": "Blood pressure taken",
+                "schema": SCHEMA,
+                "samples": {"ack": {"reading": 135}},
+            }
+        )
+
+        writes.change_sample("delete", "bp.created", "v1", "ack")
+        assert _both(module, catalog_db, _event("bp.created"))[0]["samples"] == {}
+        writes.delete_event("bp.created", "v1", "retired")
+        writes.delete_category("vitals-extra")
+
+    for side in (module.db, catalog_db):
+        with side.session() as session, pytest.raises(NotFound):
+            catalog.get_category(session, "vitals-extra")
+    with catalog_db.session() as session:
+        entry = session.query(AuditEntry).filter_by(action="event.update").one()
+        assert entry.reason.startswith("clearer; sent to ECG event ")
+
+
+def test_a_catalog_change_the_module_refuses_changes_neither_side(module, catalog_db, cli):
+    refused = cli("events", "create", "refused", "--category", "--name", "Refused", "--api-url",
+                  module.url, "--token-stdin", db=catalog_db, stdin="not-the-token")  # fmt: skip
+
+    assert refused.code != 0 and len(refused.err.strip().splitlines()) == 1
+    assert "refused the API token" in refused.err and "nothing was changed here" in refused.err
+    for side in (module.db, catalog_db):
+        with side.session() as session, pytest.raises(NotFound):
+            catalog.get_category(session, "refused")
+
+
+def test_an_event_the_desk_lacks_is_not_changed_on_the_module(module, catalog_db):
+    with EcgCatalogWrites(catalog_db, module.client()) as writes:
+        writes.create_category("side", "Side")
+        writes.create_event("side", "only.there", "v1", "Only on the module")
+    with catalog_db.session() as session:
+        session.delete(catalog.get_event(session, "only.there", "v1"))
+
+    with pytest.raises(UserError):
+        EcgCatalogWrites(catalog_db, module.client()).update_event(
+            "only.there", "v1", {"name": "Renamed"}
+        )
+
+    with module.db.session() as session:
+        assert catalog.get_event(session, "only.there", "v1").name == "Only on the module"
