@@ -95,6 +95,7 @@ keyring.set_keyring(ThrowawayKeyring())
 from webhook_desk.ui.app import finish_start, make_application, open_window
 app = make_application()
 window = open_window(url, deferred=deferred)
+early = "sqlalchemy" in sys.modules
 if not deferred:  # the full build paints its rows when their query answers
     from webhook_desk.ui.jobs import wait_for_jobs
     wait_for_jobs()
@@ -102,9 +103,13 @@ if not deferred:  # the full build paints its rows when their query answers
 assert window.registrations_tab.model.rowCount() > 0, "no rows painted"
 print("shown", time.time() - spawned)
 if deferred:
-    finish_start(window)
-    app.processEvents()
+    finished = []
+    finish_start(window, lambda: finished.append(True))
+    while not finished:
+        app.processEvents()
+        time.sleep(0.001)
     print("rest", time.time() - spawned)
+    print("sqlalchemy_before_paint", float(early))
 window.shutdown()
 """
 
