@@ -1,7 +1,6 @@
 """Changing a mirrored ECG subscription from the desk: the change goes to the module first
 (`webhook-desk serve` in its own process, with its own database), then to the mirror here."""
 
-import contextlib
 import socket
 
 import pytest
@@ -15,6 +14,7 @@ from ecg_module import (
     serving,
 )
 from recording_server import HANG, RecordingServer, Reply
+from test_secret_headers_everywhere import written_bytes
 
 from webhook_desk.db.models import AuditEntry, Registration
 from webhook_desk.errors import Conflict, InvalidInput, UserError
@@ -313,11 +313,7 @@ def test_a_secret_set_on_the_desk_goes_to_the_module_once_and_only_to_the_keyrin
         entry = session.query(AuditEntry).filter_by(action="secret.rotate").one()
         assert remote in entry.reason and SECRET not in str(entry.after)
     assert SecretStore().get(key) == SECRET
-    database_file = catalog_db.url.removeprefix("sqlite:///")
-    stored = b""
-    for path in (database_file, database_file + "-wal"):
-        with contextlib.suppress(FileNotFoundError), open(path, "rb") as file:
-            stored += file.read()
+    stored = written_bytes(catalog_db)
     assert b"secret.rotate" in stored  # the files the audit went to
     assert SECRET.encode() not in stored
     assert SECRET not in done.out + done.err + caplog.text

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from ecg_module import VITALS, mirrored_subscription, served_module
+from test_secret_headers_everywhere import written_bytes
 
 from webhook_desk.services import catalog
 
@@ -21,18 +22,6 @@ def _file_text(path) -> bytes:
         with zipfile.ZipFile(path) as book:
             return b"".join(book.read(name) for name in book.namelist())
     return path.read_bytes()
-
-
-def _database_bytes(db) -> bytes:
-    stored = b""
-    database = db.url.removeprefix("sqlite:///")
-    for path in (database, database + "-wal"):
-        try:
-            with open(path, "rb") as file:
-                stored += file.read()
-        except FileNotFoundError:
-            continue
-    return stored
 
 
 def test_no_secret_of_a_hosted_subscription_leaves_the_keyring(
@@ -80,7 +69,7 @@ def test_no_secret_of_a_hosted_subscription_leaves_the_keyring(
 
     secrets = set(memory_keyring.values.values()) | {"refused-value-0042"}
     assert SET_HERE in secrets and len(secrets) >= 5  # token, fingerprint key, three secrets
-    stored = _database_bytes(catalog_db)
+    stored = written_bytes(catalog_db)
     assert b"secret.rotate" in stored  # the audit of the rotations is in what was read
     for secret in secrets:
         assert secret.encode() not in stored, "a secret is in the database"

@@ -259,6 +259,7 @@ def _events(subparsers) -> None:
         verb.add_argument("--version", help="only this version of the event (default: all)")
         add_reason_option(verb)
         verb.set_defaults(status_action=action)
+        add_platform_options(verb, required=False, url_help=ECG_CATALOG_URL)
 
     _catalog_edits(verbs)
 
