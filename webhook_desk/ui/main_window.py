@@ -114,8 +114,9 @@ class MainWindow(QMainWindow):
                 **prefs.engine_options(),
             )
         if context.receiver is None:
-            context.receiver = ReceiverController(context.db, context.store, parent=self)
-            context.receiver.use_preferences(prefs)
+            receiver = ReceiverController(context.db, context.store, parent=self)
+            receiver.use_preferences(prefs)
+            context.receiver = receiver
 
     def _add_events_tab(self) -> None:
         from webhook_desk.ui.events_tab import EventsTab
