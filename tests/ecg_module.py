@@ -11,7 +11,7 @@ import keyring
 from webhook_desk.db.models import Registration
 from webhook_desk.platform import api_shapes
 from webhook_desk.platform.client import PlatformClient
-from webhook_desk.platform.ecg_sync import sync_ecg
+from webhook_desk.platform.ecg_sync import event_ids, sync_ecg
 from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registrations
 from webhook_desk.settings import KEYRING_SERVICE
@@ -76,6 +76,22 @@ class Module:
 
         with self.db.session() as session:
             return session.scalar(select(func.count()).select_from(Delivery))
+
+    def failed_activity(self, org: str, remote: str, payload: dict) -> str:
+        """A post of VITALS to the subscription that failed (500), made on the module: the id
+        of the activity that failed."""
+        client = self.client()
+        path = f"/api/organizations/{org}/webhook-subscriptions/{remote}"
+        posted = client.send("POST", path + "/activity", body={
+            "type": 0, "eventId": event_ids(client)[(VITALS, "v1")], "payload": payload,
+            "rawMessage": {},
+        })  # fmt: skip
+        failed = client.send("POST", f"{path}/activity/{posted['id']}/outcomes", body={
+            "originalActivityId": posted["id"], "success": False, "httpStatusCode": 500,
+            "error": "receiver down", "rawResponse": {},
+        })  # fmt: skip
+        client.close()
+        return failed["id"]
 
     def find(self, remote: str) -> dict | None:
         with self.db.session() as session:

@@ -454,3 +454,26 @@ def test_check_endpoint_presents_the_registrations_certificate(
     assert run.results[0].verdict == endpoint_check.PASS  # the handshake, over mTLS
     arrived = mtls_endpoint.requests(events_only=False)
     assert arrived and {r.header("X-Client-Cert-Used") for r in arrived} == {"True"}
+
+
+def test_the_key_lives_in_the_real_secret_service_and_goes_with_the_registration(
+    sqlite_db, secret_service, hospital, tmp_path
+):
+    issued = hospital.issue("desk on a real keyring")
+    key_pem = issued.key_bytes()[1]  # a line of the key's PEM body
+    reg_id = register(
+        sqlite_db,
+        "https://hooks.example/in",
+        TlsChange(ClientCertificateFiles(*issued.write(tmp_path, "c"))),
+    )
+    store = SecretStore()
+    with sqlite_db.session() as session:
+        reg = registrations.get(session, reg_id)
+        [version] = [v for v in reg.secrets if v.kind == "client-key"]
+        assert key_pem in store.get(version.keyring_key).encode()
+        registrations.delete(session, store, reg_id)
+    assert not [
+        item
+        for item in secret_service.get_preferred_collection().get_all_items()
+        if item.get_attributes().get("username", "").startswith(f"registration-{reg_id}/")
+    ]

@@ -1,7 +1,6 @@
 """Changing a mirrored ECG subscription from the desk: the change goes to the module first
 (`webhook-desk serve` in its own process, with its own database), then to the mirror here."""
 
-import contextlib
 import socket
 
 import pytest
@@ -15,6 +14,7 @@ from ecg_module import (
     serving,
 )
 from recording_server import HANG, RecordingServer, Reply
+from test_secret_headers_everywhere import written_bytes
 
 from webhook_desk.db.models import AuditEntry, Registration
 from webhook_desk.errors import Conflict, InvalidInput, UserError
@@ -263,6 +263,16 @@ def test_the_cli_reports_a_conflict_in_one_line(module, catalog_db, mirrored, cl
     assert "changed on the ECG module since it was last synced" in refused.err
     assert local(catalog_db, reg_id)["is_development"] is True
 
+    # the user's change made over the module's: the module's other change is kept too
+    patch.write_text('[{"op": "replace", "path": "/url", "value": "https://example.org/mine"}]')
+    module.patch(org, remote, [{"op": "replace", "path": "/postUri", "value": "https://o.org/t"}])
+    kept = cli("registrations", "patch", reg_id, "--json-patch", patch, "--keep-mine",
+               db=catalog_db)  # fmt: skip
+    assert kept.code == 0, kept.err
+    assert module.registration(remote)["url"] == "https://example.org/mine"
+    assert local(catalog_db, reg_id)["url"] == "https://example.org/mine"
+    assert local(catalog_db, reg_id)["is_development"] is False  # the module's, read back
+
 
 def test_deleting_an_ecg_mirror_deletes_the_subscription_on_the_module(
     module, catalog_db, mirrored, cli
@@ -313,11 +323,7 @@ def test_a_secret_set_on_the_desk_goes_to_the_module_once_and_only_to_the_keyrin
         entry = session.query(AuditEntry).filter_by(action="secret.rotate").one()
         assert remote in entry.reason and SECRET not in str(entry.after)
     assert SecretStore().get(key) == SECRET
-    database_file = catalog_db.url.removeprefix("sqlite:///")
-    stored = b""
-    for path in (database_file, database_file + "-wal"):
-        with contextlib.suppress(FileNotFoundError), open(path, "rb") as file:
-            stored += file.read()
+    stored = written_bytes(catalog_db)
     assert b"secret.rotate" in stored  # the files the audit went to
     assert SECRET.encode() not in stored
     assert SECRET not in done.out + done.err + caplog.text

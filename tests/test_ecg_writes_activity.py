@@ -10,7 +10,7 @@ from webhook_desk.db.models import Attempt, AuditEntry, Delivery
 from webhook_desk.errors import UserError
 from webhook_desk.platform import api_shapes
 from webhook_desk.platform.ecg_activity_writes import EcgActivityWrites, Outcome
-from webhook_desk.platform.ecg_sync import event_ids, sync_ecg
+from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.services import catalog
 
 module = pytest.fixture(scope="module")(served_module)
@@ -28,25 +28,18 @@ def _desk_delivery(db) -> dict:
         return {"uuid": delivery.uuid, "status": delivery.status, "tries": len(delivery.attempts)}
 
 
+def _sample(db) -> dict:
+    with db.session() as session:
+        return catalog.sample_payload(catalog.get_event(session, VITALS, "v1"))
+
+
 @pytest.fixture
 def failed(module, catalog_db, mirrored):
     """An activity of the subscription that failed on the module (500), pulled into the desk:
     (organisation, remote id, local registration id, the desk's delivery uuid)."""
     org, remote, reg_id = mirrored
-    client = module.client()
-    path = f"/api/organizations/{org}/webhook-subscriptions/{remote}"
-    with catalog_db.session() as session:
-        sample = catalog.sample_payload(catalog.get_event(session, VITALS, "v1"))
-    posted = client.send("POST", path + "/activity", body={
-        "type": 0, "eventId": event_ids(client)[(VITALS, "v1")], "payload": sample,
-        "rawMessage": {},
-    })  # fmt: skip
-    client.send("POST", f"{path}/activity/{posted['id']}/outcomes", body={
-        "originalActivityId": posted["id"], "success": False, "httpStatusCode": 500,
-        "error": "receiver down", "rawResponse": {},
-    })  # fmt: skip
-    sync_ecg(catalog_db, client, org)
-    client.close()
+    module.failed_activity(org, remote, _sample(catalog_db))
+    sync_ecg(catalog_db, module.client(), org)
     return org, remote, reg_id, _desk_delivery(catalog_db)["uuid"]
 
 

@@ -170,6 +170,12 @@ def test_issuing_with_a_bad_name_or_over_existing_files_is_one_sentence(
     assert tester.cert_file.read_bytes() == before
 
 
+def test_issuing_into_a_folder_that_does_not_exist_is_one_sentence(ca, tmp_path):
+    with pytest.raises(UserError) as raised:
+        ca.issue_client_certificate("lab-pc", tmp_path / "absent")
+    assert str(raised.value) == f"Cannot write to {tmp_path / 'absent'}: it is not a folder."
+
+
 # --- the command line -----------------------------------------------------------------------
 
 

@@ -25,10 +25,12 @@ from webhook_desk.cli.common import print_json
 from webhook_desk.cli.history import filters_from
 from webhook_desk.db import Database, statement_cache
 from webhook_desk.db.migrate import alembic_config, current_revision, head_revision, upgrade
-from webhook_desk.db.models import Delivery, Registration, UTCDateTime
+from webhook_desk.db.models import Delivery, Registration, SecretVersion, UTCDateTime
 from webhook_desk.db.revision import script_head
 from webhook_desk.history import first_page, queries
 from webhook_desk.history.sort_order import NEWEST_FIRST, parse_sort
+from webhook_desk.services import registration_list, registrations
+from webhook_desk.services.registration_rows import cached_tab_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sqlalchemy", "alembic", "aiohttp", "requests", "PySide6")
@@ -262,3 +264,68 @@ def test_cached_statements_store_times_as_sqlalchemy_does(value):
     dialect = sqlite.dialect()
     stores = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     assert statement_cache.sqlite_value(value) == stores(value)
+
+
+WINDOW_CHILD = """
+import sys
+from PySide6.QtCore import QSettings
+QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[2])
+from webhook_desk.ui.app import make_application, open_window
+app = make_application()
+window = open_window(sys.argv[1], deferred=True)
+heavy = ("sqlalchemy", "alembic", "aiohttp", "requests", "keyring", "PySide6.QtCharts")
+print(window.registrations_tab.model.rowCount(), sorted(m for m in heavy if m in sys.modules))
+"""
+
+
+def test_the_window_paints_its_registrations_before_importing_sqlalchemy(own_cache, tmp_path):
+    url = f"sqlite:///{tmp_path / 'window.sqlite3'}"
+    db = Database.open(url)
+    with db.session() as session:
+        for n in range(3):
+            session.add(Registration(name=f"Study {n}", url=f"https://hooks.example.org/{n}"))
+        session.flush()
+        registration_list.tab_rows(session)  # a previous start kept its statements
+    db.dispose()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(own_cache)}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    out = subprocess.run(
+        [sys.executable, "-c", WINDOW_CHILD, url, str(tmp_path / "settings")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert out.split(maxsplit=1) == ["3", "[]\n"]
+
+
+def test_the_registrations_read_ahead_are_the_rows_the_orm_gives(varied):
+    db = Database.open(varied)
+    with db.session() as session:
+        session.add(Registration(name="Gone", url="https://old.example.org", status="archived"))
+        for version, expires, revoked in ((1, START, None), (2, None, None), (3, None, START)):
+            session.add(
+                SecretVersion(
+                    registration_id=1,
+                    kind="hmac",
+                    version=version,
+                    fingerprint="ab12cd34" if version > 1 else None,
+                    created_at=START + timedelta(microseconds=version),
+                    expires_at=expires,
+                    revoked_at=revoked,
+                )
+            )
+        session.flush()
+        for archived in (False, True):
+            orm = [
+                {**registrations.as_dict(r), "secrets": registrations.secret_summary(r)}
+                for r in registrations.list_all(session, include_archived=archived)
+            ]
+            assert registration_list.tab_rows(session, archived) == orm
+    for archived, expected in ((False, 1), (True, 2)):
+        rows = cached_tab_rows(varied, archived)
+        assert rows is not None and len(rows) == expected
+        assert rows == orm if archived else rows == orm[:1]
+    db.dispose()

@@ -1,10 +1,13 @@
 """A deferred start (the app's): the window paints its Registrations tab with data first, and
 the Events, History and Receiver tabs, the engine and the receiver, built after that, work as
-after a full start."""
+after a full start, also when the first paint read its rows before the database was opened."""
 
 from PySide6.QtCore import Qt
 
-from webhook_desk.services import demo
+from webhook_desk.services import demo, registration_list
+from webhook_desk.services.registration_rows import cached_tab_rows
+from webhook_desk.ui.app import finish_start
+from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.main_window import MainWindow
 
 
@@ -49,3 +52,32 @@ def test_the_other_tabs_work_after_a_deferred_start(context, settings, qtbot):
         assert receiver_tab.url.text() == context.receiver.url
     finally:
         window.shutdown()
+
+
+def test_a_start_with_its_rows_read_ahead_paints_them_then_opens_the_database(
+    context, settings, qtbot
+):
+    with context.db.session() as session:
+        demo.load_demo(session, context.store, deliveries=40)
+        usual = registration_list.tab_rows(session)  # a previous start: statements kept
+    rows = cached_tab_rows(context.db.url)
+    assert rows == usual and len(rows) == 5
+    later = AppContext(url=context.db.url, store=context.store)
+    window = MainWindow(later, settings, deferred=True, first_rows=rows)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.registrations_tab.model.rowCount() == 5
+    assert not later.is_open  # painted before the database was opened
+
+    finished = []
+    finish_start(window, lambda: finished.append(True))
+    try:
+        qtbot.waitUntil(lambda: bool(finished), timeout=30_000)
+        assert later.is_open and later.engine.state == "running"
+        click_tab(window, qtbot, 2)
+        qtbot.waitUntil(lambda: window.history_tab.model.rowCount() >= 40)
+        window.registrations_tab.select(rows[0]["id"])
+        assert window.registrations_tab.detail.row["name"] == rows[0]["name"]
+    finally:
+        window.shutdown()
+        later.db.dispose()

@@ -4,11 +4,13 @@ and shown, and the order is there again after a restart."""
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractItemView
 
 from tests.ui.test_history_detail import click_row
 from tests.ui.test_history_state import load_demo, reopen
 from webhook_desk.history import queries
 from webhook_desk.history.sort_order import Sort
+from webhook_desk.services import firing
 from webhook_desk.ui.models.history_model import PAGE_SIZE, SORTS, TITLES
 
 SORTED_BY_CLICK = ["Status", "Code", "Event", "Registration", "Attempts", "Created", "Last sent"]
@@ -119,3 +121,28 @@ def test_the_order_is_remembered_across_a_restart(
     assert shown_sort(tab) == ("Code", False)
     assert [r["id"] for r in tab.model.rows] == listed_ids(cli, context, "code")
     again.shutdown()
+
+
+def test_new_deliveries_while_sorted_take_their_place_and_the_view_stays(
+    show_history, qtbot, context, cli
+):
+    load_demo(context, 300)
+    tab = show_history()
+    click_header(qtbot, tab, "Status")  # failed, pending, succeeded
+    settled(qtbot, tab)
+    chosen = next(r["id"] for r in tab.model.rows[150:] if r["status"] == "succeeded")
+    row = tab.model.row_of(chosen)
+    tab.table.scrollTo(tab.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+    click_row(qtbot, tab.table, row)
+    qtbot.waitUntil(lambda: tab.panel.record is not None and tab.panel.record["id"] == chosen)
+    scrolled = tab.table.verticalScrollBar().value()
+    assert scrolled > 0
+
+    with context.db.session() as session:  # queued: pending, sorted before the succeeded
+        firing.fire(session, "upload", url="http://127.0.0.1:9/hooks", count=5)
+    context.deliveries_changed.emit()
+    qtbot.waitUntil(lambda: tab.model.total == 305 and not tab.model.locating)
+    assert [r["id"] for r in tab.model.rows[:PAGE_SIZE]] == listed_ids(cli, context, "status")
+    qtbot.waitUntil(lambda: tab.selected_id() == chosen)
+    assert tab.panel.record["id"] == chosen
+    assert tab.table.verticalScrollBar().value() == scrolled  # the view stayed where it was

@@ -3,7 +3,7 @@ driven as a coordinator would: choose files, type the passphrase, read what the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from tests.test_client_certificates import PASSPHRASE, TestCA
 from tests.ui.test_registrations_tab import fill, one_registration_selected, open_add_dialog
@@ -72,3 +72,28 @@ def test_a_certificate_expiring_soon_is_flagged_in_the_row_and_the_detail(
     qtbot.waitUntil(lambda: sentence in tab.detail.advice.text())
     assert tab.detail.advice.isVisible()
     assert "Presents CN=desk (issued by CN=Hospital Test CA)" in tab.detail.values["TLS"].text()
+
+
+def test_editing_shows_the_saved_certificate_and_can_stop_presenting_it(
+    window, qtbot, context, tmp_path, memory_keyring
+):
+    cert, key = TestCA().issue("old desk").write(tmp_path, "desk")
+    tab, reg_id = one_registration_selected(window, qtbot, context)
+    with context.db.session() as session:
+        registrations.set_tls(
+            session, context.store, reg_id, TlsChange(ClientCertificateFiles(cert, key))
+        )
+    tab.refresh()
+    qtbot.waitUntil(lambda: "CN=old desk" in tab.detail.values["TLS"].text())
+    tab.actions_by_name["edit"].trigger()
+    qtbot.waitUntil(lambda: tab.dialog is not None)
+    dialog = tab.dialog
+    assert "Presents CN=old desk (issued by CN=Hospital Test CA)" in dialog.tls.facts.text()
+    assert dialog.tls.certificate_file.text() == ""  # nothing of the key is shown again
+    box = dialog.tls.no_client_certificate
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # its box
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    with context.db.session() as session:
+        assert registrations.get(session, reg_id).client_certificate is None
+    assert not [k for (_, k) in memory_keyring.values if "/client-key/" in k]

@@ -116,7 +116,7 @@ def _sync(args) -> int:
         if args.platform == "centrepoint":
             report = sync_centrepoint(db, client, args.study, args.since, progress)
         else:
-            report = sync_ecg(db, client, args.organization, progress)
+            report = sync_ecg(db, client, args.organization, progress, not args.changes_only)
     finally:
         client.close()
     report.warning = warning
@@ -128,6 +128,7 @@ def _sync(args) -> int:
             f"{report.registrations_updated} updated; {report.records_added} history records "
             f"added ({report.deliveries_added} deliveries) of {report.records_fetched} fetched"
             + (f"; {report.catalog_added} catalog entries added" if report.catalog_added else "")
+            + (f"; {len(report.new_failed)} newly failed" if report.new_failed else "")
             + f"; {report.requests} requests, {report.retries} retried."
         )
     if warning:

@@ -35,6 +35,7 @@ SOURCES = (
     "history/filters.py",
     "history/payload_text.py",
     "history/queries.py",
+    "services/registration_list.py",
     "services/registrations.py",
 )
 FILE_NAME = "statements.json"
@@ -65,6 +66,15 @@ def sqlite_value(value):
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond:06d}"
+
+
+def stored_time(value) -> datetime | None:
+    """A time as a row holds it (SQLite's text, or a driver's datetime), aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from webhook_desk.db.statement_cache import stored_time
 from webhook_desk.vocabulary import DeliveryStatus
 
 # The keys of a delivery's dict, in the order --json prints them.
@@ -44,15 +45,6 @@ def delivery_dict(values: Mapping) -> dict:
         found["next_attempt_at"] = None
     found["is_validation"] = bool(found["is_validation"])
     return found
-
-
-def stored_time(value) -> datetime | None:
-    """A time as a row holds it (SQLite's text, or a datetime), aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -14,8 +14,9 @@ from sqlalchemy import String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from webhook_desk.db.models import Delivery, UTCDateTime
+from webhook_desk.db.statement_cache import stored_time
 from webhook_desk.history import first_page, payload_text
-from webhook_desk.history.delivery_rows import delivery_dict, stored_time
+from webhook_desk.history.delivery_rows import delivery_dict
 from webhook_desk.history.driver_reads import remember_compiled, run_compiled
 from webhook_desk.history.filters import EQUALITIES, Filters, code_ranges, text_values
 from webhook_desk.history.filters import STATUSES as STATUSES  # re-exported for the window

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, Registration
+from webhook_desk.engine.client_tls import CLIENT_KEY
 from webhook_desk.history.centrepoint_format import platform_event_id, platform_time
 from webhook_desk.redaction import redacted
 from webhook_desk.vocabulary import EventStatus, RegistrationStatus
@@ -185,6 +186,7 @@ def ecg_secret_history(reg: Registration) -> list[dict]:
             "auditInfo": _audit_info(v.created_at),
         }
         for v in reg.secrets
+        if v.kind != CLIENT_KEY  # a key for TLS, not a secret the module signs with
     ]
 
 

@@ -10,13 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from webhook_desk.errors import UserError
-from webhook_desk.history import queries
-from webhook_desk.history.queries import Filters
-from webhook_desk.platform.client import PlatformClient
-from webhook_desk.platform.ecg_sync import sync_ecg
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.ecg_sync import Connection, refresh
 from webhook_desk.services import registrations
-from webhook_desk.vocabulary import DeliveryStatus
 
 # A background refresh runs again in a few minutes: it gives up sooner than a sync asked for.
 TRIES = 3
@@ -25,7 +20,7 @@ TRIES = 3
 @dataclass
 class RefreshReport:
     organizations: int = 0  # pulled, over all modules
-    new_failed: int = 0  # failed deliveries of hosted subscriptions that were not failed before
+    new_failed: int = 0  # hosted deliveries a new activity left failed
     problems: list[str] = field(default_factory=list)  # one sentence per module that failed
 
 
@@ -41,32 +36,16 @@ def connected(session) -> list[tuple[str, str]]:
 
 
 def refresh_all(db, store, tries: int = TRIES) -> RefreshReport:
-    """Pull every connected organisation again; a module that fails is said, not fatal to
-    the others."""
+    """Pull what changed in every connected organisation; a module that fails is said, not
+    fatal to the others."""
     with db.session() as session:
         pairs = connected(session)
-        before = _failed(session)
     report = RefreshReport(organizations=len(pairs))
     for origin, organization in pairs:
         try:
-            token, _ = api_token(store, origin, None)
-            client = PlatformClient(origin, token, tries=tries)
-            try:
-                sync_ecg(db, client, organization)
-            finally:
-                client.close()
+            pulled = refresh(db, store, Connection(origin, organization), tries)
         except UserError as error:
             report.problems.append(str(error))
-    with db.session() as session:
-        report.new_failed = len(_failed(session) - before)
+            continue
+        report.new_failed += len(pulled.new_failed)
     return report
-
-
-def _failed(session) -> set[str]:
-    """The ids of the hosted subscriptions' failed deliveries."""
-    failed = set()
-    for reg in registrations.list_all(session, include_archived=True):
-        if reg.source == "ecg":
-            filters = Filters(registration_id=reg.id, status=DeliveryStatus.FAILED)
-            failed.update(row.uuid for row in queries.iter_matching(session, filters))
-    return failed

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from webhook_desk.db.models import EventCategory, EventType, SamplePayload
+from webhook_desk.db.models import Attempt, Delivery, EventCategory, EventType, SamplePayload
 from webhook_desk.errors import NotFound
 from webhook_desk.history.centrepoint_format import parse_time
 from webhook_desk.platform.client import PlatformClient, PlatformError
@@ -18,6 +19,7 @@ from webhook_desk.platform.sync import (
     PageWriter,
     Progress,
     SyncReport,
+    api_token,
     converted,
     count_mirror,
     finish,
@@ -27,20 +29,71 @@ from webhook_desk.platform.sync import (
     upsert_mirror,
 )
 from webhook_desk.redaction import redacted
-from webhook_desk.vocabulary import EventStatus, RegistrationStatus
+from webhook_desk.vocabulary import DeliveryStatus, EventStatus, RegistrationStatus
 
 
-def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress = quiet):
-    """The module's catalog, an organisation's subscriptions, and their activity."""
+def sync_ecg(db, client: PlatformClient, organization: str, progress: Progress = quiet,
+             catalog: bool = True) -> SyncReport:  # fmt: skip
+    """The module's catalog (unless `catalog` is False), an organisation's subscriptions, and
+    the activity after what is stored here; the report names the deliveries newly failed."""
     report = SyncReport("ecg")
     try:
-        _pull_catalog(db, client, report, progress)
-        mirrors = _pull_subscriptions(db, client, organization, report, progress)
-        for mirror in mirrors:
-            ActivityPull(db, client, organization, mirror, report, progress).run()
+        if catalog:
+            _pull_catalog(db, client, report, progress)
+        _pull_changes(db, client, organization, report, progress)
     finally:
         finish(report, client)
     return report
+
+
+def _pull_changes(db, client, organization, report: SyncReport, progress) -> None:
+    """The subscriptions (a page of them), then per subscription only the activity after
+    what is stored here (the list's skip): with nothing new, a request or two."""
+    with db.session() as session:
+        last_attempt = session.scalar(select(func.max(Attempt.id))) or 0
+    mirrors = _pull_subscriptions(db, client, organization, report, progress)
+    for mirror in mirrors:
+        ActivityPull(db, client, organization, mirror, report, progress).run()
+    report.new_failed = _failed_since(db, last_attempt, [mirror.id for mirror in mirrors])
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An organisation of a connected ECG module, whose subscriptions are mirrored here."""
+
+    origin: str  # the module's API, as given to `sync ecg`
+    organization: str
+
+
+def refresh(db, store, mirror: Connection, tries: int = 3) -> SyncReport:
+    """What changed on the module since the last pull, with the token kept for it: the
+    organisation's subscriptions and their new activity, not the catalog (the module lists it
+    with no way to ask what changed; `sync ecg` pulls it). `new_failed` names the deliveries
+    a new activity left failed, for the window to notify."""
+    token, _ = api_token(store, mirror.origin, None)
+    client = PlatformClient(mirror.origin, token, tries=tries)
+    try:
+        return sync_ecg(db, client, mirror.organization, catalog=False)
+    finally:
+        client.close()
+
+
+def _failed_since(db, last_attempt: int, mirror_ids: list[int]) -> list[str]:
+    """The deliveries of these mirrors that are failed now after an attempt stored since."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Delivery.uuid)
+                .join(Attempt, Attempt.delivery_id == Delivery.id)
+                .where(
+                    Attempt.id > last_attempt,
+                    Delivery.registration_id.in_(mirror_ids),
+                    Delivery.status == DeliveryStatus.FAILED,
+                )
+                .distinct()
+                .order_by(Delivery.uuid)
+            )
+        )
 
 
 # An ECG subscription's active/archived flags, as a registration's status here.

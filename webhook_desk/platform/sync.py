@@ -15,7 +15,7 @@ dedupes in any case.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,6 +51,7 @@ class SyncReport:
     requests: int = 0
     retries: int = 0
     warning: str | None = None
+    new_failed: list[str] = field(default_factory=list)  # deliveries a new attempt left failed
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -29,7 +29,7 @@ from webhook_desk.db.models import (
 from webhook_desk.engine.client_tls import CLIENT_KEY
 from webhook_desk.errors import Conflict, InvalidInput, NotFound
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services import audit
+from webhook_desk.services import audit, registration_rows
 from webhook_desk.services import registration_rules as rules
 from webhook_desk.services.registration_rules import SECRET_KIND
 from webhook_desk.settings import SECRET_GRACE_HOURS
@@ -452,56 +452,23 @@ def list_all(session: Session, include_archived: bool = False) -> list[Registrat
     query = (
         select(Registration).options(selectinload(Registration.events)).order_by(Registration.id)
     )
-    if not include_archived:
-        query = query.where(Registration.status != ARCHIVED)
-    return list(session.scalars(query))
+    return list(session.scalars(query.where(*listing_conditions(include_archived))))
+
+
+def listing_conditions(include_archived: bool) -> list:
+    """Which registrations a list shows: archived ones only when asked for."""
+    return [] if include_archived else [Registration.status != ARCHIVED]
 
 
 def secret_summary(reg: Registration, now: datetime | None = None) -> list[dict]:
     now = now or utcnow()
+    fields = registration_rows.SECRET_FIELDS
     return [
-        {
-            "kind": v.kind,
-            "version": v.version,
-            "fingerprint": v.fingerprint or "unknown",
-            "created_at": v.created_at,
-            "expires_at": v.expires_at,
-            "valid": v.revoked_at is None and (v.expires_at is None or v.expires_at > now),
-        }
-        for v in reg.secrets
+        registration_rows.secret_entry({f: getattr(v, f) for f in fields}, now) for v in reg.secrets
     ]
 
 
 def as_dict(reg: Registration) -> dict:
     """The registration as plain data (no secret values): for --json, the audit and the GUI."""
-    return {
-        "id": reg.id,
-        "name": reg.name,
-        "study_id": reg.study_id,
-        "organization_id": reg.organization_id,
-        "url": reg.url,
-        "events": reg.event_codes,
-        "event_version": reg.event_version,
-        "auth_type": reg.auth_type,
-        "username": reg.username,
-        "token_url": reg.token_url,
-        "client_id": reg.client_id,
-        "oauth_scope": reg.oauth_scope,
-        "is_development": reg.is_development,
-        "status": reg.status,
-        "disabled_reason": reg.disabled_reason,
-        "validation_state": reg.validation_state,
-        "validation_error": reg.validation_error,
-        "retry_schedule": reg.retry_schedule,
-        "failure_streak": reg.failure_streak,
-        "last_delivery_at": reg.last_delivery_at.isoformat() if reg.last_delivery_at else None,
-        "last_delivery_status": reg.last_delivery_status,
-        "source": reg.source,
-        "client_certificate": next(iter(_facts(reg.client_certificate)), None),  # the leaf
-        "ca_bundle": _facts(reg.ca_bundle) or None,
-        "certificate_warnings": rules.certificate_warnings(reg.client_certificate, reg.ca_bundle),
-    }
-
-
-def _facts(pem: str | None) -> list[dict]:
-    return [f.as_dict() for f in certificates.facts(pem or "")]
+    values = {name: getattr(reg, name) for name in registration_rows.FIELDS}
+    return registration_rows.registration_dict(values, reg.event_codes)

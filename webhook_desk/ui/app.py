@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Callable
+from importlib import import_module
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
@@ -14,7 +16,7 @@ from webhook_desk import __version__
 from webhook_desk.errors import UserError
 from webhook_desk.settings import APP_NAME, DB_ENV_VAR, resolve_db_url
 from webhook_desk.ui.icons import icon
-from webhook_desk.ui.jobs import wait_for_jobs
+from webhook_desk.ui.jobs import run_job, wait_for_jobs
 from webhook_desk.ui.wording import for_window
 
 # Only Qt and light modules are imported up here: the splash must show before SQLAlchemy,
@@ -47,17 +49,6 @@ def freeze_startup_objects() -> None:
     the worst stall the window had while the engine delivered."""
     gc.collect()
     gc.freeze()
-
-
-def open_database(url: str):
-    """Open (and migrate) the database and make sure the event catalog is loaded."""
-    from webhook_desk.db import Database
-    from webhook_desk.services.catalog import sync_catalog
-
-    db = Database.open(url)
-    with db.session() as session:
-        sync_catalog(session)
-    return db
 
 
 def database_url(explicit: str | None) -> str:
@@ -112,20 +103,28 @@ def show_splash(app: QApplication) -> Splash:
 
 def open_window(url: str, splash: Splash | None = None, deferred: bool = False):
     """Open the database and show the main window over it (raises UserError). `deferred`:
-    the window first paints with the Registrations tab's rows; `finish_start` builds the rest."""
-    db = open_database(url)
+    the window first paints with the Registrations tab's rows; `finish_start` builds the rest.
+
+    A deferred start whose rows a previous start's statements can read with stdlib sqlite3
+    (services/registration_rows.py) paints before SQLAlchemy is even imported, and opens the
+    database after that paint.
+    """
+    from webhook_desk.services.registration_rows import cached_tab_rows
+    from webhook_desk.ui.context import AppContext, open_database
+
+    rows = cached_tab_rows(url) if deferred else None
+    context = AppContext(url=url) if rows is not None else AppContext(open_database(url))
     if splash is not None:
         splash.say("Building the window…")
-    from webhook_desk.ui.context import AppContext
     from webhook_desk.ui.main_window import MainWindow
 
-    window = MainWindow(AppContext(db), deferred=deferred)
+    window = MainWindow(context, deferred=deferred, first_rows=rows)
     window.show()
     if splash is not None:
         splash.close()
     if deferred:
-        # The rows come from a background query: let it answer and the window paint them,
-        # so the first picture has the data, before anything else is built.
+        # Rows not read ahead come from a background query: let it answer and the window
+        # paint them, so the first picture has the data, before anything else is built.
         wait_for_jobs()
         QApplication.processEvents()
     else:
@@ -133,11 +132,43 @@ def open_window(url: str, splash: Splash | None = None, deferred: bool = False):
     return window
 
 
-def finish_start(window) -> None:
-    """After the first paint: the other tabs, the engine and the receiver, then the start-up
-    objects are frozen out of the garbage collector's way."""
-    window.start_services()
-    freeze_startup_objects()
+# What the rest of the window needs that has no Qt in it: imported off the GUI thread while
+# the database opens, so that building the rest stalls the window less.
+PRELOADED = (
+    "webhook_desk.engine.worker",
+    "webhook_desk.history.queries",
+    "webhook_desk.receiver.server",
+    "webhook_desk.services.catalog",
+)
+
+
+def finish_start(window, done: Callable[[], None] | None = None) -> None:
+    """After the first paint, in steps with the event loop running between them: open the
+    database (if the paint did without it) and import what has no Qt in it, off the GUI
+    thread; read the rows again the usual way; the other tabs, the engine and the receiver,
+    one part at a time; last the start-up objects are frozen out of the garbage collector's
+    way. `done` after."""
+    context = window.context
+    steps = [] if context.is_open else [window.registrations_tab.refresh]
+    steps += [*window.rest_steps(), window.start_delivering, freeze_startup_objects]
+    steps.append(done or (lambda: None))
+
+    def next_step(*_args) -> None:
+        steps.pop(0)()
+        if steps:
+            QTimer.singleShot(0, next_step)
+
+    def prepare() -> None:
+        context.db  # noqa: B018 (opens it)
+        for name in PRELOADED:
+            import_module(name)
+
+    run_job(prepare, next_step, lambda sentence: _cannot_open(window, sentence))
+
+
+def _cannot_open(window, sentence: str) -> None:
+    QMessageBox.critical(window, "Webhook Desk", sentence)
+    window.close()
 
 
 def run_gui(db_url: str | None, self_test: bool = False) -> int:

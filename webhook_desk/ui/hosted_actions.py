@@ -1,7 +1,8 @@
 """The window's actions on a hosted ECG subscription: changes sent to the module off the GUI
 thread (platform.ecg_writes), a conflict with the module's newer copy put to the user (the
 ConflictDialog) rather than only refused, its secret set there, its secret history read from
-there, and its activity retried, answered or fired there (platform.ecg_activity_writes)."""
+there, its activity retried, answered or fired there (platform.ecg_activity_writes), and the
+ECG catalog changed there (platform.ecg_catalog_writes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
 
+from webhook_desk.errors import InvalidInput
 from webhook_desk.services import registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.conflict_dialog import KEEP_MINE, ConflictDialog
@@ -49,7 +51,6 @@ def run_on_module(
         dialog = ConflictDialog(result, parent)
         dialog.chosen.connect(lambda choice: resolve(result, choice))
         dialog.rejected.connect(lambda: (cancelled or context.say)(str(result)))
-        parent.conflict_dialog = dialog  # kept, so that it stays open (and tests find it)
         dialog.open()
 
     def resolve(conflict, choice: str) -> None:
@@ -133,6 +134,8 @@ def fire_on_module(db, store, reg_ids: list[int], code: str, payload) -> str:
     for reg_id in reg_ids:
         with db.session() as session:
             hosted = activity.hosted_registration(session, reg_id)
+        if hosted is None:  # no longer a mirror (deleted and re-added meanwhile)
+            raise InvalidInput(f"Registration {reg_id} is not an ECG module subscription.")
         with activity.connected(db, store, hosted) as writes:
             answers.append(
                 module_answer(
@@ -159,3 +162,23 @@ def module_answer(what: str, done: dict) -> str:
         f"The ECG module {what} (its activity {done['activity']}); "
         f"{pulled} new {'record' if pulled == 1 else 'records'} pulled here."
     )
+
+
+def catalog_origins(session) -> list[str]:
+    """The ECG modules this desk is connected to (those its mirrors were synced from)."""
+    from webhook_desk.platform.ecg_refresh import connected  # requests: not at start-up
+
+    return sorted({origin for origin, _organization in connected(session)})
+
+
+def catalog_writes(db, store, origins: list[str]):
+    """The catalog writes of the one connected ECG module; several are not guessed between."""
+    from webhook_desk.platform.ecg_catalog_writes import EcgCatalogWrites
+    from webhook_desk.platform.module_writes import module_client
+
+    if len(origins) > 1:
+        raise InvalidInput(
+            f"Several ECG modules are connected ({', '.join(origins)}); change the catalog of "
+            "one with `webhook-desk events ... --api-url URL`. Nothing was changed."
+        )
+    return EcgCatalogWrites(db, module_client(store, origins[0], "The ECG catalog"))

@@ -7,28 +7,27 @@ History and Receiver tabs, the engine and the receiver after that first paint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from webhook_desk import __version__
-from webhook_desk.engine import streaks
-from webhook_desk.engine.defaults import Timeouts
-from webhook_desk.services import audit, delivery_counts, retention
 from webhook_desk.ui.context import AppContext
-from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
-from webhook_desk.ui.dialogs.data_protection_dialogs import EraseSubjectDialog, RetentionDialog
-from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
-from webhook_desk.ui.dialogs.import_dialog import ImportDialog
-from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
-from webhook_desk.ui.hosted_refresh import HostedRefresh
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, wait_for_jobs
 from webhook_desk.ui.notifications import notify
-from webhook_desk.ui.preferences import Preferences
 from webhook_desk.ui.registrations_tab import RegistrationsTab
 from webhook_desk.ui.status_bar import StatusBar
 from webhook_desk.ui.widgets.context_menu import fill_menu
+
+if TYPE_CHECKING:
+    from webhook_desk.services.audit import ChainState
+
+# The services and dialogs are imported where they are used: a deferred start paints the
+# window before SQLAlchemy, the engine and the HTTP stack are imported (issue 15).
 
 DEFAULT_SIZE = (1280, 800)
 TABS = (
@@ -45,17 +44,22 @@ RETENTION_EVERY_MS = 6 * 3600 * 1000
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, context: AppContext, settings: QSettings | None = None, deferred: bool = False
+        self,
+        context: AppContext,
+        settings: QSettings | None = None,
+        deferred: bool = False,
+        first_rows: list[dict] | None = None,
     ):
         """With `deferred`, only the Registrations tab is built now; `build_rest` (or
-        `start_services`) builds the rest, after the window has painted."""
+        `start_services`) builds the rest, after the window has painted. `first_rows`: the
+        Registrations tab's rows, read before the window (ui.app.open_window)."""
         super().__init__()
         self.context = context
         self.settings = settings or QSettings()
         context.settings = self.settings
         self.setWindowTitle("Webhook Desk")
         self.setWindowIcon(icon("app"))
-        self.registrations_tab = RegistrationsTab(context, self)
+        self.registrations_tab = RegistrationsTab(context, self, first_rows)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.registrations_tab, icon("registrations"), "Registrations")
@@ -72,16 +76,31 @@ class MainWindow(QMainWindow):
 
     def build_rest(self) -> None:
         """The Events, History and Receiver tabs, the engine and the receiver; once."""
+        for step in self.rest_steps():
+            step()
+
+    def rest_steps(self) -> list[Callable[[], None]]:
+        """build_rest in parts, for a start that lets the event loop run between them so the
+        window stays live while they load (ui.app.finish_start); none once built."""
         if self.rest_built:
-            return
+            return []
         self.rest_built = True
-        # Imported here, not at the top: these bring Qt Charts, HTTP (requests) and the
-        # receiver's server (aiohttp), which the first paint of the window does not need.
+        return [
+            self._make_services,
+            self._add_events_tab,
+            self._add_history_tab,
+            self._add_receiver_tab,
+            self._finish_rest,
+        ]
+
+    # Each part imports what it builds, not the module: these bring Qt Charts, HTTP (requests)
+    # and the receiver's server (aiohttp), which the first paint of the window does not need.
+
+    def _make_services(self) -> None:
+        from webhook_desk.engine.defaults import Timeouts
         from webhook_desk.ui.engine_thread import EngineThread
-        from webhook_desk.ui.events_tab import EventsTab
-        from webhook_desk.ui.history_tab import HistoryTab
+        from webhook_desk.ui.preferences import Preferences
         from webhook_desk.ui.receiver_controller import ReceiverController
-        from webhook_desk.ui.receiver_tab import ReceiverTab
 
         context, prefs = self.context, Preferences.load(self.settings)
         if context.engine is None:
@@ -95,22 +114,42 @@ class MainWindow(QMainWindow):
                 **prefs.engine_options(),
             )
         if context.receiver is None:
-            context.receiver = ReceiverController(context.db, context.store, parent=self)
-            context.receiver.use_preferences(prefs)
-        self.events_tab = EventsTab(context, self)
-        self.history_tab = HistoryTab(context, self)
+            receiver = ReceiverController(context.db, context.store, parent=self)
+            receiver.use_preferences(prefs)
+            context.receiver = receiver
+
+    def _add_events_tab(self) -> None:
+        from webhook_desk.ui.events_tab import EventsTab
+
+        self.events_tab = EventsTab(self.context, self)
+        self._place_tab(1, self.events_tab)
+
+    def _add_history_tab(self) -> None:
+        from webhook_desk.ui.history_tab import HistoryTab
+
+        self.history_tab = HistoryTab(self.context, self)
         self.history_tab.restore_state(self.settings)
-        self.receiver_tab = ReceiverTab(context, self)
-        context.load_masking()  # the tabs show identifiers masked until it is read
+        self._place_tab(2, self.history_tab)
+
+    def _add_receiver_tab(self) -> None:
+        from webhook_desk.ui.receiver_tab import ReceiverTab
+
+        self.receiver_tab = ReceiverTab(self.context, self)
+        self._place_tab(3, self.receiver_tab)
+
+    def _place_tab(self, index: int, widget) -> None:
+        """`widget` where its "Loading…" placeholder was, the shown tab kept."""
         shown = self.tabs.currentIndex()
-        for index, widget in enumerate((self.events_tab, self.history_tab, self.receiver_tab), 1):
-            placeholder = self.tabs.widget(index)
-            self.tabs.removeTab(index)
-            placeholder.deleteLater()
-            self.tabs.insertTab(index, widget, icon(TABS[index][1]), TABS[index][0])
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        placeholder.deleteLater()
+        self.tabs.insertTab(index, widget, icon(TABS[index][1]), TABS[index][0])
         self.tabs.setCurrentIndex(shown)
+
+    def _finish_rest(self) -> None:
+        self.context.load_masking()  # the tabs show identifiers masked until it is read
         self._build_service_menus()
-        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", shown)))
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", self.tabs.currentIndex())))
         self._connect_services()
 
     # --- menus --------------------------------------------------------------------------
@@ -218,6 +257,8 @@ class MainWindow(QMainWindow):
         self.retention_timer.timeout.connect(self.apply_retention)
         self.retention_timer.start()
         QTimer.singleShot(RETENTION_FIRST_MS, self.apply_retention)
+        from webhook_desk.ui.hosted_refresh import HostedRefresh
+
         self.hosted_refresh = HostedRefresh(self, self.context, self.settings)
 
     def apply_retention(self) -> None:
@@ -232,6 +273,8 @@ class MainWindow(QMainWindow):
                 )
                 self.context.deliveries_changed.emit()
 
+        from webhook_desk.services import retention
+
         run_job(lambda: retention.purge(db), purged, self.context.say)
 
     def check_disable_warnings(self) -> None:
@@ -239,6 +282,8 @@ class MainWindow(QMainWindow):
         db = self.context.db
 
         def find():
+            from webhook_desk.engine import streaks
+
             with db.session() as session:
                 return streaks.on_the_way_to_disabling(session)
 
@@ -293,13 +338,15 @@ class MainWindow(QMainWindow):
         """About, with whether the audit chain is intact (walked off the GUI thread first)."""
         db = self.context.db
 
-        def verify() -> audit.ChainState:
+        def verify() -> ChainState:
+            from webhook_desk.services import audit
+
             with db.session() as session:
                 return audit.verify(session)
 
         run_job(verify, self._about, self.context.say)
 
-    def _about(self, chain: audit.ChainState) -> None:
+    def _about(self, chain: ChainState) -> None:
         state = (
             f"intact, {chain.entries:,} entries" if chain.ok else f"<b>broken</b>: {chain.problem}"
         )
@@ -315,18 +362,26 @@ class MainWindow(QMainWindow):
         self.about_box.open()
 
     def open_retention(self) -> None:
+        from webhook_desk.ui.dialogs.data_protection_dialogs import RetentionDialog
+
         self.retention_dialog = RetentionDialog(self.context, self)
         self.retention_dialog.open()
 
     def open_erasure(self) -> None:
+        from webhook_desk.ui.dialogs.data_protection_dialogs import EraseSubjectDialog
+
         self.erasure_dialog = EraseSubjectDialog(self.context, self)
         self.erasure_dialog.open()
 
     def open_audit(self) -> None:
+        from webhook_desk.ui.dialogs.audit_dialog import AuditDialog
+
         self.audit_dialog = AuditDialog(self.context, self)
         self.audit_dialog.open()
 
     def open_settings(self) -> None:
+        from webhook_desk.ui.dialogs.settings_dialog import SettingsDialog
+
         self.settings_dialog = SettingsDialog(self.settings, self, self.context.db)
         self.settings_dialog.accepted.connect(self.context.load_masking)
         if self.rest_built:
@@ -334,6 +389,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog.open()
 
     def open_import(self) -> None:
+        from webhook_desk.ui.dialogs.import_dialog import ImportDialog
+
         self.import_dialog = ImportDialog(self.context, self, self.settings)
         self.import_dialog.open()
 
@@ -345,6 +402,8 @@ class MainWindow(QMainWindow):
         self.connect_dialog.open()
 
     def offer_demo(self) -> None:
+        from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
+
         self.first_start = FirstStartDialog(self.context, self, first_start=False)
         self.first_start.open()
 
@@ -352,10 +411,16 @@ class MainWindow(QMainWindow):
         """After the window shows: build what a deferred start left out, start delivering,
         and offer demo data on a first start."""
         self.build_rest()
+        self.start_delivering()
+
+    def start_delivering(self) -> None:
+        """Start the engine, offer demo data on a first start, warn of coming auto-disables."""
         self.context.engine.start()
         db = self.context.db
 
         def empty() -> bool:
+            from webhook_desk.services import delivery_counts
+
             with db.session() as session:
                 return delivery_counts.is_empty(session)
 
@@ -363,6 +428,8 @@ class MainWindow(QMainWindow):
         self.check_disable_warnings()
 
     def offer_first_start(self) -> None:
+        from webhook_desk.ui.dialogs.first_start_dialog import FirstStartDialog
+
         self.first_start = FirstStartDialog(self.context, self, first_start=True)
         self.first_start.open()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -18,16 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from webhook_desk.history import queries
-from webhook_desk.history.queries import Filters
-from webhook_desk.services import registration_rules, registrations
-from webhook_desk.ui import hosted_actions
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
-from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
-from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
-from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
-from webhook_desk.ui.hosted_actions import run_on_module
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job, run_query
 from webhook_desk.ui.models.registrations_model import (
@@ -39,6 +33,13 @@ from webhook_desk.ui.registration_detail import RegistrationDetail
 from webhook_desk.ui.widgets.context_menu import attach_context_menu
 from webhook_desk.ui.widgets.record_table import record_table
 from webhook_desk.vocabulary import AuthType, RegistrationStatus
+
+if TYPE_CHECKING:
+    from webhook_desk.services.registration_rules import EventChoice
+    from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
+
+# The services, dialogs and hosted actions are imported where they are used: the window's
+# first paint (issue 15) shows this tab before SQLAlchemy and the HTTP stack are imported.
 
 ENABLED, DISABLED, ARCHIVED = RegistrationStatus
 RECENT = 8  # deliveries shown in the detail panel
@@ -57,14 +58,14 @@ STATUS_CHANGES = {
 
 
 def load_rows(session, include_archived: bool) -> list[dict]:
-    return [
-        {**registrations.as_dict(reg), "secrets": registrations.secret_summary(reg)}
-        for reg in registrations.list_all(session, include_archived=include_archived)
-    ]
+    from webhook_desk.services.registration_list import tab_rows
+
+    return tab_rows(session, include_archived)
 
 
 class RegistrationsTab(QWidget):
-    def __init__(self, context: AppContext, parent=None):
+    def __init__(self, context: AppContext, parent=None, first_rows: list[dict] | None = None):
+        """`first_rows`: the rows to paint at once (a deferred start read them already)."""
         super().__init__(parent)
         self.context = context
         self.model = RegistrationsModel(self)
@@ -114,7 +115,10 @@ class RegistrationsTab(QWidget):
         context.deliveries_changed.connect(self.refresh)
         self._select_after_refresh: int | None = None
         self.dialog: RegistrationDialog | None = None  # opens once its event list is read
-        self.refresh()
+        if first_rows is None:
+            self.refresh()
+        else:
+            self._show_rows(first_rows)
 
     def _build_actions(self) -> None:
         self.toolbar = QToolBar()
@@ -204,6 +208,9 @@ class RegistrationsTab(QWidget):
         db = self.context.db
 
         def load():
+            from webhook_desk.history import queries
+            from webhook_desk.history.filters import Filters
+
             with db.session() as session:
                 page = queries.list_deliveries(session, Filters(registration_id=reg_id), RECENT)
                 return reg_id, [queries.as_dict(d) for d in page.rows]
@@ -224,8 +231,10 @@ class RegistrationsTab(QWidget):
             if name in STATUS_CHANGES:
                 action.setEnabled(status in STATUS_CHANGES[name][2])
             elif name == "rotate":  # a hosted subscription always signs (HMAC)
-                hosted = bool(row) and row.get("source") == "ecg"
-                action.setEnabled(hosted or (bool(row) and row["auth_type"] != AuthType.NONE))
+                action.setEnabled(
+                    row is not None
+                    and (row.get("source") == "ecg" or row["auth_type"] != AuthType.NONE)
+                )
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
             elif name == "check":
@@ -236,7 +245,11 @@ class RegistrationsTab(QWidget):
 
     def _say_why_read_only(self, name: str, action: QAction, row: dict | None) -> None:
         """A mirror's change the platform does not take: disabled, its tooltip says why."""
-        why = row and registrations.mirror_refusal(row.get("source", "local"), name)
+        why = None
+        if row:  # (none is selected at the first paint, before the services are imported)
+            from webhook_desk.services.registrations import mirror_refusal
+
+            why = mirror_refusal(row.get("source", "local"), name)
         if why:
             action.setEnabled(False)
         action.setToolTip(why or self.tooltips[name])
@@ -244,6 +257,8 @@ class RegistrationsTab(QWidget):
     # --- changing -----------------------------------------------------------------------
 
     def add(self) -> None:
+        from webhook_desk.services import registration_rules
+
         run_query(
             self.context.db, registration_rules.event_choices, self._open_dialog, self.context.say
         )
@@ -252,6 +267,8 @@ class RegistrationsTab(QWidget):
         row = self.selected_row()
         if row is None:
             return
+        from webhook_desk.services import registration_rules
+
         run_query(
             self.context.db,
             registration_rules.event_choices,
@@ -259,9 +276,9 @@ class RegistrationsTab(QWidget):
             self.context.say,
         )
 
-    def _open_dialog(
-        self, events: list[registration_rules.EventChoice], existing: dict | None = None
-    ) -> None:
+    def _open_dialog(self, events: list[EventChoice], existing: dict | None = None) -> None:
+        from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
+
         dialog = RegistrationDialog(self.context, events, existing=existing, parent=self)
         dialog.saved.connect(self._saved)
         dialog.open()
@@ -287,6 +304,8 @@ class RegistrationsTab(QWidget):
         db = self.context.db
 
         def state() -> str:
+            from webhook_desk.services import registrations
+
             with db.session() as session:
                 return registrations.get(session, reg_id).validation_state
 
@@ -308,10 +327,14 @@ class RegistrationsTab(QWidget):
         box.open()
 
     def _show_secret(self, title: str, explanation: str, secret: str) -> None:
+        from webhook_desk.ui.dialogs.secret_dialog import SecretDialog
+
         self.secret_dialog = SecretDialog(title, explanation, secret, self)
         self.secret_dialog.open()
 
     def _ask(self, title: str, question: str, button: str, then) -> None:
+        from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
+
         self.reason_dialog = ReasonDialog(title, question, button, self)
         self.reason_dialog.confirmed.connect(then)
         self.reason_dialog.open()
@@ -335,6 +358,7 @@ class RegistrationsTab(QWidget):
     ) -> None:
         """`work(writes)` on the ECG module a mirror came from, then the mirror; off the GUI
         thread, a conflict put to the user. `then(result)` follows on the GUI thread."""
+        from webhook_desk.ui.hosted_actions import run_on_module
 
         def done(result) -> None:
             self.context.registrations_changed.emit()
@@ -353,6 +377,7 @@ class RegistrationsTab(QWidget):
             return
         button, question, _ = STATUS_CHANGES[action]
         reg_id = row["id"]
+        from webhook_desk.services import registrations
 
         def confirmed(reason: str) -> None:
             if row.get("source") == "ecg":  # the module first, then the mirror here
@@ -375,6 +400,7 @@ class RegistrationsTab(QWidget):
         if row is None:
             return
         reg_id, store = row["id"], self.context.store
+        from webhook_desk.services import registrations
 
         hosted = row.get("source") == "ecg"
 
@@ -404,6 +430,9 @@ class RegistrationsTab(QWidget):
         row = self.selected_row()
         if row is None:
             return
+        from webhook_desk.services import registrations
+        from webhook_desk.ui import hosted_actions
+
         if row.get("source") == "ecg":
             hosted_actions.set_secret(self, row)
             return
@@ -444,6 +473,8 @@ class RegistrationsTab(QWidget):
         self._ask("Rotate secret", question, "Rotate", confirmed)
 
     def show_module_secrets(self) -> None:
+        from webhook_desk.ui import hosted_actions
+
         hosted_actions.show_module_secrets(self)
 
     def check_endpoint(self) -> None:

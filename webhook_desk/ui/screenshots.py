@@ -24,9 +24,12 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from webhook_desk.services import demo, firing, registrations  # noqa: E402
 from webhook_desk.throwaway_keyring import ThrowawayKeyring  # noqa: E402
-from webhook_desk.ui.app import make_application, open_database  # noqa: E402
+from webhook_desk.ui.app import make_application  # noqa: E402
 from webhook_desk.ui.colours import dark_palette  # noqa: E402
-from webhook_desk.ui.context import AppContext  # noqa: E402
+from webhook_desk.ui.context import (
+    AppContext,  # noqa: E402
+    open_database,  # noqa: E402
+)
 from webhook_desk.ui.jobs import wait_for_jobs  # noqa: E402
 from webhook_desk.ui.main_window import MainWindow
 from webhook_desk.vocabulary import AuthType

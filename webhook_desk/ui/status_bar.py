@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from webhook_desk.services import delivery_counts
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.message import show_error
@@ -33,7 +32,11 @@ class StatusBar(QStatusBar):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(REFRESH_MS)
-        self.refresh()
+        if context.is_open:  # a deferred start counts once the database is open
+            self.refresh()
+        else:
+            self.show_engine_state()
+            self.show_receiver_state()
 
     def refresh(self) -> None:
         self.show_engine_state()
@@ -44,6 +47,8 @@ class StatusBar(QStatusBar):
         db = self.context.db
 
         def count():
+            from webhook_desk.services import delivery_counts
+
             with db.session() as session:
                 return delivery_counts.counts(session)
 

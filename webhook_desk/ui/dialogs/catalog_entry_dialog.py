@@ -33,7 +33,8 @@ def parsed(editor: JsonEditor, what: str):
 
 
 class CatalogEntryDialog(QDialog):
-    """A form whose Save runs `save(session, fields)` in a job; `saved` runs after."""
+    """A form whose Save runs `save(session, fields)` in a job; `saved(what save returned)`
+    runs after."""
 
     def __init__(self, context, title: str, save: Callable, saved: Callable, parent=None):
         super().__init__(parent)
@@ -96,12 +97,12 @@ class CatalogEntryDialog(QDialog):
 
         def work():
             with db.session() as session:
-                save(session, values)
+                return save(session, values)
 
         run_job(work, self._done, self._refused)
 
-    def _done(self, _result) -> None:
-        self._saved()
+    def _done(self, result) -> None:
+        self._saved(result)
         self.accept()
 
     def _refused(self, sentence: str) -> None:
