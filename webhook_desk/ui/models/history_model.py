@@ -3,7 +3,8 @@
 How the tab uses it: `HistoryModel(db)` is the QTableView's model; the filter bar calls
 `reload(filters)`, a header click `reload(sort=…, keep=…)` (`located` then says where the kept
 delivery went); `deliveries_changed` calls `update()`, which inserts new deliveries at
-the top (so the view keeps its selection and scroll position) and refreshes the live count;
+the top (so the view keeps its selection and scroll position), or sorted by another column
+re-reads the rows in view in place, and refreshes the live count;
 `loaded` / `count_changed` / `failed` drive the count label and status bar; `ID_ROLE` gives
 the selected row's delivery id for the detail panel.
 
