@@ -32,12 +32,8 @@ from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 
 from webhook_desk.services import delivery_counts, firing, registrations  # noqa: E402
 from webhook_desk.services.registrations import RegistrationInput  # noqa: E402
-from webhook_desk.ui.app import (  # noqa: E402
-    freeze_startup_objects,
-    make_application,
-    open_database,
-)
-from webhook_desk.ui.context import AppContext  # noqa: E402
+from webhook_desk.ui.app import freeze_startup_objects, make_application  # noqa: E402
+from webhook_desk.ui.context import AppContext, open_database  # noqa: E402
 from webhook_desk.ui.engine_thread import EngineThread  # noqa: E402
 from webhook_desk.ui.jobs import run_job  # noqa: E402
 from webhook_desk.ui.screenshots import ThrowawayKeyring  # noqa: E402

@@ -115,3 +115,23 @@ def test_an_event_the_desk_lacks_is_not_changed_on_the_module(module, catalog_db
 
     with module.db.session() as session:
         assert catalog.get_event(session, "only.there", "v1").name == "Only on the module"
+
+
+def test_statuses_change_on_the_module_then_here(module, catalog_db, cli):
+    with EcgCatalogWrites(catalog_db, module.client()) as writes:
+        writes.create_category("statuses", "Statuses")
+        writes.create_event("statuses", "st.created", "v1", "Status test")
+
+    paused = cli("events", "deactivate", "st.created", "--version", "v1", "--api-url",
+                 module.url, "--token-stdin", "--reason", "paused", db=catalog_db,
+                 stdin=module.token)  # fmt: skip
+    archived = cli("events", "archive", "statuses", "--category", "--api-url", module.url,
+                   db=catalog_db)  # fmt: skip
+
+    assert paused.code == 0 and archived.code == 0, paused.err + archived.err
+    for side in (module.db, catalog_db):
+        with side.session() as session:
+            assert catalog.get_event(session, "st.created", "v1").status == "inactive"
+            assert catalog.get_category(session, "statuses").status == "archived"
+    unversioned = cli("events", "activate", "st.created", "--api-url", module.url, db=catalog_db)
+    assert unversioned.code != 0 and "--version" in unversioned.err

@@ -141,7 +141,11 @@ def test_the_modules_secret_history_is_listed_by_fingerprint(
     assert listed.code == 0, listed.err
     history = listed.json()
     assert [v["version"] for v in history] == list(range(1, module.secret_versions(remote) + 1))
-    assert all(v["created_at"] for v in history)
+    assert all(v["created_at"] and v["fingerprint"] for v in history)
+    with catalog_db.session() as session:
+        kept = session.get(Registration, reg_id).secrets[-1].fingerprint
+    assert history[-1]["fingerprint"] == kept == SecretStore().fingerprint(secret)
+    assert len({v["fingerprint"] for v in history}) == len(history)  # one per value
     assert secret not in listed.out
     shown = cli("registrations", "secrets", reg_id, db=catalog_db)
     assert shown.code == 0 and "v1 " in shown.out and secret not in shown.out

@@ -5,6 +5,7 @@ a refusal leaves both catalogs as they were; other modules' entries stay the des
 import json
 
 from ecg_module import VITALS, mirror
+from PySide6.QtCore import Qt
 from test_catalog_edits_gui import _save
 
 from webhook_desk.db.models import EventType
@@ -15,6 +16,11 @@ from webhook_desk.services import catalog
 def _event_name(db, code: str) -> str:
     with db.session() as session:
         return catalog.get_event(session, code, "v1").name
+
+
+def _event_status(db, code: str) -> str:
+    with db.session() as session:
+        return catalog.get_event(session, code, "v1").status
 
 
 def _samples(db, code: str) -> list[str]:
@@ -48,7 +54,9 @@ def test_editing_an_ecg_event_changes_it_on_the_module_first(ecg, window, qtbot,
     assert _event_name(context.db, VITALS) == "Vitals as the monitor read them"
 
 
-def test_a_sample_added_to_an_ecg_event_is_added_on_the_module(ecg, window, qtbot, context):
+def test_a_sample_added_to_an_ecg_event_then_deleted_goes_to_the_module_each_time(
+    ecg, window, qtbot, context
+):
     tab, actions = _connected_events_tab(ecg, window, qtbot, context, ecg.token)
     with context.db.session() as session:
         sample = json.dumps(catalog.sample_payload(catalog.get_event(session, VITALS, "v1")))
@@ -58,6 +66,15 @@ def test_a_sample_added_to_an_ecg_event_is_added_on_the_module(ecg, window, qtbo
 
     qtbot.waitUntil(lambda: not actions.dialog.isVisible(), timeout=10_000)
     assert "resting" in _samples(ecg.db, VITALS) and "resting" in _samples(context.db, VITALS)
+    qtbot.waitUntil(
+        lambda: "resting" in [tab.samples.itemText(i) for i in range(tab.samples.count())]
+    )
+    tab.samples.setCurrentText("resting")
+    actions.delete_sample.trigger()
+    qtbot.mouseClick(actions.dialog.ok_button, Qt.MouseButton.LeftButton)
+    message = "Deleted on the ECG module and here."
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == message, timeout=10_000)
+    assert "resting" not in _samples(ecg.db, VITALS) + _samples(context.db, VITALS)
 
 
 def test_an_edit_the_module_refuses_changes_neither_catalog(ecg, window, qtbot, context):
@@ -71,3 +88,13 @@ def test_an_edit_the_module_refuses_changes_neither_catalog(ecg, window, qtbot, 
     qtbot.waitUntil(lambda: "refused the API token" in dialog.problem.text())
     assert dialog.isVisible()
     assert (_event_name(ecg.db, VITALS), _event_name(context.db, VITALS)) == before
+
+
+def test_deactivating_an_ecg_event_deactivates_it_on_the_module(ecg, window, qtbot, context):
+    tab, actions = _connected_events_tab(ecg, window, qtbot, context, ecg.token)
+
+    actions.status["deactivate"].trigger()
+
+    message = f"Event {VITALS}: deactivate done on the ECG module and here."
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == message)
+    assert _event_status(ecg.db, VITALS) == "inactive" == _event_status(context.db, VITALS)

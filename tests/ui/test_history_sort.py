@@ -4,6 +4,7 @@ and shown, and the order is there again after a restart."""
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractItemView
 
 from tests.ui.test_history_detail import click_row
 from tests.ui.test_history_state import load_demo, reopen
@@ -122,7 +123,7 @@ def test_the_order_is_remembered_across_a_restart(
     again.shutdown()
 
 
-def test_new_deliveries_while_sorted_take_their_place_and_the_selection_stays(
+def test_new_deliveries_while_sorted_take_their_place_and_the_view_stays(
     show_history, qtbot, context, cli
 ):
     load_demo(context, 300)
@@ -130,8 +131,12 @@ def test_new_deliveries_while_sorted_take_their_place_and_the_selection_stays(
     click_header(qtbot, tab, "Status")  # failed, pending, succeeded
     settled(qtbot, tab)
     chosen = next(r["id"] for r in tab.model.rows[150:] if r["status"] == "succeeded")
-    click_row(qtbot, tab.table, tab.model.row_of(chosen))
+    row = tab.model.row_of(chosen)
+    tab.table.scrollTo(tab.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+    click_row(qtbot, tab.table, row)
     qtbot.waitUntil(lambda: tab.panel.record is not None and tab.panel.record["id"] == chosen)
+    scrolled = tab.table.verticalScrollBar().value()
+    assert scrolled > 0
 
     with context.db.session() as session:  # queued: pending, sorted before the succeeded
         firing.fire(session, "upload", url="http://127.0.0.1:9/hooks", count=5)
@@ -140,3 +145,4 @@ def test_new_deliveries_while_sorted_take_their_place_and_the_selection_stays(
     assert [r["id"] for r in tab.model.rows[:PAGE_SIZE]] == listed_ids(cli, context, "status")
     qtbot.waitUntil(lambda: tab.selected_id() == chosen)
     assert tab.panel.record["id"] == chosen
+    assert tab.table.verticalScrollBar().value() == scrolled  # the view stayed where it was

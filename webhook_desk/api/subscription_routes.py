@@ -56,10 +56,15 @@ def current_secret(session: Session, call: Call) -> dict:
     newest made by `createdAt`. The value comes from this server's keyring."""
     reg = find_subscription(session, call)
     created = date_param(call.one("createdAt"), "createdAt")
-    versions = [v for v in reg.secrets if created is None or v.created_at <= created]
+    # createdAt as the history shows it, to the millisecond: a version made then is in.
+    versions = [v for v in reg.secrets if created is None or _to_ms(v.created_at) <= created]
     if not versions:
         raise ApiError(404, "No secret was created by then." if created else "No secret yet.")
     return {"secretKey": call.store.get(versions[-1].keyring_key)}
+
+
+def _to_ms(moment):
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def patch(session: Session, call: Call) -> dict:

@@ -155,3 +155,10 @@ def _sample(args) -> int:
     done = SAMPLE_DONE[args.sample_action]
     print(f"Sample {args.name} of {args.code} {args.version} {done}.")
     return 0
+
+
+def set_status_on_module(args) -> list:
+    """`events activate|deactivate|archive|restore CODE --api-url`: on the module, then here."""
+    with _module(args) as module:
+        target = "category" if args.category else "event"
+        return module.set_status(target, args.code, args.status_action, args.version, args.reason)

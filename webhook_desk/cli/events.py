@@ -94,10 +94,15 @@ def _set_status(args) -> int:
     target = "category" if args.category else "event"
     if args.category and args.version:
         raise InvalidInput("--version applies to events, not to categories.")
-    with open_db(args).session() as session:
-        changes = catalog.set_status(
-            session, target, args.code, args.status_action, args.reason, version=args.version
-        )
+    if args.api_url:  # the ECG module's catalog first
+        from webhook_desk.cli.catalog_edits import set_status_on_module
+
+        changes = set_status_on_module(args)
+    else:
+        with open_db(args).session() as session:
+            changes = catalog.set_status(
+                session, target, args.code, args.status_action, args.reason, version=args.version
+            )
     for change in changes:
         if change.before == change.after:
             print(f"{change.label} is already {change.after}.")

@@ -36,7 +36,7 @@ def cached(
 def _read(
     connection: sqlite3.Connection, filters: Filters, limit: int, sort_text
 ) -> list[dict] | None:
-    text = False
+    text: str | bool = False
     values = values_of(filters, limit, "sqlite")
     if filters.has_text():
         probe = statement_cache.lookup(PROBE, ())

@@ -99,6 +99,29 @@ class EcgCatalogWrites(ModuleWrites):
             note = self._note(path.rsplit("/", 1)[-1], reason, "ECG event")
             catalog_edits.delete_event(session, code, version, note)
 
+    # ---- statuses ----------------------------------------------------------------------
+
+    def set_status(self, target: str, code, action: str, version=None, reason=None) -> list:
+        """activate | deactivate | archive | restore a category, or one version of an event,
+        on the module, then here; catalog.set_status's changes."""
+        if target == "event" and version is None:
+            raise InvalidInput(
+                "Name the event's version (--version) to change it on the ECG module."
+            )
+        with self.db.session() as session:
+            if target == "category":
+                catalog.get_category(session, code)
+            else:
+                catalog.get_event(session, code, version)
+        if target == "category":
+            path, what = f"{CATEGORIES}/{self._category(code)['id']}", "ECG category"
+        else:
+            path, what = self._event_path(code, version), "ECG event"
+        self._send("POST", f"{path}/{action}")
+        note = self._note(path.rsplit("/", 1)[-1], reason, what)
+        with self.db.session() as session:
+            return catalog.set_status(session, target, code, action, note, version=version)
+
     # ---- sample payloads ---------------------------------------------------------------
 
     def change_sample(self, action: str, code, version, name, payload=None, reason=None) -> None:

@@ -174,7 +174,7 @@ class EcgWrites(ModuleWrites):
                 f"could not read it back ({str(error).rstrip('.')}), so deliveries it signs "
                 "cannot be checked here until the secret is set again."
             ) from None
-        if not isinstance(value, str) or not value or value.startswith("[redacted"):
+        if not secret_fingerprints.given_value(value):
             raise UserError(
                 f"The ECG module made a new secret for registration {reg_id} but does not give "
                 "it out; set one from the desk instead (rotate-secret --secret-stdin)."
@@ -182,14 +182,26 @@ class EcgWrites(ModuleWrites):
         return self._keep_secret(reg_id, store, value, reason)
 
     def secret_history(self, reg_id, store) -> list[dict]:
-        """The module's secret history of the subscription, each version by fingerprint."""
+        """The module's secret history of the subscription, each version by fingerprint. A
+        version whose value the history leaves out is read with GET secrets?createdAt (over
+        HTTPS or on this machine only) to be fingerprinted here, never shown."""
         _, path = self._last_read(reg_id)
         entries = [
             entry
             for page in self.client.ecg_pages(f"{path}/webhook-secret-histories")
             for entry in page
+            if isinstance(entry, dict)
         ]
+        if self._private_channel():
+            entries = [self._with_value(path, entry) for entry in entries]
         return secret_fingerprints.of_history(store, entries)
+
+    def _with_value(self, path: str, entry: dict) -> dict:
+        created = (entry.get("auditInfo") or {}).get("createdAt")
+        if secret_fingerprints.given_value(entry.get("secretKey")) or not created:
+            return entry
+        answer = self._document("GET", f"{path}/secrets", params={"createdAt": created})
+        return {**entry, "secretKey": answer.get("secretKey")}
 
     def delete(self, reg_id, store, reason: str | None = None) -> None:
         """Delete the subscription on the module, then its mirror here (its history stays)."""

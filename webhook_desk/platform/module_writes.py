@@ -56,9 +56,13 @@ class ModuleWrites:
             raise InvalidInput(f"The ECG module answered {path} with something not a record.")
         return answer
 
-    def _check_private_channel(self) -> None:
+    def _private_channel(self) -> bool:
+        """Whether a secret may travel to or from the module: HTTPS, or this machine."""
         parts = urlsplit(self.client.base_url)
-        if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+        return parts.scheme == "https" or parts.hostname in LOOPBACK
+
+    def _check_private_channel(self) -> None:
+        if not self._private_channel():
             raise InvalidInput(
                 f"A secret is only sent to the ECG module over HTTPS; {self.client.base_url} "
                 "is plain http, so nothing was sent."

@@ -29,12 +29,11 @@ def _listed(include_archived: bool):
 def tab_rows(session: Session, include_archived: bool = False) -> list[dict]:
     """What the Registrations tab lists, as registration_rows.tab_rows shapes it."""
     session.flush()  # the driver's cursor does not flush the session's pending changes
-    statements = (
-        (shapes.LISTED, include_archived, lambda: _listed(include_archived)),
-        (shapes.EVENTS, (), lambda: _EVENTS),
-        (shapes.SECRETS, (), lambda: _SECRETS),
+    return shapes.tab_rows(
+        _rows(session, shapes.LISTED, include_archived, lambda: _listed(include_archived)),
+        _rows(session, shapes.EVENTS, (), lambda: _EVENTS),
+        _rows(session, shapes.SECRETS, (), lambda: _SECRETS),
     )
-    return shapes.tab_rows(*(_rows(session, *s) for s in statements))
 
 
 def _rows(session: Session, name: str, shape, query) -> list[tuple]:

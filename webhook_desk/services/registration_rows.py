@@ -40,8 +40,15 @@ FIELDS = (
     "client_certificate",
     "ca_bundle",
 )
-SECRET_FIELDS = ("registration_id", "kind", "version", "fingerprint", "created_at")
-SECRET_FIELDS += ("expires_at", "revoked_at")
+SECRET_FIELDS = (
+    "registration_id",
+    "kind",
+    "version",
+    "fingerprint",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+)
 # Their names in the statement cache: the list (by include_archived), events, secrets.
 LISTED, EVENTS, SECRETS = "registrations", "registration-events", "registration-secrets"
 
@@ -114,18 +121,17 @@ def tab_rows(registrations, events, secrets, now: datetime | None = None) -> lis
 def cached_tab_rows(url: str, include_archived: bool = False) -> list[dict] | None:
     """The tab's rows read with stdlib sqlite3, or None when the statements (or the
     database's schema) are not known to be current: then the tab reads them the usual way."""
-    statements = [
-        statement_cache.lookup(LISTED, include_archived),
-        statement_cache.lookup(EVENTS, ()),
-        statement_cache.lookup(SECRETS, ()),
-    ]
-    if None in statements:
+    listed = statement_cache.lookup(LISTED, include_archived)
+    events = statement_cache.lookup(EVENTS, ())
+    secrets = statement_cache.lookup(SECRETS, ())
+    if listed is None or events is None or secrets is None:
         return None
     connection = statement_cache.open_at_head(url)
     if connection is None:
         return None
     with closing(connection):
         try:
-            return tab_rows(*(s.rows(connection, {}) for s in statements if s))
+            read = listed.rows(connection, {}), events.rows(connection, {})
+            return tab_rows(*read, secrets.rows(connection, {}))
         except sqlite3.DatabaseError:  # locked, damaged: the usual way says it in words
             return None

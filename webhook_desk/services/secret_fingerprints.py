@@ -38,7 +38,7 @@ def of_history(store: SecretStore, entries: list) -> list[dict]:
         if not isinstance(entry, dict):
             continue
         value = entry.get("secretKey")
-        given = isinstance(value, str) and bool(value) and not value.startswith("[redacted")
+        given = given_value(value)
         shown.append(
             {
                 "version": entry.get("version"),
@@ -49,3 +49,8 @@ def of_history(store: SecretStore, entries: list) -> list[dict]:
             }
         )
     return shown
+
+
+def given_value(value) -> bool:
+    """Whether a platform's `secretKey` is a value (not left out or redacted)."""
+    return isinstance(value, str) and bool(value) and not value.startswith("[redacted")

@@ -6,6 +6,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
+from importlib import import_module
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
@@ -131,25 +132,38 @@ def open_window(url: str, splash: Splash | None = None, deferred: bool = False):
     return window
 
 
+# What the rest of the window needs that has no Qt in it: imported off the GUI thread while
+# the database opens, so that building the rest stalls the window less.
+PRELOADED = (
+    "webhook_desk.engine.worker",
+    "webhook_desk.history.queries",
+    "webhook_desk.receiver.server",
+    "webhook_desk.services.catalog",
+)
+
+
 def finish_start(window, done: Callable[[], None] | None = None) -> None:
     """After the first paint, in steps with the event loop running between them: open the
-    database off the GUI thread (SQLAlchemy is imported there) if the paint did without it,
-    read the rows again the usual way, then the other tabs, the engine and the receiver;
-    last the start-up objects are frozen out of the garbage collector's way. `done` after."""
+    database (if the paint did without it) and import what has no Qt in it, off the GUI
+    thread; read the rows again the usual way; the other tabs, the engine and the receiver,
+    one part at a time; last the start-up objects are frozen out of the garbage collector's
+    way. `done` after."""
     context = window.context
-    steps = [window.start_services, freeze_startup_objects, done or (lambda: None)]
-    if not context.is_open:
-        steps.insert(0, window.registrations_tab.refresh)
+    steps = [] if context.is_open else [window.registrations_tab.refresh]
+    steps += [*window.rest_steps(), window.start_delivering, freeze_startup_objects]
+    steps.append(done or (lambda: None))
 
     def next_step(*_args) -> None:
         steps.pop(0)()
         if steps:
             QTimer.singleShot(0, next_step)
 
-    if context.is_open:
-        next_step()
-    else:
-        run_job(lambda: context.db, next_step, lambda sentence: _cannot_open(window, sentence))
+    def prepare() -> None:
+        context.db  # noqa: B018 (opens it)
+        for name in PRELOADED:
+            import_module(name)
+
+    run_job(prepare, next_step, lambda sentence: _cannot_open(window, sentence))
 
 
 def _cannot_open(window, sentence: str) -> None:

@@ -92,7 +92,8 @@ class CatalogActions:
     def _run(self, change, sentence: str, module: str = "", there=None) -> None:
         """`change(session)`, or `there(writes)` on the ECG module first for an entry of the
         ECG `module` while one is connected."""
-        save = self._either(lambda _values: module, lambda s, _v: change(s), there, sentence)
+        on_module = there and (lambda writes, _values: there(writes))
+        save = self._either(lambda _values: module, lambda s, _v: change(s), on_module, sentence)
         db = self.context.db
 
         def work():
@@ -244,16 +245,18 @@ class CatalogActions:
         self.dialog.open()
 
     def change_status(self, action: str) -> None:
-        event = self.tab.current_event()
+        event, category = self.tab.current_event(), self._category()
         if event is not None:
             target, code, version = "event", event.code, event.version
-        elif self.selected_category():
-            target, code, version = "category", self.selected_category(), None
+        elif category is not None:
+            target, code, version = "category", category.code, None
         else:
             return
         self._run(
             lambda s: catalog.set_status(s, target, code, action, version=version),
             f"{target.capitalize()} {code}: {action} done.",
+            category.module,
+            lambda w: w.set_status(target, code, action, version),
         )
 
     # --- samples --------------------------------------------------------------------------

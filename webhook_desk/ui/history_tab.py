@@ -166,10 +166,11 @@ class HistoryTab(QWidget):
         self.model.reload()
 
     def deliveries_changed(self) -> None:
-        """New or changed deliveries: the model inserts them on top, keeping the selection
-        and scroll position; a hidden tab catches up when it is shown."""
+        """New or changed deliveries: the model inserts them on top (sorted otherwise, it
+        reads the rows in view again in place), keeping the selected delivery and the scroll
+        position; a hidden tab catches up when it is shown."""
         if self.isVisible():
-            self.model.update(keep=self._shown_id())
+            self.model.update()
             self.charts.refresh_soon()
         else:
             self._stale = True
@@ -194,11 +195,14 @@ class HistoryTab(QWidget):
         still listed, else the panel empties."""
         if self.model.locating:
             return  # a re-sort is finding it: _reselect
-        record = self.panel.record
-        if self.selected_id() is None and record is not None:
+        record, selected = self.panel.record, self.selected_id()
+        if record is not None and selected != record["id"] and len(self.selected_ids()) < 2:
             row = self.model.row_of(record["id"])
             if row is not None:
                 self.table.selectRow(row)  # selectionChanged loads it
+                return
+            if selected is not None:  # sorted, it moved out of the rows in hand: find it
+                self.model.reload(keep=record["id"])
                 return
         self._selection_changed()
 

@@ -7,6 +7,7 @@ History and Receiver tabs, the engine and the receiver after that first paint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer
@@ -75,18 +76,31 @@ class MainWindow(QMainWindow):
 
     def build_rest(self) -> None:
         """The Events, History and Receiver tabs, the engine and the receiver; once."""
+        for step in self.rest_steps():
+            step()
+
+    def rest_steps(self) -> list[Callable[[], None]]:
+        """build_rest in parts, for a start that lets the event loop run between them so the
+        window stays live while they load (ui.app.finish_start); none once built."""
         if self.rest_built:
-            return
+            return []
         self.rest_built = True
-        # Imported here, not at the top: these bring Qt Charts, HTTP (requests) and the
-        # receiver's server (aiohttp), which the first paint of the window does not need.
+        return [
+            self._make_services,
+            self._add_events_tab,
+            self._add_history_tab,
+            self._add_receiver_tab,
+            self._finish_rest,
+        ]
+
+    # Each part imports what it builds, not the module: these bring Qt Charts, HTTP (requests)
+    # and the receiver's server (aiohttp), which the first paint of the window does not need.
+
+    def _make_services(self) -> None:
         from webhook_desk.engine.defaults import Timeouts
         from webhook_desk.ui.engine_thread import EngineThread
-        from webhook_desk.ui.events_tab import EventsTab
-        from webhook_desk.ui.history_tab import HistoryTab
         from webhook_desk.ui.preferences import Preferences
         from webhook_desk.ui.receiver_controller import ReceiverController
-        from webhook_desk.ui.receiver_tab import ReceiverTab
 
         context, prefs = self.context, Preferences.load(self.settings)
         if context.engine is None:
@@ -100,22 +114,42 @@ class MainWindow(QMainWindow):
                 **prefs.engine_options(),
             )
         if context.receiver is None:
-            context.receiver = ReceiverController(context.db, context.store, parent=self)
-            context.receiver.use_preferences(prefs)
-        self.events_tab = EventsTab(context, self)
-        self.history_tab = HistoryTab(context, self)
+            receiver = ReceiverController(context.db, context.store, parent=self)
+            receiver.use_preferences(prefs)
+            context.receiver = receiver
+
+    def _add_events_tab(self) -> None:
+        from webhook_desk.ui.events_tab import EventsTab
+
+        self.events_tab = EventsTab(self.context, self)
+        self._place_tab(1, self.events_tab)
+
+    def _add_history_tab(self) -> None:
+        from webhook_desk.ui.history_tab import HistoryTab
+
+        self.history_tab = HistoryTab(self.context, self)
         self.history_tab.restore_state(self.settings)
-        self.receiver_tab = ReceiverTab(context, self)
-        context.load_masking()  # the tabs show identifiers masked until it is read
+        self._place_tab(2, self.history_tab)
+
+    def _add_receiver_tab(self) -> None:
+        from webhook_desk.ui.receiver_tab import ReceiverTab
+
+        self.receiver_tab = ReceiverTab(self.context, self)
+        self._place_tab(3, self.receiver_tab)
+
+    def _place_tab(self, index: int, widget) -> None:
+        """`widget` where its "Loading…" placeholder was, the shown tab kept."""
         shown = self.tabs.currentIndex()
-        for index, widget in enumerate((self.events_tab, self.history_tab, self.receiver_tab), 1):
-            placeholder = self.tabs.widget(index)
-            self.tabs.removeTab(index)
-            placeholder.deleteLater()
-            self.tabs.insertTab(index, widget, icon(TABS[index][1]), TABS[index][0])
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        placeholder.deleteLater()
+        self.tabs.insertTab(index, widget, icon(TABS[index][1]), TABS[index][0])
         self.tabs.setCurrentIndex(shown)
+
+    def _finish_rest(self) -> None:
+        self.context.load_masking()  # the tabs show identifiers masked until it is read
         self._build_service_menus()
-        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", shown)))
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", self.tabs.currentIndex())))
         self._connect_services()
 
     # --- menus --------------------------------------------------------------------------
@@ -377,6 +411,10 @@ class MainWindow(QMainWindow):
         """After the window shows: build what a deferred start left out, start delivering,
         and offer demo data on a first start."""
         self.build_rest()
+        self.start_delivering()
+
+    def start_delivering(self) -> None:
+        """Start the engine, offer demo data on a first start, warn of coming auto-disables."""
         self.context.engine.start()
         db = self.context.db
 

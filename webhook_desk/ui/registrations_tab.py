@@ -36,6 +36,7 @@ from webhook_desk.vocabulary import AuthType, RegistrationStatus
 
 if TYPE_CHECKING:
     from webhook_desk.services.registration_rules import EventChoice
+    from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 
 # The services, dialogs and hosted actions are imported where they are used: the window's
 # first paint (issue 15) shows this tab before SQLAlchemy and the HTTP stack are imported.
@@ -113,7 +114,7 @@ class RegistrationsTab(QWidget):
         # The engine moves validation state, last delivery and failure streak along.
         context.deliveries_changed.connect(self.refresh)
         self._select_after_refresh: int | None = None
-        self.dialog = None  # a RegistrationDialog, open once its event list is read
+        self.dialog: RegistrationDialog | None = None  # opens once its event list is read
         if first_rows is None:
             self.refresh()
         else:
@@ -230,8 +231,10 @@ class RegistrationsTab(QWidget):
             if name in STATUS_CHANGES:
                 action.setEnabled(status in STATUS_CHANGES[name][2])
             elif name == "rotate":  # a hosted subscription always signs (HMAC)
-                hosted = bool(row) and row.get("source") == "ecg"
-                action.setEnabled(hosted or (bool(row) and row["auth_type"] != AuthType.NONE))
+                action.setEnabled(
+                    row is not None
+                    and (row.get("source") == "ecg" or row["auth_type"] != AuthType.NONE)
+                )
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
             elif name == "check":

@@ -3,7 +3,8 @@
 How the tab uses it: `HistoryModel(db)` is the QTableView's model; the filter bar calls
 `reload(filters)`, a header click `reload(sort=…, keep=…)` (`located` then says where the kept
 delivery went); `deliveries_changed` calls `update()`, which inserts new deliveries at
-the top (so the view keeps its selection and scroll position) and refreshes the live count;
+the top (so the view keeps its selection and scroll position), or sorted by another column
+re-reads the rows in view in place, and refreshes the live count;
 `loaded` / `count_changed` / `failed` drive the count label and status bar; `ID_ROLE` gives
 the selected row's delivery id for the detail panel.
 
@@ -95,20 +96,23 @@ def page_at(session, filters: Filters, key, sort: Sort = NEWEST_FIRST) -> list[d
     return [as_row(r) for r in page.rows]
 
 
-def news(session, filters: Filters, top_key, recent: list[int]) -> tuple:
+def news(session, filters: Filters, top_key, recent: list[int], sort: Sort = NEWEST_FIRST) -> tuple:
     """(rows newer than the old top row, fresh bookmarks, fresh count, fresh pages).
 
     The pages are those that now hold the rows of the `recent` pages (the ones on screen),
-    so the view swaps to them in one step and shows no placeholders on its way.
+    so the view swaps to them in one step and shows no placeholders on its way. Sorted
+    otherwise than newest first (no `top_key`), new rows may be anywhere: the same pages.
     """
     newer = queries.newer_than(session, filters, top_key) if top_key else 0
-    keys, total = queries.page_keys(session, filters, PAGE_SIZE)
+    keys, total = queries.page_keys(session, filters, PAGE_SIZE, sort)
     wanted = set()
     for page in recent:
         first = page * PAGE_SIZE + newer
         wanted.update({first // PAGE_SIZE, (first + PAGE_SIZE - 1) // PAGE_SIZE})
     pages = {
-        page: page_at(session, filters, keys[page]) for page in sorted(wanted) if page < len(keys)
+        page: page_at(session, filters, keys[page], sort)
+        for page in sorted(wanted)
+        if page < len(keys)
     }
     return newer, keys, total, pages
 
@@ -231,35 +235,36 @@ class HistoryModel(QAbstractTableModel):
             return
         self._pending_bookmarks = None
         self._keys, self.total = pending
-        if self.total > self._rows:
-            self.beginInsertRows(NO_PARENT, self._rows, self.total - 1)
-            self._rows = self.total
-            self.endInsertRows()
-        elif self.total < self._rows:
-            self.beginRemoveRows(NO_PARENT, self.total, self._rows - 1)
-            self._rows = self.total
-            self.endRemoveRows()
+        self._set_length(self.total)
         self.loading = False
         self.count_changed.emit(self.total)
         self.loaded.emit()
         self._bring_back()
 
-    def update(self, keep: int | None = None) -> None:
-        """New or changed deliveries: insert the new ones at the top, keep the rest. In
-        another order than newest first they may go anywhere: the rows are read again,
-        finding `keep` (the selected delivery) in them."""
+    def _set_length(self, total: int) -> None:
+        """Rows added or taken away at the end, so the view keeps its place."""
+        if total > self._rows:
+            self.beginInsertRows(NO_PARENT, self._rows, total - 1)
+            self._rows = total
+            self.endInsertRows()
+        elif total < self._rows:
+            self.beginRemoveRows(NO_PARENT, total, self._rows - 1)
+            self._rows = total
+            self.endRemoveRows()
+
+    def update(self) -> None:
+        """New or changed deliveries: newest first, insert the new ones at the top and keep
+        the rest; in another order they may go anywhere, so the rows in view are read again
+        in place (the tab then finds its selected delivery again: `refreshed`)."""
         if self.loading or self.total is None:
             return
-        if self.sort != NEWEST_FIRST:
-            self.reload(keep=keep)
-            return
-        generation, filters = self._generation, self.filters
-        top = self._row_dict(0)
+        generation, filters, sort = self._generation, self.filters, self.sort
+        top = self._row_dict(0) if sort == NEWEST_FIRST else None
         top_key = top["_key"] if top else None
         recent = list(self._pages)[-RECENT_PAGES:]
         run_query(
             self.db,
-            lambda session: news(session, filters, top_key, recent),
+            lambda session: news(session, filters, top_key, recent, sort),
             lambda result: self._news(generation, result),
             self._failed,
         )
@@ -268,7 +273,8 @@ class HistoryModel(QAbstractTableModel):
         if generation != self._generation:
             return
         newer, keys, total, pages = result
-        if total != self.total + newer:  # rows also left the filter: start again
+        sorted_otherwise = self.sort != NEWEST_FIRST
+        if total != self.total + newer and not sorted_otherwise:  # rows also left: again
             self.reload()
             return
         self._keys, self._pages, self._asked = keys, OrderedDict(pages), set()
@@ -276,6 +282,9 @@ class HistoryModel(QAbstractTableModel):
             self.beginInsertRows(NO_PARENT, 0, newer - 1)
             self._rows, self.total = self._rows + newer, total
             self.endInsertRows()
+        elif sorted_otherwise:
+            self._set_length(total)
+            self.total = total
         last = self.index(max(self._rows - 1, 0), len(COLUMNS) - 1)
         self.dataChanged.emit(self.index(0, 0), last)
         self.count_changed.emit(self.total)
