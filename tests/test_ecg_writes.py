@@ -263,6 +263,16 @@ def test_the_cli_reports_a_conflict_in_one_line(module, catalog_db, mirrored, cl
     assert "changed on the ECG module since it was last synced" in refused.err
     assert local(catalog_db, reg_id)["is_development"] is True
 
+    # the user's change made over the module's: the module's other change is kept too
+    patch.write_text('[{"op": "replace", "path": "/url", "value": "https://example.org/mine"}]')
+    module.patch(org, remote, [{"op": "replace", "path": "/postUri", "value": "https://o.org/t"}])
+    kept = cli("registrations", "patch", reg_id, "--json-patch", patch, "--keep-mine",
+               db=catalog_db)  # fmt: skip
+    assert kept.code == 0, kept.err
+    assert module.registration(remote)["url"] == "https://example.org/mine"
+    assert local(catalog_db, reg_id)["url"] == "https://example.org/mine"
+    assert local(catalog_db, reg_id)["is_development"] is False  # the module's, read back
+
 
 def test_deleting_an_ecg_mirror_deletes_the_subscription_on_the_module(
     module, catalog_db, mirrored, cli

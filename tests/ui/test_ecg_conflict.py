@@ -9,6 +9,7 @@ from test_registrations_tab import table_texts, wait_for_rows
 
 from webhook_desk.platform.sync import api_token
 from webhook_desk.services import audit
+from webhook_desk.ui.dialogs.conflict_dialog import ConflictDialog
 
 
 def _conflict(ecg, window, qtbot, context):
@@ -17,8 +18,8 @@ def _conflict(ecg, window, qtbot, context):
     api_token(context.store, ecg.url, ecg.token)
     ecg.patch(org, remote, [{"op": "replace", "path": "/events", "value": [PHONE]}])
     tab, edit = _edit_events(window, qtbot, PHONE, "phone logs too")
-    qtbot.waitUntil(lambda: getattr(edit, "conflict_dialog", None) is not None)
-    return remote, tab, edit, edit.conflict_dialog
+    qtbot.waitUntil(lambda: edit.findChild(ConflictDialog) is not None)
+    return remote, tab, edit, edit.findChild(ConflictDialog)
 
 
 def _texts(dialog) -> list[list[str]]:
@@ -102,8 +103,8 @@ def test_a_status_change_meets_the_module_s_own_and_takes_it(ecg, window, qtbot,
     tab.table.selectRow(0)
     tab.actions_by_name["archive"].trigger()
     qtbot.mouseClick(tab.reason_dialog.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(tab, "conflict_dialog", None) is not None)
-    dialog = tab.conflict_dialog
+    qtbot.waitUntil(lambda: tab.findChild(ConflictDialog) is not None)
+    dialog = tab.findChild(ConflictDialog)
     assert _texts(dialog) == [["Status", "enabled", "archived", "disabled"]]
 
     qtbot.mouseClick(dialog.take_button, Qt.MouseButton.LeftButton)

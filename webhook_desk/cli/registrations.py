@@ -228,7 +228,7 @@ def _set_status(args) -> int:
     db = open_db(args)
     writes = _ecg_writes(args, db)
     if writes is not None:
-        shown = writes.set_status(args.id, args.status_action, args.reason)
+        shown = writes.set_status(args.id, args.status_action, args.reason, over=args.keep_mine)
         print(f"Registration {shown['id']} is {shown['status']}, on the ECG module and here.")
         return 0
     with db.session() as session:
@@ -307,7 +307,7 @@ def _patch_ecg_mirror(args, db, writes, operations) -> int:
         shown = registrations.as_dict(registrations.get(session, args.id))
     changes = json_patch.changes(shown, operations, {name: name for name in EDITABLE})
     if changes:
-        writes.edit(args.id, changes, reason=args.reason)
+        writes.edit(args.id, changes, reason=args.reason, over=args.keep_mine)
     changed = ", ".join(sorted(changes)) or "nothing"
     print(f"Registration {args.id}: {changed} changed, on the ECG module and here.")
     return 0

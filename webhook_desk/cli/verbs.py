@@ -79,6 +79,15 @@ ECG_MIRROR_URL = (
 )
 
 
+def add_keep_mine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-mine",
+        action="store_true",
+        help="an ECG mirror: make the change even where the module changed it since the last "
+        "sync (it still fails if the module changes it again meanwhile)",
+    )
+
+
 ECG_CATALOG_URL = "an ECG module's API: the change is made in its catalog first, then here"
 
 
@@ -107,6 +116,7 @@ def _registrations(subparsers) -> None:
         add_reason_option(p)
         p.set_defaults(status_action=verb)
         add_platform_options(p, required=False, url_help=ECG_MIRROR_URL)
+        add_keep_mine_option(p)
 
     delete = add_verb(
         verbs, "delete", "delete a registration and its secrets", "registrations:_delete"
@@ -120,6 +130,7 @@ def _registrations(subparsers) -> None:
     patch.add_argument("id")
     patch.add_argument("--json-patch", required=True, metavar="FILE", help="the patch; - = stdin")
     add_platform_options(patch, required=False, url_help=ECG_MIRROR_URL)
+    add_keep_mine_option(patch)
     add_reason_option(patch)
 
     rotate = add_verb(verbs, "rotate-secret", "start a new secret version", "registrations:_rotate")

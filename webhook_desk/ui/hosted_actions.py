@@ -51,7 +51,6 @@ def run_on_module(
         dialog = ConflictDialog(result, parent)
         dialog.chosen.connect(lambda choice: resolve(result, choice))
         dialog.rejected.connect(lambda: (cancelled or context.say)(str(result)))
-        parent.conflict_dialog = dialog  # kept, so that it stays open (and tests find it)
         dialog.open()
 
     def resolve(conflict, choice: str) -> None:
@@ -135,6 +134,8 @@ def fire_on_module(db, store, reg_ids: list[int], code: str, payload) -> str:
     for reg_id in reg_ids:
         with db.session() as session:
             hosted = activity.hosted_registration(session, reg_id)
+        if hosted is None:  # no longer a mirror (deleted and re-added meanwhile)
+            raise InvalidInput(f"Registration {reg_id} is not an ECG module subscription.")
         with activity.connected(db, store, hosted) as writes:
             answers.append(
                 module_answer(

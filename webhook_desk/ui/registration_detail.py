@@ -173,7 +173,7 @@ class RegistrationDetail(QWidget):
         self.advice.setText(warnings(row) if row else "")
         self.advice.setVisible(bool(self.advice.text()))
         self.secrets.setText(self._secrets_text(row) if row else "Select a registration.")
-        self.module_secrets_button.setVisible(bool(row) and row.get("source") == "ecg")
+        self.module_secrets_button.setVisible(row is not None and row.get("source") == "ecg")
         self.module_secrets.setText("")
         self.module_secrets.hide()
         self.recent.setText("")

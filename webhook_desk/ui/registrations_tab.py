@@ -231,8 +231,10 @@ class RegistrationsTab(QWidget):
             if name in STATUS_CHANGES:
                 action.setEnabled(status in STATUS_CHANGES[name][2])
             elif name == "rotate":  # a hosted subscription always signs (HMAC)
-                hosted = bool(row) and row.get("source") == "ecg"
-                action.setEnabled(hosted or (bool(row) and row["auth_type"] != AuthType.NONE))
+                action.setEnabled(
+                    row is not None
+                    and (row.get("source") == "ecg" or row["auth_type"] != AuthType.NONE)
+                )
             elif name == "validate":
                 action.setEnabled(bool(row) and status == ENABLED)
             elif name == "check":

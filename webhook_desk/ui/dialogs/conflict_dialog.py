@@ -49,6 +49,7 @@ class ConflictDialog(QDialog):
         with field, last_read, mine and theirs)."""
         super().__init__(parent)
         self.setWindowTitle("Changed on the ECG module")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # each conflict its own dialog
         self.setMinimumWidth(860)  # event codes are long and do not wrap
         intro = QLabel(
             f"Registration {conflict.reg_id} was changed on the ECG module since the desk last "
@@ -72,6 +73,7 @@ class ConflictDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.table)
+        layout.addStretch(1)  # room to spare goes above the buttons, not around the text
         layout.addWidget(self.buttons)
 
     def _table(self, fields) -> QTableWidget:

@@ -215,7 +215,7 @@ class FireDialog(QDialog):
         self._remember_choices()
 
         def work() -> tuple[int, str]:
-            hosted = [reg_id for reg_id in targets if reg_id in self.hosted]
+            hosted = sorted(self.hosted.intersection(targets))
             if hosted:  # the ECG module posts it to its subscriptions; nothing is queued here
                 return len(hosted), fire_on_module(db, store, hosted, code, payload)
             if signing.get("sign_throwaway"):

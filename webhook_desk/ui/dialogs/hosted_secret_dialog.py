@@ -3,8 +3,10 @@ once to the module and then kept only in the keyring."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout
 
 from webhook_desk.ui.dialogs.reason_dialog import ReasonDialog
 
@@ -25,7 +27,7 @@ class HostedSecretDialog(ReasonDialog):
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("New secret (blank: generate one)")
-        self.layout().insertWidget(1, self.secret)
+        cast(QVBoxLayout, self.layout()).insertWidget(1, self.secret)  # under the question
         self._typed = ""
         self.confirmed.connect(lambda reason: self.chosen.emit(self._typed, reason))
 
