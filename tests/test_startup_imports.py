@@ -329,3 +329,21 @@ def test_the_registrations_read_ahead_are_the_rows_the_orm_gives(varied):
         assert rows is not None and len(rows) == expected
         assert rows == orm if archived else rows == orm[:1]
     db.dispose()
+
+
+def test_a_bundle_without_its_sources_still_keeps_statements(monkeypatch, tmp_path):
+    """A PyInstaller bundle carries compiled modules only: no source to checksum, but its
+    code changes only with the bundle, so the executable stands for it."""
+    executable = tmp_path / "webhook-desk"
+    executable.write_bytes(b"bundle")
+    monkeypatch.setattr(statement_cache, "PACKAGE", tmp_path / "no-sources")
+    statement_cache.source_key.cache_clear()
+    try:
+        assert statement_cache.source_key() is None  # a checkout missing its sources
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+        monkeypatch.setattr(sys, "executable", str(executable))
+        statement_cache.source_key.cache_clear()
+        key = statement_cache.source_key()
+        assert key is not None and str(executable.stat().st_mtime_ns) in key
+    finally:
+        statement_cache.source_key.cache_clear()

@@ -3,8 +3,6 @@
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "webhook-desk"
 DB_ENV_VAR = "WEBHOOK_DESK_DB"
 KEYRING_SERVICE = "webhook-desk"
@@ -16,6 +14,9 @@ PAYLOAD_LIMIT_BYTES = 1024 * 1024
 
 
 def data_dir() -> Path:
+    # Imported here: every command reads this module, few need the folder (--version does not).
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

@@ -81,6 +81,8 @@ def stored_time(value) -> datetime | None:
 def source_key() -> str | None:
     """The version, the dialect and a checksum of every source of the SQL (SQLAlchemy's own
     version included); None when a source cannot be read, and then nothing is cached."""
+    if getattr(sys, "frozen", False):  # a bundle (build.spec): its code changes only with it
+        return f"{__version__}/frozen/{Path(sys.executable).stat().st_mtime_ns}"
     sqlalchemy = find_spec("sqlalchemy")
     paths = [PACKAGE / name for name in SOURCES]
     paths += sorted((MIGRATIONS_DIR / "versions").glob("*.py"))

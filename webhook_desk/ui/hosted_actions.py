@@ -164,8 +164,9 @@ def module_answer(what: str, done: dict) -> str:
     )
 
 
-def catalog_origins(session) -> list[str]:
-    """The ECG modules this desk is connected to (those its mirrors were synced from)."""
+def connected_modules(session) -> list[str]:
+    """The ECG modules this desk is connected to (those its mirrors were synced from): where
+    the catalog's ECG entries and new subscriptions can be made first."""
     from webhook_desk.platform.ecg_refresh import connected  # requests: not at start-up
 
     return sorted({origin for origin, _organization in connected(session)})
@@ -182,3 +183,15 @@ def catalog_writes(db, store, origins: list[str]):
             "one with `webhook-desk events ... --api-url URL`. Nothing was changed."
         )
     return EcgCatalogWrites(db, module_client(store, origins[0], "The ECG catalog"))
+
+
+def create_on_module(db, store, origin: str, data, reason: str | None) -> tuple[int, str]:
+    """A new subscription of the form's organisation made on the ECG module at `origin`, then
+    mirrored here: its id here, and the secret the module answered (kept in the keyring)."""
+    from webhook_desk.platform.ecg_writes import EDITABLE, EcgWrites
+    from webhook_desk.platform.module_writes import module_client
+
+    fields = {name: getattr(data, name) for name in EDITABLE}
+    with EcgWrites(db, module_client(store, origin, "The new subscription")) as writes:
+        row, secret = writes.create(data.organization_id, fields, store, reason)
+    return row["id"], secret or ""
