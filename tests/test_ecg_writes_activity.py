@@ -94,7 +94,8 @@ def test_an_event_fired_at_a_mirror_is_posted_by_the_module(module, catalog_db, 
         assert newest.event_code == VITALS
     with catalog_db.session() as session:
         assert session.query(Delivery).filter_by(source="local").count() == 0  # nothing queued here
-        entry = session.query(AuditEntry).filter_by(action="delivery.fire").one()
+        entry = session.query(AuditEntry).filter_by(action="registration.fire").one()
+        assert entry.entity_id == str(reg_id) and entry.after["event"] == VITALS
         assert entry.reason.startswith("smoke test") and remote in entry.reason
 
 
