@@ -122,9 +122,6 @@ def show_module_secrets(tab) -> None:
     run_job(ask, shown, shown, network_pool())
 
 
-HOSTED_ONE_AT_A_TIME = "The ECG module posts one event at a time, checked by the module."
-
-
 def fire_on_module(db, store, reg_ids: list[int], code: str, payload) -> str:
     """The ECG module posts `code` to each of its subscriptions `reg_ids` mirror; what it
     answered. Off the GUI thread."""
