@@ -8,6 +8,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from webhook_desk.local_tls import ServingCertificate
 
 NGINX_CONF = """
 worker_processes 1;
@@ -75,3 +79,16 @@ def start_nginx(
         process.kill()
         raise
     return process, port
+
+
+def nginx_tls(tls: ServingCertificate, workdir: Path, client_ca: Path | None) -> str:
+    """nginx's directives for the same certificate and (encrypted) key as the receiver's, and
+    for requiring client certificates from the same CA when `client_ca` is given."""
+    password_file = workdir / "key-password"
+    password_file.write_text(tls.password or "")
+    password_file.chmod(0o600)
+    mtls = f" ssl_client_certificate {client_ca}; ssl_verify_client on;" if client_ca else ""
+    return (
+        f"ssl_certificate {tls.cert_file}; ssl_certificate_key {tls.key_file}; "
+        f"ssl_password_file {password_file};{mtls}"
+    )

@@ -148,19 +148,6 @@ def run_python_client(
     return figures
 
 
-def nginx_tls(tls: ServingCertificate, workdir: Path, client_ca: Path | None) -> str:
-    """nginx's directives for the same certificate and (encrypted) key as the receiver's, and
-    for requiring client certificates from the same CA when `client_ca` is given."""
-    password_file = workdir / "key-password"
-    password_file.write_text(tls.password or "")
-    password_file.chmod(0o600)
-    mtls = f" ssl_client_certificate {client_ca}; ssl_verify_client on;" if client_ca else ""
-    return (
-        f"ssl_certificate {tls.cert_file}; ssl_certificate_key {tls.key_file}; "
-        f"ssl_password_file {password_file};{mtls}"
-    )
-
-
 def measure_nginx(
     load,
     body,
@@ -177,7 +164,7 @@ def measure_nginx(
     server, port = local_servers.start_nginx(
         nginx,
         workdir,
-        http=nginx_tls(tls, workdir, client_ca) if tls else "",
+        http=local_servers.nginx_tls(tls, workdir, client_ca) if tls else "",
         listen=" ssl" if tls else "",
     )
     scheme = "https" if tls else "http"

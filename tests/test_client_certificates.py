@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import test_receiver_mtls
+import test_serve
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -32,6 +33,7 @@ from webhook_desk.services.registrations import RegistrationInput, TlsChange
 QUICK = Timeouts(connect=2, total=5)
 # The mTLS receiver's fixtures: the local CA and the receiver requiring its certificates.
 ca, mtls_receiver = test_receiver_mtls.ca, test_receiver_mtls.mtls_receiver
+served = test_serve.served  # `serve` over a fresh database, with a bearer token
 PASSPHRASE = "correct horse battery staple"
 
 
@@ -477,3 +479,19 @@ def test_the_key_lives_in_the_real_secret_service_and_goes_with_the_registration
         for item in secret_service.get_preferred_collection().get_all_items()
         if item.get_attributes().get("username", "").startswith(f"registration-{reg_id}/")
     ]
+
+
+def test_the_served_module_never_gives_out_a_client_key_for_the_signing_secret(
+    served, hospital, tmp_path
+):
+    made = test_serve._subscribe(served)
+    path = f"{test_serve.ORG}/{made['id']}"
+    issued = hospital.issue("org desk")
+    with served.db.session() as session:
+        [reg] = registrations.list_all(session)
+        change = TlsChange(ClientCertificateFiles(*issued.write(tmp_path, "c")))
+        registrations.set_tls(session, SecretStore(), reg.id, change)
+    assert served.get(path + "/secrets").json() == {"secretKey": made["secretKey"]}
+    history = served.get(path + "/webhook-secret-histories").json()
+    assert [entry["version"] for entry in history] == [1]  # the signing secret's only
+    assert issued.key_bytes()[1] not in served.get(path + "/secrets").content

@@ -12,6 +12,7 @@ from webhook_desk.platform import api_shapes
 from webhook_desk.platform.ecg_activity_writes import EcgActivityWrites, Outcome
 from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.services import catalog
+from webhook_desk.services.firing import HOSTED_ONE_AT_A_TIME
 
 module = pytest.fixture(scope="module")(served_module)
 mirrored = pytest.fixture(mirrored_subscription)
@@ -88,13 +89,16 @@ def test_an_event_fired_at_a_mirror_is_posted_by_the_module(module, catalog_db, 
 
     assert fired.code == 0, fired.err
     assert f"The ECG module posts {VITALS} to registration {reg_id}" in fired.out
+    many = cli("fire", VITALS, "--to", reg_id, "--count", "2", db=catalog_db)
+    assert many.code != 0 and many.err.strip() == f"webhook-desk: {HOSTED_ONE_AT_A_TIME}"
     assert _module_deliveries(module) == before + 1
     with module.db.session() as session:
         newest = session.scalars(select(Delivery).order_by(Delivery.id.desc())).first()
         assert newest.event_code == VITALS
     with catalog_db.session() as session:
         assert session.query(Delivery).filter_by(source="local").count() == 0  # nothing queued here
-        entry = session.query(AuditEntry).filter_by(action="delivery.fire").one()
+        entry = session.query(AuditEntry).filter_by(action="registration.fire").one()
+        assert entry.entity_id == str(reg_id) and entry.after["event"] == VITALS
         assert entry.reason.startswith("smoke test") and remote in entry.reason
 
 

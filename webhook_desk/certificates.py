@@ -112,7 +112,8 @@ def facts(pem: str) -> list[CertificateFacts]:
 
 
 def expiry_sentence(what: str, facts_of: CertificateFacts, now: datetime | None = None) -> str:
-    """'<what> (subject) expired on …' or '… expires on … (in N days)'; empty when not soon."""
+    """'<what> (subject) expired on DAY.' or '… expires on DAY, in N days.' within 30 days;
+    empty when it is not soon."""
     now = now or datetime.now(UTC)
     left = facts_of.not_after - now
     day = f"{facts_of.not_after:%Y-%m-%d}"

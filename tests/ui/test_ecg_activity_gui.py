@@ -12,7 +12,7 @@ from test_fire_dialog import open_fire
 from webhook_desk.db.models import Delivery
 from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.platform.sync import api_token, upsert_mirror
-from webhook_desk.ui.hosted_actions import HOSTED_ONE_AT_A_TIME
+from webhook_desk.services.firing import HOSTED_ONE_AT_A_TIME
 
 
 def _failed_on_the_module(ecg, context, token: str):

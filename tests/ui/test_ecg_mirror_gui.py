@@ -4,8 +4,9 @@
 from ecg_module import PHONE, VITALS, mirror
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from test_registrations_tab import table_texts, wait_for_rows
+from test_registrations_tab import fill, open_add_dialog, table_texts, wait_for_rows
 
+from webhook_desk.db.models import Registration
 from webhook_desk.platform.sync import api_token, upsert_mirror
 from webhook_desk.services import audit
 
@@ -86,6 +87,10 @@ def test_a_coordinator_adds_an_event_to_a_hosted_subscription_in_the_dialog(
         assert sorted(entry.after["events"]) == [PHONE, VITALS]
 
 
+def mirror_of_url(session, url: str) -> Registration:
+    return session.query(Registration).filter_by(url=url).one()
+
+
 def _select_mirror(window, qtbot, context, source: str):
     with context.db.session() as session:
         fields = {"name": f"{source} mirror", "url": "https://example.org/hook", "study_id": "1"}
@@ -129,3 +134,32 @@ def test_deleting_a_hosted_subscription_deletes_it_on_the_module(ecg, window, qt
 
     wait_for_rows(tab, qtbot, 0)
     assert ecg.find(remote) is None
+
+
+def test_a_new_organisation_subscription_is_made_on_the_connected_module(
+    ecg, window, qtbot, context
+):
+    mirror(ecg, context.db)  # connected: a subscription of the module is mirrored here
+    api_token(context.store, ecg.url, ecg.token)
+    dialog = open_add_dialog(window, qtbot)
+    dialog.owner_kind.setCurrentIndex(1)  # Organisation
+    assert dialog.where.isVisible()
+    dialog.where.setCurrentIndex(dialog.where.findData(ecg.url))
+    fill(dialog, qtbot, url="https://example.org/new-hook", study="org-new", events=(VITALS,))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    tab = window.registrations_tab
+    qtbot.waitUntil(lambda: getattr(tab, "secret_dialog", None) is not None)
+    assert tab.secret_dialog.windowTitle() == "New registration's secret"
+    with context.db.session() as session:
+        made = mirror_of_url(session, "https://example.org/new-hook")
+        assert (made.source, made.organization_id) == ("ecg", "org-new")
+        remote = made.remote_id
+    served = ecg.registration(remote)
+    assert (served["url"], served["events"]) == ("https://example.org/new-hook", [VITALS])
+
+
+def test_without_a_connected_module_a_new_registration_is_made_here_only(window, qtbot):
+    dialog = open_add_dialog(window, qtbot)
+    dialog.owner_kind.setCurrentIndex(1)
+    assert not dialog.where.isVisible()

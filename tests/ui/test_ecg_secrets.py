@@ -103,7 +103,7 @@ def test_a_secret_the_module_refuses_is_kept_nowhere(ecg, window, qtbot, context
     assert _secret_versions_here(context.db, reg_id) == 0
 
 
-def test_the_detail_shows_the_modules_secret_history_by_version(ecg, window, qtbot, context):
+def test_the_detail_shows_the_modules_secret_history_by_fingerprint(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
     api_token(context.store, ecg.url, ecg.token)
     tab = _set_secret(window, qtbot, TYPED, "")
@@ -117,6 +117,7 @@ def test_the_detail_shows_the_modules_secret_history_by_version(ecg, window, qtb
     qtbot.waitUntil(lambda: detail.module_secrets.text().startswith("On the ECG module:"))
     lines = detail.module_secrets.text().splitlines()[1:]
     assert len(lines) == ecg.secret_versions(remote) == 2
-    assert lines[0].startswith("v2 · value not given out · made ") and lines[0].endswith("current")
+    fingerprint = context.store.fingerprint(TYPED)  # read back from the module, never shown
+    assert lines[0].startswith(f"v2 · {fingerprint} · made ") and lines[0].endswith("current")
     assert lines[1].startswith("v1 · ") and " · until " in lines[1]
     assert TYPED not in detail.module_secrets.text()

@@ -12,6 +12,7 @@ from webhook_desk.platform import api_shapes
 from webhook_desk.platform.mock_ecg_endpoints import find_subscription
 from webhook_desk.platform.mock_endpoints import ApiError, date_param
 from webhook_desk.services import registrations
+from webhook_desk.services.registration_rules import SECRET_KIND
 from webhook_desk.vocabulary import AuthType
 
 EDITABLE = {
@@ -57,7 +58,12 @@ def current_secret(session: Session, call: Call) -> dict:
     reg = find_subscription(session, call)
     created = date_param(call.one("createdAt"), "createdAt")
     # createdAt as the history shows it, to the millisecond: a version made then is in.
-    versions = [v for v in reg.secrets if created is None or _to_ms(v.created_at) <= created]
+    versions = [
+        v
+        for v in reg.secrets
+        if v.kind == SECRET_KIND[AUTH_TYPE]  # never a client certificate's key
+        and (created is None or _to_ms(v.created_at) <= created)
+    ]
     if not versions:
         raise ApiError(404, "No secret was created by then." if created else "No secret yet.")
     return {"secretKey": call.store.get(versions[-1].keyring_key)}

@@ -71,8 +71,9 @@ def _fire(args) -> int:
 
 def _fire_on_module(args, hosted) -> int:
     """`fire EVENT --to MIRROR`: the ECG module posts the event to its subscription."""
-    if args.count != 1 or args.no_validate:
-        raise InvalidInput("The ECG module posts one event at a time, checked by the module.")
+    problem = firing.hosted_fire_problem(args.count, not args.no_validate)
+    if problem:
+        raise InvalidInput(problem)
     body = read_json_file(args.payload) if args.payload else None
     with hosted:
         done = hosted.fire(args.to, args.event, body, args.reason)

@@ -74,7 +74,9 @@ class EcgActivityWrites(ModuleWrites):
         """The module posts the delivery's latest activity again (its retry route)."""
         hosted, uuid, activity = self._delivery(delivery_ref)
         answer = self._document("POST", f"{hosted.path}/activity/{activity}/retry")
-        return self._pulled(hosted, "delivery.retry", uuid, activity, answer, reason)
+        done = self._pulled(hosted, answer)
+        self._audit("delivery.retry", hosted, uuid, {"from_activity": activity, **done}, reason)
+        return done
 
     def record_outcome(self, delivery_ref, outcome: Outcome, reason: str | None = None) -> dict:
         """What happened to the delivery, recorded on the module as its next activity."""
@@ -87,7 +89,9 @@ class EcgActivityWrites(ModuleWrites):
             "rawResponse": outcome.raw_response,
         }
         answer = self._document("POST", f"{hosted.path}/activity/{activity}/outcomes", body)
-        return self._pulled(hosted, "delivery.outcome", uuid, activity, answer, reason)
+        done = self._pulled(hosted, answer)
+        self._audit("delivery.outcome", hosted, uuid, {"from_activity": activity, **done}, reason)
+        return done
 
     def fire(self, reg_id, event_code: str, payload=None, reason: str | None = None) -> dict:
         """The module posts `event_code` (the subscription's version) to the subscription, with
@@ -104,7 +108,9 @@ class EcgActivityWrites(ModuleWrites):
             raise InvalidInput(f"The ECG module has no event {event_code} {version}.")
         sent = {"type": 0, "eventId": wanted, "payload": body, "rawMessage": {}}
         answer = self._document("POST", f"{hosted.path}/activity", sent)
-        return self._pulled(hosted, "delivery.fire", event_code, None, answer, reason)
+        done = self._pulled(hosted, answer)
+        self._audit("registration.fire", hosted, None, {**done, "event": event_code}, reason)
+        return done
 
     def _delivery(self, delivery_ref) -> tuple[Hosted, str, str]:
         """The delivery's subscription, its id here, and the module's id of its latest
@@ -119,15 +125,21 @@ class EcgActivityWrites(ModuleWrites):
             chain = chain["childPostHistory"][-1]
         return hosted, uuid, str(chain.get("id") or uuid)
 
-    def _pulled(self, hosted: Hosted, action, entity, activity, answer: dict, reason) -> dict:
-        """The subscription's activity pulled again, and the change audited; what the module
-        answered (its new activity's id) and how many records the pull added here."""
+    def _pulled(self, hosted: Hosted, answer: dict) -> dict:
+        """The subscription's activity pulled again after the module's answer: the module's
+        new activity, whether it succeeded, and how many records the pull added here."""
         report = SyncReport("ecg")
         mirror = Mirror(hosted.reg_id, hosted.remote_id, hosted.url)
         ActivityPull(self.db, self.client, hosted.organization, mirror, report, quiet).run()
-        answered = {"activity": answer.get("id"), "success": answer.get("success")}
-        note = self._note(hosted.remote_id, reason)
+        return {
+            "activity": answer.get("id"),
+            "success": answer.get("success"),
+            "records_added": report.records_added,
+        }
+
+    def _audit(self, action: str, hosted: Hosted, delivery, after: dict, reason) -> None:
+        """A delivery's change, or (without one) the subscription's, with the module's ids."""
+        kind, entity = ("delivery", delivery) if delivery else ("registration", hosted.reg_id)
         with self.db.session() as session:
-            before = {"activity": activity} if activity else None
-            audit.record(session, action, "delivery", entity, before, answered, note)
-        return {**answered, "records_added": report.records_added}
+            note = self._note(hosted.remote_id, reason)
+            audit.record(session, action, kind, entity, after=after, reason=note)

@@ -16,6 +16,7 @@ from webhook_desk.vocabulary import AuthType, DeliveryStatus, RegistrationStatus
 MAX_COUNT = 100_000
 SIGNING_AUTH = (AuthType.HMAC, AuthType.STANDARD_WEBHOOKS)
 # The platform spells identifiers three ways; history filters need all of them.
+HOSTED_ONE_AT_A_TIME = "The ECG module posts one event at a time, checked by the module."
 STUDY_KEYS = ("studyId", "study_id", "StudyId")
 SUBJECT_KEYS = ("subjectId", "subject_id", "SubjectId")
 
@@ -153,6 +154,12 @@ def fire_targets(session: Session, event_code: str) -> list[dict]:
         and r.source == "local"
         and event_code in r.event_codes
     ]
+
+
+def hosted_fire_problem(count: int, validate: bool) -> str | None:
+    """Why a fire at a hosted ECG subscription cannot go as asked (it goes to the module,
+    which posts one event and checks the payload itself), or None."""
+    return HOSTED_ONE_AT_A_TIME if count != 1 or not validate else None
 
 
 def url_problems(url: str) -> list[str]:

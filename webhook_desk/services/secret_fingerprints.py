@@ -3,6 +3,8 @@ installation's key as soon as the keyring can give the values back."""
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,19 +40,18 @@ def of_history(store: SecretStore, entries: list) -> list[dict]:
         if not isinstance(entry, dict):
             continue
         value = entry.get("secretKey")
-        given = given_value(value)
         shown.append(
             {
                 "version": entry.get("version"),
                 "created_at": (entry.get("auditInfo") or {}).get("createdAt"),
                 "expires_at": entry.get("expiresAt"),
                 "revoked_at": entry.get("revokedAt"),
-                "fingerprint": store.fingerprint(value) if given else None,
+                "fingerprint": store.fingerprint(value) if given_value(value) else None,
             }
         )
     return shown
 
 
-def given_value(value) -> bool:
+def given_value(value) -> TypeGuard[str]:
     """Whether a platform's `secretKey` is a value (not left out or redacted)."""
     return isinstance(value, str) and bool(value) and not value.startswith("[redacted")

@@ -117,7 +117,7 @@ class CatalogActions:
 
     def refresh_module(self) -> None:
         """Read which ECG modules are connected (off the GUI thread)."""
-        run_query(self.context.db, hosted_actions.catalog_origins, self._origins_read)
+        run_query(self.context.db, hosted_actions.connected_modules, self._origins_read)
 
     def _origins_read(self, origins: list[str]) -> None:
         self.origins = origins

@@ -33,23 +33,23 @@ class HeaderSort:
         if name is None:  # not a column the database can order by quickly
             self.show()
             return
-        current = self.model.sort
+        current = self.model.order
         if name == current.column:
             sort = Sort(name, not current.descending)
         else:  # times newest first, the rest A to Z / smallest first
             sort = Sort(name, name in ("created", "last-sent"))
-        self.model.reload(sort=sort, keep=self.shown_id())
+        self.model.reload(order=sort, keep=self.shown_id())
         self.show()
 
     def show(self) -> None:
         """The header's indicator on the model's order (Qt flips it on any click)."""
-        sort = self.model.sort
+        sort = self.model.order
         column = next(c for c, name in SORTS.items() if name == sort.column)
         order = Qt.SortOrder.DescendingOrder if sort.descending else Qt.SortOrder.AscendingOrder
         self.table.horizontalHeader().setSortIndicator(column, order)
 
     def save(self, settings: QSettings) -> None:
-        settings.setValue(SETTING, self.model.sort.text())
+        settings.setValue(SETTING, self.model.order.text())
 
     def restore(self, settings: QSettings) -> bool:
         """The remembered order, set on the model without reading; True if it changed."""
@@ -57,6 +57,6 @@ class HeaderSort:
             sort = parse_sort(str(settings.value(SETTING, NEWEST_FIRST.text())))
         except InvalidInput:  # written by another version: the usual order
             sort = NEWEST_FIRST
-        changed, self.model.sort = sort != self.model.sort, sort
+        changed, self.model.order = sort != self.model.order, sort
         self.show()
         return changed

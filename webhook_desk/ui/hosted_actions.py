@@ -15,7 +15,7 @@ from webhook_desk.services import registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.conflict_dialog import KEEP_MINE, ConflictDialog
 from webhook_desk.ui.dialogs.hosted_secret_dialog import HostedSecretDialog
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import network_pool, run_job
 from webhook_desk.vocabulary import AuthType
 
 
@@ -68,7 +68,7 @@ def run_on_module(
             f"Registration {reg_id} now shows the ECG module's version; yours was not sent."
         )
 
-    run_job(change, finished, refused)
+    run_job(change, finished, refused, network_pool())
 
 
 def set_secret(tab, row: dict) -> None:
@@ -119,10 +119,7 @@ def show_module_secrets(tab) -> None:
         if detail.row is not None and detail.row["id"] == reg_id:  # still the one selected
             detail.show_module_secrets(result)
 
-    run_job(ask, shown, shown)
-
-
-HOSTED_ONE_AT_A_TIME = "The ECG module posts one event at a time, checked by the module."
+    run_job(ask, shown, shown, network_pool())
 
 
 def fire_on_module(db, store, reg_ids: list[int], code: str, payload) -> str:
@@ -164,8 +161,9 @@ def module_answer(what: str, done: dict) -> str:
     )
 
 
-def catalog_origins(session) -> list[str]:
-    """The ECG modules this desk is connected to (those its mirrors were synced from)."""
+def connected_modules(session) -> list[str]:
+    """The ECG modules this desk is connected to (those its mirrors were synced from): where
+    the catalog's ECG entries and new subscriptions can be made first."""
     from webhook_desk.platform.ecg_refresh import connected  # requests: not at start-up
 
     return sorted({origin for origin, _organization in connected(session)})
@@ -182,3 +180,15 @@ def catalog_writes(db, store, origins: list[str]):
             "one with `webhook-desk events ... --api-url URL`. Nothing was changed."
         )
     return EcgCatalogWrites(db, module_client(store, origins[0], "The ECG catalog"))
+
+
+def create_on_module(db, store, origin: str, data, reason: str | None) -> tuple[int, str]:
+    """A new subscription of the form's organisation made on the ECG module at `origin`, then
+    mirrored here: its id here, and the secret the module answered (kept in the keyring)."""
+    from webhook_desk.platform.ecg_writes import EDITABLE, EcgWrites
+    from webhook_desk.platform.module_writes import module_client
+
+    fields = {name: getattr(data, name) for name in EDITABLE}
+    with EcgWrites(db, module_client(store, origin, "The new subscription")) as writes:
+        row, secret = writes.create(data.organization_id, fields, store, reason)
+    return row["id"], secret or ""

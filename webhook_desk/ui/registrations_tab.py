@@ -258,9 +258,16 @@ class RegistrationsTab(QWidget):
 
     def add(self) -> None:
         from webhook_desk.services import registration_rules
+        from webhook_desk.ui.hosted_actions import connected_modules
+
+        def read(session):  # the events to offer, and the ECG modules it can be made on
+            return registration_rules.event_choices(session), connected_modules(session)
 
         run_query(
-            self.context.db, registration_rules.event_choices, self._open_dialog, self.context.say
+            self.context.db,
+            read,
+            lambda found: self._open_dialog(found[0], modules=found[1]),
+            self.context.say,
         )
 
     def edit(self, *_args) -> None:
@@ -276,10 +283,12 @@ class RegistrationsTab(QWidget):
             self.context.say,
         )
 
-    def _open_dialog(self, events: list[EventChoice], existing: dict | None = None) -> None:
+    def _open_dialog(
+        self, events: list[EventChoice], existing: dict | None = None, modules=()
+    ) -> None:
         from webhook_desk.ui.dialogs.registration_dialog import RegistrationDialog
 
-        dialog = RegistrationDialog(self.context, events, existing=existing, parent=self)
+        dialog = RegistrationDialog(self.context, events, existing, self, list(modules))
         dialog.saved.connect(self._saved)
         dialog.open()
         self.dialog = dialog

@@ -73,6 +73,7 @@ class ConflictDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.table)
+        layout.addStretch(1)  # room to spare goes above the buttons, not around the text
         layout.addWidget(self.buttons)
 
     def _table(self, fields) -> QTableWidget:

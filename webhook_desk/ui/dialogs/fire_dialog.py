@@ -33,7 +33,7 @@ from webhook_desk.services import catalog, firing, registrations
 from webhook_desk.settings import receiver_default_url
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
-from webhook_desk.ui.hosted_actions import HOSTED_ONE_AT_A_TIME, fire_on_module
+from webhook_desk.ui.hosted_actions import fire_on_module
 from webhook_desk.ui.icons import icon
 from webhook_desk.ui.jobs import run_job
 from webhook_desk.ui.widgets.json_editor import JsonEditor
@@ -178,10 +178,8 @@ class FireDialog(QDialog):
         chosen = self.chosen_registrations()
         if not chosen:
             return "Choose at least one registration."
-        if self.hosted.intersection(chosen) and (
-            self.count.value() > 1 or self.skip_schema.isChecked()
-        ):
-            return HOSTED_ONE_AT_A_TIME
+        if self.hosted.intersection(chosen):
+            return firing.hosted_fire_problem(self.count.value(), not self.skip_schema.isChecked())
         return None
 
     def check(self) -> None:

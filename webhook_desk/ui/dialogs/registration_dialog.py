@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from webhook_desk.services import registration_rules, registrations
 from webhook_desk.services.registration_rules import AUTH_TYPES
 from webhook_desk.services.registrations import RegistrationInput
+from webhook_desk.ui import hosted_actions
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.tls_section import TlsSection
@@ -68,13 +69,19 @@ class RegistrationDialog(QDialog):
         events: list[registration_rules.EventChoice],
         existing: dict | None = None,
         parent=None,
+        modules: list[str] | None = None,
     ):
+        """`modules`: the connected ECG modules a new organisation's subscription can be
+        made on first."""
         super().__init__(parent)
         self.context = context
         self.existing = existing
+        self.modules = [] if existing else list(modules or ())
         self.setWindowTitle("Edit registration" if existing else "Add registration")
         self.setMinimumWidth(560)
         self._build_fields(events)
+        for module in self.modules:
+            self.where.addItem(f"On the ECG module at {module}", module)
         self._build_credentials()
         self.tls = TlsSection(existing)
         self.error_label = QLabel()
@@ -148,6 +155,13 @@ class RegistrationDialog(QDialog):
         self.form = QFormLayout()
         self.form.addRow("Name", self.name)
         self.form.addRow("Owner", owner)
+        self.where = QComboBox()  # for an organisation: here only, or a connected ECG module
+        self.where.addItem("Here only (a local registration)", None)
+        self.where.setToolTip(
+            "On a connected ECG module the subscription is made there first and mirrored here; "
+            "the module chooses its signing secret (HMAC), shown once"
+        )
+        self.form.addRow("Create", self.where)
         self.form.addRow("Target URL", self.url)
         self.form.addRow("", self.development)
         self.form.addRow("Events", self.events_list)
@@ -234,6 +248,7 @@ class RegistrationDialog(QDialog):
         self.event_version.setEnabled(not study)
         if study:
             self.event_version.setCurrentText("v1")
+        self.form.setRowVisible(self.where, bool(self.modules) and not study)
 
     def _auth_changed(self) -> None:
         current = self.pages[self.auth_type.currentData()]
@@ -327,6 +342,14 @@ class RegistrationDialog(QDialog):
 
         if self.hosted:
             self._save_on_module(data, reason)
+            return
+        module = self.where.currentData() if data.organization_id else None
+        if module:  # a new subscription made on the ECG module first, then mirrored here
+            run_job(
+                lambda: hosted_actions.create_on_module(db, store, module, data, reason),
+                self._saved,
+                self._refused,
+            )
             return
 
         def save() -> tuple[int, str]:

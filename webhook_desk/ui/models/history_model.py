@@ -1,7 +1,7 @@
 """The delivery history as a lazy table over a million rows, for the History tab.
 
 How the tab uses it: `HistoryModel(db)` is the QTableView's model; the filter bar calls
-`reload(filters)`, a header click `reload(sort=…, keep=…)` (`located` then says where the kept
+`reload(filters)`, a header click `reload(order=…, keep=…)` (`located` then says where the kept
 delivery went); `deliveries_changed` calls `update()`, which inserts new deliveries at
 the top (so the view keeps its selection and scroll position), or sorted by another column
 re-reads the rows in view in place, and refreshes the live count;
@@ -128,7 +128,7 @@ class HistoryModel(QAbstractTableModel):
         super().__init__(parent)
         self.db = db
         self.filters = Filters()
-        self.sort = NEWEST_FIRST
+        self.order = NEWEST_FIRST  # not `sort`: that is QAbstractItemModel's method
         self.total: int | None = None  # None until counted
         self.loading = False
         self._rows = 0
@@ -153,19 +153,19 @@ class HistoryModel(QAbstractTableModel):
     # --- loading ----------------------------------------------------------------------
 
     def reload(
-        self, filters: Filters | None = None, sort: Sort | None = None, keep: int | None = None
+        self, filters: Filters | None = None, order: Sort | None = None, keep: int | None = None
     ) -> None:
-        """Show `filters` (or the current ones again) from the top, in `sort`'s order (or the
+        """Show `filters` (or the current ones again) from the top, in `order` (or the
         current one). `keep`: a delivery to find again in the new rows (see `located`)."""
         if filters is not None:
             self.filters = filters
-        if sort is not None:
-            self.sort = sort
+        if order is not None:
+            self.order = order
         self._generation += 1
         self.loading, self.total, self._pending_bookmarks = True, None, None
         self._first_ready, self._keys = False, []
         self._keep, self._keep_row, self._keep_known = keep, None, False
-        generation, filters, sort = self._generation, self.filters, self.sort
+        generation, filters, sort = self._generation, self.filters, self.order
         run_query(
             self.db,
             lambda session: first_page(session, filters, sort),
@@ -258,7 +258,7 @@ class HistoryModel(QAbstractTableModel):
         in place (the tab then finds its selected delivery again: `refreshed`)."""
         if self.loading or self.total is None:
             return
-        generation, filters, sort = self._generation, self.filters, self.sort
+        generation, filters, sort = self._generation, self.filters, self.order
         top = self._row_dict(0) if sort == NEWEST_FIRST else None
         top_key = top["_key"] if top else None
         recent = list(self._pages)[-RECENT_PAGES:]
@@ -273,7 +273,7 @@ class HistoryModel(QAbstractTableModel):
         if generation != self._generation:
             return
         newer, keys, total, pages = result
-        sorted_otherwise = self.sort != NEWEST_FIRST
+        sorted_otherwise = self.order != NEWEST_FIRST
         if total != self.total + newer and not sorted_otherwise:  # rows also left: again
             self.reload()
             return
@@ -296,7 +296,7 @@ class HistoryModel(QAbstractTableModel):
             return
         self._asked.add(page)
         generation, filters, key = self._generation, self.filters, self._keys[page]
-        sort = self.sort
+        sort = self.order
         run_query(
             self.db,
             lambda session: page_at(session, filters, key, sort),
