@@ -25,8 +25,8 @@ import keyring  # noqa: E402
 from gui_responsiveness import StallMeter, run  # noqa: E402
 
 from webhook_desk.services import edit_resend, firing, request_diff  # noqa: E402
-from webhook_desk.ui.app import make_application, open_database  # noqa: E402
-from webhook_desk.ui.context import AppContext  # noqa: E402
+from webhook_desk.ui.app import make_application  # noqa: E402
+from webhook_desk.ui.context import AppContext, open_database  # noqa: E402
 from webhook_desk.ui.dialogs.compare_dialog import CompareDialog  # noqa: E402
 from webhook_desk.ui.screenshots import ThrowawayKeyring  # noqa: E402
 

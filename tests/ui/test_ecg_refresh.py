@@ -2,13 +2,15 @@
 module (`webhook-desk serve` in its own process) off the GUI thread, the tabs show what
 changed there, the status bar says when it ran or why it failed, and new failures notify."""
 
+import socket
+
 from ecg_module import PHONE, VITALS, mirror
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from test_registrations_tab import table_texts, wait_for_rows
 from test_settings import open_settings, save_button
 
 from webhook_desk.db.models import Registration
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.sync import api_token, upsert_mirror
 from webhook_desk.ui.preferences import Preferences
 
 
@@ -74,3 +76,30 @@ def test_a_module_that_cannot_be_reached_is_said_in_the_status_bar(ecg, window, 
         "The hosted refresh failed: The platform at http://127.0.0.1:9 cannot be reached"
     )
     assert table_texts(tab)[0][-1] == VITALS
+
+
+def test_a_silent_module_holds_up_none_of_the_windows_own_reads(window, qtbot, context):
+    """The window's reads share the global pool (a thread per core); a refresh waiting on a
+    module that never answers must not take one of them."""
+    silent = socket.socket()  # listens, never answers: requests wait out their timeout
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    origin = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    fields = {"name": "Silent", "url": "https://example.org/hook", "organization_id": "org-1"}
+    with context.db.session() as session:
+        upsert_mirror(session, "ecg", "remote-1", fields, [VITALS], origin)
+    api_token(context.store, origin, "token")
+    pool = QThreadPool.globalInstance()
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(1)  # as on one core: a job holding the thread stalls every read
+    try:
+        window.hosted_refresh.run()
+        tab = window.registrations_tab
+        tab.refresh()
+        wait_for_rows(tab, qtbot, 1)
+        assert window.hosted_refresh.running  # still waiting on the module meanwhile
+    finally:
+        pool.setMaxThreadCount(threads)
+        silent.close()  # the waiting requests fail, the refresh ends
+    label = window.hosted_refresh.label
+    qtbot.waitUntil(lambda: label.text() == "Hosted: refresh failed", timeout=15_000)

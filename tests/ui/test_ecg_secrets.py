@@ -103,7 +103,7 @@ def test_a_secret_the_module_refuses_is_kept_nowhere(ecg, window, qtbot, context
     assert _secret_versions_here(context.db, reg_id) == 0
 
 
-def test_the_detail_shows_the_modules_secret_history_by_version(ecg, window, qtbot, context):
+def test_the_detail_shows_the_modules_secret_history_by_fingerprint(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
     api_token(context.store, ecg.url, ecg.token)
     tab = _set_secret(window, qtbot, TYPED, "")

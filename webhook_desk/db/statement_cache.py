@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ SOURCES = (
 FILE_NAME = "statements.json"
 MOST_ENTRIES = 500  # shapes are few; a bound keeps a script's odd filters from growing it
 SQLITE_TIMEOUT_S = 5.0  # as db.database's busy_timeout
+_writing = threading.Lock()  # the window's jobs keep statements from several threads
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,11 @@ def _store(label: str, entry) -> None:
     entries = _entries()
     if key is None or entries.get(label) == entry:
         return
+    with _writing:
+        _write(key, entries, label, entry)
+
+
+def _write(key: str, entries: dict, label: str, entry) -> None:
     if len(entries) >= MOST_ENTRIES:
         entries.clear()
     entries[label] = entry

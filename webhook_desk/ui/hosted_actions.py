@@ -15,7 +15,7 @@ from webhook_desk.services import registrations
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.dialogs.conflict_dialog import KEEP_MINE, ConflictDialog
 from webhook_desk.ui.dialogs.hosted_secret_dialog import HostedSecretDialog
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import network_pool, run_job
 from webhook_desk.vocabulary import AuthType
 
 
@@ -68,7 +68,7 @@ def run_on_module(
             f"Registration {reg_id} now shows the ECG module's version; yours was not sent."
         )
 
-    run_job(change, finished, refused)
+    run_job(change, finished, refused, network_pool())
 
 
 def set_secret(tab, row: dict) -> None:
@@ -119,7 +119,7 @@ def show_module_secrets(tab) -> None:
         if detail.row is not None and detail.row["id"] == reg_id:  # still the one selected
             detail.show_module_secrets(result)
 
-    run_job(ask, shown, shown)
+    run_job(ask, shown, shown, network_pool())
 
 
 def fire_on_module(db, store, reg_ids: list[int], code: str, payload) -> str:

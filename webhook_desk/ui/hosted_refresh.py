@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 from webhook_desk.ui.colours import text_style
 from webhook_desk.ui.context import AppContext
 from webhook_desk.ui.formatting import local_time
-from webhook_desk.ui.jobs import run_job
+from webhook_desk.ui.jobs import network_pool, run_job
 from webhook_desk.ui.notifications import notify
 from webhook_desk.ui.preferences import Preferences
 
@@ -45,7 +45,9 @@ class HostedRefresh(QObject):
 
         self.running = True
         db, store = self.context.db, self.context.store
-        run_job(lambda: ecg_refresh.refresh_all(db, store), self._done, self._failed)
+        run_job(
+            lambda: ecg_refresh.refresh_all(db, store), self._done, self._failed, network_pool()
+        )
 
     def _done(self, report) -> None:
         self.running = False

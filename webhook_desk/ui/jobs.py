@@ -104,13 +104,29 @@ def run_job(
     work: Callable[[], Any],
     on_done: Callable[[Any], None] | None = None,
     on_error: Callable[[str], object] | None = None,
+    pool: QThreadPool | None = None,
 ) -> Job:
-    """Start `work` in the pool; `on_done(result)` or `on_error(sentence)` then runs on the
-    GUI thread."""
+    """Start `work` in the pool (the global one unless `pool`); `on_done(result)` or
+    `on_error(sentence)` then runs on the GUI thread."""
     job = Job(work, on_done, on_error)
     _running.add(job)
-    QThreadPool.globalInstance().start(job)
+    (pool or QThreadPool.globalInstance()).start(job)
     return job
+
+
+NETWORK_THREADS = 4
+_network: QThreadPool | None = None
+
+
+def network_pool() -> QThreadPool:
+    """The pool for jobs that wait on another machine (a hosted module's answers, which may
+    take minutes of retries): a silent module then holds up none of the window's own reads,
+    which share the global pool's one thread per core."""
+    global _network
+    if _network is None:
+        _network = QThreadPool()
+        _network.setMaxThreadCount(NETWORK_THREADS)
+    return _network
 
 
 def run_query(
@@ -132,4 +148,5 @@ def run_query(
 
 def wait_for_jobs(timeout_ms: int = 30_000) -> bool:
     """Let running jobs finish (on close, and in tests)."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    network = _network is None or _network.waitForDone(timeout_ms)
+    return QThreadPool.globalInstance().waitForDone(timeout_ms) and network
