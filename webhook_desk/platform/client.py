@@ -3,7 +3,8 @@
 What is retried, how Retry-After is read and how waits are spread are the delivery engine's
 policy (engine/retry.py): 408, 429 and 5xx answers, timeouts and refused connections are
 retried with exponential back-off, Retry-After honoured; anything else the platform refuses
-becomes one sentence for the user. Pages are followed by the API's own `links.next` (CentrePoint
+becomes one sentence for the user. A write that timed out waiting for its answer is not sent
+again (it may have been made). Pages are followed by the API's own `links.next` (CentrePoint
 v3) or skip/take until a short page (ECG module).
 """
 
@@ -112,8 +113,11 @@ class PlatformClient:
         try:
             response = self._send(request)
         except (requests.ConnectionError, requests.Timeout) as error:
-            if last:
-                raise self._unreachable(error, request.method) from None
+            # A write that went out unanswered may have been made: sending it again could
+            # make it twice (a second post) or fail its own `test` (a false conflict).
+            unsure = isinstance(error, requests.ReadTimeout) and request.method != "GET"
+            if last or unsure:
+                raise self._unreachable(error, request.method, attempt) from None
             return None, self._backoff(attempt)
         if retry.is_retryable(response.status_code) and not last:
             return None, self._retry_after(response) or self._backoff(attempt)
@@ -154,9 +158,9 @@ class PlatformClient:
         wait = retry.retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
         return None if wait is None else min(self.max_wait_s, wait.total_seconds())
 
-    def _unreachable(self, error: Exception, method: str) -> PlatformError:
+    def _unreachable(self, error: Exception, method: str, attempt: int) -> PlatformError:
         """Why no answer came, in plain words; a write that timed out may have been made."""
-        tries = f"{self.tries} {'try' if self.tries == 1 else 'tries'}"
+        tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
         if isinstance(error, requests.ConnectTimeout) or not isinstance(error, requests.Timeout):
             why = "connection refused" if "refused" in str(error).lower() else "no connection"
             if isinstance(error, requests.ConnectTimeout):
