@@ -36,8 +36,10 @@ SOURCES = (
     "history/filters.py",
     "history/payload_text.py",
     "history/queries.py",
+    "history/sort_order.py",
     "services/registration_list.py",
     "services/registrations.py",
+    "vocabulary.py",
 )
 FILE_NAME = "statements.json"
 MOST_ENTRIES = 500  # shapes are few; a bound keeps a script's odd filters from growing it
