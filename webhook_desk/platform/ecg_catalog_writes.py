@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from webhook_desk.errors import InvalidInput, NotFound
-from webhook_desk.platform.ecg_sync import category_events, module_categories
+from webhook_desk.platform.ecg_sync import module_categories, module_events
 from webhook_desk.platform.module_writes import ModuleWrites
 from webhook_desk.services import catalog, catalog_edits
 
@@ -34,8 +34,8 @@ class EcgCatalogWrites(ModuleWrites):
         made = self._document("POST", CATEGORIES, body)
         with self.db.session() as session:
             category = catalog_edits.create_category(
-                session, made["code"], made["name"], made.get("description"), "ecg",
-                self._note(made.get("id"), reason, "ECG category"),
+                session, made.get("code") or code, made.get("name") or name,
+                made.get("description"), "ecg", self._note(made.get("id"), reason, "ECG category"),
             )  # fmt: skip
             return catalog.category_as_dict(category)
 
@@ -44,11 +44,9 @@ class EcgCatalogWrites(ModuleWrites):
             catalog.get_category(session, code)
         path = f"{CATEGORIES}/{self._category(code)['id']}"
         answer = self._patch(path, changes)
+        note = self._note(answer.get("id"), reason, "ECG category")
         with self.db.session() as session:
-            done = catalog_edits.update_category(
-                session, code, _answered(answer, changes), self._note(answer.get("id"), reason,
-                "ECG category"),
-            )  # fmt: skip
+            done = catalog_edits.update_category(session, code, _answered(answer, changes), note)
             return catalog.category_as_dict(done)
 
     def delete_category(self, code, reason=None) -> None:
@@ -73,8 +71,8 @@ class EcgCatalogWrites(ModuleWrites):
         made = self._document("POST", path, body)
         with self.db.session() as session:
             event = catalog_edits.create_event(
-                session, category, made["code"], made["version"], made["name"],
-                made.get("description"), made.get("jsonSchema", schema),
+                session, category, made.get("code") or code, made.get("version") or version,
+                made.get("name") or name, made.get("description"), made.get("jsonSchema", schema),
                 self._note(made.get("id"), reason, "ECG event"),
             )  # fmt: skip
             return catalog.event_as_dict(event)
@@ -156,15 +154,14 @@ class EcgCatalogWrites(ModuleWrites):
 
     def _category(self, code: str) -> dict:
         for category in module_categories(self.client):
-            if category.get("code") == code:
+            if isinstance(category, dict) and category.get("code") == code and category.get("id"):
                 return category
         raise NotFound(f"The ECG module has no category {code}; nothing was changed.")
 
     def _event_path(self, code: str, version: str) -> str:
-        for category in module_categories(self.client):
-            for event in category_events(self.client, category["id"]):
-                if (event.get("code"), event.get("version")) == (code, version):
-                    return f"{CATEGORIES}/{category['id']}/webhook-events/{event['id']}"
+        for category_id, event in module_events(self.client):
+            if (event.get("code"), event.get("version")) == (code, version):
+                return f"{CATEGORIES}/{category_id}/webhook-events/{event['id']}"
         raise NotFound(f"The ECG module has no event {code} {version}; nothing was changed.")
 
     def _patch(self, path: str, changes: dict) -> dict:

@@ -123,13 +123,19 @@ def category_events(client, category_id: str) -> list[dict]:
     return [e for page in client.ecg_pages(path, {"order_by": "ASC"}) for e in page]
 
 
+def module_events(client) -> Iterator[tuple[str, dict]]:
+    """Every event version of the module's catalog with its category's id (entries without
+    an id, which cannot be named in a route, left out)."""
+    for category in module_categories(client):
+        if isinstance(category, dict) and category.get("id"):
+            for event in category_events(client, category["id"]):
+                if isinstance(event, dict) and event.get("id"):
+                    yield category["id"], event
+
+
 def event_ids(client) -> dict[tuple[str, str], str]:
     """The module's id of each (event code, version) of its catalog."""
-    return {
-        (event["code"], event["version"]): event["id"]
-        for category in module_categories(client)
-        for event in category_events(client, category["id"])
-    }
+    return {(e.get("code"), e.get("version")): e["id"] for _, e in module_events(client)}
 
 
 def _pull_catalog(db, client, report, progress) -> None:
