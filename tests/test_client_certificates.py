@@ -20,8 +20,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from receiver_client import captured
 from recording_server import RecordingServer
+from sqlalchemy import create_engine, text
 
 from webhook_desk.certificates import ClientCertificateFiles
+from webhook_desk.db import Database
+from webhook_desk.db.migrate import upgrade
 from webhook_desk.engine.sender import Sender, Timeouts
 from webhook_desk.errors import InvalidInput
 from webhook_desk.secrets import SecretStore
@@ -495,3 +498,33 @@ def test_the_served_module_never_gives_out_a_client_key_for_the_signing_secret(
     history = served.get(path + "/webhook-secret-histories").json()
     assert [entry["version"] for entry in history] == [1]  # the signing secret's only
     assert issued.key_bytes()[1] not in served.get(path + "/secrets").content
+
+
+def test_certificates_stored_before_their_facts_were_kept_are_warned_of_after_upgrading(
+    hospital, tmp_path
+):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_engine(url)
+    upgrade(engine, "0019")
+    soon = hospital.issue("soon desk", days=10).certificate.public_bytes(serialization.Encoding.PEM)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO registration (id, name, url, event_version, auth_type, is_development,"
+                " status, validation_state, failure_streak, source, created_at, updated_at,"
+                " client_certificate) VALUES (3, 'Lab', 'https://a.example/in', 'v1', 'none', 0,"
+                " 'enabled', 'validated', 0, 'local', '2026-01-02 03:04:05',"
+                " '2026-01-02 03:04:05', :pem)"
+            ),
+            {"pem": soon.decode()},
+        )
+    engine.dispose()
+    db = Database.open(url)
+    with db.session() as session:
+        shown = registrations.as_dict(registrations.get(session, 3))
+    db.dispose()
+    in_10_days = f"{datetime.now(UTC) + timedelta(days=10):%Y-%m-%d}"
+    assert shown["client_certificate"]["subject"] == "CN=soon desk"
+    assert shown["certificate_warnings"] == [
+        f"The client certificate (CN=soon desk) expires on {in_10_days}, in 10 days."
+    ]

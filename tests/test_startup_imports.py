@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import sqlite
+from test_client_certificates import TestCA
 
+from webhook_desk.certificates import ClientCertificateFiles
 from webhook_desk.cli import main, verbs
 from webhook_desk.cli.common import print_json
 from webhook_desk.cli.history import filters_from
@@ -29,8 +31,10 @@ from webhook_desk.db.models import Delivery, Registration, SecretVersion, UTCDat
 from webhook_desk.db.revision import script_head
 from webhook_desk.history import first_page, queries
 from webhook_desk.history.sort_order import NEWEST_FIRST, parse_sort
+from webhook_desk.secrets import SecretStore
 from webhook_desk.services import registration_list, registrations
 from webhook_desk.services.registration_rows import cached_tab_rows
+from webhook_desk.services.registrations import RegistrationInput, TlsChange
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sqlalchemy", "alembic", "aiohttp", "requests", "PySide6")
@@ -267,16 +271,38 @@ def test_cached_statements_store_times_as_sqlalchemy_does(value):
 
 
 WINDOW_CHILD = """
-import sys
-from PySide6.QtCore import QSettings
+import json, sys
+from PySide6.QtCore import QSettings, Qt
 QSettings.setDefaultFormat(QSettings.Format.IniFormat)
 QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[2])
 from webhook_desk.ui.app import make_application, open_window
 app = make_application()
 window = open_window(sys.argv[1], deferred=True)
 heavy = ("sqlalchemy", "alembic", "aiohttp", "requests", "keyring", "PySide6.QtCharts")
-print(window.registrations_tab.model.rowCount(), sorted(m for m in heavy if m in sys.modules))
+heavy += ("cryptography",)
+model = window.registrations_tab.model
+loaded = sorted(m for m in heavy if m in sys.modules)  # before anything below imports more
+first = model.index(0, 0)
+warned = model.data(first, Qt.ItemDataRole.DecorationRole) is not None
+tip = model.data(first, Qt.ItemDataRole.ToolTipRole)
+print(json.dumps([model.rowCount(), loaded, warned, tip]))
 """
+
+
+def painted(url: str, own_cache: Path, tmp_path: Path) -> list:
+    """The window's first paint in a fresh interpreter: [rows, heavy packages imported, whether
+    the first row has a warning sign, its tooltip]."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(own_cache)}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    out = subprocess.run(
+        [sys.executable, "-c", WINDOW_CHILD, url, str(tmp_path / "settings")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return json.loads(out)
 
 
 def test_the_window_paints_its_registrations_before_importing_sqlalchemy(own_cache, tmp_path):
@@ -288,17 +314,26 @@ def test_the_window_paints_its_registrations_before_importing_sqlalchemy(own_cac
         session.flush()
         registration_list.tab_rows(session)  # a previous start kept its statements
     db.dispose()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(own_cache)}
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    out = subprocess.run(
-        [sys.executable, "-c", WINDOW_CHILD, url, str(tmp_path / "settings")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    assert out.split(maxsplit=1) == ["3", "[]\n"]
+    assert painted(url, own_cache, tmp_path) == [3, [], False, None]
+
+
+def test_a_certificate_expiring_soon_is_warned_of_at_first_paint_without_cryptography(
+    own_cache, tmp_path
+):
+    """The expiry is kept with the certificate when it is saved: the paint compares dates."""
+    url = f"sqlite:///{tmp_path / 'window.sqlite3'}"
+    soon = TestCA().issue("soon desk", days=10).write(tmp_path, "soon")
+    db = Database.open(url)
+    with db.session() as session:
+        data = RegistrationInput(url="https://hooks.example.org/tls", auth_type="none")
+        registrations.add(
+            session, SecretStore(), data, tls=TlsChange(ClientCertificateFiles(*soon))
+        )
+        registration_list.tab_rows(session)  # a previous start kept its statements
+    db.dispose()
+    day = f"{datetime.now(UTC) + timedelta(days=10):%Y-%m-%d}"
+    warning = f"The client certificate (CN=soon desk) expires on {day}, in 10 days."
+    assert painted(url, own_cache, tmp_path) == [1, [], True, warning]
 
 
 def test_the_registrations_read_ahead_are_the_rows_the_orm_gives(varied):

@@ -8,9 +8,9 @@ sentence names the file, never the key or its passphrase.
 
 from __future__ import annotations
 
-import math
+import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -19,9 +19,6 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from webhook_desk.errors import UserError
 from webhook_desk.local_tls import fingerprint, public_key_der, read_bytes, read_certificates
-
-EXPIRY_WARNING = timedelta(days=30)
-DAY = timedelta(days=1)
 
 
 class PassphraseNeeded(UserError):
@@ -111,17 +108,19 @@ def facts(pem: str) -> list[CertificateFacts]:
     ]
 
 
-def expiry_sentence(what: str, facts_of: CertificateFacts, now: datetime | None = None) -> str:
-    """'<what> (subject) expired on DAY.' or '… expires on DAY, in N days.' within 30 days;
-    empty when it is not soon."""
-    now = now or datetime.now(UTC)
-    left = facts_of.not_after - now
-    day = f"{facts_of.not_after:%Y-%m-%d}"
-    if left <= timedelta(0):
-        return f"{what} ({facts_of.subject}) expired on {day}."
-    if left <= EXPIRY_WARNING:
-        return f"{what} ({facts_of.subject}) expires on {day}, in {math.ceil(left / DAY)} days."
-    return ""
+def kept_facts(client_certificate: str | None, ca_bundle: str | None) -> str | None:
+    """The facts kept beside a registration's certificates (JSON; None without any), from
+    which certificate_expiry shows them and warns without loading cryptography."""
+    if not (client_certificate or ca_bundle):
+        return None
+    leaf = next(iter(facts(client_certificate or "")), None)
+    bundle = facts(ca_bundle or "")
+    return json.dumps(
+        {
+            "client_certificate": leaf.as_dict() if leaf else None,
+            "ca_bundle": [f.as_dict() for f in bundle] or None,
+        }
+    )
 
 
 def _identity(chain: list[x509.Certificate], key, key_file: Path) -> ClientIdentity:

@@ -168,6 +168,9 @@ class Registration(Base):
     # authorities trusted for it instead of the system's.
     client_certificate: Mapped[str | None] = mapped_column(Text)
     ca_bundle: Mapped[str | None] = mapped_column(Text)
+    # JSON: their subjects, issuers, validity and fingerprints (certificates.kept_facts), so
+    # listing and warning about expiry need no cryptography (certificate_expiry).
+    certificate_facts: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

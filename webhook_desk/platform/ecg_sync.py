@@ -135,7 +135,8 @@ def module_events(client) -> Iterator[tuple[str, dict]]:
 
 def event_ids(client) -> dict[tuple[str, str], str]:
     """The module's id of each (event code, version) of its catalog."""
-    return {(e.get("code"), e.get("version")): e["id"] for _, e in module_events(client)}
+    events = [e for _, e in module_events(client) if e.get("code") and e.get("version")]
+    return {(e["code"], e["version"]): e["id"] for e in events}
 
 
 def _pull_catalog(db, client, report, progress) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from webhook_desk import certificate_expiry
 from webhook_desk.db import Database
 from webhook_desk.db.migrate import current_revision, head_revision
 from webhook_desk.db.models import Registration
 from webhook_desk.engine.streaks import on_the_way_to_disabling
 from webhook_desk.errors import UserError
 from webhook_desk.secrets import SecretStore
-from webhook_desk.services.registration_rules import certificate_warnings
 from webhook_desk.vocabulary import RegistrationStatus
 
 
@@ -67,12 +67,12 @@ def _warnings(db_url: str) -> list[str]:
 def _certificate_warnings(session) -> list[str]:
     with_tls = select(Registration).where(
         Registration.status != RegistrationStatus.ARCHIVED,
-        or_(Registration.client_certificate.is_not(None), Registration.ca_bundle.is_not(None)),
+        Registration.certificate_facts.is_not(None),
     )
     return [
         f"Registration {reg.id} ({reg.name}): {sentence}"
         for reg in session.scalars(with_tls.order_by(Registration.id))
-        for sentence in certificate_warnings(reg.client_certificate, reg.ca_bundle)
+        for sentence in certificate_expiry.warnings(reg.certificate_facts)
     ]
 
 

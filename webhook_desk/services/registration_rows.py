@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from contextlib import closing
 from datetime import UTC, datetime
 
+from webhook_desk import certificate_expiry
 from webhook_desk.db import statement_cache
 from webhook_desk.db.statement_cache import stored_time
 
@@ -39,6 +40,7 @@ FIELDS = (
     "source",
     "client_certificate",
     "ca_bundle",
+    "certificate_facts",
 )
 SECRET_FIELDS = (
     "registration_id",
@@ -57,32 +59,15 @@ def registration_dict(values: Mapping, events: list[str]) -> dict:
     """Plain data of a registration (no secret values); times as ISO 8601 UTC."""
     found = {name: values[name] for name in FIELDS[:5]}
     found["events"] = events
-    found.update((name, values[name]) for name in FIELDS[5:-2])
+    found.update((name, values[name]) for name in FIELDS[5:-3])
     found["is_development"] = bool(found["is_development"])
     last = stored_time(found["last_delivery_at"])
     found["last_delivery_at"] = last.isoformat() if last else None
-    pem, bundle = values["client_certificate"], values["ca_bundle"]
-    found["client_certificate"] = next(iter(_facts(pem)), None)  # the leaf
-    found["ca_bundle"] = _facts(bundle) or None
-    found["certificate_warnings"] = _warnings(pem, bundle)
+    # Read from the facts kept when the certificates were saved: no cryptography here.
+    kept = values["certificate_facts"]
+    found["client_certificate"], found["ca_bundle"] = certificate_expiry.shown(kept)
+    found["certificate_warnings"] = certificate_expiry.warnings(kept)
     return found
-
-
-def _facts(pem: str | None) -> list[dict]:
-    if not pem:
-        return []
-    # Imported here: cryptography loads only for a registration that has certificates.
-    from webhook_desk import certificates
-
-    return [f.as_dict() for f in certificates.facts(pem)]
-
-
-def _warnings(pem: str | None, bundle: str | None) -> list[str]:
-    if not (pem or bundle):
-        return []
-    from webhook_desk.services.registration_rules import certificate_warnings
-
-    return certificate_warnings(pem, bundle)
 
 
 def secret_entry(values: Mapping, now: datetime) -> dict:

@@ -216,17 +216,3 @@ def _validity_problems(certificate_pem: str, now: datetime) -> list[str]:
             f"{leaf.not_before:%Y-%m-%d}."
         ]
     return []
-
-
-def certificate_warnings(
-    client_certificate: str | None, ca_bundle: str | None, now: datetime | None = None
-) -> list[str]:
-    """A sentence for each stored certificate that has expired or expires within 30 days."""
-    now = now or datetime.now(UTC)
-    found = []
-    if client_certificate:
-        leaf = certificates.facts(client_certificate)[0]
-        found.append(certificates.expiry_sentence("The client certificate", leaf, now))
-    for authority in certificates.facts(ca_bundle or ""):
-        found.append(certificates.expiry_sentence("The trusted CA", authority, now))
-    return [sentence for sentence in found if sentence]

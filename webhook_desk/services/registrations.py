@@ -244,6 +244,7 @@ def _apply_tls(session: Session, store: SecretStore, reg: Registration, tls: Tls
         reg.client_certificate = identity.certificate_pem
     if tls.ca_bundle or tls.remove_ca_bundle:
         reg.ca_bundle = certificates.read_ca_bundle(tls.ca_bundle) if tls.ca_bundle else None
+    reg.certificate_facts = certificates.kept_facts(reg.client_certificate, reg.ca_bundle)
 
 
 def _replace_secrets(session, store, reg, kind, value, grace_hours: float) -> SecretVersion:
