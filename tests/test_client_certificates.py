@@ -3,6 +3,7 @@ real TLS on 127.0.0.1, to an endpoint that requires a client certificate from a 
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import re
 import ssl
@@ -528,3 +529,26 @@ def test_certificates_stored_before_their_facts_were_kept_are_warned_of_after_up
     assert shown["certificate_warnings"] == [
         f"The client certificate (CN=soon desk) expires on {in_10_days}, in 10 days."
     ]
+
+
+def live_ssl_contexts() -> int:
+    gc.collect()
+    return sum(isinstance(o, ssl.SSLContext) for o in gc.get_objects())
+
+
+def test_a_long_running_sender_keeps_a_few_tls_contexts_however_often_certificates_change(
+    db, hospital, mtls_endpoint, tmp_path
+):
+    sender = Sender(QUICK)  # one sender, as a long-running engine has
+    bundle = hospital.pem_file(tmp_path)
+    first = ClientCertificateFiles(*hospital.issue("desk 0").write(tmp_path, "client0"))
+    reg_id = register(db, https_url(mtls_endpoint), TlsChange(first, ca_bundle=bundle))
+    before = live_ssl_contexts()
+    for n in range(1, 21):
+        files = ClientCertificateFiles(*hospital.issue(f"desk {n}").write(tmp_path, f"c{n}"))
+        with db.session() as session:
+            registrations.set_tls(session, SecretStore(), reg_id, TlsChange(files))
+        result = validate(db, SecretStore(), reg_id, sender=sender)
+        assert (result.ok, result.error) == (True, None)  # each new certificate is presented
+    assert live_ssl_contexts() - before <= 8
+    sender.close()

@@ -10,6 +10,7 @@ import re
 import ssl
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from http.cookiejar import DefaultCookiePolicy
 
@@ -23,6 +24,10 @@ from webhook_desk.redaction import Redactor
 
 RESPONSE_BODY_CAP = 16 * 1024  # bytes of a response body kept; the rest is never read
 _CHUNK = 8192
+# Distinct TLS settings (certificate, key, bundle) a sender keeps a context for, and each of
+# its threads a session: registrations with their own certificates are few, and an old
+# certificate's context is dropped once newer settings have been used in its place.
+KEPT_TLS_PROFILES = 8
 NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])  # a policy that accepts no cookie
 
 
@@ -62,7 +67,8 @@ class Sender:
         self.timeouts = timeouts or Timeouts()
         self.body_cap = body_cap
         self._local = threading.local()
-        self._contexts: dict[str, ssl.SSLContext] = {}  # shared: a context is thread-safe
+        # By TLS profile, least recently used first; shared: a context is thread-safe.
+        self._contexts: OrderedDict[str, ssl.SSLContext] = OrderedDict()
         self._contexts_lock = threading.Lock()
 
     def session(self) -> requests.Session:
@@ -72,16 +78,18 @@ class Sender:
         return session
 
     def _tls_session(self, tls: ClientTls, url: str) -> requests.Session:
-        """This thread's session for a registration's own TLS (one per distinct setting)."""
-        sessions = self._local.__dict__.setdefault("tls_sessions", {})
+        """This thread's session for a registration's own TLS (one per distinct setting, the
+        few most recently used only: a changed certificate leaves its old ones behind)."""
+        sessions = self._local.__dict__.setdefault("tls_sessions", OrderedDict())
         profile = tls.profile(url)
-        if profile not in sessions:
-            with self._contexts_lock:
-                if profile not in self._contexts:
-                    self._contexts[profile] = ssl_context(tls, url)
-            sessions[profile] = _new_session()
-            sessions[profile].mount("https://", _ContextAdapter(self._contexts[profile]))
-        return sessions[profile]
+        return _kept(sessions, profile, lambda: self._new_tls_session(tls, url, profile))
+
+    def _new_tls_session(self, tls: ClientTls, url: str, profile: str) -> requests.Session:
+        with self._contexts_lock:
+            context = _kept(self._contexts, profile, lambda: ssl_context(tls, url))
+        session = _new_session()
+        session.mount("https://", _ContextAdapter(context))
+        return session
 
     def post(
         self, url: str, headers: dict[str, str], body: bytes, tls: ClientTls = NO_TLS
@@ -152,6 +160,20 @@ class Sender:
             session.close()
         for tls_session in self._local.__dict__.get("tls_sessions", {}).values():
             tls_session.close()
+
+
+def _kept(kept: OrderedDict, profile: str, make):
+    """kept[profile], made when missing; beyond KEPT_TLS_PROFILES the least recently used is
+    dropped (a session closed), so a long-running engine's TLS memory stays bounded."""
+    if profile in kept:
+        kept.move_to_end(profile)
+        return kept[profile]
+    made = kept[profile] = make()
+    while len(kept) > KEPT_TLS_PROFILES:
+        _, dropped = kept.popitem(last=False)
+        if isinstance(dropped, requests.Session):
+            dropped.close()
+    return made
 
 
 def _new_session() -> requests.Session:
