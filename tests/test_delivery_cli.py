@@ -165,6 +165,10 @@ def test_resend_all_matching_dry_run_counts_and_then_queues(cli, memory_keyring)
             "queued": 4,
             "skipped": 0,
             "already_queued": 0,
+            "hosted": 0,
+            "retried_by_module": 0,
+            "module_refused": [],
+            "read_only": 0,
             "dry_run": False,
         }
     pending = cli("history", "--registration", reg_id, "--status", "pending", "--json").json()

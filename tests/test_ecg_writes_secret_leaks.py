@@ -47,7 +47,7 @@ def test_no_secret_of_a_hosted_subscription_leaves_the_keyring(
         ("registrations", "show", str(reg_id), "--json", ""),
         ("audit", "--json", ""),
         ("history", "--json", ""),
-        # last: a token given is kept even when refused (platform/sync.py api_token)
+        # last: a refused token is not kept, but it is still never written anywhere
         ("registrations", "rotate-secret", reg_id, "--secret-stdin", "--token-stdin",
          "refused-value-0042\nnot-the-token\n"),
     ]  # fmt: skip

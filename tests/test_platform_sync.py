@@ -278,6 +278,20 @@ def test_the_token_is_kept_in_the_keyring_and_used_next_time(platform, cli, memo
     assert again.json()["records_added"] == 0
 
 
+def test_a_mistyped_token_does_not_replace_the_working_one(platform, cli, memory_keyring):
+    host = platform.url.split("://")[1]
+    sync_args = ("sync", "centrepoint", "--api-url", platform.url, "--study", SMALL_STUDY)
+    assert cli(*sync_args, "--token-stdin", stdin=TOKEN + "\n").code == 0
+
+    typo = cli(*sync_args, "--token-stdin", stdin=TOKEN + "x\n")
+
+    assert typo.code == 1 and typo.err.count("\n") == 1
+    assert "refused the API token" in typo.err
+    assert memory_keyring.values[("webhook-desk", f"platform/{host}")] == TOKEN
+    again = cli(*sync_args, "--json")
+    assert again.code == 0, again.err  # the kept token still works
+
+
 def test_without_a_stored_token_the_user_is_told_to_give_one(platform, cli, memory_keyring):
     result = cli("sync", "ecg", "--api-url", platform.url, "--organization", ORGANIZATION)
     assert result.code == 1

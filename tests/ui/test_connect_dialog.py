@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from webhook_desk.db.models import Attempt, Registration
 from webhook_desk.platform.mock_api import MockApi, MockOptions, demo_platform
+from webhook_desk.platform.sync import keep_token, token_key
 from webhook_desk.ui.dialogs.connect_dialog import ConnectDialog
 from webhook_desk.ui.jobs import wait_for_jobs
 
@@ -57,6 +58,15 @@ def test_a_wrong_token_is_one_sentence_in_the_dialog(context, qtbot, emulator):
     assert dialog.message.text() == (
         f"The platform at {emulator.url} refused the API token: the token is wrong or expired."
     )
+
+
+def test_a_wrong_token_leaves_the_working_one_kept(context, qtbot, emulator):
+    keep_token(context.store, emulator.url, TOKEN)  # connected before with the right one
+    dialog = open_dialog(context, qtbot, emulator.url, ORGANIZATION, TOKEN + "x", "ecg")
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    wait_for_jobs()
+    assert "refused the API token" in dialog.message.text()
+    assert context.store.get(token_key(emulator.url)) == TOKEN
 
 
 def test_missing_fields_are_asked_for_before_connecting(context, qtbot):

@@ -11,7 +11,7 @@ from test_fire_dialog import open_fire
 
 from webhook_desk.db.models import Delivery
 from webhook_desk.platform.ecg_sync import sync_ecg
-from webhook_desk.platform.sync import api_token, upsert_mirror
+from webhook_desk.platform.sync import keep_token, upsert_mirror
 from webhook_desk.services.firing import HOSTED_ONE_AT_A_TIME
 
 
@@ -20,7 +20,7 @@ def _failed_on_the_module(ecg, context, token: str):
     org, remote, reg_id = mirror(ecg, context.db)
     ecg.fail_activity(remote)
     sync_ecg(context.db, ecg.client(), org)
-    api_token(context.store, ecg.url, token)
+    keep_token(context.store, ecg.url, token)
 
 
 def _select_the_delivery(show_history, qtbot):
@@ -95,7 +95,7 @@ def test_an_event_fired_at_a_hosted_subscription_is_posted_by_the_module(
     ecg, window, qtbot, context
 ):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     with context.db.session() as session:
         fields = {"name": "CentrePoint mirror", "url": "https://example.org/cp", "study_id": "1"}
         upsert_mirror(session, "centrepoint", "cp-1", fields, [VITALS], "https://api.example.org")

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from test_catalog_edits_gui import _save
 
 from webhook_desk.db.models import EventType
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.sync import keep_token
 from webhook_desk.services import catalog
 
 
@@ -31,7 +31,7 @@ def _samples(db, code: str) -> list[str]:
 
 def _connected_events_tab(ecg, window, qtbot, context, token: str):
     mirror(ecg, context.db)
-    api_token(context.store, ecg.url, token)
+    keep_token(context.store, ecg.url, token)
     tab = window.events_tab
     context.registrations_changed.emit()  # as Connect… does: the tab learns of the module
     qtbot.waitUntil(lambda: tab.catalog_actions.origins == [ecg.url])

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from test_ecg_mirror_gui import _edit_events
 from test_registrations_tab import table_texts, wait_for_rows
 
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.sync import keep_token
 from webhook_desk.services import audit
 from webhook_desk.ui.dialogs.conflict_dialog import ConflictDialog
 
@@ -15,7 +15,7 @@ from webhook_desk.ui.dialogs.conflict_dialog import ConflictDialog
 def _conflict(ecg, window, qtbot, context):
     """The module's events become PHONE alone; the coordinator, who read VITALS, adds PHONE."""
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     ecg.patch(org, remote, [{"op": "replace", "path": "/events", "value": [PHONE]}])
     tab, edit = _edit_events(window, qtbot, PHONE, "phone logs too")
     qtbot.waitUntil(lambda: edit.findChild(ConflictDialog) is not None)
@@ -93,7 +93,7 @@ def test_cancel_changes_neither_side_and_says_so(ecg, window, qtbot, context):
 
 def test_a_status_change_meets_the_module_s_own_and_takes_it(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     client = ecg.client()
     client.send("POST", f"/api/organizations/{org}/webhook-subscriptions/{remote}/deactivate")
     client.close()

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import fill, open_add_dialog, table_texts, wait_for_rows
 
 from webhook_desk.db.models import Registration
-from webhook_desk.platform.sync import api_token, upsert_mirror
+from webhook_desk.platform.sync import keep_token, upsert_mirror
 from webhook_desk.services import audit
 
 
@@ -24,7 +24,7 @@ def _disable(window, qtbot, reason: str):
 
 def test_disabling_a_hosted_subscription_disables_it_on_the_module(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)  # as Connect… keeps it
+    keep_token(context.store, ecg.url, ecg.token)  # as Connect… keeps it
 
     tab = _disable(window, qtbot, "receiver down")
 
@@ -38,7 +38,7 @@ def test_disabling_a_hosted_subscription_disables_it_on_the_module(ecg, window, 
 
 def test_a_refusal_by_the_module_is_shown_and_changes_neither_side(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, "not-the-token")
+    keep_token(context.store, ecg.url, "not-the-token")
 
     tab = _disable(window, qtbot, "receiver down")
 
@@ -73,7 +73,7 @@ def test_a_coordinator_adds_an_event_to_a_hosted_subscription_in_the_dialog(
     ecg, window, qtbot, context
 ):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
 
     tab, dialog = _edit_events(window, qtbot, PHONE, "phone logs too")
 
@@ -122,7 +122,7 @@ def test_a_hosted_subscription_is_changed_secret_included(window, qtbot, context
 
 def test_deleting_a_hosted_subscription_deletes_it_on_the_module(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     tab = window.registrations_tab
     tab.refresh()
     wait_for_rows(tab, qtbot, 1)
@@ -140,7 +140,7 @@ def test_a_new_organisation_subscription_is_made_on_the_connected_module(
     ecg, window, qtbot, context
 ):
     mirror(ecg, context.db)  # connected: a subscription of the module is mirrored here
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     dialog = open_add_dialog(window, qtbot)
     dialog.owner_kind.setCurrentIndex(1)  # Organisation
     assert dialog.where.isVisible()

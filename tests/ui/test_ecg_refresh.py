@@ -10,7 +10,7 @@ from test_registrations_tab import table_texts, wait_for_rows
 from test_settings import open_settings, save_button
 
 from webhook_desk.db.models import Registration
-from webhook_desk.platform.sync import api_token, upsert_mirror
+from webhook_desk.platform.sync import keep_token, upsert_mirror
 from webhook_desk.ui.preferences import Preferences
 
 
@@ -37,7 +37,7 @@ def test_the_refresh_brings_the_modules_changes_and_failures_into_the_tabs(
     ecg, window, qtbot, context
 ):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     tab = window.registrations_tab
     tab.refresh()
     wait_for_rows(tab, qtbot, 1)
@@ -63,7 +63,7 @@ def test_a_module_that_cannot_be_reached_is_said_in_the_status_bar(ecg, window, 
     org, remote, reg_id = mirror(ecg, context.db)
     with context.db.session() as session:
         session.get(Registration, reg_id).remote_origin = "http://127.0.0.1:9"  # nothing there
-    api_token(context.store, "http://127.0.0.1:9", ecg.token)
+    keep_token(context.store, "http://127.0.0.1:9", ecg.token)
     tab = window.registrations_tab
     tab.refresh()
     wait_for_rows(tab, qtbot, 1)
@@ -88,7 +88,7 @@ def test_a_silent_module_holds_up_none_of_the_windows_own_reads(window, qtbot, c
     fields = {"name": "Silent", "url": "https://example.org/hook", "organization_id": "org-1"}
     with context.db.session() as session:
         upsert_mirror(session, "ecg", "remote-1", fields, [VITALS], origin)
-    api_token(context.store, origin, "token")
+    keep_token(context.store, origin, "token")
     pool = QThreadPool.globalInstance()
     threads = pool.maxThreadCount()
     pool.setMaxThreadCount(1)  # as on one core: a job holding the thread stalls every read

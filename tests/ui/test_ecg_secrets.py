@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from test_registrations_tab import wait_for_rows
 
 from webhook_desk.db.models import AuditEntry, Registration
-from webhook_desk.platform.sync import api_token
+from webhook_desk.platform.sync import keep_token
 from webhook_desk.settings import KEYRING_SERVICE
 
 TYPED = "hosted-secret-typed-on-the-desk-51c2"
@@ -58,7 +58,7 @@ def test_a_typed_secret_goes_to_the_module_and_only_to_the_keyring_here(
     ecg, window, qtbot, context
 ):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     versions = ecg.secret_versions(remote)
 
     _set_secret(window, qtbot, TYPED, "receiver rotated its key")
@@ -79,7 +79,7 @@ def test_a_typed_secret_goes_to_the_module_and_only_to_the_keyring_here(
 
 def test_a_blank_secret_is_generated_sent_and_shown_once(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
 
     tab = _set_secret(window, qtbot, "", "")
 
@@ -91,7 +91,7 @@ def test_a_blank_secret_is_generated_sent_and_shown_once(ecg, window, qtbot, con
 
 def test_a_secret_the_module_refuses_is_kept_nowhere(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, "not-the-token")
+    keep_token(context.store, ecg.url, "not-the-token")
     versions = ecg.secret_versions(remote)
 
     tab = _set_secret(window, qtbot, TYPED, "")
@@ -105,7 +105,7 @@ def test_a_secret_the_module_refuses_is_kept_nowhere(ecg, window, qtbot, context
 
 def test_the_detail_shows_the_modules_secret_history_by_fingerprint(ecg, window, qtbot, context):
     org, remote, reg_id = mirror(ecg, context.db)
-    api_token(context.store, ecg.url, ecg.token)
+    keep_token(context.store, ecg.url, ecg.token)
     tab = _set_secret(window, qtbot, TYPED, "")
     qtbot.waitUntil(lambda: _secret_versions_here(context.db, reg_id) == 1)
     detail = tab.detail

@@ -13,7 +13,7 @@ from webhook_desk.cli.common import (
 )
 from webhook_desk.cli.events import read_json_file
 from webhook_desk.cli.history import filters_from
-from webhook_desk.cli.platform import hosted_activity, print_module_answer
+from webhook_desk.cli.platform import hosted_activity, hosted_client, print_module_answer
 from webhook_desk.engine.sender import Timeouts
 from webhook_desk.engine.worker import Callbacks
 from webhook_desk.errors import InvalidInput, NotFound
@@ -157,61 +157,87 @@ def _resend(args) -> int:
     if problems:
         raise InvalidInput(" ".join(problems))
     db = open_db(args)
-    hosted = hosted_activity(args, db, delivery=args.delivery) if args.delivery else None
-    if hosted is not None and not (args.edit or args.dry_run):
+    if args.delivery:
+        return _resend_one(args, db, edited, headers)
+    progress = _bulk_progress()
+    with db.session() as session:
+        bulk = resend.resend_matching(
+            session, filters_from(args), dry_run=args.dry_run, progress=progress
+        )
+    if progress:
+        print(file=sys.stderr)  # end the running count's line
+    retried, failed = 0, []
+    if bulk.hosted and not args.dry_run:
+        retried, failed = _retry_on_modules(args, db, bulk.hosted)
+    result = {
+        "matched": bulk.matched,
+        "queued": bulk.queued,
+        "skipped": bulk.skipped,
+        "already_queued": bulk.already_queued,
+        "hosted": len(bulk.hosted),
+        "retried_by_module": retried,
+        "module_refused": failed,
+        "read_only": bulk.read_only,
+        "dry_run": args.dry_run,
+    }
+    print_json(result) if args.json else print(resend.summary(bulk, args.dry_run, retried, failed))
+    return 1 if failed else 0
+
+
+def _retry_on_modules(args, db, delivery_ids) -> tuple[int, list[str]]:
+    """Each hosted delivery of a resend of all matching, retried by its ECG module."""
+    from webhook_desk.platform import ecg_activity_writes as writes
+
+    def connect(hosted):
+        return writes.EcgActivityWrites(db, hosted_client(args, hosted.reg_id, hosted.origin))
+
+    return writes.retry_each(db, connect, delivery_ids, args.reason)
+
+
+def _resend_one(args, db, edited, headers) -> int:
+    """One delivery queued again here (plainly or edited), or retried by its ECG module."""
+    with db.session() as session:
+        original = resend.find(session, args.delivery)
+        route = resend.resend_route(original.id, original.source, edited is not None)
+    if route.way == resend.REFUSED:
+        raise InvalidInput(route.sentence)
+    if args.dry_run:
+        print(
+            route.sentence
+            if route.way == resend.MODULE
+            else f"Would resend delivery {original.id}."
+        )
+        return 0
+    hosted = (
+        hosted_activity(args, db, delivery=args.delivery) if route.way == resend.MODULE else None
+    )
+    if hosted is not None:  # None: its subscription is no longer mirrored (refused below)
         with hosted:
             done = hosted.retry(args.delivery, args.reason)
         return print_module_answer(args, done, f"The ECG module retries {args.delivery}")
     with db.session() as session:
-        if args.delivery:
-            if args.dry_run:
-                original = resend.find(session, args.delivery)
-                print(f"Would resend delivery {original.id}.")
-                return 0
-            if edited is None:
-                copy = resend.resend(session, args.delivery)
-            else:
-                to = int(args.to) if args.to else None
-                copy = edit_resend.resend_edited(
-                    session,
-                    args.delivery,
-                    edited,
-                    to,
-                    args.url,
-                    args.reason,
-                    validate=not args.no_validate,
-                    headers=headers,
-                )
-            result = {
-                "id": copy.id,
-                "delivery_id": copy.uuid,
-                "resent_from_id": copy.resent_from_id,
-                "edited": edited is not None,
-            }
-            how = "an edited resend" if edited is not None else "a resend"
-            text = f"Queued delivery {copy.id} as {how} of {copy.resent_from_id}."
+        if edited is None:
+            copy = resend.resend(session, args.delivery)
         else:
-            progress = _bulk_progress()
-            bulk = resend.resend_matching(
-                session, filters_from(args), dry_run=args.dry_run, progress=progress
+            to = int(args.to) if args.to else None
+            copy = edit_resend.resend_edited(
+                session,
+                args.delivery,
+                edited,
+                to,
+                args.url,
+                args.reason,
+                validate=not args.no_validate,
+                headers=headers,
             )
-            if progress:
-                print(file=sys.stderr)  # end the running count's line
-            result = {
-                "matched": bulk.matched,
-                "queued": bulk.queued,
-                "skipped": bulk.skipped,
-                "already_queued": bulk.already_queued,
-                "dry_run": args.dry_run,
-            }
-            verb = "would be resent" if args.dry_run else "queued again"
-            count = bulk.matched - bulk.skipped - bulk.already_queued
-            text = f"{count} deliver{'y' if count == 1 else 'ies'} {verb}"
-            if bulk.already_queued:
-                text += f"; {bulk.already_queued} already queued by an interrupted run of it"
-            if bulk.skipped:
-                text += f"; {bulk.skipped} skipped (handshakes or registrations not enabled)"
-            text += "."
+        result = {
+            "id": copy.id,
+            "delivery_id": copy.uuid,
+            "resent_from_id": copy.resent_from_id,
+            "edited": edited is not None,
+        }
+        how = "an edited resend" if edited is not None else "a resend"
+        text = f"Queued delivery {copy.id} as {how} of {copy.resent_from_id}."
     print_json(result) if args.json else print(text)
     return 0
 

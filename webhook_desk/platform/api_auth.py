@@ -9,6 +9,7 @@ the platform asks. The client secret lives in the keyring, one per token host an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -26,14 +27,20 @@ class PastedToken:
 
     renewable = False
 
-    def __init__(self, value: str):
-        self.value = value
+    def __init__(self, value: str, accepted: Callable[[], object] | None = None):
+        self.value, self._accepted = value, accepted
 
     def token(self) -> str:
         return self.value
 
     def renew(self) -> None:
         pass
+
+    def accepted(self) -> None:
+        """The platform answered a call made with it: `accepted` (e.g. keep it) runs once."""
+        then, self._accepted = self._accepted, None
+        if then is not None:
+            then()
 
 
 class ClientCredentials:
@@ -61,6 +68,9 @@ class ClientCredentials:
 
     def renew(self) -> None:
         self.cache.forget(self.creds)
+
+    def accepted(self) -> None:
+        pass  # the client secret is kept when given (the token endpoint checks it first)
 
 
 def default_token_url(api_url: str) -> str:

@@ -145,6 +145,8 @@ class PlatformClient:
                 headers=headers,
                 timeout=self.timeout,
             )
+            if response.status_code < 400:
+                self.tokens.accepted()  # a token given just now is kept from here on
             if response.status_code != 401 or renewed or not self.tokens.renewable:
                 return response
             self.tokens.renew()  # revoked or expired early: a fresh one, once

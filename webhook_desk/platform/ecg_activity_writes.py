@@ -6,9 +6,10 @@ now lists, and the audit names the module's activity and the user's reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from webhook_desk.errors import InvalidInput
+from webhook_desk.errors import InvalidInput, UserError
 from webhook_desk.platform.ecg_sync import ActivityPull, event_ids
 from webhook_desk.platform.module_writes import ModuleWrites, module_client
 from webhook_desk.platform.sync import Mirror, SyncReport, quiet
@@ -65,6 +66,32 @@ def connected(db, store, hosted: Hosted) -> EcgActivityWrites:
     return EcgActivityWrites(
         db, module_client(store, hosted.origin, f"Registration {hosted.reg_id}")
     )
+
+
+def retry_each(db, connect: Callable, delivery_ids, reason=None) -> tuple[int, list[str]]:
+    """Each delivery pulled from an ECG module retried by its module (a resend of all
+    matching): `connect(hosted)` gives the writes of a subscription's module (asked once a
+    module). How many the modules took, and a sentence for each refused (the others still go)."""
+    retried, failed = 0, []
+    writes: dict[str | None, EcgActivityWrites] = {}
+    try:
+        for delivery_id in delivery_ids:
+            try:
+                with db.session() as session:
+                    found = hosted_delivery(session, delivery_id)
+                if found is None:
+                    raise InvalidInput("it is no longer a mirror's delivery.")
+                hosted = found[0]
+                if hosted.origin not in writes:
+                    writes[hosted.origin] = connect(hosted)
+                writes[hosted.origin].retry(delivery_id, reason)
+                retried += 1
+            except UserError as error:
+                failed.append(f"delivery {delivery_id}: {error}")
+    finally:
+        for each in writes.values():
+            each.client.close()
+    return retried, failed
 
 
 class EcgActivityWrites(ModuleWrites):

@@ -81,17 +81,26 @@ def token_key(api_url: str) -> str:
     return f"platform/{urlsplit(api_url.strip()).netloc.lower()}"
 
 
-def api_token(store_: SecretStore, api_url: str, given: str | None) -> tuple[str, str | None]:
-    """The token to use, and a warning when a given one could not be kept in the keyring.
+def api_token(
+    store_: SecretStore, api_url: str, given: str | None
+) -> tuple[str | api_auth.PastedToken, str | None]:
+    """The token to use, and a warning when a given one cannot be kept in the keyring.
 
-    A given token replaces the stored one; without one, the stored one is used."""
+    A given token replaces the stored one only once the platform has accepted it (its first
+    answered call, see PlatformClient): a mistyped one leaves the working one kept. Without
+    one, the stored one is used."""
     key = token_key(api_url)
     if given:
+        given = given.strip()
         try:
-            store_.put(key, given.strip())
+            store_.get(key)  # only to learn whether there is a keyring to keep it in
+        except NotFound:
+            pass
         except KeyringUnavailable as error:
-            return given.strip(), f"The token was used but not kept: {error}"
-        return given.strip(), None
+            return given, f"The token was used but not kept: {error}"
+        return api_auth.PastedToken(
+            given, accepted=lambda: keep_token(store_, api_url, given)
+        ), None
     try:
         return store_.get(key), None
     except NotFound:
@@ -99,6 +108,15 @@ def api_token(store_: SecretStore, api_url: str, given: str | None) -> tuple[str
             f"No API token for {urlsplit(api_url).netloc} is stored yet; pass one with "
             "--token-stdin."
         ) from None
+
+
+def keep_token(store_: SecretStore, api_url: str, token: str) -> str | None:
+    """Keep `token` as the one for `api_url`; a warning when there is no keyring to keep it."""
+    try:
+        store_.put(token_key(api_url), token.strip())
+    except KeyringUnavailable as error:
+        return f"The token was used but not kept: {error}"
+    return None
 
 
 def api_client_credentials(

@@ -18,7 +18,7 @@ from webhook_desk import redaction
 from webhook_desk.db.models import Delivery, EventType, ReceivedRequest
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.services import audit, catalog, firing, json_diff
-from webhook_desk.services.resend import find, handshake_refusal
+from webhook_desk.services.resend import find, handshake_refusal, resend_route
 from webhook_desk.settings import receiver_default_url
 
 
@@ -53,7 +53,9 @@ def source(session: Session, ref) -> Source:
     if text.startswith("capture:"):
         return _capture_source(session, text)
     delivery = find(session, text)
-    refusal = handshake_refusal(delivery)
+    refusal = (
+        handshake_refusal(delivery) or resend_route(delivery.id, delivery.source, True).sentence
+    )
     if refusal:
         raise InvalidInput(refusal)
     return _delivery_source(delivery, text, f"delivery {delivery.id}")

@@ -31,6 +31,51 @@ class BulkResend:
     skipped: int  # to disabled, archived or deleted registrations, or handshakes
     cancelled: bool = False
     already_queued: int = 0  # by an earlier run of the same job that was interrupted
+    hosted: tuple[int, ...] = ()  # pulled from an ECG module: its retry route resends them
+    read_only: int = 0  # pulled from CentrePoint, which has no route to resend them
+
+    @property
+    def local(self) -> int:
+        """How many are (or, on a dry run, would be) queued here."""
+        kept = self.skipped + self.already_queued + len(self.hosted) + self.read_only
+        return self.matched - kept
+
+
+LOCAL, MODULE, REFUSED = "local", "module", "refused"
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a resend of one delivery goes: queued here, retried by the ECG module it was pulled
+    from, or refused (`sentence` says why and what to do instead)."""
+
+    way: str
+    sentence: str = ""
+
+
+def resend_route(delivery_id: int, source: str, edited: bool = False) -> Route:
+    """The one rule for where a resend of a delivery goes, by where the delivery came from.
+
+    CentrePoint's API (seeds) has no write route, so its deliveries are resent there or not at
+    all. The ECG module's retry route posts an activity again as it was; an edited payload is
+    a new event, which its fire route sends (Fire), so an edited resend is refused here.
+    """
+    if source == "centrepoint":
+        return Route(
+            REFUSED,
+            f"Delivery {delivery_id} was pulled from CentrePoint, which offers no route to "
+            "resend it: resend it in CentrePoint itself.",
+        )
+    if source == "ecg" and edited:
+        return Route(
+            REFUSED,
+            f"Delivery {delivery_id} was pulled from the ECG module, which resends a delivery "
+            "only as it was: Resend has the module retry it, and Fire (`webhook-desk fire "
+            "EVENT --to REGISTRATION --payload FILE`) has it post an edited payload.",
+        )
+    if source == "ecg":
+        return Route(MODULE, f"The ECG module retries delivery {delivery_id}.")
+    return Route(LOCAL)
 
 
 def find(session: Session, delivery_ref) -> Delivery:
@@ -49,8 +94,8 @@ def resend(session: Session, delivery_ref) -> Delivery:
     """Queue the delivery again; refused for a handshake or a registration that takes no events."""
     original = find(session, delivery_ref)
     reg = session.get(Registration, original.registration_id) if original.registration_id else None
-    problem = _why_not(original, reg)
-    if problem:
+    problem = _why_not(original, reg) or resend_route(original.id, original.source).sentence
+    if problem:  # a hosted one goes to its module: the caller routes it there
         raise InvalidInput(problem)
     copy = _copy(original, reg)
     session.add(copy)
@@ -80,14 +125,22 @@ def resend_matching(
         session.commit()  # recorded before the first batch, so a kill leaves it to resume
     done, made = _done_by(session, job)
     regs: dict[int, Registration | None] = {}
-    matched = queued = skipped = already = 0
+    matched = queued = skipped = already = read_only = 0
+    hosted: list[int] = []
     pending: list[Delivery] = []
     for original in iter_matching(session, filters):
         if cancelled is not None and cancelled():
-            return BulkResend(matched, queued, skipped, True, already)
+            return BulkResend(matched, queued, skipped, True, already, tuple(hosted), read_only)
         if original.id in made:
             continue  # a copy this job queued before it was interrupted
         matched += 1
+        way = resend_route(original.id, original.source).way
+        if way != LOCAL and not original.is_validation:
+            if way == MODULE:
+                hosted.append(original.id)
+            else:
+                read_only += 1
+            continue
         reg_id = original.registration_id
         if reg_id is not None and reg_id not in regs:
             regs[reg_id] = session.get(Registration, reg_id)
@@ -108,7 +161,34 @@ def resend_matching(
         session.commit()
     if progress is not None:
         progress(matched, queued)
-    return BulkResend(matched, queued, skipped, already_queued=already)
+    return BulkResend(matched, queued, skipped, False, already, tuple(hosted), read_only)
+
+
+def summary(bulk: BulkResend, dry_run: bool, retried: int = 0, failed: list[str] = ()) -> str:
+    """What a resend of all matching deliveries did (or, on a dry run, would do), each way:
+    queued here, retried by the ECG module (`retried` of them; `failed` the module's
+    refusals), skipped."""
+    count = bulk.local
+    verb = "would be resent" if dry_run else "queued again"
+    text = f"{count:,} deliver{'y' if count == 1 else 'ies'} {verb}"
+    if bulk.hosted:
+        hosted = len(bulk.hosted)
+        text += (
+            f"; {hosted:,} would be retried by the ECG module"
+            if dry_run
+            else f"; {retried:,} of {hosted:,} retried by the ECG module"
+        )
+    if bulk.already_queued:
+        text += f"; {bulk.already_queued:,} already queued by an interrupted run of it"
+    if bulk.skipped:
+        text += f"; {bulk.skipped:,} skipped (handshakes or registrations not enabled)"
+    if bulk.read_only:
+        text += f"; {bulk.read_only:,} pulled from CentrePoint left alone (it has no resend route)"
+    text += "."
+    if failed:
+        text += " The ECG module refused: " + " ".join(failed[:3])
+        text += f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+    return text
 
 
 def _filters_key(filters: Filters) -> str:

@@ -47,6 +47,8 @@ WIDTHS = {  # the last column (Error) takes what is left
     "Delivery id": 270,
 }
 COLUMN_WIDTHS = {TITLES.index(title): width for title, width in WIDTHS.items()}
+RESEND_TIP = "Send the selected delivery again, as it was"
+EDIT_RESEND_TIP = "Change the selected delivery's payload or headers, then send it"
 
 
 def load_choices(session) -> tuple[list[tuple[int, str]], list[str]]:
@@ -111,11 +113,13 @@ class HistoryTab(QWidget):
         self.refresh_action = QAction(icon("refresh"), "Refresh", self)
         self.refresh_action.triggered.connect(self.refresh)
         self.resend_action = QAction(icon("resend"), "Resend", self)
+        self.resend_action.setToolTip(RESEND_TIP)
         self.resend_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.resend_action.triggered.connect(self.resend_selected)
         self.resend_all_action = QAction(icon("resend"), "Resend all matching…", self)
         self.resend_all_action.triggered.connect(self.resend_all_matching)
         self.edit_resend_action = QAction(icon("resend"), "Edit and resend…", self)
+        self.edit_resend_action.setToolTip(EDIT_RESEND_TIP)
         self.edit_resend_action.setShortcut(QKeySequence("Ctrl+E"))
         self.edit_resend_action.triggered.connect(self.edit_and_resend)
         self.compare_action = QAction("Compare", self)
@@ -232,8 +236,7 @@ class HistoryTab(QWidget):
 
     def _selection_changed(self, *_args) -> None:
         delivery_id = self.selected_id()
-        self.resend_action.setEnabled(delivery_id is not None)
-        self.edit_resend_action.setEnabled(delivery_id is not None)
+        self._route_resends(None if delivery_id is None else self.model.loaded_row(delivery_id))
         self.compare_action.setEnabled(len(self.selected_ids()) == 2)
         self.compare_with_action.setEnabled(delivery_id is not None)
         self.outcome_action.setEnabled(delivery_id is not None)
@@ -241,6 +244,17 @@ class HistoryTab(QWidget):
             self.panel.show_delivery(None)
         else:
             self._load_detail(delivery_id)
+
+    def _route_resends(self, row: dict | None) -> None:
+        """Resend and Edit and resend enabled, and their tooltips, as the one rule
+        (resend.resend_route) sends the selected delivery: here, to its ECG module, or not."""
+        for action, edited, usual in (
+            (self.resend_action, False, RESEND_TIP),
+            (self.edit_resend_action, True, EDIT_RESEND_TIP),
+        ):
+            route = resend.resend_route(row["id"], row["source"], edited) if row else None
+            action.setEnabled(route is not None and route.way != resend.REFUSED)
+            action.setToolTip(route.sentence if route and route.sentence else usual)
 
     def _load_detail(self, delivery_id: int) -> None:
         run_query(

@@ -36,8 +36,9 @@ class ResendAllDialog(JobDialog):
 
     @property
     def sendable(self) -> int:
+        """Queued here, or retried by the ECG module they were pulled from."""
         found = self.found
-        return found.matched - found.skipped - found.already_queued if found else 0
+        return found.local + len(found.hosted) if found else 0
 
     def _counted(self, found: resend.BulkResend) -> None:
         self.progress.hide()
@@ -48,26 +49,29 @@ class ResendAllDialog(JobDialog):
         if self.sendable == 0:
             self._done(f"None of the {found.matched:,} matching deliveries can be resent.")
             return
-        skipped = (
-            f" {found.skipped:,} are skipped (handshakes, or disabled, archived or "
-            "deleted registrations)."
-            if found.skipped
-            else ""
-        )
         self.message.setText(
-            f"Resend {self.sendable:,} of the {found.matched:,} matching deliveries?{skipped}"
+            f"Resend {self.sendable:,} of the {found.matched:,} matching deliveries? "
+            + resend.summary(found, dry_run=True)
         )
         self.action_button.setEnabled(True)
         self.action_button.setDefault(True)
 
     def start(self) -> None:
-        db, filters, job = self.context.db, self.filters, self.job
+        db, store, filters, job = self.context.db, self.context.store, self.filters, self.job
 
         def work():
             with db.session() as session:
-                return resend.resend_matching(
+                result = resend.resend_matching(
                     session, filters, progress=job.report, cancelled=job.cancelled
                 )
+            if result.cancelled or not result.hosted:
+                return result, 0, []
+            from webhook_desk.platform import ecg_activity_writes as activity  # requests
+
+            def connect(hosted):
+                return activity.connected(db, store, hosted)
+
+            return (result, *activity.retry_each(db, connect, result.hosted))
 
         self.run(work, self._resent, self._failed, "Queuing deliveries again…")
 
@@ -77,14 +81,15 @@ class ResendAllDialog(JobDialog):
         self.progress.setValue(min(matched, total))
         self.message.setText(f"Queued {queued:,} of {self.sendable:,}…")
 
-    def _resent(self, result: resend.BulkResend) -> None:
+    def _resent(self, outcome: tuple[resend.BulkResend, int, list[str]]) -> None:
+        result, retried, failed = outcome
         if result.cancelled:
             text = f"Cancelled: {result.queued:,} deliveries were queued again, the rest were not."
         else:
-            text = f"Queued {result.queued:,} deliveries again."
+            text = resend.summary(result, False, retried, failed)
         self._done(text)
         self.context.say(text)
-        if result.queued:
+        if result.queued or retried:
             self.context.deliveries_changed.emit()
 
     def _failed(self, sentence: str) -> None:

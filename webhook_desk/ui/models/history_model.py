@@ -353,6 +353,11 @@ class HistoryModel(QAbstractTableModel):
                     return page * PAGE_SIZE + offset
         return None
 
+    def loaded_row(self, delivery_id: int) -> dict | None:
+        """The row of `delivery_id` if its page is loaded."""
+        row = self.row_of(delivery_id)
+        return None if row is None else self._row_dict(row)
+
     def rowCount(self, parent=NO_PARENT) -> int:
         return 0 if parent.isValid() else self._rows
 

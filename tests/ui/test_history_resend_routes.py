@@ -1,0 +1,79 @@
+"""History's Resend and Edit and resend follow where a delivery came from (the one rule,
+services.resend.resend_route): one of the desk's own goes from here, one pulled from the ECG
+module is retried by the module and not edited, one pulled from CentrePoint (no write routes)
+is not resent at all, and each disabled button's tooltip says why; Resend all matching says
+how many go each way."""
+
+from PySide6.QtCore import Qt
+from sqlalchemy import select, update
+
+from webhook_desk.db.models import Delivery
+from webhook_desk.services import demo
+
+
+def _demo_with_sources(context, *sources: str) -> list[int]:
+    """The demo's deliveries, the newest failed ones marked as pulled from `sources`."""
+    with context.db.session() as session:
+        demo.load_demo(session, context.store, deliveries=100)
+        failed = session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == "failed", Delivery.is_validation.is_(False))
+            .order_by(Delivery.id.desc())
+        ).all()
+        for delivery_id, source in zip(failed, sources, strict=False):
+            session.execute(
+                update(Delivery).where(Delivery.id == delivery_id).values(source=source)
+            )
+        return failed[: len(sources)]
+
+
+def _select(tab, qtbot, delivery_id: int) -> None:
+    qtbot.waitUntil(lambda: tab.model.row_of(delivery_id) is not None, timeout=10_000)
+    tab.table.selectRow(tab.model.row_of(delivery_id))
+    qtbot.waitUntil(lambda: tab.selected_id() == delivery_id)
+
+
+def test_resend_buttons_follow_where_the_delivery_came_from(show_history, qtbot, context):
+    centrepoint, ecg = _demo_with_sources(context, "centrepoint", "ecg")
+    tab = show_history()
+
+    _select(tab, qtbot, centrepoint)
+    for action in (tab.resend_action, tab.edit_resend_action):
+        assert not action.isEnabled()
+        assert action.toolTip() == (
+            f"Delivery {centrepoint} was pulled from CentrePoint, which offers no route to "
+            "resend it: resend it in CentrePoint itself."
+        )
+
+    _select(tab, qtbot, ecg)
+    assert tab.resend_action.isEnabled()
+    assert tab.resend_action.toolTip() == f"The ECG module retries delivery {ecg}."
+    assert not tab.edit_resend_action.isEnabled()
+    assert "resends a delivery only as it was" in tab.edit_resend_action.toolTip()
+
+    ours = next(row["id"] for row in tab.model.rows if row["source"] != "centrepoint"
+                and row["source"] != "ecg" and not row["is_validation"])  # fmt: skip
+    _select(tab, qtbot, ours)
+    assert tab.resend_action.isEnabled() and tab.edit_resend_action.isEnabled()
+    assert tab.resend_action.toolTip() == "Send the selected delivery again, as it was"
+
+
+def test_resend_all_leaves_centrepoint_deliveries_alone_and_says_so(show_history, qtbot, context):
+    [centrepoint] = _demo_with_sources(context, "centrepoint")
+    tab = show_history()
+    tab.filters.status.setCurrentIndex(tab.filters.status.findData("failed"))
+    qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
+    tab.resend_all_action.trigger()
+    dialog = tab.resend_all_dialog
+    qtbot.waitUntil(lambda: dialog.action_button.isEnabled(), timeout=10_000)
+
+    assert "1 pulled from CentrePoint left alone (it has no resend route)" in dialog.message.text()
+    qtbot.mouseClick(dialog.action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+
+    assert "queued again" in dialog.message.text()
+    assert "1 pulled from CentrePoint left alone" in dialog.message.text()
+    with context.db.session() as session:
+        copies = session.scalars(select(Delivery.resent_from_id).where(
+            Delivery.resent_from_id.is_not(None))).all()  # fmt: skip
+    assert copies and centrepoint not in copies
