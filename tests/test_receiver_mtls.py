@@ -289,8 +289,20 @@ def test_receive_require_client_cert_refuses_without_and_prints_who_presented_on
         assert announced[2] == "Client certificates required, issued by CN=webhook-desk local CA\n"
         assert send(url, ca, None, "/no-cert").status_code == 403
         assert send(url, ca, tester, "/with-cert").status_code == 200
+        stranger = LocalCA(tmp_path / "other-ca")
+        stranger.certificate_file()  # made now: the client trusts it, not the receiver's CA
+        with pytest.raises(requests.exceptions.ConnectionError):
+            send(url, stranger, tester, "/elsewhere")
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.post(url.replace("https:", "http:"), data=b"{}", timeout=5)
     finally:
-        out, _ = stop(process)
+        out, err = stop(process)
+    refused = [line for line in err.splitlines() if "TLS handshake refused" in line]
+    assert [line.rsplit(" at ", 1)[0] for line in refused] == [
+        "webhook-desk: TLS handshake refused: a client that does not trust the receiver's "
+        "certificate from 127.0.0.1",
+        "webhook-desk: TLS handshake refused: not TLS at all from 127.0.0.1",
+    ]
     [line] = [line for line in out.splitlines() if "/with-cert" in line]
     assert line.endswith("client certificate CN=tester")
     listed = cli("inbox", "--json").json()

@@ -131,8 +131,8 @@ class _Handshaking(asyncio.Protocol):
         try:
             encrypted = await handshake
         except Exception as error:  # every way a handshake fails: the connection is dropped
+            self._refused(error, transport)  # counted before the client sees it dropped
             transport.abort()
-            self._refused(error, transport)
             return
         except asyncio.CancelledError:  # the server stops
             handshake.cancel()
