@@ -37,7 +37,7 @@ UNKNOWN_AUTHORITY = {2, 19, 20, 21}  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT(_LOC
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: str  # "no client certificate"
+    reason: str  # "not TLS at all"
     peer: str  # the client's address
     at: datetime  # local time
 
@@ -88,8 +88,6 @@ def reason(error: BaseException, timeout_s: float = HANDSHAKE_TIMEOUT_S) -> str 
         return f"a client certificate that was refused ({error.verify_message})"
     if isinstance(error, ssl.SSLError):
         code = error.reason or ""
-        if code == "PEER_DID_NOT_RETURN_A_CERTIFICATE":
-            return "no client certificate"
         if code in NOT_TLS:
             return "not TLS at all"
         if code.startswith(("TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE")):
