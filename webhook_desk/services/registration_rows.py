@@ -38,9 +38,7 @@ FIELDS = (
     "last_delivery_at",
     "last_delivery_status",
     "source",
-    "client_certificate",
-    "ca_bundle",
-    "certificate_facts",
+    "certificate_facts",  # what is shown of the certificates (their PEM is not read here)
 )
 SECRET_FIELDS = (
     "registration_id",
@@ -59,7 +57,7 @@ def registration_dict(values: Mapping, events: list[str]) -> dict:
     """Plain data of a registration (no secret values); times as ISO 8601 UTC."""
     found = {name: values[name] for name in FIELDS[:5]}
     found["events"] = events
-    found.update((name, values[name]) for name in FIELDS[5:-3])
+    found.update((name, values[name]) for name in FIELDS[5:-1])
     found["is_development"] = bool(found["is_development"])
     last = stored_time(found["last_delivery_at"])
     found["last_delivery_at"] = last.isoformat() if last else None
