@@ -6,6 +6,7 @@ handshake, and hostile TLS clients do not stop it."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -13,11 +14,13 @@ from cryptography.hazmat.primitives import serialization
 from receiver_client import captured, closed_by_server, connect, send
 from test_receiver_cli import run_receiver, stop
 
+from webhook_desk import tls_handshakes
 from webhook_desk.errors import UserError
 from webhook_desk.local_tls import ClientCertificate, LocalCA, client_passphrase_key
 from webhook_desk.receiver.client_certs import ClientCertificateRule
 from webhook_desk.receiver.server import Receiver
 from webhook_desk.secrets import SecretStore
+from webhook_desk.tls_handshakes import Refusal
 
 REFUSAL = {"error": "a client certificate is required, issued by CN=webhook-desk local CA"}
 
@@ -74,6 +77,61 @@ def test_a_certificate_from_another_authority_fails_the_handshake(
         send(mtls_receiver.url, ca, stranger)
     assert captured(mtls_receiver) == before  # refused in the handshake: nothing arrived
     assert send(mtls_receiver.url, ca, tester, "/after").status_code == 200
+
+
+def wait_until(condition, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def refused_once(receiver: Receiver) -> Refusal:
+    wait_until(lambda: receiver.handshakes.count == 1)
+    [refusal] = receiver.handshakes.recent
+    assert refusal.peer == "127.0.0.1"
+    assert abs(refusal.at - datetime.now().astimezone()) < timedelta(seconds=10)
+    return refusal
+
+
+def test_a_handshake_refused_for_another_authoritys_certificate_is_counted_with_why(
+    mtls_receiver, ca, tmp_path
+):
+    other_ca = LocalCA(tmp_path / "other-ca")
+    (tmp_path / "elsewhere").mkdir()
+    stranger = other_ca.issue_client_certificate("stranger", tmp_path / "elsewhere")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        send(mtls_receiver.url, ca, stranger)
+    refusal = refused_once(mtls_receiver)
+    assert refusal.reason == "a client certificate from an unknown authority"
+    assert mtls_receiver.handshakes.summary() == (
+        "1 TLS handshake refused; last: a client certificate from an unknown authority"
+        f" from 127.0.0.1 at {refusal.at:%H:%M}"
+    )
+
+
+def test_plain_http_to_the_https_port_is_counted_as_not_tls(mtls_receiver):
+    with connect(mtls_receiver) as sock:
+        sock.sendall(HOSTILE_HANDSHAKES["plain http to the https port"])
+        assert closed_by_server(sock, 5.0)
+    assert refused_once(mtls_receiver).reason == "not TLS at all"
+
+
+def test_a_handshake_slower_than_the_limit_is_dropped_and_counted(
+    sqlite_db, ca, tester, monkeypatch
+):
+    monkeypatch.setattr(tls_handshakes, "HANDSHAKE_TIMEOUT_S", 0.3)
+    receiver = Receiver(sqlite_db)
+    receiver.start("127.0.0.1", 0, tls=ca.localhost_certificate())
+    try:
+        with connect(receiver) as sock:
+            sock.sendall(b"\x16\x03\x01\x02\x00\x01")  # a ClientHello begun, then nothing
+            assert closed_by_server(sock, 5.0)
+        assert refused_once(receiver).reason == "a handshake too slow (over 0.3 s)"
+        assert send(receiver.url, ca, None, "/after").status_code == 200
+        assert receiver.handshakes.count == 1  # a good handshake is not counted
+    finally:
+        receiver.stop()
 
 
 def test_a_client_ca_given_as_a_file_is_the_one_trusted(sqlite_db, ca, tmp_path):
@@ -231,8 +289,20 @@ def test_receive_require_client_cert_refuses_without_and_prints_who_presented_on
         assert announced[2] == "Client certificates required, issued by CN=webhook-desk local CA\n"
         assert send(url, ca, None, "/no-cert").status_code == 403
         assert send(url, ca, tester, "/with-cert").status_code == 200
+        stranger = LocalCA(tmp_path / "other-ca")
+        stranger.certificate_file()  # made now: the client trusts it, not the receiver's CA
+        with pytest.raises(requests.exceptions.ConnectionError):
+            send(url, stranger, tester, "/elsewhere")
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.post(url.replace("https:", "http:"), data=b"{}", timeout=5)
     finally:
-        out, _ = stop(process)
+        out, err = stop(process)
+    refused = [line for line in err.splitlines() if "TLS handshake refused" in line]
+    assert [line.rsplit(" at ", 1)[0] for line in refused] == [
+        "webhook-desk: TLS handshake refused: a client that does not trust the receiver's "
+        "certificate from 127.0.0.1",
+        "webhook-desk: TLS handshake refused: not TLS at all from 127.0.0.1",
+    ]
     [line] = [line for line in out.splitlines() if "/with-cert" in line]
     assert line.endswith("client certificate CN=tester")
     listed = cli("inbox", "--json").json()

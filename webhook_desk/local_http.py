@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from webhook_desk.errors import InvalidInput, PortInUse, UserError
+from webhook_desk.tls_handshakes import Refusals, WatchedTlsSite
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +85,22 @@ class ServingThread:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
+        self._refusals: Refusals | None = None
 
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def start(
-        self, sock: socket.socket, thread_name: str, tls: ssl.SSLContext | None = None
+        self,
+        sock: socket.socket,
+        thread_name: str,
+        tls: ssl.SSLContext | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
-        """Serve `sock` (closed when serving ends), over TLS when `tls` is given; returns once
-        serving, else raises."""
+        """Serve `sock` (closed when serving ends), over TLS when `tls` is given (its refused
+        handshakes counted in `refusals` when given); returns once serving, else raises."""
+        self._refusals = refusals
         self.failure = None
         started = threading.Event()
         self._thread = threading.Thread(
@@ -135,7 +142,10 @@ class ServingThread:
         self._stopping = asyncio.Event()
         runner = self._make_runner()
         await runner.setup()
-        await web.SockSite(runner, sock, ssl_context=tls).start()
+        if tls and self._refusals is not None:
+            await WatchedTlsSite(runner, sock, tls, self._refusals).start()
+        else:
+            await web.SockSite(runner, sock, ssl_context=tls).start()
         companion = asyncio.create_task(self._companion()) if self._companion else None
         started.set()
         try:

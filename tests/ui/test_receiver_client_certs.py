@@ -2,6 +2,7 @@
 presented what, issue one from the local CA; and the HTTPS and mTLS choices survive a restart."""
 
 import pytest
+import requests
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
@@ -142,3 +143,30 @@ def test_issuing_over_an_existing_certificate_is_one_sentence(tab, qtbot, tmp_pa
     box = tab.client_certs_row.findChild(QMessageBox, "error_message")
     assert box.text() == f"{tmp_path / 'lab-pc.pem'} exists already: choose another name or folder."
     assert (tmp_path / "lab-pc.pem").read_text() == "someone else's"
+
+
+def test_a_refused_tls_handshake_is_counted_in_the_tab_with_why_and_from_where(
+    tab, qtbot, tmp_path
+):
+    url = start_with_mtls(tab, qtbot)
+    other_ca = LocalCA(tmp_path / "other-ca")
+    (tmp_path / "elsewhere").mkdir()
+    stranger = other_ca.issue_client_certificate("stranger", tmp_path / "elsewhere")
+    assert not tab.refused_handshakes.isVisible()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        send(url, LocalCA(), stranger)
+    qtbot.waitUntil(tab.refused_handshakes.isVisible)
+    text = tab.refused_handshakes.text()
+    assert text.startswith(
+        "1 TLS handshake refused; last: a client certificate from an unknown authority"
+        " from 127.0.0.1 at "
+    )
+    assert tab.refused_handshakes.toolTip().startswith(
+        "a client certificate from an unknown authority from 127.0.0.1 at "
+    )
+    assert tab.model.rowCount() == 0  # nothing arrived: nothing in the inbox
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(url.replace("https:", "http:"), data=b"{}", timeout=5)
+    qtbot.waitUntil(lambda: tab.refused_handshakes.text().startswith("2 TLS handshakes"))
+    assert "not TLS at all from 127.0.0.1" in tab.refused_handshakes.text()
+    assert len(tab.refused_handshakes.toolTip().splitlines()) == 2

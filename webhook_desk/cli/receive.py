@@ -21,6 +21,7 @@ from webhook_desk.receiver.client_certs import ClientCertificateRule, check_rule
 from webhook_desk.receiver.inbox import Capture
 from webhook_desk.receiver.server import Receiver, binding_warning
 from webhook_desk.receiver.verdicts import secrets_from_text
+from webhook_desk.tls_handshakes import Refusal
 
 
 def _read_secrets() -> list:
@@ -96,6 +97,11 @@ def _announce_certificate(certificate: ServingCertificate, by_local_ca: bool) ->
         )
 
 
+def _print_refusal(refusal: Refusal) -> None:
+    """A refused TLS handshake never reaches the inbox: one line on stderr says it."""
+    print(f"webhook-desk: TLS handshake refused: {refusal.sentence}", file=sys.stderr, flush=True)
+
+
 def _receive(args) -> int:
     options = ReceiverOptions(
         mode=args.mode,
@@ -114,6 +120,7 @@ def _receive(args) -> int:
     db = open_db(args)
     receiver = Receiver(db, secrets=secrets)
     receiver.on_request = partial(_print_capture, receiver)
+    receiver.handshakes.on_refused = _print_refusal
     warning = binding_warning(args.host)
     if warning:
         print(f"webhook-desk: warning: {warning}", file=sys.stderr)

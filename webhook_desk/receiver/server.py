@@ -36,6 +36,7 @@ from webhook_desk.receiver.inbox import Capture, DuplicateTracker, InboxWriter, 
 from webhook_desk.receiver.verdicts import SecretBook
 from webhook_desk.secrets import SecretStore
 from webhook_desk.settings import RECEIVER_DEFAULT_HOST, RECEIVER_DEFAULT_PORT
+from webhook_desk.tls_handshakes import Refusals
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,9 @@ class Receiver:
         self._client_errors = ClientErrorCounter()
         self._http_log = logging.getLogger(f"{__name__}.http.{id(self)}")
         self._http_log.addFilter(self._client_errors)
+        # TLS handshakes refused (nothing of them reaches the inbox); `on_refused` is told of
+        # each, on the serving thread.
+        self.handshakes = Refusals()
 
     @property
     def refused(self) -> int:
@@ -225,8 +229,9 @@ class Receiver:
             raise
         self._address = (host, sock.getsockname()[1])
         self.certificate, self.client_certificates = tls, client_certificates
+        self.handshakes = Refusals(self.handshakes.on_refused)  # counted per run
         try:
-            self._serving.start(sock, "receiver", context)
+            self._serving.start(sock, "receiver", context, self.handshakes)
         except UserError:
             self._inbox.close()
             self._address = None

@@ -25,12 +25,14 @@ class ReceiverController(QObject):
     # Captures wait in a deque; the signal carries no Python object across threads (ui.jobs).
     request_received = Signal()
     state_changed = Signal(bool)
+    handshake_refused = Signal()  # from the serving thread; Qt queues it onto the GUI's
 
     def __init__(self, db, store, parent=None):
         super().__init__(parent)
         self.captures: deque[Capture] = deque(maxlen=CAPTURES_KEPT)
         self._signalled = False
         self.receiver = Receiver(db, store, on_request=self._captured)
+        self.receiver.handshakes.on_refused = lambda _refusal: self.handshake_refused.emit()
         self.local_ca = LocalCA(store=store)
         self.host = RECEIVER_DEFAULT_HOST
         self.port = RECEIVER_DEFAULT_PORT

@@ -106,10 +106,15 @@ class ReceiverTab(QWidget):
         self.https_row.https.toggled.connect(self.client_certs_row.https_changed)
         layout.addWidget(self.https_row)
         layout.addWidget(self.client_certs_row)
+        # TLS handshakes refused: nothing of them is in the inbox, so they are counted here.
+        self.refused_handshakes = QLabel(wordWrap=True, visible=False)
+        self.refused_handshakes.setStyleSheet(text_style("warning"))
+        layout.addWidget(self.refused_handshakes)
         layout.addWidget(splitter, 1)
         if self.controller is not None:
             self.controller.request_received.connect(self._arrived)
             self.controller.state_changed.connect(self._show_state)
+            self.controller.handshake_refused.connect(self._show_refused_handshakes)
         self._show_state()
         context.masking_changed.connect(self._masking_changed)
         self._masking_changed()
@@ -221,6 +226,14 @@ class ReceiverTab(QWidget):
         self.copy_button.setEnabled(running)
         self.state.setStyleSheet(text_style("ok") if running else "")
         self.state.setText("Listening" if running else "Stopped")
+        if running:  # counted afresh each time it starts
+            self.refused_handshakes.hide()
+
+    def _show_refused_handshakes(self) -> None:
+        refusals = self.controller.receiver.handshakes
+        self.refused_handshakes.setText(refusals.summary())
+        self.refused_handshakes.setToolTip(refusals.details())
+        self.refused_handshakes.show()
 
     def copy_url(self) -> None:
         QGuiApplication.clipboard().setText(self.url.text())
