@@ -135,3 +135,44 @@ def test_statuses_change_on_the_module_then_here(module, catalog_db, cli):
             assert catalog.get_category(session, "statuses").status == "archived"
     unversioned = cli("events", "activate", "st.created", "--api-url", module.url, db=catalog_db)
     assert unversioned.code != 0 and "--version" in unversioned.err
+
+
+def test_an_ecg_events_schema_is_changed_on_the_module_then_here(module, catalog_db):
+    wider = {"type": "object", "required": ["reading", "unit"]}
+    with EcgCatalogWrites(catalog_db, module.client()) as writes:
+        writes.create_category("schemas", "Schemas")
+        writes.create_event("schemas", "sc.created", "v1", "Schema test", schema=SCHEMA)
+
+        writes.update_event("sc.created", "v1", {"json_schema": wider}, "unit is required now")
+
+    theirs, ours = _both(module, catalog_db, _event("sc.created"))
+    assert theirs["schema"] == ours["schema"] == wider
+
+
+def test_a_read_the_module_refuses_says_nothing_was_changed(module, catalog_db):
+    with EcgCatalogWrites(catalog_db, module.client()) as writes:
+        writes.create_category("reads", "Reads")
+
+    with pytest.raises(UserError) as refused:  # finding the category's id is refused
+        EcgCatalogWrites(catalog_db, module.client(token="not-the-token")).update_category(
+            "reads", {"name": "Renamed"}
+        )
+
+    assert "refused the API token" in str(refused.value)
+    assert str(refused.value).endswith("; nothing was changed here.")
+    assert _both(module, catalog_db, _category("reads"))[0]["name"] == "Reads"
+
+
+def test_a_refusal_quotes_at_most_a_line_of_what_the_module_said(module, catalog_db):
+    with EcgCatalogWrites(catalog_db, module.client()) as writes:
+        writes.create_category("quotes", "Quotes")
+        writes.create_event("quotes", "qu.created", "v1", "Quote test", schema=SCHEMA)
+        broken = {"type": "no-such-type-" + "x" * 300}
+
+        with pytest.raises(UserError) as refused:
+            writes.update_event("qu.created", "v1", {"json_schema": broken})
+
+    sentence = str(refused.value)
+    assert "x" * 120 not in sentence and "…" in sentence  # cut after 120 characters
+    assert sentence.endswith("; nothing was changed here.")
+    assert _both(module, catalog_db, _event("qu.created"))[0]["schema"] == SCHEMA

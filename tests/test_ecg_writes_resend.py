@@ -50,11 +50,15 @@ def _failed_here(db, source: str = "local") -> int:
 def test_resend_all_matching_retries_hosted_ones_on_the_module_and_queues_the_rest_here(
     module, catalog_db, mirrored, cli
 ):
-    _pulled_failure(module, catalog_db, mirrored)
+    uuid = _pulled_failure(module, catalog_db, mirrored)
+    with catalog_db.session() as session:
+        hosted = session.scalars(select(Delivery.id).where(Delivery.uuid == uuid)).one()
     _failed_here(catalog_db)
     _failed_here(catalog_db, "centrepoint")
     before = module.deliveries()
 
+    one = cli("resend", hosted, "--dry-run", db=catalog_db)
+    assert one.out.strip() == f"Would resend delivery {hosted} through the ECG module (its retry)."
     dry = cli("resend", "--all-matching", "--status", "failed", "--dry-run", db=catalog_db)
     assert dry.out.strip() == (
         "1 delivery would be resent; 1 would be retried by the ECG module; 1 pulled from "

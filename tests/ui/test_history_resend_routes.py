@@ -4,10 +4,13 @@ module is retried by the module and not edited, one pulled from CentrePoint (no 
 is not resent at all, and each disabled button's tooltip says why; Resend all matching says
 how many go each way."""
 
+from ecg_module import mirror
 from PySide6.QtCore import Qt
 from sqlalchemy import select, update
 
 from webhook_desk.db.models import Delivery
+from webhook_desk.platform.ecg_sync import sync_ecg
+from webhook_desk.platform.sync import keep_token
 from webhook_desk.services import demo
 
 
@@ -58,22 +61,38 @@ def test_resend_buttons_follow_where_the_delivery_came_from(show_history, qtbot,
     assert tab.resend_action.toolTip() == "Send the selected delivery again, as it was"
 
 
-def test_resend_all_leaves_centrepoint_deliveries_alone_and_says_so(show_history, qtbot, context):
-    [centrepoint] = _demo_with_sources(context, "centrepoint")
-    tab = show_history()
+def _resend_all_failed(tab, qtbot):
     tab.filters.status.setCurrentIndex(tab.filters.status.findData("failed"))
     qtbot.mouseClick(tab.filters.apply_button, Qt.MouseButton.LeftButton)
     tab.resend_all_action.trigger()
     dialog = tab.resend_all_dialog
     qtbot.waitUntil(lambda: dialog.action_button.isEnabled(), timeout=10_000)
+    return dialog
 
-    assert "1 pulled from CentrePoint left alone (it has no resend route)" in dialog.message.text()
+
+def test_resend_all_retries_hosted_ones_on_the_module_and_leaves_centrepoint_ones_alone(
+    ecg, show_history, qtbot, context
+):
+    [centrepoint] = _demo_with_sources(context, "centrepoint")
+    org, remote, _reg_id = mirror(ecg, context.db)
+    ecg.fail_activity(remote)
+    sync_ecg(context.db, ecg.client(), org)
+    keep_token(context.store, ecg.url, ecg.token)
+    before = ecg.deliveries()
+    dialog = _resend_all_failed(show_history(), qtbot)
+
+    asked = dialog.message.text()
+    assert "; 1 would be retried by the ECG module;" in asked
+    assert "1 pulled from CentrePoint left alone (it has no resend route)" in asked
     qtbot.mouseClick(dialog.action_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
 
-    assert "queued again" in dialog.message.text()
-    assert "1 pulled from CentrePoint left alone" in dialog.message.text()
+    done = dialog.message.text()
+    assert "deliveries queued again; 1 of 1 retried by the ECG module;" in done
+    assert "1 pulled from CentrePoint left alone" in done
+    assert ecg.deliveries() == before + 1  # the module queued its retry
     with context.db.session() as session:
-        copies = session.scalars(select(Delivery.resent_from_id).where(
+        copied = session.scalars(select(Delivery.resent_from_id).where(
             Delivery.resent_from_id.is_not(None))).all()  # fmt: skip
-    assert copies and centrepoint not in copies
+        sources = {session.get(Delivery, original).source for original in copied}
+    assert copied and centrepoint not in copied and sources.isdisjoint({"ecg", "centrepoint"})

@@ -202,11 +202,8 @@ def _resend_one(args, db, edited, headers) -> int:
     if route.way == resend.REFUSED:
         raise InvalidInput(route.sentence)
     if args.dry_run:
-        print(
-            route.sentence
-            if route.way == resend.MODULE
-            else f"Would resend delivery {original.id}."
-        )
+        by = " through the ECG module (its retry)" if route.way == resend.MODULE else ""
+        print(f"Would resend delivery {original.id}{by}.")
         return 0
     hosted = (
         hosted_activity(args, db, delivery=args.delivery) if route.way == resend.MODULE else None

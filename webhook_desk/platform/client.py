@@ -25,6 +25,7 @@ from webhook_desk.errors import NotFound, UserError
 from webhook_desk.platform.api_auth import ClientCredentials, PastedToken
 
 V3_PAGE = 100  # CentrePoint's largest page
+QUOTED = 120  # the most of the platform's own words a refusal's sentence quotes
 ECG_PAGE = 100
 # What a 403 refused, by the request's method.
 FORBIDDEN_VERBS = {
@@ -306,5 +307,10 @@ def _detail(response: requests.Response) -> str:
     if isinstance(body, dict):
         for key in ("detail", "message", "title"):
             if isinstance(body.get(key), str) and body[key]:
-                return body[key].rstrip(".")
+                return _capped(body[key].rstrip("."))
     return f"HTTP {response.status_code}"
+
+
+def _capped(text: str) -> str:
+    """The platform's words, cut short when they echo a whole record (a schema, a payload)."""
+    return text if len(text) <= QUOTED else text[: QUOTED - 1].rstrip() + "…"

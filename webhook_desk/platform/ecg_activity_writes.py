@@ -130,7 +130,7 @@ class EcgActivityWrites(ModuleWrites):
             version = registrations.get(session, reg_id).event_version
             event = catalog.get_event(session, event_code, version)
             body = payload if payload is not None else catalog.sample_payload(event)
-        wanted = event_ids(self.client).get((event_code, version))
+        wanted = self._asking(lambda: event_ids(self.client)).get((event_code, version))
         if wanted is None:
             raise InvalidInput(f"The ECG module has no event {event_code} {version}.")
         sent = {"type": 0, "eventId": wanted, "payload": body, "rawMessage": {}}

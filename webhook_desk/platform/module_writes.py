@@ -4,6 +4,7 @@ and the rule that a secret only travels over HTTPS (or stays on this machine).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from webhook_desk.errors import Conflict, InvalidInput, UserError
@@ -37,8 +38,13 @@ class ModuleWrites:
         self.client.close()
 
     def _send(self, method: str, path: str, body=None, params: dict | None = None):
+        return self._asking(lambda: self.client.send(method, path, params=params, body=body))
+
+    def _asking(self, ask: Callable):
+        """`ask()` of the module (a write, or a read a write depends on); what it refuses is
+        one sentence saying nothing was changed here."""
         try:
-            return self.client.send(method, path, params=params, body=body)
+            return ask()
         except UserError as error:
             # 409: the module's copy changed between our read and this write (a failed test).
             status = getattr(error, "status", None)
