@@ -10,8 +10,10 @@ from ecg_module import VITALS, mirrored_subscription, served_module
 from sqlalchemy import func, select
 
 from webhook_desk.db.models import Delivery
+from webhook_desk.history.queries import Filters
+from webhook_desk.platform import ecg_activity_writes as writes
 from webhook_desk.platform.ecg_sync import sync_ecg
-from webhook_desk.services import catalog
+from webhook_desk.services import catalog, resend
 from webhook_desk.vocabulary import DeliveryStatus
 
 module = pytest.fixture(scope="module")(served_module)
@@ -33,6 +35,47 @@ def _pulled_failure(module, db, mirrored) -> str:
     sync_ecg(db, module.client(), org)
     with db.session() as session:
         return session.scalars(select(Delivery.uuid).where(Delivery.source == "ecg")).one()
+
+
+class Interrupted(Exception):
+    """The run stopped midway, as a closed window or a killed process stops it."""
+
+
+def test_a_resend_all_interrupted_midway_has_the_module_retry_each_hosted_delivery_once(
+    module, catalog_db, mirrored, cli
+):
+    org, remote, _reg_id = mirrored
+    with catalog_db.session() as session:
+        sample = catalog.sample_payload(catalog.get_event(session, VITALS, "v1"))
+    for _ in range(3):
+        module.failed_activity(org, remote, sample)
+    sync_ecg(catalog_db, module.client(), org)
+    before = module.deliveries()
+
+    def interrupt_after_two(tried: int) -> None:
+        if tried == 2:
+            raise Interrupted
+
+    with catalog_db.session() as session:
+        first = resend.resend_matching(session, Filters(status="failed"))
+    with pytest.raises(Interrupted):
+        writes.retry_each(catalog_db, lambda hosted: writes.EcgActivityWrites(
+            catalog_db, module.client()), first, progress=interrupt_after_two)  # fmt: skip
+    assert len(first.hosted) == 3 and module.deliveries() == before + 2
+
+    done = cli("resend", "--all-matching", "--status", "failed", "--token-stdin",
+               db=catalog_db, stdin=module.token)  # fmt: skip
+
+    assert done.code == 0, done.err
+    assert done.out.strip() == (
+        "0 deliveries queued again; 1 of 1 retried by the ECG module; 2 already retried by "
+        "the ECG module in an interrupted run of it."
+    )
+    assert module.deliveries() == before + 3  # each retried exactly once
+    later = cli("resend", "--all-matching", "--status", "failed", "--dry-run", db=catalog_db)
+    assert (
+        later.out.strip() == "0 deliveries would be resent; 3 would be retried by the ECG module."
+    )
 
 
 def _failed_here(db, source: str = "local") -> int:

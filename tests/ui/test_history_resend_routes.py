@@ -4,6 +4,8 @@ module is retried by the module and not edited, one pulled from CentrePoint (no 
 is not resent at all, and each disabled button's tooltip says why; Resend all matching says
 how many go each way."""
 
+import threading
+
 from ecg_module import mirror
 from PySide6.QtCore import Qt
 from sqlalchemy import select, update
@@ -96,3 +98,27 @@ def test_resend_all_retries_hosted_ones_on_the_module_and_leaves_centrepoint_one
             Delivery.resent_from_id.is_not(None))).all()  # fmt: skip
         sources = {session.get(Delivery, original).source for original in copied}
     assert copied and centrepoint not in copied and sources.isdisjoint({"ecg", "centrepoint"})
+
+
+def test_resend_all_shows_the_modules_retries_as_they_go(ecg, show_history, qtbot, context):
+    org, remote, _reg_id = mirror(ecg, context.db)
+    for _ in range(3):
+        ecg.fail_activity(remote)
+    sync_ecg(context.db, ecg.client(), org)
+    keep_token(context.store, ecg.url, ecg.token)
+    dialog = _resend_all_failed(show_history(), qtbot)
+    released, report = threading.Event(), dialog.job.report
+
+    def report_then_hold_at_the_last(*numbers) -> None:
+        report(*numbers)
+        if numbers[2:] == (3, 3):  # the worker waits until the person has seen it
+            released.wait(20)
+
+    dialog.job.report = report_then_hold_at_the_last
+    qtbot.mouseClick(dialog.action_button, Qt.MouseButton.LeftButton)
+    last = "Retried 3 of 3 through the ECG module…"
+    qtbot.waitUntil(lambda: dialog.message.text() == last, timeout=20_000)
+    assert dialog.progress.value() == dialog.progress.maximum() == 3
+    released.set()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
+    assert "3 of 3 retried by the ECG module" in dialog.message.text()

@@ -168,12 +168,13 @@ def _resend(args) -> int:
         print(file=sys.stderr)  # end the running count's line
     retried, failed = 0, []
     if bulk.hosted and not args.dry_run:
-        retried, failed = _retry_on_modules(args, db, bulk.hosted)
+        retried, failed = _retry_on_modules(args, db, bulk)
     result = {
         "matched": bulk.matched,
         "queued": bulk.queued,
         "skipped": bulk.skipped,
         "already_queued": bulk.already_queued,
+        "already_retried_by_module": bulk.already_retried,
         "hosted": len(bulk.hosted),
         "retried_by_module": retried,
         "module_refused": failed,
@@ -184,14 +185,14 @@ def _resend(args) -> int:
     return 1 if failed else 0
 
 
-def _retry_on_modules(args, db, delivery_ids) -> tuple[int, list[str]]:
+def _retry_on_modules(args, db, bulk) -> tuple[int, list[str]]:
     """Each hosted delivery of a resend of all matching, retried by its ECG module."""
     from webhook_desk.platform import ecg_activity_writes as writes
 
     def connect(hosted):
         return writes.EcgActivityWrites(db, hosted_client(args, hosted.reg_id, hosted.origin))
 
-    return writes.retry_each(db, connect, delivery_ids, args.reason)
+    return writes.retry_each(db, connect, bulk, args.reason)
 
 
 def _resend_one(args, db, edited, headers) -> int:

@@ -297,6 +297,20 @@ class ResendJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
 
 
+class ResendJobRetry(Base):
+    """A delivery pulled from an ECG module that a resend-all job had its module retry, so a
+    rerun of the job after an interruption does not have the module retry it again."""
+
+    __tablename__ = "resend_job_retry"
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("resend_job.id", ondelete="CASCADE"), primary_key=True
+    )
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("delivery.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class Attempt(Base):
     __tablename__ = "attempt"
     __table_args__ = (UniqueConstraint("delivery_id", "number"),)

@@ -68,30 +68,45 @@ def connected(db, store, hosted: Hosted) -> EcgActivityWrites:
     )
 
 
-def retry_each(db, connect: Callable, delivery_ids, reason=None) -> tuple[int, list[str]]:
+def retry_each(
+    db, connect: Callable, bulk: resend.BulkResend, reason=None, progress=None
+) -> tuple[int, list[str]]:
     """Each delivery pulled from an ECG module retried by its module (a resend of all
     matching): `connect(hosted)` gives the writes of a subscription's module (asked once a
-    module). How many the modules took, and a sentence for each refused (the others still go)."""
+    module). Each retry is recorded in the bulk's job, which is finished once all were taken,
+    and `progress(tried)` follows them. How many the modules took, and a sentence for each
+    refused (the others still go)."""
     retried, failed = 0, []
     writes: dict[str | None, EcgActivityWrites] = {}
     try:
-        for delivery_id in delivery_ids:
+        for tried, delivery_id in enumerate(bulk.hosted, 1):
             try:
+                _retry_one(db, connect, writes, delivery_id, reason)
                 with db.session() as session:
-                    found = hosted_delivery(session, delivery_id)
-                if found is None:
-                    raise InvalidInput("it is no longer a mirror's delivery.")
-                hosted = found[0]
-                if hosted.origin not in writes:
-                    writes[hosted.origin] = connect(hosted)
-                writes[hosted.origin].retry(delivery_id, reason)
+                    resend.retried(session, bulk.job_id, delivery_id)
                 retried += 1
             except UserError as error:
                 failed.append(f"delivery {delivery_id}: {error}")
+            if progress is not None:
+                progress(tried)
     finally:
         for each in writes.values():
             each.client.close()
+    if not failed:
+        with db.session() as session:
+            resend.finish(session, bulk.job_id)
     return retried, failed
+
+
+def _retry_one(db, connect: Callable, writes: dict, delivery_id: int, reason) -> None:
+    with db.session() as session:
+        found = hosted_delivery(session, delivery_id)
+    if found is None:
+        raise InvalidInput("it is no longer a mirror's delivery.")
+    hosted = found[0]
+    if hosted.origin not in writes:
+        writes[hosted.origin] = connect(hosted)
+    writes[hosted.origin].retry(delivery_id, reason)
 
 
 class EcgActivityWrites(ModuleWrites):

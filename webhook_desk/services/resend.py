@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook_desk.db.models import Delivery, Registration, ResendJob, utcnow
+from webhook_desk.db.models import Delivery, Registration, ResendJob, ResendJobRetry, utcnow
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.history.queries import Filters, iter_matching
 from webhook_desk.vocabulary import DeliveryStatus, RegistrationStatus
@@ -33,11 +33,14 @@ class BulkResend:
     already_queued: int = 0  # by an earlier run of the same job that was interrupted
     hosted: tuple[int, ...] = ()  # pulled from an ECG module: its retry route resends them
     read_only: int = 0  # pulled from CentrePoint, which has no route to resend them
+    already_retried: int = 0  # hosted ones an interrupted run of the job had retried
+    job_id: int | None = None  # the ResendJob, left open while `hosted` await their retries
 
     @property
     def local(self) -> int:
         """How many are (or, on a dry run, would be) queued here."""
-        kept = self.skipped + self.already_queued + len(self.hosted) + self.read_only
+        hosted = len(self.hosted) + self.already_retried
+        kept = self.skipped + self.already_queued + hosted + self.read_only
         return self.matched - kept
 
 
@@ -116,7 +119,9 @@ def resend_matching(
     deliveries) keeps the batches already written, drops only the one being gathered, and
     reports exactly how many were queued. `progress` and `cancelled` may run on any thread.
     The run is a ResendJob: one that was killed or cancelled is resumed by the next run with
-    the same filters, which skips what it had queued (and the copies it made).
+    the same filters, which skips what it had queued (and the copies it made) and the hosted
+    deliveries it had retried. With hosted ones to retry the job stays open: `retried` records
+    each the module took and `finish` closes it.
     """
     job = _unfinished_job(session, filters)
     if job is None and not dry_run:
@@ -124,8 +129,9 @@ def resend_matching(
         session.add(job)
         session.commit()  # recorded before the first batch, so a kill leaves it to resume
     done, made = _done_by(session, job)
+    retried_before = _retried_by(session, job)
     regs: dict[int, Registration | None] = {}
-    matched = queued = skipped = already = read_only = 0
+    matched = queued = skipped = already = read_only = already_retried = 0
     hosted: list[int] = []
     pending: list[Delivery] = []
     for original in iter_matching(session, filters):
@@ -136,7 +142,9 @@ def resend_matching(
         matched += 1
         way = resend_route(original.id, original.source).way
         if way != LOCAL and not original.is_validation:
-            if way == MODULE:
+            if way == MODULE and original.id in retried_before:
+                already_retried += 1
+            elif way == MODULE:
                 hosted.append(original.id)
             else:
                 read_only += 1
@@ -156,12 +164,30 @@ def resend_matching(
         if progress is not None and matched % PROGRESS_EVERY == 0:
             progress(matched, queued)
     queued += _commit(session, pending)
-    if job is not None and not dry_run:
-        job.finished_at = utcnow()
-        session.commit()
+    if job is not None and not dry_run and not hosted:
+        finish(session, job.id)
     if progress is not None:
         progress(matched, queued)
-    return BulkResend(matched, queued, skipped, False, already, tuple(hosted), read_only)
+    job_id = job.id if job is not None and not dry_run else None
+    return BulkResend(
+        matched, queued, skipped, False, already, tuple(hosted), read_only, already_retried, job_id
+    )
+
+
+def retried(session: Session, job_id: int | None, delivery_id: int) -> None:
+    """Record that the job's hosted delivery was retried by its module (committed at once, so
+    an interruption right after it keeps the record)."""
+    if job_id is not None:
+        session.add(ResendJobRetry(job_id=job_id, delivery_id=delivery_id))
+        session.commit()
+
+
+def finish(session: Session, job_id: int | None) -> None:
+    """The job has sent everything: a later run with the same filters is a new job."""
+    job = session.get(ResendJob, job_id) if job_id is not None else None
+    if job is not None:
+        job.finished_at = utcnow()
+        session.commit()
 
 
 def summary(bulk: BulkResend, dry_run: bool, retried: int = 0, failed: list[str] = ()) -> str:
@@ -180,6 +206,11 @@ def summary(bulk: BulkResend, dry_run: bool, retried: int = 0, failed: list[str]
         )
     if bulk.already_queued:
         text += f"; {bulk.already_queued:,} already queued by an interrupted run of it"
+    if bulk.already_retried:
+        text += (
+            f"; {bulk.already_retried:,} already retried by the ECG module in an interrupted "
+            "run of it"
+        )
     if bulk.skipped:
         text += f"; {bulk.skipped:,} skipped (handshakes or registrations not enabled)"
     if bulk.read_only:
@@ -217,6 +248,14 @@ def _done_by(session: Session, job: ResendJob | None) -> tuple[set[int], set[int
             done.add(original_id)
         made.add(copy_id)
     return done, made
+
+
+def _retried_by(session: Session, job: ResendJob | None) -> set[int]:
+    """The hosted deliveries `job` has had their module retry."""
+    if job is None or job.id is None:
+        return set()
+    query = select(ResendJobRetry.delivery_id).where(ResendJobRetry.job_id == job.id)
+    return set(session.scalars(query))
 
 
 def _commit(session: Session, pending: list[Delivery]) -> int:

@@ -71,15 +71,24 @@ class ResendAllDialog(JobDialog):
             def connect(hosted):
                 return activity.connected(db, store, hosted)
 
-            return (result, *activity.retry_each(db, connect, result.hosted))
+            def retrying(tried: int) -> None:
+                job.report(result.matched, result.queued, tried, len(result.hosted))
+
+            return (result, *activity.retry_each(db, connect, result, progress=retrying))
 
         self.run(work, self._resent, self._failed, "Queuing deliveries again…")
 
-    def _show_progress(self, matched: int, queued: int) -> None:
-        total = self.found.matched
-        self.progress.setRange(0, total)
-        self.progress.setValue(min(matched, total))
-        self.message.setText(f"Queued {queued:,} of {self.sendable:,}…")
+    def _show_progress(self, matched: int, queued: int, tried=None, hosted: int = 0) -> None:
+        """Queuing here, then (with `tried` of `hosted`) the ECG module's retries one by one."""
+        if tried is None:
+            total = self.found.matched
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(matched, total))
+            self.message.setText(f"Queued {queued:,} of {self.sendable:,}…")
+            return
+        self.progress.setRange(0, hosted)
+        self.progress.setValue(min(tried, hosted))
+        self.message.setText(f"Retried {tried:,} of {hosted:,} through the ECG module…")
 
     def _resent(self, outcome: tuple[resend.BulkResend, int, list[str]]) -> None:
         result, retried, failed = outcome
