@@ -167,6 +167,7 @@ def test_resend_all_matching_dry_run_counts_and_then_queues(cli, memory_keyring)
             "already_queued": 0,
             "hosted": 0,
             "retried_by_module": 0,
+            "already_retried_by_module": 0,
             "module_refused": [],
             "read_only": 0,
             "dry_run": False,
