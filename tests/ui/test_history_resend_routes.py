@@ -14,6 +14,7 @@ from webhook_desk.db.models import Delivery
 from webhook_desk.platform.ecg_sync import sync_ecg
 from webhook_desk.platform.sync import keep_token
 from webhook_desk.services import demo
+from webhook_desk.ui.dialogs.resend_all_dialog import CLOSE
 
 
 def _demo_with_sources(context, *sources: str) -> list[int]:
@@ -100,25 +101,84 @@ def test_resend_all_retries_hosted_ones_on_the_module_and_leaves_centrepoint_one
     assert copied and centrepoint not in copied and sources.isdisjoint({"ecg", "centrepoint"})
 
 
-def test_resend_all_shows_the_modules_retries_as_they_go(ecg, show_history, qtbot, context):
+def _three_failed_on_the_module(ecg, context) -> None:
+    """Three failed activities on the module, mirrored here, its token kept."""
     org, remote, _reg_id = mirror(ecg, context.db)
     for _ in range(3):
         ecg.fail_activity(remote)
     sync_ecg(context.db, ecg.client(), org)
     keep_token(context.store, ecg.url, ecg.token)
-    dialog = _resend_all_failed(show_history(), qtbot)
+
+
+def _start_holding_at(dialog, qtbot, tried: int) -> threading.Event:
+    """Press Resend; the worker holds once it has reported `tried` of 3 module retries (as a
+    person sees them) until the event returned is set."""
     released, report = threading.Event(), dialog.job.report
 
-    def report_then_hold_at_the_last(*numbers) -> None:
+    def report_then_hold(*numbers) -> None:
         report(*numbers)
-        if numbers[2:] == (3, 3):  # the worker waits until the person has seen it
+        if numbers[2:] == (tried, 3):
             released.wait(20)
 
-    dialog.job.report = report_then_hold_at_the_last
+    dialog.job.report = report_then_hold
     qtbot.mouseClick(dialog.action_button, Qt.MouseButton.LeftButton)
-    last = "Retried 3 of 3 through the ECG module…"
-    qtbot.waitUntil(lambda: dialog.message.text() == last, timeout=20_000)
+    shown = f"Retried {tried} of 3 through the ECG module…"
+    qtbot.waitUntil(lambda: dialog.message.text() == shown, timeout=20_000)
+    return released
+
+
+def test_resend_all_shows_the_modules_retries_as_they_go(ecg, show_history, qtbot, context):
+    _three_failed_on_the_module(ecg, context)
+    dialog = _resend_all_failed(show_history(), qtbot)
+    released = _start_holding_at(dialog, qtbot, 3)
     assert dialog.progress.value() == dialog.progress.maximum() == 3
     released.set()
     qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
     assert "3 of 3 retried by the ECG module" in dialog.message.text()
+
+
+def _module_retries(ecg) -> list[int]:
+    """The activity each retry the module queued repeats (one entry a retry)."""
+    with ecg.db.session() as session:
+        return session.scalars(select(Delivery.resent_from_id).where(
+            Delivery.resent_from_id.is_not(None)).order_by(Delivery.id)).all()  # fmt: skip
+
+
+STOPPED = "Stopped after 1 of 3 retries through the ECG module; resend all matching again to go on."
+
+
+def test_cancel_stops_the_modules_retries_and_a_rerun_goes_on_with_the_rest(
+    ecg, show_history, qtbot, context
+):
+    _three_failed_on_the_module(ecg, context)
+    before = len(_module_retries(ecg))  # the module serves the other tests too
+    tab = show_history()
+    dialog = _resend_all_failed(tab, qtbot)
+    released = _start_holding_at(dialog, qtbot, 1)
+    qtbot.mouseClick(dialog.buttons.button(CLOSE), Qt.MouseButton.LeftButton)
+    released.set()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
+
+    assert dialog.message.text() == STOPPED
+    assert len(_module_retries(ecg)) == before + 1
+    qtbot.mouseClick(dialog.buttons.button(CLOSE), Qt.MouseButton.LeftButton)  # Close
+
+    again = _resend_all_failed(tab, qtbot)
+    qtbot.mouseClick(again.action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not again.running, timeout=20_000)
+    assert "2 of 2 retried by the ECG module" in again.message.text()
+    retries = _module_retries(ecg)[before:]
+    assert len(retries) == len(set(retries)) == 3  # each of the three exactly once
+
+
+def test_closing_the_dialog_stops_the_modules_retries_too(ecg, show_history, qtbot, context):
+    _three_failed_on_the_module(ecg, context)
+    before = len(_module_retries(ecg))
+    dialog = _resend_all_failed(show_history(), qtbot)
+    released = _start_holding_at(dialog, qtbot, 1)
+    dialog.close()  # the title bar's close button
+    released.set()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
+
+    assert not dialog.isVisible() and dialog.message.text() == STOPPED
+    assert len(_module_retries(ecg)) == before + 1

@@ -69,17 +69,20 @@ def connected(db, store, hosted: Hosted) -> EcgActivityWrites:
 
 
 def retry_each(
-    db, connect: Callable, bulk: resend.BulkResend, reason=None, progress=None
+    db, connect: Callable, bulk: resend.BulkResend, reason=None, progress=None, cancelled=None
 ) -> tuple[int, list[str]]:
     """Each delivery pulled from an ECG module retried by its module (a resend of all
     matching): `connect(hosted)` gives the writes of a subscription's module (asked once a
     module). Each retry is recorded in the bulk's job, which is finished once all were taken,
-    and `progress(tried)` follows them. How many the modules took, and a sentence for each
-    refused (the others still go)."""
+    and `progress(tried)` follows them. `cancelled()`, asked between retries, stops them and
+    leaves the job open for a rerun to go on. How many the modules took, and a sentence for
+    each refused (the others still go); fewer tried than hosted means it was stopped."""
     retried, failed = 0, []
     writes: dict[str | None, EcgActivityWrites] = {}
     try:
         for tried, delivery_id in enumerate(bulk.hosted, 1):
+            if cancelled is not None and cancelled():
+                return retried, failed
             try:
                 _retry_one(db, connect, writes, delivery_id, reason)
                 with db.session() as session:

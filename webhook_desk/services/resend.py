@@ -222,6 +222,15 @@ def summary(bulk: BulkResend, dry_run: bool, retried: int = 0, failed: list[str]
     return text
 
 
+def stopped(bulk: BulkResend, tried: int) -> str:
+    """What a resend of all matching deliveries says when cancelled during the ECG module's
+    retries (its job stays open, so the next run goes on with the rest)."""
+    return (
+        f"Stopped after {tried:,} of {len(bulk.hosted):,} retries through the ECG module; "
+        "resend all matching again to go on."
+    )
+
+
 def _filters_key(filters: Filters) -> str:
     return json.dumps(asdict(filters), sort_keys=True, default=str)
 

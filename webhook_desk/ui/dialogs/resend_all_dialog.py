@@ -1,7 +1,9 @@
 """Resend all matching: count first (a dry run), ask, then queue them with progress and Cancel.
 
 Each batch is its own transaction (see resend.resend_matching), so a cancel keeps the
-batches already queued and the dialog says how many that was.
+batches already queued and the dialog says how many that was. During the ECG module's
+retries, Cancel (or closing the dialog) stops them after the one in flight and leaves the
+job open, so resending all matching again retries only the rest.
 """
 
 from __future__ import annotations
@@ -74,7 +76,10 @@ class ResendAllDialog(JobDialog):
             def retrying(tried: int) -> None:
                 job.report(result.matched, result.queued, tried, len(result.hosted))
 
-            return (result, *activity.retry_each(db, connect, result, progress=retrying))
+            retries = activity.retry_each(
+                db, connect, result, progress=retrying, cancelled=job.cancelled
+            )
+            return result, *retries
 
         self.run(work, self._resent, self._failed, "Queuing deliveries again…")
 
@@ -92,14 +97,22 @@ class ResendAllDialog(JobDialog):
 
     def _resent(self, outcome: tuple[resend.BulkResend, int, list[str]]) -> None:
         result, retried, failed = outcome
+        tried = retried + len(failed)
         if result.cancelled:
             text = f"Cancelled: {result.queued:,} deliveries were queued again, the rest were not."
+        elif tried < len(result.hosted):
+            text = resend.stopped(result, tried)
         else:
             text = resend.summary(result, False, retried, failed)
         self._done(text)
         self.context.say(text)
         if result.queued or retried:
             self.context.deliveries_changed.emit()
+
+    def reject(self) -> None:
+        """Closing the dialog stops the work as Cancel does (after the step in flight)."""
+        self.job.cancel()
+        super().reject()
 
     def _failed(self, sentence: str) -> None:
         self._done(sentence)
