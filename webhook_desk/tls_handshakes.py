@@ -128,6 +128,8 @@ class _Handshaking(asyncio.Protocol):
         loop.call_soon(self._hand_over_early, transport)  # ... and this runs after its start
         try:
             encrypted = await handshake
+            if encrypted is None:  # asyncio's type allows it; a closed transport gives it
+                raise ConnectionResetError("the connection closed during the handshake")
         except Exception as error:  # every way a handshake fails: the connection is dropped
             self._refused(error, transport)  # counted before the client sees it dropped
             transport.abort()
@@ -184,7 +186,10 @@ class WatchedTlsSite(web.SockSite):
         self.handshaking: set[asyncio.Task] = set()
 
     def make_protocol(self) -> asyncio.Protocol:
-        return self._runner.server()
+        server = self._runner.server
+        if server is None:  # only before the runner is set up, which start() needs first
+            raise RuntimeError("the receiver's runner is not set up")
+        return server()
 
     async def start(self) -> None:
         await web.BaseSite.start(self)

@@ -166,7 +166,7 @@ def _resend(args) -> int:
         )
     if progress:
         print(file=sys.stderr)  # end the running count's line
-    retried, failed = 0, []
+    retried, failed = 0, list[str]()
     if bulk.hosted and not args.dry_run:
         retried, failed = _retry_on_modules(args, db, bulk)
     result = {

@@ -7,7 +7,7 @@ engine like any other delivery; the original keeps its own history untouched.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -190,7 +190,7 @@ def finish(session: Session, job_id: int | None) -> None:
         session.commit()
 
 
-def summary(bulk: BulkResend, dry_run: bool, retried: int = 0, failed: list[str] = ()) -> str:
+def summary(bulk: BulkResend, dry_run: bool, retried: int = 0, failed: Sequence[str] = ()) -> str:
     """What a resend of all matching deliveries did (or, on a dry run, would do), each way:
     queued here, retried by the ECG module (`retried` of them; `failed` the module's
     refusals), skipped."""

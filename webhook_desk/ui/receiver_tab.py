@@ -107,7 +107,8 @@ class ReceiverTab(QWidget):
         layout.addWidget(self.https_row)
         layout.addWidget(self.client_certs_row)
         # TLS handshakes refused: nothing of them is in the inbox, so they are counted here.
-        self.refused_handshakes = QLabel(wordWrap=True, visible=False)
+        self.refused_handshakes = QLabel(wordWrap=True)
+        self.refused_handshakes.setVisible(False)
         self.refused_handshakes.setStyleSheet(text_style("warning"))
         layout.addWidget(self.refused_handshakes)
         layout.addWidget(splitter, 1)
@@ -230,6 +231,8 @@ class ReceiverTab(QWidget):
             self.refused_handshakes.hide()
 
     def _show_refused_handshakes(self) -> None:
+        if self.controller is None:
+            return
         refusals = self.controller.receiver.handshakes
         self.refused_handshakes.setText(refusals.summary())
         self.refused_handshakes.setToolTip(refusals.details())
