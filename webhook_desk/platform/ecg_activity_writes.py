@@ -77,7 +77,7 @@ def retry_each(
     and `progress(tried)` follows them. `cancelled()`, asked between retries, stops them and
     leaves the job open for a rerun to go on. How many the modules took, and a sentence for
     each refused (the others still go); fewer tried than hosted means it was stopped."""
-    retried, failed = 0, []
+    retried, failed = 0, list[str]()
     writes: dict[str | None, EcgActivityWrites] = {}
     try:
         for tried, delivery_id in enumerate(bulk.hosted, 1):

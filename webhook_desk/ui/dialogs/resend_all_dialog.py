@@ -86,7 +86,7 @@ class ResendAllDialog(JobDialog):
     def _show_progress(self, matched: int, queued: int, tried=None, hosted: int = 0) -> None:
         """Queuing here, then (with `tried` of `hosted`) the ECG module's retries one by one."""
         if tried is None:
-            total = self.found.matched
+            total = self.found.matched if self.found else 0  # counted before Resend
             self.progress.setRange(0, total)
             self.progress.setValue(min(matched, total))
             self.message.setText(f"Queued {queued:,} of {self.sendable:,}…")
