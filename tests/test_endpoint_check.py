@@ -171,11 +171,14 @@ def test_the_report_is_filed_and_any_change_to_it_is_found(db, cli, tmp_path, su
         assert "confirmed by" in text
     else:
         assert "Overall verdict: PASS" in report.read_text()
-    data = bytearray(report.read_bytes())
-    data[len(data) // 2] ^= 1  # one bit of the filed copy changed
-    report.write_bytes(bytes(data))
-    changed = cli("check-endpoint", "--verify-report", report, db=db)
-    assert changed.code == 1 and "was changed after it was written" in changed.err
+    filed = report.read_bytes()
+    carried = filed.find(b"check-run") + 20  # inside the record the report carries
+    for where in (len(filed) // 2, *range(carried, carried + 8)):  # one bit changed
+        data = bytearray(filed)
+        data[where] ^= 1
+        report.write_bytes(bytes(data))
+        changed = cli("check-endpoint", "--verify-report", report, db=db)
+        assert changed.code == 1 and "was changed after it was written" in changed.err, where
 
 
 def test_a_report_shows_the_evidence_of_each_check(db, tmp_path):

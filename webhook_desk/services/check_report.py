@@ -21,7 +21,7 @@ from webhook_desk.services.pdf_text import core_font_text
 
 FORMATS = (".html", ".pdf")
 _HTML_RUN = re.compile(r'<script type="application/json" id="check-run">([^<]*)</script>')
-_PDF_RUN = re.compile(rb"/Keywords \(check-run:([A-Za-z0-9+/=]+)\)")
+_PDF_RUN = re.compile(rb"/Keywords \(check-run:([^)]*)\)")  # any bytes: a changed one is damage
 
 
 def content_hash(run: dict) -> str:
@@ -55,11 +55,11 @@ def verify(path: str | Path) -> str:
         raise UserError(f"Cannot read {target}: {error.strerror or error}.") from None
     try:
         run = _carried_run(target, data)
-    except ValueError:  # the carried run itself damaged (bad base64, UTF-8 or JSON)
+        again = render_html(run) if target.suffix.lower() == ".html" else render_pdf(run)
+    except (ValueError, KeyError, TypeError):  # the carried run damaged: bytes, or its fields
         raise UserError(
             f"{target} was changed after it was written: its content is damaged."
         ) from None
-    again = render_html(run) if target.suffix.lower() == ".html" else render_pdf(run)
     if again != data:
         raise UserError(f"{target} was changed after it was written: it is not the report made.")
     return (
@@ -74,7 +74,7 @@ def _carried_run(target: Path, data: bytes) -> dict:
         text = html.unescape(found[1]) if found else None
     else:
         match = _PDF_RUN.search(data)
-        text = base64.b64decode(match[1]).decode() if match else None
+        text = base64.b64decode(match[1], validate=True).decode() if match else None
     if text is None:
         raise InvalidInput(f"{target} is not an endpoint check report of webhook-desk.")
     return json.loads(text)

@@ -115,6 +115,8 @@ def open_window(url: str, splash: Splash | None = None, deferred: bool = False):
     from webhook_desk.ui.context import AppContext, open_database
 
     rows = cached_tab_rows(url) if deferred else None
+    if not deferred:  # the tabs' first queries start at once, beside the rest being built
+        preload()
     context = AppContext(url=url) if rows is not None else AppContext(open_database(url))
     if splash is not None:
         splash.say("Building the window…")
@@ -146,7 +148,17 @@ PRELOADED = (
     "webhook_desk.services.catalog_edits",
     "webhook_desk.services.delivery_detail",
     "webhook_desk.services.request_diff",
+    "webhook_desk.services.registration_list",
 )
+
+
+def preload() -> None:
+    """Import PRELOADED, all in this one thread. Two threads importing the same modules at
+    once (the Registrations tab's query and the GUI thread building the engine) can each
+    wait on a module the other holds; Python then hands one a half-made module and the
+    import fails ("partially initialized module 'requests.utils'")."""
+    for name in PRELOADED:
+        import_module(name)
 
 
 def finish_start(window, done: Callable[[], None] | None = None) -> None:
@@ -167,8 +179,7 @@ def finish_start(window, done: Callable[[], None] | None = None) -> None:
 
     def prepare() -> None:
         context.db  # noqa: B018 (opens it)
-        for name in PRELOADED:
-            import_module(name)
+        preload()
 
     run_job(prepare, next_step, lambda sentence: _cannot_open(window, sentence))
 
