@@ -14,7 +14,7 @@ import json
 
 from webhook_desk.errors import InvalidInput, NotFound
 from webhook_desk.platform.ecg_sync import module_categories, module_events
-from webhook_desk.platform.module_writes import ModuleWrites
+from webhook_desk.platform.module_writes import ModuleWrites, tested_replace
 from webhook_desk.services import catalog, catalog_edits
 
 CATEGORIES = "/api/webhook-categories"
@@ -168,16 +168,9 @@ class EcgCatalogWrites(ModuleWrites):
         """A JSON Patch of `changes` that tests each field against the module's copy now."""
         if not changes:
             raise InvalidInput("Nothing to change.")
-        shown = self._document("GET", path)
-        operations = []
-        for name, value in changes.items():
-            field = MODULE_NAMES.get(name, name)
-            # Only what the GET returned is tested: the module's event GET has no jsonSchema
-            # (seed 004), and testing it against nothing would fail every schema edit.
-            if field in shown:
-                operations.append({"op": "test", "path": f"/{field}", "value": shown[field]})
-            operations.append({"op": "replace", "path": f"/{field}", "value": value})
-        return self._document("PATCH", path, operations)
+        shown = self._document("GET", path)  # the event GET has no jsonSchema (seed 004)
+        wanted = {MODULE_NAMES.get(name, name): value for name, value in changes.items()}
+        return self._document("PATCH", path, tested_replace(shown, wanted))
 
 
 def _answered(answer: dict, changes: dict) -> dict:

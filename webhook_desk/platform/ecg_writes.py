@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from webhook_desk.errors import Conflict, InvalidInput, UserError
 from webhook_desk.platform.ecg_sync import subscription_fields
-from webhook_desk.platform.module_writes import ModuleWrites, module_client
+from webhook_desk.platform.module_writes import ModuleWrites, module_client, tested_replace
 from webhook_desk.platform.sync import mirror_of, upsert_mirror
 from webhook_desk.services import registrations, secret_fingerprints
 
@@ -93,14 +93,10 @@ class EcgWrites(ModuleWrites):
         current = self._module_copy(path)
         if not over:
             self._check_unchanged(reg_id, last, current, changes)
-        operations = [
-            op
-            for name, value in changes.items()
-            for op in (
-                {"op": "test", "path": f"/{EDITABLE[name]}", "value": current[name]},
-                {"op": "replace", "path": f"/{EDITABLE[name]}", "value": value},
-            )
-        ]
+        operations = tested_replace(
+            {EDITABLE[name]: current[name] for name in changes},
+            {EDITABLE[name]: value for name, value in changes.items()},
+        )
         try:
             answer = self._send("PATCH", path, operations)
         except Conflict as refused:  # a `test` failed: changed between our read and the patch

@@ -25,6 +25,18 @@ def module_client(store, origin: str | None, what: str) -> PlatformClient:
     return PlatformClient(origin, token)
 
 
+def tested_replace(now: dict, changes: dict) -> list[dict]:
+    """A JSON Patch setting each field of `changes` (the module's names), each first tested
+    against the value `now` holds for it, so a change made meanwhile fails the patch; a field
+    `now` does not hold is not tested (testing it against nothing would fail every time)."""
+    operations = []
+    for field, value in changes.items():
+        if field in now:
+            operations.append({"op": "test", "path": f"/{field}", "value": now[field]})
+        operations.append({"op": "replace", "path": f"/{field}", "value": value})
+    return operations
+
+
 class ModuleWrites:
     """Changes sent to one ECG module over one client, then made here from its answer."""
 
