@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from webhook_desk import __version__, redaction, signing
+from webhook_desk.certificate_expiry import EXPIRY_WARNING
 from webhook_desk.db.models import Attempt, Delivery, utcnow
 from webhook_desk.engine import auth
 from webhook_desk.engine.client_tls import NO_TLS, ClientTls, load_tls
@@ -36,7 +37,6 @@ CHECK_HEADER = "X-WebhookDesk-Check"
 PASS, FAIL, NOT_APPLICABLE, INFO = "pass", "fail", "not applicable", "information"
 MB = 1_000_000
 CONCURRENT, TIMED = 10, 20
-CERT_WARNING_DAYS = 30
 Progress = Callable[["CheckResult"], None]
 
 
@@ -445,8 +445,8 @@ def _certificate_problems(host: str, port: int, timeouts: Timeouts) -> list[str]
     if not not_after:
         return problems + ["a certificate with no expiry date"]
     expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
-    if expires - datetime.now(UTC) < timedelta(days=CERT_WARNING_DAYS):
+    if expires - datetime.now(UTC) < EXPIRY_WARNING:
         problems.append(
-            f"a certificate expiring {expires:%Y-%m-%d}, within {CERT_WARNING_DAYS} days"
+            f"a certificate expiring {expires:%Y-%m-%d}, within {EXPIRY_WARNING.days} days"
         )
     return problems
